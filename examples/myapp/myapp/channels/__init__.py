@@ -1,0 +1,2 @@
+"""WebSocket channels. Importing this package registers them."""
+from . import chat_channel  # noqa: F401

@@ -1,0 +1,10 @@
+"""The base class of every controller."""
+from proper import Controller
+from proper.concerns import FormValidation, OriginProtection, RateLimiting
+
+from .concerns import Authentication
+
+
+class AppController(Authentication, OriginProtection, RateLimiting, FormValidation, Controller):
+    """Base controller: authentication, cross-site request protection,
+    rate limiting and `validate_form`."""

@@ -1,0 +1,2 @@
+"""Controller concerns specific to this app."""
+from .authentication import Authentication  # noqa: F401

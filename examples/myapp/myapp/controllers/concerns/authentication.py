@@ -1,0 +1,11 @@
+"""Proper's authentication concern wired to our `Session` model."""
+from proper.concerns import Authentication as ProperAuthentication
+
+from ...models import Session
+
+
+class Authentication(ProperAuthentication):
+    """Every action requires a signed-in user unless `skip_authentication`
+    lists it. Anonymous requests are redirected (303) to `Session.new`."""
+
+    Session = Session

@@ -1,0 +1,22 @@
+"""The form to create and edit photos."""
+from proper import forms as f
+
+from ..models import Photo
+
+
+class PhotoForm(f.Form):
+    """Title (required, at most 120 characters) and an optional caption.
+
+    Bound to `Photo`: `save(owner=user)` creates a row, and a form built
+    with an existing photo updates it.
+    """
+
+    class Meta:
+        orm_cls = Photo
+        messages = {
+            "required": "Please give your photo a title",
+            "max_length": "Must have at most {max_length} characters",
+        }
+
+    title = f.TextField(max_length=120)
+    caption = f.TextField(required=False, max_length=500)

@@ -1,0 +1,11 @@
+"""The base class of every model, bound to the app's main database."""
+from proper import ProperModel
+
+from ..main import db
+
+
+class BaseModel(ProperModel):
+    """Base model: uses the app's `main` database."""
+
+    class Meta:
+        database = db

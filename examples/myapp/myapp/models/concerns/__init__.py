@@ -1,0 +1,1 @@
+"""Reusable model behaviour (abstract models without a table of their own)."""

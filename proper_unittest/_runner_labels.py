@@ -1,0 +1,224 @@
+"""Turn the runner's command-line labels into test targets.
+
+A label is resolved by the first rule that matches:
+
+1. an example app name: ``<repo>/examples/<label>`` is a directory;
+2. an existing path: a project directory holding ``tests/``, any other
+   directory (taken as a tests directory itself), or a ``.py`` test file;
+3. ``PROJECT:NAME``: a dotted test NAME inside PROJECT, where PROJECT is an
+   example app name or a project directory
+   (``myapp:tests.test_photos.PhotoTests.test_list``);
+4. a dotted test name (``tests.test_x.SomeTests.test_y``) in the project of
+   the current directory.
+
+This module only classifies labels (no imports of project code); whether a
+dotted name is importable is checked later, by :func:`why_unresolvable`,
+once ``sys.path`` has been set up for the project.
+"""
+
+import importlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+#: The repository holding the ``proper_unittest`` package, ``tests/`` and ``examples/``.
+REPO_ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES_DIR = REPO_ROOT / "examples"
+TESTS_DIRNAME = "tests"
+PROJECT_CONFIG_FILES = ("setup.cfg", "pyproject.toml")
+
+_DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*\Z")
+_EXAMPLE_NAME = re.compile(r"[A-Za-z_][\w-]*\Z")
+
+
+class LabelError(Exception):
+    """A label names nothing that can be run (a usage error)."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """What one label asks to run, and the project it belongs to.
+
+    Either ``start_dir`` is set (discover tests there) or ``name`` is
+    (load that dotted name).  ``import_root`` goes on ``sys.path`` and is
+    discovery's top-level directory.
+    """
+
+    label: str
+    project_dir: Path
+    import_root: Path
+    start_dir: Path | None = None
+    name: str | None = None
+
+
+def example_app_names():
+    """Return the sorted names of the example apps under ``examples/``."""
+    if not EXAMPLES_DIR.is_dir():
+        return []
+    return sorted(
+        path.name
+        for path in EXAMPLES_DIR.iterdir()
+        if path.is_dir() and _EXAMPLE_NAME.match(path.name) and not path.name.startswith("_")
+    )
+
+
+def describe_available():
+    """Return a short phrase listing the example apps, for error messages."""
+    names = example_app_names()
+    if not names:
+        return f"no example apps in {EXAMPLES_DIR}"
+    return "example apps: " + ", ".join(names)
+
+
+def default_suites():
+    """Return ``(display name, label)`` for every suite run when no label is given.
+
+    These are the library's own ``tests/`` and each ``examples/<name>/tests``.
+    """
+    suites = []
+    if (REPO_ROOT / TESTS_DIRNAME).is_dir():
+        suites.append((TESTS_DIRNAME, str(REPO_ROOT)))
+    for name in example_app_names():
+        if (EXAMPLES_DIR / name / TESTS_DIRNAME).is_dir():
+            suites.append((f"examples/{name}", name))
+    return suites
+
+
+def resolve_label(label, cwd):
+    """Return the :class:`Target` for *label*, relative paths being taken from *cwd*.
+
+    Raises :class:`LabelError` when the label matches none of the rules.
+    """
+    if _is_example_name(label):
+        return _project_target(label, EXAMPLES_DIR / label)
+    path = Path(cwd, label)
+    if path.exists():
+        return _path_target(label, path.resolve())
+    project, sep, name = label.rpartition(":")
+    if sep and project:
+        return _project_name_target(label, project, name, cwd)
+    if _DOTTED_NAME.match(label):
+        cwd = Path(cwd).resolve()
+        return Target(label, project_dir=cwd, import_root=cwd, name=label)
+    raise LabelError(unknown_label_message(label))
+
+
+def unknown_label_message(label, detail=None):
+    """Return the one-line message for a label that names nothing runnable."""
+    reason = f" ({detail})" if detail else ""
+    return (
+        f"{label!r} is not an example app, a path or an importable test name"
+        f"{reason}; {describe_available()}"
+    )
+
+
+def why_unresolvable(name):
+    """Return why dotted *name* names nothing, or None when it resolves.
+
+    A module that exists but fails to import counts as resolvable: unittest
+    reports that failure as a test error, with its traceback.
+    """
+    parts = name.split(".")
+    for count in range(len(parts), 0, -1):
+        module_name = ".".join(parts[:count])
+        try:
+            obj = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if _is_missing(module_name, exc):
+                continue
+            return None
+        except Exception:  # noqa: BLE001 - unittest shows the traceback
+            return None
+        break
+    else:
+        return f"no module named {parts[0]!r}"
+    path = module_name
+    for attr in parts[count:]:
+        if not hasattr(obj, attr):
+            return f"{path!r} has no attribute {attr!r}"
+        obj = getattr(obj, attr)
+        path = f"{path}.{attr}"
+    return None
+
+
+def _is_missing(module_name, exc):
+    """Tell whether *exc* says *module_name* itself (or a parent) does not exist."""
+    missing = exc.name or ""
+    return module_name == missing or module_name.startswith(missing + ".")
+
+
+def _is_example_name(label):
+    return bool(_EXAMPLE_NAME.match(label)) and (EXAMPLES_DIR / label).is_dir()
+
+
+def _path_target(label, path):
+    if path.is_dir():
+        if (path / TESTS_DIRNAME).is_dir():
+            return _project_target(label, path)
+        return _tests_dir_target(label, path)
+    if path.suffix == ".py":
+        return _file_target(label, path)
+    raise LabelError(f"{label!r} is neither a directory nor a .py test file")
+
+
+def _project_target(label, project_dir):
+    """Discover the ``tests/`` directory of a project directory."""
+    start_dir = project_dir / TESTS_DIRNAME
+    if not start_dir.is_dir():
+        raise LabelError(f"no tests found: {label!r} has no {TESTS_DIRNAME}/ directory ({start_dir})")
+    root = _import_root(start_dir) or start_dir
+    return Target(label, project_dir=project_dir, import_root=root, start_dir=start_dir)
+
+
+def _tests_dir_target(label, start_dir):
+    """Discover a tests directory given directly."""
+    root = _import_root(start_dir)
+    if root is None:
+        return Target(label, _bare_dir_project(start_dir), import_root=start_dir, start_dir=start_dir)
+    return Target(label, project_dir=root, import_root=root, start_dir=start_dir)
+
+
+def _file_target(label, path):
+    """Load one test module given by its file path."""
+    directory = path.parent
+    root = _import_root(directory)
+    if root is None:
+        return Target(label, _bare_dir_project(directory), import_root=directory, name=path.stem)
+    module = ".".join(path.relative_to(root).with_suffix("").parts)
+    return Target(label, project_dir=root, import_root=root, name=module)
+
+
+def _project_name_target(label, project, name, cwd):
+    """Resolve ``PROJECT:NAME``."""
+    if not _DOTTED_NAME.match(name):
+        raise LabelError(f"{label!r}: {name!r} is not a dotted test name")
+    if _is_example_name(project):
+        project_dir = EXAMPLES_DIR / project
+    elif Path(cwd, project).is_dir():
+        project_dir = Path(cwd, project).resolve()
+    else:
+        raise LabelError(unknown_label_message(label, f"no example app or directory {project!r}"))
+    return Target(label, project_dir=project_dir, import_root=project_dir, name=name)
+
+
+def _import_root(directory):
+    """Return the directory above the outermost package holding *directory*.
+
+    Returns None when *directory* is not a package (has no ``__init__.py``).
+    """
+    if not (directory / "__init__.py").is_file():
+        return None
+    while (directory / "__init__.py").is_file() and directory.parent != directory:
+        directory = directory.parent
+    return directory
+
+
+def _bare_dir_project(directory):
+    """Return the project of a directory that is not a package.
+
+    It is its own project only if it holds a setup.cfg or pyproject.toml;
+    otherwise it is a tests directory and its parent is the project.
+    """
+    if any((directory / name).is_file() for name in PROJECT_CONFIG_FILES):
+        return directory
+    return directory.parent

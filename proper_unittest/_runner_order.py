@@ -1,0 +1,89 @@
+"""Order, select and split the tests of a suite.
+
+Reordering never splits a test class (so ``setUpClass`` runs once) nor a
+module (so ``setUpModule`` runs once): modules, the classes within each
+module and the tests within each class are reordered, each as a block.
+"""
+
+import random
+import unittest
+
+
+def iter_tests(suite):
+    """Yield the individual tests of a (possibly nested) suite, in order."""
+    for item in suite:
+        if isinstance(item, unittest.TestSuite):
+            yield from iter_tests(item)
+        else:
+            yield item
+
+
+def group_tests(tests):
+    """Group *tests* as ``[[[test, ...] per class] per module]``, keeping first-seen order."""
+    modules = {}
+    for test in tests:
+        cls = type(test)
+        modules.setdefault(cls.__module__, {}).setdefault(cls, []).append(test)
+    return [list(classes.values()) for classes in modules.values()]
+
+
+def ungroup(groups):
+    """Flatten the result of :func:`group_tests` back to a list of tests."""
+    return [test for classes in groups for tests in classes for test in tests]
+
+
+def shuffle_tests(tests, seed):
+    """Return *tests* in a random order, reproducible with the same *seed*."""
+    rng = random.Random(seed)
+    groups = group_tests(tests)
+    rng.shuffle(groups)
+    for classes in groups:
+        rng.shuffle(classes)
+        for class_tests in classes:
+            rng.shuffle(class_tests)
+    return ungroup(groups)
+
+
+def reverse_tests(tests):
+    """Return *tests* in reverse order (modules, classes and tests each reversed)."""
+    groups = group_tests(tests)
+    for classes in groups:
+        for class_tests in classes:
+            class_tests.reverse()
+        classes.reverse()
+    groups.reverse()
+    return ungroup(groups)
+
+
+def partition_tests(tests, count):
+    """Split *tests* into at most *count* lists, a test class never being split.
+
+    Classes are dealt biggest first, each to the list with the fewest tests
+    so far.  Each list keeps the order of *tests*; empty lists are dropped.
+    """
+    classes = [class_tests for module in group_tests(tests) for class_tests in module]
+    sizes = [0] * count
+    worker_of = {}
+    for class_tests in sorted(classes, key=len, reverse=True):
+        worker = sizes.index(min(sizes))
+        sizes[worker] += len(class_tests)
+        worker_of[type(class_tests[0])] = worker
+    parts = [[] for _ in range(count)]
+    for test in tests:
+        parts[worker_of[type(test)]].append(test)
+    return [part for part in parts if part]
+
+
+def select_by_id(tests, ids):
+    """Return ``(selected, missing_ids)``: the tests whose ``id()`` is in *ids*, in *ids* order."""
+    by_id = {}
+    for test in tests:
+        by_id.setdefault(test.id(), []).append(test)
+    selected, missing = [], []
+    for test_id in ids:
+        candidates = by_id.get(test_id)
+        if candidates:
+            selected.append(candidates.pop(0))
+        else:
+            missing.append(test_id)
+    return selected, missing

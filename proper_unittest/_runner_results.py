@@ -1,0 +1,137 @@
+"""Count test outcomes, add them up across processes and format the summaries."""
+
+import json
+import unittest
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Counts:
+    """Outcome counts of one or more test runs.
+
+    ``passed`` counts the tests that ran with no failure, error, skip,
+    expected failure or unexpected success; ``failed`` is failures + errors
+    + unexpected successes (so a failing subtest or a failing ``setUpClass``
+    each count as one failure, as in unittest's own ``FAILED (...)`` line).
+    """
+
+    tests_run: int = 0
+    passed: int = 0
+    failures: int = 0
+    errors: int = 0
+    skipped: int = 0
+    expected_failures: int = 0
+    unexpected_successes: int = 0
+    durations: list = field(default_factory=list)
+
+    @classmethod
+    def from_result(cls, result):
+        """Build the counts of a finished ``unittest.TestResult``."""
+        outcomes = (
+            result.failures, result.errors, result.skipped,
+            result.expectedFailures, result.unexpectedSuccesses,
+        )
+        tests = (_outcome_test(item) for outcome in outcomes for item in outcome)
+        not_passed = {id(test) for test in tests if test is not None}
+        return cls(
+            tests_run=result.testsRun,
+            passed=max(result.testsRun - len(not_passed), 0),
+            failures=len(result.failures),
+            errors=len(result.errors),
+            skipped=len(result.skipped),
+            expected_failures=len(result.expectedFailures),
+            unexpected_successes=len(result.unexpectedSuccesses),
+            durations=[list(item) for item in getattr(result, "collectedDurations", [])],
+        )
+
+    @classmethod
+    def load(cls, path):
+        """Read counts written by :meth:`dump`; None if the file is missing or unreadable."""
+        try:
+            with open(path, encoding="utf-8") as file:
+                return cls(**json.load(file))
+        except (OSError, ValueError, TypeError):
+            return None
+
+    @classmethod
+    def broken(cls):
+        """Counts for a suite or worker that crashed before reporting: one error."""
+        return cls(errors=1)
+
+    def dump(self, path):
+        """Write the counts to *path* as JSON."""
+        with open(path, "w", encoding="utf-8") as file:
+            json.dump(asdict(self), file)
+
+    def __add__(self, other):
+        return Counts(
+            tests_run=self.tests_run + other.tests_run,
+            passed=self.passed + other.passed,
+            failures=self.failures + other.failures,
+            errors=self.errors + other.errors,
+            skipped=self.skipped + other.skipped,
+            expected_failures=self.expected_failures + other.expected_failures,
+            unexpected_successes=self.unexpected_successes + other.unexpected_successes,
+            durations=self.durations + other.durations,
+        )
+
+    @property
+    def failed(self):
+        """Failures + errors + unexpected successes."""
+        return self.failures + self.errors + self.unexpected_successes
+
+    @property
+    def successful(self):
+        """True when nothing failed."""
+        return self.failed == 0
+
+    def summary_line(self):
+        """Return ``N passed, N failed`` (``, N skipped`` when any): the line CI reads."""
+        line = f"{self.passed} passed, {self.failed} failed"
+        if self.skipped:
+            line += f", {self.skipped} skipped"
+        return line
+
+    def status_line(self):
+        """Return unittest's closing line: ``OK (...)`` or ``FAILED (...)``."""
+        infos = []
+        if not self.successful:
+            infos += [f"failures={self.failures}"] if self.failures else []
+            infos += [f"errors={self.errors}"] if self.errors else []
+        infos += [f"skipped={self.skipped}"] if self.skipped else []
+        infos += [f"expected failures={self.expected_failures}"] if self.expected_failures else []
+        if self.unexpected_successes:
+            infos.append(f"unexpected successes={self.unexpected_successes}")
+        status = "OK" if self.successful else "FAILED"
+        return f"{status} ({', '.join(infos)})" if infos else status
+
+
+def format_durations(durations, count, verbosity):
+    """Return the lines of unittest's "Slowest test durations" report for *durations*.
+
+    *durations* is a list of ``(test description, seconds)``; *count* 0 shows all.
+    """
+    slowest = sorted(durations, key=lambda item: item[1], reverse=True)
+    if count > 0:
+        slowest = slowest[:count]
+    lines = ["Slowest test durations", unittest.TextTestResult.separator2]
+    hidden = False
+    for test, elapsed in slowest:
+        if verbosity < 2 and elapsed < 0.001:
+            hidden = True
+            continue
+        lines.append("%-10s %s" % (f"{elapsed:.3f}s", test))
+    if hidden:
+        lines += ["", "(durations < 0.001s were hidden; use -v to show these durations)"]
+    return lines + [""]
+
+
+def _outcome_test(item):
+    """Return the test an outcome entry is about (a subtest's own test), or None.
+
+    Errors of class and module fixtures are reported on stand-in objects
+    that are not tests and were never counted in ``testsRun``.
+    """
+    test = item[0]
+    test = getattr(test, "test_case", test)
+    return test if isinstance(test, unittest.TestCase) else None

@@ -1,0 +1,219 @@
+"""Assertions about responses, emails, queries, tasks and broadcasts.
+
+Failure messages say what was expected and show what came back: the
+request, status, Location, the start of the body and, for server errors,
+the app's own traceback.
+"""
+import json
+from contextlib import contextmanager
+from http import HTTPStatus
+from urllib.parse import urlsplit
+
+import peewee as pw
+from playhouse.test_utils import count_queries
+
+from .databases import recover_aborted_transactions
+from .isolation import outbox
+from .streams import StreamRecorder
+from .tasks import capture_tasks
+
+
+BODY_PREVIEW = 800
+# Statements the test transaction and savepoints add around the app's own
+# queries; they differ between backends, so they are not counted.
+TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT")
+
+
+def describe_response(response) -> str:
+    """A readable account of a response, for failure messages."""
+    status = response.status
+    try:
+        reason = HTTPStatus(status).phrase
+    except ValueError:
+        reason = ""
+    lines = [f"{response.get('request', 'The request')} returned {status} {reason}".rstrip()]
+    if response.headers.get("location"):
+        lines.append(f"Location: {response.headers['location']}")
+    tracebacks = response.get("app_tracebacks") or []
+    body = response.body.strip()
+    if tracebacks and status >= 500:
+        lines.append("The app raised:\n" + tracebacks[-1].rstrip())
+    elif body:
+        more = f"\n... ({len(body) - BODY_PREVIEW} more characters)" if len(body) > BODY_PREVIEW else ""
+        lines.append(f"Body ({response.mimetype or 'no content type'}):\n{body[:BODY_PREVIEW]}{more}")
+    if response.get("app_log") and status >= 400 and not (tracebacks and status >= 500):
+        lines.append("The app logged:\n" + "\n".join(response["app_log"]))
+    return "\n".join(lines)
+
+
+def describe_email(message) -> str:
+    """One line per email: recipients and subject."""
+    return f"To: {message['To']!s}; Cc: {message['Cc'] or '-'}; Subject: {message['Subject']!s}"
+
+
+def email_text(message) -> str:
+    """All the text parts of an email, joined."""
+    parts = message.walk() if message.is_multipart() else [message]
+    return "\n".join(
+        part.get_content() for part in parts
+        if part.get_content_maintype() == "text" and not part.is_multipart()
+    )
+
+
+class ProperAssertions:
+    """Assertion methods shared by the test case classes. Expects ``self.app``."""
+
+    # ---- responses ----
+
+    def assertStatus(self, response, status: int, msg=None) -> None:
+        """Assert the response has the given status code."""
+        if response.status != status:
+            self.fail(self._formatMessage(msg, f"Expected status {status}.\n{describe_response(response)}"))
+
+    def assertRedirects(self, response, location: str, status: int = 303, msg=None) -> None:
+        """Assert the response redirects to `location` with `status` (303 by
+        default, Proper's ``redirect_to``). A relative `location` also
+        matches an absolute Location on the same path."""
+        actual = response.headers.get("location")
+        if response.status != status or not _same_location(actual, location):
+            self.fail(self._formatMessage(
+                msg, f"Expected a {status} redirect to {location!r}.\n{describe_response(response)}"
+            ))
+
+    def assertContains(self, response, text: str, status: int = 200, count: int | None = None, msg=None) -> None:
+        """Assert the response has `status` and its body contains `text`
+        (exactly `count` times, if given)."""
+        self.assertStatus(response, status, msg)
+        found = response.body.count(text)
+        if (count is None and not found) or (count is not None and found != count):
+            times = "at least once" if count is None else f"{count} time(s)"
+            self.fail(self._formatMessage(
+                msg, f"Expected {text!r} in the body {times}, found {found}.\n{describe_response(response)}"
+            ))
+
+    def assertNotContains(self, response, text: str, status: int = 200, msg=None) -> None:
+        """Assert the response has `status` and its body does not contain `text`."""
+        self.assertStatus(response, status, msg)
+        if text in response.body:
+            self.fail(self._formatMessage(msg, f"Did not expect {text!r} in the body.\n{describe_response(response)}"))
+
+    def assertJSON(self, response, expected, status: int = 200, msg=None):
+        """Assert the response has `status`, is JSON, and equals `expected`.
+        Returns the parsed body."""
+        self.assertStatus(response, status, msg)
+        try:
+            data = response.json()
+        except (ValueError, UnicodeDecodeError):
+            self.fail(self._formatMessage(msg, f"Expected a JSON body.\n{describe_response(response)}"))
+        if data != expected:
+            self.fail(self._formatMessage(
+                msg,
+                f"JSON body differs.\nExpected: {json.dumps(expected, default=str, indent=1)}\n"
+                f"Got:      {json.dumps(data, default=str, indent=1)}\n({response.get('request', '')})",
+            ))
+        return data
+
+    # ---- emails ----
+
+    @property
+    def outbox(self) -> list:
+        """Emails sent during this test (stdlib ``EmailMessage`` objects)."""
+        return outbox(self.app)
+
+    def assertEmailSent(self, *, to: str | None = None, subject: str | None = None,
+                        contains: str | None = None, count: int | None = None, msg=None) -> list:
+        """Assert emails matching every given filter were sent: at least one,
+        or exactly `count`. `to` matches To and Cc; `subject` is exact;
+        `contains` searches the text and HTML parts. Returns the matches."""
+        matches = [
+            message for message in self.outbox
+            if (to is None or to in f"{message['To'] or ''}, {message['Cc'] or ''}")
+            and (subject is None or str(message["Subject"]) == subject)
+            and (contains is None or contains in email_text(message))
+        ]
+        if (count is None and not matches) or (count is not None and len(matches) != count):
+            wanted = ", ".join(
+                f"{name}={value!r}" for name, value in
+                (("to", to), ("subject", subject), ("contains", contains)) if value is not None
+            ) or "any"
+            sent = "\n".join(f"  {describe_email(m)}" for m in self.outbox) or "  (none)"
+            expected = "at least one email" if count is None else f"{count} email(s)"
+            self.fail(self._formatMessage(
+                msg, f"Expected {expected} matching {wanted}; {len(matches)} matched.\nSent in this test:\n{sent}"
+            ))
+        return matches
+
+    def assertNoEmailSent(self, msg=None) -> None:
+        """Assert no email was sent during this test."""
+        if self.outbox:
+            sent = "\n".join(f"  {describe_email(m)}" for m in self.outbox)
+            self.fail(self._formatMessage(msg, f"Expected no email, {len(self.outbox)} sent:\n{sent}"))
+
+    # ---- database ----
+
+    @contextmanager
+    def assertNumQueries(self, expected: int, msg=None):
+        """Assert the block runs exactly `expected` queries on the app's
+        databases (transaction and savepoint statements are not counted)."""
+        with count_queries() as counter:
+            yield counter
+        queries = [
+            record.msg[0] if isinstance(record.msg, tuple) else str(record.msg)
+            for record in counter.get_queries()
+        ]
+        queries = [sql for sql in queries if not sql.lstrip().upper().startswith(TRANSACTION_CONTROL)]
+        if len(queries) != expected:
+            listing = "\n".join(f"  {i}. {sql}" for i, sql in enumerate(queries, 1)) or "  (none)"
+            self.fail(self._formatMessage(msg, f"Expected {expected} queries, {len(queries)} ran:\n{listing}"))
+
+    def assertRaises(self, expected_exception, *args, **kwargs):
+        """unittest's assertRaises; for database errors the block also runs
+        in a savepoint, so that on PostgreSQL the test can keep querying
+        after the expected IntegrityError, as on other databases."""
+        if not _is_database_error(expected_exception):
+            return super().assertRaises(expected_exception, *args, **kwargs)
+        if args:  # callable form: assertRaises(Error, func, *args, **kwargs)
+            with self.assertRaises(expected_exception):
+                args[0](*args[1:], **kwargs)
+            return None
+        return self._recovering(super().assertRaises(expected_exception, **kwargs))
+
+    def assertRaisesRegex(self, expected_exception, expected_regex, *args, **kwargs):
+        """unittest's assertRaisesRegex, with the same savepoint as :meth:`assertRaises`."""
+        if not _is_database_error(expected_exception) or args:
+            return super().assertRaisesRegex(expected_exception, expected_regex, *args, **kwargs)
+        return self._recovering(super().assertRaisesRegex(expected_exception, expected_regex, **kwargs))
+
+    @contextmanager
+    def _recovering(self, context):
+        with recover_aborted_transactions(self._databases.values()):
+            with context:
+                yield context
+
+    # ---- tasks and broadcasts ----
+
+    def captureTasks(self):
+        """Context manager: tasks enqueued inside are captured, not run.
+        ``with self.captureTasks() as tasks: ...`` then ``tasks.names``,
+        ``tasks[0].args``, ``tasks.run()``."""
+        return capture_tasks(self.app)
+
+    def captureBroadcasts(self, *streams: str) -> StreamRecorder:
+        """Context manager recording what is broadcast to `streams` on the
+        app's cable: ``with self.captureBroadcasts("chat:lobby") as sent:``."""
+        return StreamRecorder(self.app.cable, streams)
+
+
+def _same_location(actual: str | None, expected: str) -> bool:
+    if actual is None:
+        return False
+    if actual == expected:
+        return True
+    parts = urlsplit(actual)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    return not urlsplit(expected).netloc and path == expected
+
+
+def _is_database_error(exception) -> bool:
+    classes = exception if isinstance(exception, tuple) else (exception,)
+    return any(isinstance(c, type) and issubclass(c, pw.DatabaseError) for c in classes)

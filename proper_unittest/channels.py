@@ -1,0 +1,201 @@
+"""A WebSocket connection to the app's cable, for channel tests.
+
+It speaks the same protocol as ``proper.test_client.WebSocketTestSession``
+and keeps its method names, but: it sends the client's cookies (so the
+signed-in user reaches the channel), ``connect()`` waits for the accept,
+``subscribe()`` returns the confirmation (or rejection) itself, commands
+return once the app has handled them, and a receive that times out says
+which frames did arrive.
+"""
+import asyncio
+from collections import deque
+
+from proper.helpers import jsonplus
+
+
+ANSWERS = ("confirm_subscription", "reject_subscription")
+
+
+class ChannelSession:
+    """One WebSocket connection. Open it with ``await session.connect()``."""
+
+    def __init__(self, app, path: str, headers: dict[str, str]) -> None:
+        self.app = app
+        self.path = path
+        self.headers = dict(headers)
+        self.frames: list = []  # everything received, for failure messages
+        self.subscriptions: dict[str, list[dict]] = {}
+        self.task: asyncio.Task | None = None
+        self._to_app: asyncio.Queue | None = None
+        self._from_app: asyncio.Queue | None = None
+        self._unread: deque = deque()
+        self._idle: asyncio.Event | None = None
+
+    # ---- connection ----
+
+    async def connect(self, timeout: float = 1.0) -> asyncio.Task:
+        """Open the connection and wait until the app accepts it.
+        Returns the handler task (awaited by :meth:`close`)."""
+        self._to_app, self._from_app = asyncio.Queue(), asyncio.Queue()
+        self._idle = asyncio.Event()
+        self.task = asyncio.create_task(self.app(self._scope(), self._receive, self._send))
+        first = await self.receive_raw(timeout=timeout)
+        if first.get("type") != "websocket.accept":
+            raise AssertionError(
+                f"The app did not accept the WebSocket connection to {self.path!r}: "
+                f"it answered {first!r} (is CABLE_PATH {self.app.config.get('CABLE_PATH')!r}?)"
+            )
+        await self._until_idle(timeout)
+        return self.task
+
+    async def close(self, timeout: float = 1.0) -> None:
+        """Disconnect and wait for the app to run ``unsubscribed()``.
+        Safe to call twice."""
+        if self.task is None or self.task.done():
+            return
+        self._to_app.put_nowait({"type": "websocket.disconnect"})
+        try:
+            await asyncio.wait_for(self.task, timeout)
+        finally:
+            self.subscriptions.clear()
+
+    @property
+    def is_open(self) -> bool:
+        """True while the app's handler is running."""
+        return self.task is not None and not self.task.done()
+
+    # ---- commands ----
+
+    async def subscribe(self, channel: str, timeout: float = 1.0, **params) -> dict:
+        """Subscribe and return the app's answer for this subscription:
+        ``{"type": "confirm_subscription", ...}`` or ``reject_subscription``.
+        Messages ``subscribed()`` sent before the answer stay queued for
+        :meth:`receive`."""
+        self.client_send({"command": "subscribe", "channel": channel, "params": params})
+        skipped = []
+        try:
+            while True:
+                raw = await self.receive_raw(timeout=timeout)
+                frame = _parse(raw)
+                if (
+                    frame.get("type") in ANSWERS and frame.get("channel") == channel
+                    and (frame.get("params") or {}) == params
+                ):
+                    break
+                skipped.append(raw)
+        finally:
+            self._unread.extendleft(reversed(skipped))
+        if frame["type"] == "confirm_subscription":
+            self.subscriptions.setdefault(channel, []).append(params)
+        return frame
+
+    async def send_action(self, channel: str, action: str, data: dict | None = None,
+                          timeout: float = 1.0, **params) -> None:
+        """Call `action` on a subscribed channel and wait until the app has
+        run it. Without `params`, those of the only subscription to
+        `channel` are used (the app needs them to find the subscription)."""
+        if not params and len(self.subscriptions.get(channel, [])) == 1:
+            params = self.subscriptions[channel][0]
+        await self.send({
+            "command": "message", "channel": channel, "action": action,
+            "data": data or {}, "params": params,
+        }, timeout=timeout)
+
+    async def unsubscribe(self, channel: str, timeout: float = 1.0, **params) -> None:
+        """Unsubscribe and wait until the app has run ``unsubscribed()``."""
+        await self.send({"command": "unsubscribe", "channel": channel, "params": params}, timeout=timeout)
+        if params in self.subscriptions.get(channel, []):
+            self.subscriptions[channel].remove(params)
+
+    async def send(self, data: dict, timeout: float = 1.0) -> None:
+        """Send a JSON frame and wait until the app has handled it."""
+        self.client_send(data)
+        await self._until_idle(timeout)
+
+    def client_send(self, data: dict) -> None:
+        """Queue a JSON frame for the app without waiting."""
+        self.client_send_raw({"type": "websocket.receive", "text": jsonplus.dumps(data)})
+
+    def client_send_raw(self, message: dict) -> None:
+        """Queue a raw ASGI message for the app without waiting."""
+        self._idle.clear()
+        self._to_app.put_nowait(message)
+
+    # ---- receiving ----
+
+    async def receive(self, timeout: float = 1.0):
+        """The next frame: parsed JSON for data frames, the raw ASGI
+        message otherwise (e.g. a close). Fails after `timeout` seconds,
+        listing the frames that did arrive."""
+        return _parse(await self.receive_raw(timeout=timeout))
+
+    async def receive_raw(self, timeout: float = 1.0) -> dict:
+        """The next raw ASGI message from the app."""
+        if self._unread:
+            return self._unread.popleft()
+        try:
+            return await asyncio.wait_for(self._from_app.get(), timeout)
+        except TimeoutError:
+            raise AssertionError(self._nothing_came(timeout)) from None
+
+    async def receive_message(self, timeout: float = 1.0):
+        """The ``data`` of the next ``{"type": "message"}`` frame, failing on
+        any other frame."""
+        frame = await self.receive(timeout=timeout)
+        if not isinstance(frame, dict) or frame.get("type") != "message":
+            raise AssertionError(f"Expected a message frame, got {frame!r}.\n{self._history()}")
+        return frame.get("data")
+
+    def _nothing_came(self, timeout: float) -> str:
+        return f"No frame from the app within {timeout}s.\n{self._history()}{self._crash()}"
+
+    def _crash(self) -> str:
+        task = self.task
+        if task is not None and task.done() and not task.cancelled() and task.exception():
+            return f"\nThe connection's handler crashed: {task.exception()!r}"
+        return ""
+
+    def _history(self) -> str:
+        if not self.frames:
+            return "No frames arrived on this connection."
+        lines = "\n".join(f"  {i}. {frame!r}" for i, frame in enumerate(self.frames, 1))
+        return f"Frames that arrived on this connection, in order:\n{lines}"
+
+    # ---- ASGI side ----
+
+    def _scope(self) -> dict:
+        headers = [(b"host", b"example.com")]
+        headers += [(name.encode("latin-1"), value.encode("latin-1")) for name, value in self.headers.items()]
+        return {
+            "type": "websocket", "path": self.path, "scheme": "ws", "server": ("example.com", 80),
+            "client": ("127.0.0.1", 0), "headers": headers, "query_string": b"", "subprotocols": [],
+        }
+
+    async def _receive(self) -> dict:
+        if self._to_app.empty():
+            self._idle.set()
+        return await self._to_app.get()
+
+    async def _send(self, message: dict) -> None:
+        self.frames.append(_parse(message))
+        await self._from_app.put(message)
+
+    async def _until_idle(self, timeout: float) -> None:
+        """Wait until the app is back waiting for the client with nothing
+        left to read; then let its writer flush what it queued."""
+        idle = asyncio.ensure_future(self._idle.wait())
+        done, _ = await asyncio.wait({idle, self.task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        if idle not in done:
+            idle.cancel()
+            if self.task in done:
+                raise AssertionError(f"The connection's handler ended.{self._crash()}\n{self._history()}")
+            raise AssertionError(f"The app did not handle the frame within {timeout}s.\n{self._history()}")
+        for _ in range(3):  # the writer task passes frames on in its own turns
+            await asyncio.sleep(0)
+
+
+def _parse(message: dict):
+    """A data frame's JSON, or the raw ASGI message for anything else."""
+    if message.get("type") == "websocket.send":
+        return jsonplus.loads(message["text"])
+    return message

@@ -1,0 +1,318 @@
+"""Proper's TestClient, made to behave inside a test transaction.
+
+On top of ``proper.TestClient`` it keeps cookies like a browser, takes JSON
+and in-memory uploads, keeps the raw bytes of binary responses, records the
+app's traceback when a request fails, and on PostgreSQL rolls a failed
+request back to its savepoint so that the test can go on querying.
+"""
+import asyncio
+import mimetypes
+import secrets
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from http.cookies import SimpleCookie
+from io import BytesIO
+from pathlib import Path
+from urllib.parse import urlencode
+
+from proper import TestClient
+from proper.constants import AUTH_COOKIE_NAME, AUTH_COOKIE_SALT, DELETE, PATCH, POST, PUT, QUERY
+from proper.helpers import CIMultiDict, DotDict, jsonplus
+from proper.helpers.asgi import make_test_scope
+
+from .channels import ChannelSession
+from .databases import recover_aborted_transactions
+
+
+_NO_JSON = object()
+
+
+@dataclass(frozen=True)
+class InMemoryUpload:
+    """A file to upload that exists only in memory.
+
+    Use it in ``upload_files`` like a path:
+    ``upload_files=[("image", InMemoryUpload("a.png", png_bytes))]``.
+    The content type is guessed from the file name unless given.
+    """
+
+    filename: str
+    content: bytes | str
+    content_type: str | None = None
+
+    @classmethod
+    def from_path(cls, path: str | Path) -> "InMemoryUpload":
+        """Read a file from disk; the upload's name is the file's base name."""
+        path = Path(path)
+        return cls(path.name, path.read_bytes())
+
+    @property
+    def mimetype(self) -> str:
+        """The content type sent with the file."""
+        guessed = mimetypes.guess_type(self.filename)[0]
+        return self.content_type or guessed or "application/octet-stream"
+
+
+class Response(DotDict):
+    """What a request returned: ``status``, ``body`` (str), ``content`` (bytes),
+    ``headers`` (case-insensitive), ``mimetype``, ``content_type``, plus
+    ``request`` ("POST /photos") and ``app_tracebacks`` for failed requests."""
+
+    @property
+    def location(self) -> str | None:
+        """The Location header, if any."""
+        return self.headers.get("location")
+
+    def json(self):
+        """The body parsed as JSON."""
+        return jsonplus.loads(self.content)
+
+
+class ProperClient(TestClient):
+    """A ``proper.TestClient`` for one test. See the module docstring."""
+
+    def __init__(self, app, *, databases=(), app_log=None, headers=None) -> None:
+        super().__init__(app, headers=headers, sync=True)
+        self.databases = list(databases)
+        self.app_log = app_log
+
+    # ---- body verbs also take json= ----
+
+    def post(self, url, *, json=_NO_JSON, **kwargs):
+        """POST; ``json=`` sends a JSON body with its content type."""
+        return self._request(url, method=POST, **_with_json(json, kwargs))
+
+    def put(self, url, *, json=_NO_JSON, **kwargs):
+        """PUT; ``json=`` sends a JSON body with its content type."""
+        return self._request(url, method=PUT, **_with_json(json, kwargs))
+
+    def patch(self, url, *, json=_NO_JSON, **kwargs):
+        """PATCH; ``json=`` sends a JSON body with its content type."""
+        return self._request(url, method=PATCH, **_with_json(json, kwargs))
+
+    def delete(self, url, *, json=_NO_JSON, **kwargs):
+        """DELETE; ``json=`` sends a JSON body with its content type."""
+        return self._request(url, method=DELETE, **_with_json(json, kwargs))
+
+    def query(self, url, *, json=_NO_JSON, **kwargs):
+        """QUERY; ``json=`` sends a JSON body with its content type."""
+        return self._request(url, method=QUERY, **_with_json(json, kwargs))
+
+    # ---- cookies ----
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        """The cookies the client sends, by name."""
+        return _parse_cookie_header(self.default_headers.get("cookie", ""))
+
+    def set_cookie(self, name: str, value: str | None) -> None:
+        """Set (or, with None, remove) a cookie sent with every request."""
+        cookies = self.cookies
+        if value is None:
+            cookies.pop(name, None)
+        else:
+            cookies[name] = value
+        if cookies:
+            self.default_headers["cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+        else:
+            self.default_headers.pop("cookie", None)
+
+    def sign_in(self, session) -> None:
+        """Send `session`'s signed auth cookie from now on, keeping other cookies."""
+        self.set_cookie(AUTH_COOKIE_NAME, self.app.dumps(session.token, salt=AUTH_COOKIE_SALT))
+
+    def sign_out(self) -> None:
+        """Stop sending the auth cookie."""
+        self.set_cookie(AUTH_COOKIE_NAME, None)
+
+    def websocket(self, url: str = "") -> ChannelSession:
+        """A WebSocket session on the cable (``CABLE_PATH``) or `url`, that
+        sends this client's cookies. Open it with ``await session.connect()``."""
+        path = url or self.app.config.get("CABLE_PATH", "/cable")
+        return ChannelSession(self.app, path, self.default_headers)
+
+    # ---- requests ----
+
+    def _request(self, url, *, method="GET", params=None, body=b"", upload_files=None, headers=None):
+        scope, body_bytes = self._build_request(url, method, params, body, upload_files, headers)
+        _refuse_inside_running_loop(method)
+        with self._request_context(scope) as finish:
+            raw = asyncio.run(_exchange(self.app, scope, body_bytes))
+        return finish(*raw)
+
+    def _build_request(self, url, method, params, body, upload_files, headers):
+        req_headers = dict(self.default_headers)
+        req_headers.update({key.lower(): value for key, value in (headers or {}).items()})
+        if upload_files:
+            if body and not isinstance(body, dict):
+                raise ValueError("When using upload_files, body must be a dict of form fields.")
+            req_headers["content-type"], body_bytes = _encode_multipart(body or {}, upload_files)
+        else:
+            body_bytes = _encode_body(body)
+            if isinstance(body, dict) and body:
+                req_headers["content-type"] = "application/x-www-form-urlencoded"
+        if body_bytes:
+            req_headers["content-length"] = str(len(body_bytes))
+        scope = make_test_scope(url, method=method, params=params or {}, headers=req_headers.items())
+        return scope, body_bytes
+
+    @contextmanager
+    def _request_context(self, scope):
+        """Savepoint guard and log capture around one request; yields the
+        function that turns the raw reply into a :class:`Response`."""
+        mark = self.app_log.mark() if self.app_log else None
+
+        def finish(status, headers, content):
+            response = _make_response(status, headers, content)
+            response["request"] = f"{scope['method']} {scope['path']}"
+            if mark is not None:
+                response["app_log"], response["app_tracebacks"] = self.app_log.since(mark)
+            self._store_cookies(headers)
+            return response
+
+        with recover_aborted_transactions(self.databases):
+            yield finish
+
+    def _store_cookies(self, headers) -> None:
+        for header in headers.getall("set-cookie"):
+            jar = SimpleCookie()
+            jar.load(header)
+            for name, morsel in jar.items():
+                self.set_cookie(name, None if _is_expired(morsel) else morsel.value)
+
+
+class AsyncProperClient(ProperClient):
+    """The same client for code that runs inside an event loop: every request
+    method returns a coroutine (``await client.get("/")``). The request runs
+    in the running loop, on the test's thread and inside its transaction."""
+
+    async def _request(self, url, *, method="GET", params=None, body=b"", upload_files=None, headers=None):
+        scope, body_bytes = self._build_request(url, method, params, body, upload_files, headers)
+        with self._request_context(scope) as finish:
+            raw = await _exchange(self.app, scope, body_bytes)
+        return finish(*raw)
+
+
+async def _exchange(app, scope, body_bytes):
+    """Drive one HTTP request through the ASGI app; return its raw reply."""
+    status = 0
+    headers = CIMultiDict()
+    chunks: list[bytes] = []
+    sent = False
+
+    async def receive():
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body_bytes, "more_body": False}
+        await asyncio.Event().wait()  # the app never reads past the body
+
+    async def send(message):
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            for name, value in message.get("headers", []):
+                headers[_text(name)] = _text(value)  # appends: a multidict
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return status, headers, b"".join(chunks)
+
+
+def _make_response(status, headers, content) -> Response:
+    content_type = headers.get("content-type", "")
+    charset = "utf-8"
+    if "charset=" in content_type:
+        charset = content_type.split("charset=")[-1].split(";")[0].strip()
+    response = Response(
+        status=status,
+        body=content.decode(charset, errors="replace"),
+        mimetype=content_type.split(";")[0].strip(),
+        content_type=content_type,
+        content=content,
+    )
+    dict.__setitem__(response, "headers", headers)  # keep it a CIMultiDict
+    return response
+
+
+def _with_json(data, kwargs) -> dict:
+    if data is _NO_JSON:
+        return kwargs
+    headers = {key.lower(): value for key, value in (kwargs.get("headers") or {}).items()}
+    headers.setdefault("content-type", "application/json")
+    return {**kwargs, "body": jsonplus.dumps(data), "headers": headers}
+
+
+def _encode_body(body) -> bytes:
+    if isinstance(body, dict):
+        return urlencode(body, doseq=True).encode() if body else b""
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if isinstance(body, BytesIO):
+        return body.getvalue()
+    return bytes(body or b"")
+
+
+def _encode_multipart(fields: dict, upload_files) -> tuple[str, bytes]:
+    boundary = "proper-unittest-" + secrets.token_hex(12)
+    parts: list[bytes] = []
+    for name, value in fields.items():
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for item in values:
+            data = item if isinstance(item, bytes) else str(item).encode("utf-8")
+            parts.append(_part(boundary, f'form-data; name="{name}"', None, data))
+    for name, upload in upload_files:
+        if not isinstance(upload, InMemoryUpload):
+            upload = InMemoryUpload.from_path(upload)
+        content = upload.content.encode("utf-8") if isinstance(upload.content, str) else upload.content
+        disposition = f'form-data; name="{name}"; filename="{upload.filename}"'
+        parts.append(_part(boundary, disposition, upload.mimetype, content))
+    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    return f"multipart/form-data; boundary={boundary}", body
+
+
+def _part(boundary: str, disposition: str, content_type: str | None, data: bytes) -> bytes:
+    head = f"--{boundary}\r\nContent-Disposition: {disposition}\r\n"
+    if content_type:
+        head += f"Content-Type: {content_type}\r\n"
+    return head.encode("utf-8") + b"\r\n" + data + b"\r\n"
+
+
+def _parse_cookie_header(header: str) -> dict[str, str]:
+    cookies = {}
+    for pair in header.split(";"):
+        name, sep, value = pair.strip().partition("=")
+        if sep:
+            cookies[name] = value
+    return cookies
+
+
+def _is_expired(morsel) -> bool:
+    if morsel["max-age"] not in ("", None):
+        return int(morsel["max-age"]) <= 0
+    if morsel["expires"]:
+        try:
+            return parsedate_to_datetime(morsel["expires"]) <= datetime.now(timezone.utc)
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+def _text(value) -> str:
+    return value.decode("latin-1") if isinstance(value, bytes) else value
+
+
+def _refuse_inside_running_loop(method: str) -> None:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    raise RuntimeError(
+        f"client.{method.lower()}() was called inside a running event loop, where "
+        "Proper's synchronous TestClient cannot run. In an AsyncChannelTestCase use "
+        f"`await self.client.{method.lower()}(...)`; in a ProperTestCase, use "
+        f"`await self.async_client.{method.lower()}(...)` inside the coroutine."
+    )

@@ -1,0 +1,127 @@
+"""Finds the Proper app a test case is about.
+
+Looked up, in order: the test class's ``app`` attribute (an ``App`` or a
+``"package.module:attr"`` string), then the nearest project config above the
+test module (or the current directory): ``setup.cfg`` ``[proper_unittest]``
+or ``pyproject.toml`` ``[tool.proper_unittest]``, key ``app``.
+"""
+import configparser
+import importlib
+import importlib.util
+import inspect
+import tomllib
+from functools import cache
+from pathlib import Path
+
+from proper import App
+
+from .errors import ConfigurationError
+
+
+SECTION = "proper_unittest"
+# Modules of an app package that register routes, channels and tasks when
+# imported; an app whose package __init__ does not import them still works.
+APP_SUBMODULES = ("models", "controllers", "channels", "tasks", "emails")
+
+HOW_TO_CONFIGURE = (
+    "Set it on the class (`app = \"myapp.main:app\"`), or in the project's "
+    "setup.cfg:\n    [proper_unittest]\n    app = myapp.main:app\n"
+    "or in pyproject.toml:\n    [tool.proper_unittest]\n    app = \"myapp.main:app\""
+)
+
+
+def app_for(test_class: type) -> App:
+    """Return the Proper app `test_class` tests, importing it if needed."""
+    target = getattr(test_class, "app", None)
+    if isinstance(target, App):
+        return target
+    if isinstance(target, str) and target:
+        return load_app(target, source=f"{test_class.__qualname__}.app")
+    if target is not None:
+        raise ConfigurationError(
+            f"{test_class.__qualname__}.app is {target!r}: it must be a proper.App "
+            f"or a 'module:attr' string. {HOW_TO_CONFIGURE}"
+        )
+
+    start_dirs = [_module_dir(test_class), Path.cwd()]
+    for start in start_dirs:
+        found = find_project_app_spec(start)
+        if found:
+            spec, config_file = found
+            return load_app(spec, source=str(config_file))
+
+    looked = ", ".join(str(d) for d in dict.fromkeys(start_dirs))
+    raise ConfigurationError(
+        f"{test_class.__qualname__} has no app to test (no `app` attribute, and no "
+        f"[proper_unittest] config found above {looked}). {HOW_TO_CONFIGURE}"
+    )
+
+
+def find_project_app_spec(start: Path) -> tuple[str, Path] | None:
+    """Return ``(app spec, config file)`` from the nearest project config
+    at or above `start`, or None."""
+    for folder in (start, *start.parents):
+        found = _read_project_config(folder)
+        if found:
+            return found
+    return None
+
+
+@cache
+def load_app(spec: str, *, source: str = "") -> App:
+    """Import ``"package.module:attr"`` (``attr`` defaults to ``app``) and
+    return the App, with the app package's route/channel/task modules loaded."""
+    module_name, _, attr = spec.partition(":")
+    attr = attr or "app"
+    origin = f" (from {source})" if source else ""
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise ConfigurationError(
+            f"Cannot import the app module {module_name!r} named by {spec!r}{origin}: "
+            f"{error}. Check the name, and that the project folder is on sys.path "
+            "(run from the project folder, or use runtests.py)."
+        ) from error
+
+    app = getattr(module, attr, None)
+    if not isinstance(app, App):
+        raise ConfigurationError(
+            f"{spec!r}{origin} is {type(app).__name__}, not a proper.App: "
+            f"point it at the App instance, e.g. '{module_name}:app'."
+        )
+    _import_app_submodules(module_name)
+    return app
+
+
+def _import_app_submodules(module_name: str) -> None:
+    package = module_name.split(".")[0]
+    for name in APP_SUBMODULES:
+        full_name = f"{package}.{name}"
+        if importlib.util.find_spec(full_name) is not None:
+            importlib.import_module(full_name)
+
+
+@cache
+def _read_project_config(folder: Path) -> tuple[str, Path] | None:
+    setup_cfg = folder / "setup.cfg"
+    if setup_cfg.is_file():
+        parser = configparser.ConfigParser()
+        parser.read(setup_cfg, encoding="utf-8")
+        if parser.has_option(SECTION, "app"):
+            return parser.get(SECTION, "app").strip(), setup_cfg
+
+    pyproject = folder / "pyproject.toml"
+    if pyproject.is_file():
+        with pyproject.open("rb") as file:
+            data = tomllib.load(file)
+        spec = data.get("tool", {}).get(SECTION, {}).get("app")
+        if spec:
+            return str(spec).strip(), pyproject
+    return None
+
+
+def _module_dir(test_class: type) -> Path:
+    try:
+        return Path(inspect.getfile(test_class)).resolve().parent
+    except (TypeError, OSError):
+        return Path.cwd()

@@ -1,0 +1,74 @@
+"""Everything in the app a test can change, put back after each test."""
+from .overrides import set_app_cache
+from .tasks import flush_memory_queue
+
+
+async def run_inline(func, *args):
+    """Stand-in for ``App._run_in_worker``: run channel code on the event
+    loop's thread, which in tests is the test's thread, inside its
+    transaction, instead of in a worker thread with another connection."""
+    return func(*args)
+
+
+class AppState:
+    """A snapshot of the app's mutable test-relevant state.
+
+    Taken before a test (which also empties the outboxes and makes channel
+    code run inline), restored by :meth:`restore` after it, whatever the
+    test did: config values, DEBUG switches, cache swaps, queue mode and
+    leftover tasks, cable stream listeners, outboxes.
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.config = dict(app.config)
+        self.router_debug = app.router.debug
+        self.auto_reload = app.catalog.auto_reload
+        self.cache = app.cache
+        self.template_cache = getattr(app.catalog.jinja_env, "app_cache", None)
+        self.queue_immediate = app.queue.immediate
+        self.streams = _stream_snapshot(app.cable)
+        self.had_worker_override = "_run_in_worker" in vars(app)
+        clear_outboxes(app)
+        if not self.had_worker_override:
+            app._run_in_worker = run_inline
+
+    def restore(self) -> None:
+        """Put everything back as it was when the snapshot was taken."""
+        app = self.app
+        app.config.clear()
+        dict.update(app.config, self.config)
+        app.router.debug = self.router_debug
+        app.catalog.auto_reload = self.auto_reload
+        if app.cache is not self.cache:
+            set_app_cache(app, self.cache, self.template_cache)
+        app.queue.immediate = self.queue_immediate
+        flush_memory_queue(app.queue)
+        _restore_streams(app.cable, self.streams)
+        clear_outboxes(app)
+        if not self.had_worker_override:
+            vars(app).pop("_run_in_worker", None)
+
+
+def outbox(app) -> list:
+    """The app mailer's outbox (empty list if the mailer keeps none)."""
+    return getattr(app.mailer, "outbox", [])
+
+
+def clear_outboxes(app) -> None:
+    """Empty the outbox of every mailer the app has built."""
+    for mailer in (app.mailer, *app.mailers._instances.values()):
+        box = getattr(mailer, "outbox", None)
+        if box is not None:
+            box.clear()
+
+
+def _stream_snapshot(cable) -> dict:
+    with cable._lock:
+        return {name: set(listeners) for name, listeners in cable._streams.items()}
+
+
+def _restore_streams(cable, snapshot: dict) -> None:
+    with cable._lock:
+        cable._streams.clear()
+        cable._streams.update({name: set(listeners) for name, listeners in snapshot.items()})

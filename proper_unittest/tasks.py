@@ -1,0 +1,60 @@
+"""Capturing background tasks instead of running them."""
+
+from huey.storage import MemoryStorage
+
+
+class CapturedTasks(list):
+    """The huey tasks enqueued inside :meth:`ProperTestCase.captureTasks`,
+    in order. Each has ``name``, ``args`` and ``kwargs``. They went through
+    huey's serializer, as with a real queue, so unpicklable arguments fail."""
+
+    def __init__(self, queue) -> None:
+        super().__init__()
+        self.queue = queue
+
+    @property
+    def names(self) -> list[str]:
+        """The task names, in order."""
+        return [task.name for task in self]
+
+    def named(self, name: str) -> list:
+        """The captured tasks called `name`."""
+        return [task for task in self if task.name == name]
+
+    def run(self) -> list:
+        """Run every captured task now, inline, and return their results
+        (failing tasks raise). Tasks scheduled for later run too."""
+        results = [task.execute() for task in self]
+        self.clear()
+        return results
+
+
+class capture_tasks:
+    """Context manager: switch the app's huey queue out of immediate mode,
+    collect what is enqueued, and switch back (which drops the queue's
+    in-memory storage, as huey does)."""
+
+    def __init__(self, app) -> None:
+        self.queue = app.queue
+        self.tasks = CapturedTasks(self.queue)
+
+    def __enter__(self) -> CapturedTasks:
+        self._was_immediate = self.queue.immediate
+        self.queue.immediate = False
+        self._before = {task.id for task in self.queue.pending()}
+        return self.tasks
+
+    def __exit__(self, *exc_info) -> None:
+        captured = [task for task in self.queue.pending() if task.id not in self._before]
+        if isinstance(self.queue.storage, MemoryStorage):
+            self.queue.flush()
+        self.queue.immediate = self._was_immediate
+        self.tasks.extend(captured)
+
+
+def flush_memory_queue(queue) -> None:
+    """Drop tasks left on an in-memory queue (e.g. scheduled for later)."""
+    if isinstance(queue.storage, MemoryStorage):
+        queue.flush()
+
+

@@ -1,0 +1,1 @@
+"""Small Proper apps the library's own tests drive."""

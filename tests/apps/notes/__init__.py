@@ -1,0 +1,1 @@
+"""A tiny Proper app exercising what the library must isolate."""

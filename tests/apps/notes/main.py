@@ -1,0 +1,169 @@
+"""The notes app: models, controllers, a channel and a task in one module."""
+import os
+
+import peewee as pw
+from proper import App, Channel, Controller, ProperModel, current
+from proper.concerns import Authentication
+from proper.emails import EmailMessage
+
+from tests.apps.testdb import database_config
+
+
+app = App(__name__, config={
+    "SECRET_KEYS": ["notes-" + "x" * 60],
+    "DATABASES": {"main": database_config(os.environ.get("NOTES_DB_NAME", "notes_test"),
+                                          **({"autoconnect": False} if os.environ.get("NOTES_AUTOCONNECT_OFF") else {}))},
+    "MAILER": "memory",
+    "MAILERS": {"memory": {"type": "proper.emails.ToMemoryMailer"}},
+    "MAILER_DEFAULT_OPTIONS": {"from": "notes@example.com"},
+})
+router = app.router
+db = app.db["main"]
+
+
+class BaseModel(ProperModel):
+    class Meta:
+        database = db
+
+
+class Named(BaseModel):
+    """A concern: a base class that must not get a table of its own."""
+    name = pw.CharField(unique=True)
+
+
+class User(Named):
+    pass
+
+
+class Session(BaseModel):
+    token = pw.CharField(unique=True)
+    user = pw.ForeignKeyField(User, backref="sessions", on_delete="CASCADE")
+
+    @classmethod
+    def create_for_user(cls, user, **kwargs):
+        import secrets
+        return cls.create(user=user, token=secrets.token_urlsafe(16))
+
+    @classmethod
+    def find_by_token(cls, token):
+        return cls.get_or_none(cls.token == token)
+
+    def touch(self):
+        pass
+
+
+class Note(BaseModel):
+    title = pw.CharField(unique=True)
+
+
+class NoteEmail(EmailMessage):
+    subject = "A note"
+
+    def __init__(self, note, **kwargs):
+        super().__init__(**kwargs)
+        self.body = f"New note: {note.title}"
+
+
+@app.queue.task()
+def count_note(title):
+    """A background task: stores a marker note."""
+    Note.create(title=f"counted:{title}")
+    return title.upper()
+
+
+class NotesController(Controller):
+    @router.get("notes")
+    def index(self):
+        return self.render(text=",".join(n.title for n in Note.select().order_by(Note.id)))
+
+    @router.post("notes")
+    def create(self):
+        note = Note.create(title=self.params["title"])
+        if self.params.get("mail"):
+            NoteEmail(note).send(to=self.params["mail"])
+        if self.params.get("count"):
+            count_note(note.title)
+        self.app.cable.broadcast("notes", {"title": note.title})
+        self.response.redirect_to(f"/notes/{note.id}")
+
+    @router.get("notes/:id<int>")
+    def show(self):
+        note = Note.get_or_none(Note.id == self.params["id"])
+        if note is None:
+            self.response.status = 404
+            return self.render(text="no such note")
+        return self.render(text=note.title)
+
+    @router.post("api/notes")
+    def api_create(self):
+        note = Note.create(title=self.request.form["title"])
+        return self.render(json={"id": note.id, "title": note.title}, status=201)
+
+    @router.get("boom")
+    def boom(self):
+        raise ValueError("kaboom from the notes app")
+
+    @router.get("png")
+    def png(self):
+        self.response.mimetype = "image/png"
+        return b"\x89PNG\r\n\x1a\n\x00\xff"
+
+    @router.post("upload")
+    def upload(self):
+        parts = self.request.form.getall("file")
+        return self.render(text=";".join(f"{p.filename}:{p.size}:{p.content_type}" for p in parts))
+
+    @router.get("visits")
+    def visits(self):
+        count = self.app.cache.get("visits") or 0
+        self.app.cache.set("visits", count + 1)
+        return self.render(text=str(count + 1))
+
+    @router.get("flag")
+    def flag(self):
+        return self.render(text=str(self.app.config.get("NOTES_FLAG", "unset")))
+
+    @router.get("remember")
+    def remember(self):
+        self.response.set_cookie("color", self.params.get("color", "blue"))
+        return self.render(text="ok")
+
+    @router.get("cookies")
+    def cookies(self):
+        return self.render(text=self.request.headers.get("cookie", ""))
+
+    @router.get("current")
+    def current_value(self):
+        return self.render(text=repr(getattr(current, "marker", None)))
+
+
+class AccountController(Controller, Authentication):
+    Session = Session
+
+    @router.get("me")
+    def me(self):
+        return self.render(text=current.user.name)
+
+    @router.get("sign-in", name="Session.new")
+    def sign_in_page(self):
+        return self.render(text="sign in")
+
+
+class NotesChannel(Channel):
+    Session = Session
+
+    def find_user(self, user_id):
+        return User.get_or_none(User.id == user_id)
+
+    def subscribed(self):
+        if self.params.get("room") == "closed":
+            return self.reject()
+        self.stream_from(f"room:{self.params['room']}")
+        self.send({"hello": current.user.name if current.user else None})
+
+    def post(self, data):
+        note = Note.create(title=data["title"])
+        self.broadcast(f"room:{self.params['room']}", {"title": note.title, "id": note.id})
+
+
+router.channel()(NotesChannel)
