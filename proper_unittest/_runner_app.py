@@ -64,9 +64,10 @@ def check_configured_app(project_dir):
 
 
 def import_app(reference, source):
-    """Import and return the object named by ``module:attr`` *reference*."""
-    module_name, sep, attr_path = reference.partition(":")
-    if not (sep and module_name and attr_path):
+    """Import and return the object named by ``module:attr`` *reference* (``attr`` defaults to ``app``)."""
+    module_name, _, attr_path = reference.partition(":")
+    attr_path = attr_path or "app"
+    if not module_name:
         raise AppCheckError(f"{source} = {reference!r} must look like 'package.module:attribute'")
     try:
         obj = importlib.import_module(module_name)

@@ -20,12 +20,15 @@ def backend() -> str:
 
 
 def database_config(name: str, **extra) -> dict:
-    """A DATABASES entry on TEST_DATABASE_URL's server, for database `name`
-    (in-memory for SQLite)."""
+    """A DATABASES entry on TEST_DATABASE_URL's server, for database `name`.
+    For SQLite it is in-memory, unless `name` is a ``.sqlite3`` file path."""
     url = os.environ.get("TEST_DATABASE_URL", "sqlite:///:memory:")
     params = parse(url)
     scheme = url.split(":", 1)[0]
-    params["database"] = ":memory:" if scheme == "sqlite" else name
+    if scheme == "sqlite":
+        params["database"] = name if name.endswith(".sqlite3") else ":memory:"
+    else:
+        params["database"] = name
     params = {key: value for key, value in params.items() if value not in (None, "")}
     if scheme == "mysql":
         params.setdefault("password", "")

@@ -7,4 +7,7 @@ from .concerns import Authentication
 
 class AppController(Authentication, OriginProtection, RateLimiting, FormValidation, Controller):
     """Base controller: authentication, cross-site request protection,
-    rate limiting and `validate_form`."""
+    rate limiting and `validate_form`. Actions that skip authentication
+    still see `current.user` when a valid session cookie is sent."""
+
+    before = [{"do": "authenticate_if_possible"}]

@@ -20,3 +20,9 @@ class PhotoForm(f.Form):
 
     title = f.TextField(max_length=120)
     caption = f.TextField(required=False, max_length=500)
+
+    def validate_title(self, value: str) -> str:
+        """A title made only of spaces is blank once stripped: still required."""
+        if not value:
+            raise ValueError("required")
+        return value

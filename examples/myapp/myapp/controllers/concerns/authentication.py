@@ -9,3 +9,9 @@ class Authentication(ProperAuthentication):
     lists it. Anonymous requests are redirected (303) to `Session.new`."""
 
     Session = Session
+
+    def authenticate_if_possible(self):
+        """On public actions too, load the signed-in user (if any), so pages
+        can tell visitors from owners."""
+        if not self.is_authenticated():
+            self._resume_session()

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Every suite (the library's own tests and the example app's), on SQLite,
+# PostgreSQL and MariaDB, under runtests.py; plus python -m unittest and
+# pytest on the same suites. Prints each step's result and one total line.
+set -u
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-.venv/bin/python}
+export PYTHONWARNINGS="${PYTHONWARNINGS:-ignore::DeprecationWarning}"
+
+BACKENDS=(
+  "sqlite:///:memory:"
+  "postgresql://postgres@127.0.0.1:5432/proper_unittest_test"
+  "mysql://root@127.0.0.1:3306/proper_unittest_test"
+)
+passed=0; failed=0; skipped=0; status=0
+log=$(mktemp)
+
+step() {  # step NAME COMMAND...: run, echo output, add up its "N passed, N failed" line
+  local name=$1; shift
+  echo "=== $name"
+  "$@" 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  local p f s
+  read -r p f s <<<"$(PY_LOG="$log" "$PY" scripts/count_results.py)"
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${s:-0}))
+  if [[ $rc -ne 0 ]]; then status=1; echo "!!! $name exited with $rc"; fi
+}
+
+for url in "${BACKENDS[@]}"; do
+  backend=${url%%:*}
+  step "runtests.py, all suites, $backend" env TEST_DATABASE_URL="$url" "$PY" runtests.py
+done
+step "runtests.py --parallel 2, example app, postgresql" \
+  env TEST_DATABASE_URL="${BACKENDS[1]}" "$PY" runtests.py myapp --parallel 2
+step "python -m unittest, library tests, sqlite" "$PY" -m unittest discover -s tests -t .
+step "python -m unittest, example app, mysql" \
+  env TEST_DATABASE_URL="${BACKENDS[2]}" bash -c "cd examples/myapp && ../../$PY -m unittest discover -s tests -t ."
+step "pytest, library tests, postgresql" env TEST_DATABASE_URL="${BACKENDS[1]}" "$PY" -m pytest -q -p no:cacheprovider tests
+step "pytest, example app, sqlite" bash -c "cd examples/myapp && ../../$PY -m pytest -q -p no:cacheprovider tests"
+
+rm -f "$log"
+echo
+if [[ $skipped -gt 0 ]]; then
+  echo "$passed passed, $failed failed, $skipped skipped"
+else
+  echo "$passed passed, $failed failed"
+fi
+exit $status

@@ -1,0 +1,1 @@
+"""proper_unittest's own test suite."""
