@@ -71,16 +71,16 @@ def describe_available():
 
 
 def default_suites():
-    """Return ``(display name, label)`` for every suite run when no label is given.
+    """Return ``(display name, [label])`` for every suite run when no label is given.
 
     These are the library's own ``tests/`` and each ``examples/<name>/tests``.
     """
     suites = []
     if (REPO_ROOT / TESTS_DIRNAME).is_dir():
-        suites.append((TESTS_DIRNAME, str(REPO_ROOT)))
+        suites.append((TESTS_DIRNAME, [str(REPO_ROOT)]))
     for name in example_app_names():
         if (EXAMPLES_DIR / name / TESTS_DIRNAME).is_dir():
-            suites.append((f"examples/{name}", name))
+            suites.append((f"examples/{name}", [name]))
     return suites
 
 

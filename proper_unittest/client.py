@@ -8,6 +8,7 @@ request back to its savepoint so that the test can go on querying.
 import asyncio
 import mimetypes
 import secrets
+from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -17,7 +18,7 @@ from io import BytesIO
 from pathlib import Path
 from urllib.parse import urlencode
 
-from proper import TestClient
+from proper import TestClient, current
 from proper.constants import AUTH_COOKIE_NAME, AUTH_COOKIE_SALT, DELETE, PATCH, POST, PUT, QUERY
 from proper.helpers import CIMultiDict, DotDict, jsonplus
 from proper.helpers.asgi import make_test_scope
@@ -146,12 +147,12 @@ class ProperClient(TestClient):
         req_headers = dict(self.default_headers)
         req_headers.update({key.lower(): value for key, value in (headers or {}).items()})
         if upload_files:
-            if body and not isinstance(body, dict):
+            if body and not isinstance(body, Mapping):
                 raise ValueError("When using upload_files, body must be a dict of form fields.")
             req_headers["content-type"], body_bytes = _encode_multipart(body or {}, upload_files)
         else:
             body_bytes = _encode_body(body)
-            if isinstance(body, dict) and body:
+            if isinstance(body, Mapping) and body:
                 req_headers["content-type"] = "application/x-www-form-urlencoded"
         if body_bytes:
             req_headers["content-length"] = str(len(body_bytes))
@@ -247,8 +248,9 @@ def _with_json(data, kwargs) -> dict:
 
 
 def _encode_body(body) -> bytes:
-    if isinstance(body, dict):
-        return urlencode(body, doseq=True).encode() if body else b""
+    # Any mapping: a dict (list values repeat a field) or a multidict.MultiDict.
+    if isinstance(body, Mapping):
+        return urlencode(list(body.items()), doseq=True).encode() if body else b""
     if isinstance(body, str):
         return body.encode("utf-8")
     if isinstance(body, BytesIO):
@@ -259,7 +261,7 @@ def _encode_body(body) -> bytes:
 def _encode_multipart(fields: dict, upload_files) -> tuple[str, bytes]:
     boundary = "proper-unittest-" + secrets.token_hex(12)
     parts: list[bytes] = []
-    for name, value in fields.items():
+    for name, value in list(fields.items()):
         values = value if isinstance(value, (list, tuple)) else [value]
         for item in values:
             data = item if isinstance(item, bytes) else str(item).encode("utf-8")
@@ -316,3 +318,13 @@ def _refuse_inside_running_loop(method: str) -> None:
         f"`await self.client.{method.lower()}(...)`; in a ProperTestCase, use "
         f"`await self.async_client.{method.lower()}(...)` inside the coroutine."
     )
+
+
+def close_uploaded_files() -> None:
+    """App teardown hook: close the temporary files of the request's
+    uploads, which Proper leaves open (they would warn as unclosed)."""
+    form = getattr(getattr(current, "request", None), "form", None)
+    for values in getattr(form, "data", {}).values():
+        for value in values:
+            if getattr(value, "filename", None) is not None and getattr(value, "file", None):
+                value.file.close()

@@ -56,7 +56,7 @@ class _AppOverride:
         # Decorating a test method: use the test case's own app.
         test_app = getattr(args[0], "app", None) if args else None
         if self.app is None and test_app is not None and not isinstance(test_app, str):
-            return type(self)._clone(self, test_app)
+            return self._clone(test_app)
         return self
 
     def _clone(self, app):

@@ -9,7 +9,7 @@ from proper import current
 from . import safety
 from .applog import AppLog
 from .assertions import ProperAssertions
-from .client import AsyncProperClient, ProperClient
+from .client import AsyncProperClient, ProperClient, close_uploaded_files
 from .databases import Transaction, app_databases, models_of, prepare_databases
 from .discovery import app_for
 from .errors import ConfigurationError
@@ -44,6 +44,8 @@ class _ProperTestMixin(ProperAssertions):
         cls._app_log = AppLog()
         cls._app_log.install(app)
         cls.addClassCleanup(cls._app_log.uninstall)
+        if close_uploaded_files not in app._on_teardown:
+            app.on_teardown(close_uploaded_files)
 
         transaction = Transaction(databases.values()).begin()
         cls.addClassCleanup(transaction.rollback)

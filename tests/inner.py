@@ -12,3 +12,27 @@ def run_inner(*test_classes, verbosity: int = 0) -> tuple[unittest.TestResult, s
     stream = io.StringIO()
     result = unittest.TextTestRunner(stream=stream, verbosity=verbosity).run(suite)
     return result, stream.getvalue()
+
+
+REPO = __import__("pathlib").Path(__file__).resolve().parent.parent
+
+
+def run_in_subprocess(test_source: str, env: dict | None = None, timeout: float = 60):
+    """Write `test_source` as a test module in a temporary folder and run it
+    with ``python -m unittest`` in a fresh interpreter (a fresh app, config
+    read from `env`). Returns the CompletedProcess (text output)."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        Path(folder, "test_inner_case.py").write_text(test_source)
+        child_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
+        child_env.pop("PROPER_UNITTEST_WORKER", None)
+        child_env.update({k: v for k, v in (env or {}).items()})
+        return subprocess.run(
+            [sys.executable, "-m", "unittest", "test_inner_case", "-v"],
+            cwd=folder, env=child_env, capture_output=True, text=True, timeout=timeout,
+        )

@@ -1,0 +1,70 @@
+"""Direct access to the database servers, to set up and inspect databases
+around a test without going through the library."""
+import os
+from pathlib import Path
+
+import peewee as pw
+
+from tests.apps.testdb import backend, database_config
+
+
+def worker_suffix() -> str:
+    """Keeps names apart when suites run in parallel workers."""
+    worker = os.environ.get("PROPER_UNITTEST_WORKER")
+    return f"_w{worker}" if worker else ""
+
+
+def scratch_database(name: str, folder: str = "") -> pw.Database:
+    """An open connection to database `name` on TEST_DATABASE_URL's server
+    (a file in `folder` for SQLite), created if missing."""
+    if backend() == "sqlite":
+        return pw.SqliteDatabase(str(Path(folder, f"{name}.sqlite3")))
+    config = dict(database_config(name))
+    kind = config.pop("type")
+    cls = pw.PostgresqlDatabase if "Postgres" in kind else pw.MySQLDatabase
+    server = cls("postgres" if cls is pw.PostgresqlDatabase else "mysql", **{k: v for k, v in config.items() if k != "database"})
+    server.connect()
+    quoted = name.join(server.quote)
+    server.execute_sql(f"DROP DATABASE IF EXISTS {quoted}")
+    server.execute_sql(f"CREATE DATABASE {quoted}")
+    server.close()
+    return cls(name, **{k: v for k, v in config.items() if k != "database"})
+
+
+def database_exists(name: str) -> bool:
+    """Whether the server has a database called `name`."""
+    db = _server()
+    try:
+        if isinstance(db, pw.PostgresqlDatabase):
+            sql = "SELECT 1 FROM pg_database WHERE datname = %s"
+        else:
+            sql = "SELECT 1 FROM information_schema.schemata WHERE schema_name = %s"
+        return db.execute_sql(sql, (name,)).fetchone() is not None
+    finally:
+        db.close()
+
+
+def drop_database(db: pw.Database) -> None:
+    """Remove a scratch database (or SQLite file)."""
+    if not db.is_closed():
+        db.close()
+    if isinstance(db, pw.SqliteDatabase):
+        Path(db.database).unlink(missing_ok=True)
+        return
+    server = _server()
+    try:
+        server.execute_sql(f"DROP DATABASE IF EXISTS {db.database.join(server.quote)}")
+    finally:
+        server.close()
+
+
+def _server() -> pw.Database:
+    config = dict(database_config("x"))
+    kind = config.pop("type")
+    config.pop("database")
+    if "Postgres" in kind:
+        db = pw.PostgresqlDatabase("postgres", **config)
+    else:
+        db = pw.MySQLDatabase("mysql", **config)
+    db.connect()
+    return db
