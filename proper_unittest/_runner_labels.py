@@ -17,6 +17,7 @@ once ``sys.path`` has been set up for the project.
 """
 
 import importlib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,6 +98,8 @@ def resolve_label(label, cwd):
     project, sep, name = label.rpartition(":")
     if sep and project:
         return _project_name_target(label, project, name, cwd)
+    if _looks_like_path(label):
+        raise LabelError(f"no such file or directory: {label!r}; {describe_available()}")
     if _DOTTED_NAME.match(label):
         cwd = Path(cwd).resolve()
         return Target(label, project_dir=cwd, import_root=cwd, name=label)
@@ -149,6 +152,10 @@ def _is_missing(module_name, exc):
 
 def _is_example_name(label):
     return bool(_EXAMPLE_NAME.match(label)) and (EXAMPLES_DIR / label).is_dir()
+
+
+def _looks_like_path(label):
+    return label.endswith(".py") or "/" in label or os.sep in label
 
 
 def _path_target(label, path):

@@ -132,6 +132,6 @@ def _outcome_test(item):
     Errors of class and module fixtures are reported on stand-in objects
     that are not tests and were never counted in ``testsRun``.
     """
-    test = item[0]
+    test = item[0] if isinstance(item, tuple) else item  # unexpectedSuccesses holds bare tests
     test = getattr(test, "test_case", test)
     return test if isinstance(test, unittest.TestCase) else None

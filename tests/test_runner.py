@@ -237,6 +237,30 @@ class SelectionTests(RunnerTestCase):
         self.assertSummary(proc, "7 passed, 1 failed, 1 skipped")
         self.assertIn(f"{other}: 1 passed, 0 failed", proc.stdout)
 
+    def test_counts_tests_not_subtests(self):
+        project = write_tree(self.tmp / "subtests", {
+            "tests/__init__.py": "",
+            "tests/test_sub.py": """
+                import unittest
+
+                class SubTests(unittest.TestCase):
+                    def test_two_failing_subtests(self):
+                        for i in range(2):
+                            with self.subTest(i=i):
+                                self.assertEqual(i, 5)
+
+                    def test_ok(self):
+                        pass
+
+                    @unittest.expectedFailure
+                    def test_expected_failure(self):
+                        self.fail()
+            """,
+        })
+        proc = self.run_runner(project)
+        self.assertEqual(proc.returncode, 1)
+        self.assertSummary(proc, "1 passed, 2 failed")
+
     def test_app_env_is_test_even_when_the_environment_says_production(self):
         proc = self.run_runner(self.project, env={"APP_ENV": "production"})
         self.assertEqual(proc.returncode, 1, proc.stderr)
@@ -250,6 +274,10 @@ class UsageErrorTests(RunnerTestCase):
     def test_unknown_label(self):
         proc = self.run_runner("no_such_thing_here")
         self.assertOneLineError(proc, "'no_such_thing_here'", "example apps")
+
+    def test_missing_path(self):
+        proc = self.run_runner(self.project / "tests" / "test_missing.py")
+        self.assertOneLineError(proc, "no such file or directory", "test_missing.py")
 
     def test_unknown_dotted_name_in_an_existing_module(self):
         proc = self.run_runner("tests.test_alpha.NoSuchTests", cwd=self.project)

@@ -14,7 +14,7 @@ CLASSES = {
 
 def backend() -> str:
     """"sqlite", "postgresql" or "mysql", from TEST_DATABASE_URL."""
-    url = os.environ.get("TEST_DATABASE_URL", "sqlite:///:memory:")
+    url = os.environ.get("TEST_DATABASE_URL") or "sqlite:///:memory:"
     scheme = url.split(":", 1)[0]
     return "postgresql" if scheme == "postgres" else scheme
 
@@ -22,7 +22,7 @@ def backend() -> str:
 def database_config(name: str, **extra) -> dict:
     """A DATABASES entry on TEST_DATABASE_URL's server, for database `name`.
     For SQLite it is in-memory, unless `name` is a ``.sqlite3`` file path."""
-    url = os.environ.get("TEST_DATABASE_URL", "sqlite:///:memory:")
+    url = os.environ.get("TEST_DATABASE_URL") or "sqlite:///:memory:"
     params = parse(url)
     scheme = url.split(":", 1)[0]
     if scheme == "sqlite":
