@@ -2,6 +2,14 @@
 import io
 import unittest
 
+from proper_unittest import ProperTestCase
+
+
+class NotesCase(ProperTestCase):
+    """Base of the inner test cases about the notes fixture app."""
+
+    app = "tests.apps.notes.main:app"
+
 
 def run_inner(*test_classes, verbosity: int = 0) -> tuple[unittest.TestResult, str]:
     """Run `test_classes` (defined inside a test, so discovery never sees

@@ -7,13 +7,10 @@ from proper.cache.sqlite_cache import SqliteCache
 
 from proper_unittest import ConfigurationError, ProperTestCase
 from tests.apps.notes.main import Note, User, app
+from tests.inner import NotesCase as Notes
 from tests.inner import run_inner
 
 
-class Notes(ProperTestCase):
-    """Base of the inner test cases."""
-
-    app = "tests.apps.notes.main:app"
 
 
 def outcome(result) -> dict:

@@ -21,7 +21,7 @@ class WelcomeEmailTests(ProperTestCase):
         self.sign_up()
         self.assertEmailSent(contains="http://localhost:2300/dashboard")
 
-    def test_welcome_email_has_html_and_text_bodies(self):
+    def test_welcome_email_has_html_and_text_bodies_and_a_sender(self):
         self.sign_up()
         (message,) = self.outbox
         html = message.get_body(("html",)).get_content()
@@ -29,10 +29,7 @@ class WelcomeEmailTests(ProperTestCase):
         self.assertIn('<a href="http://localhost:2300/photos/new">', html)
         self.assertIn("Hi carol@example.com, welcome to MyApp!", text)
         self.assertNotIn("<p>", text)
-
-    def test_welcome_email_comes_from_the_default_sender(self):
-        self.sign_up()
-        self.assertEqual(str(self.outbox[0]["From"]), "MyApp <hello@myapp.example.com>")
+        self.assertEqual(str(message["From"]), "MyApp <hello@myapp.example.com>")
 
     def test_failed_sign_up_sends_nothing(self):
         self.sign_up(password2="something else entirely")

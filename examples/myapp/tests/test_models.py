@@ -6,7 +6,7 @@ from parameterized import parameterized
 from peewee import IntegrityError
 
 from myapp.main import db
-from myapp.models import Message, Photo, Session, User
+from myapp.models import Message, Session, User
 from myapp.models.concerns.authenticable import Authenticable
 from myapp.models.photo import safe_filename
 from proper_unittest import ProperTestCase
@@ -34,7 +34,6 @@ class UserTests(ProperTestCase):
         ("right_password", "alice@example.com", PASSWORD, True),
         ("login_in_capitals", "ALICE@EXAMPLE.COM", PASSWORD, True),
         ("wrong_password", "alice@example.com", "nope nope nope", False),
-        ("unknown_login", "bob@example.com", PASSWORD, False),
     ])
     def test_authenticate(self, _name, login, password, succeeds):
         alice = make_user("alice@example.com")
@@ -68,13 +67,10 @@ class SessionTests(ProperTestCase):
         self.assertNotIn("Firefox", session.user_agent_hash)
         self.assertEqual(list(self.user.sessions), [session])
 
-    def test_find_by_token(self):
+    def test_find_by_token_skips_unknown_and_expired_tokens(self):
         session = Session.create_for_user(self.user)
         self.assertEqual(Session.find_by_token(session.token), session)
         self.assertIsNone(Session.find_by_token("not-a-token"))
-
-    def test_expired_sessions_are_not_found(self):
-        session = Session.create_for_user(self.user)
         Session.update(expires_at=pw.utcnow() - timedelta(seconds=1)).execute()
         self.assertIsNone(Session.find_by_token(session.token))
 
@@ -103,17 +99,12 @@ class PhotoAndMessageTests(ProperTestCase):
             "filename": "s.png", "size": 68, "content_type": "image/png",
         })
         self.assertEqual(photo.to_dict()["owner"], "alice@example.com")
-
-    def test_user_photos_backref(self):
-        photo = make_photo(self.alice)
         self.assertEqual(list(self.alice.photos), [photo])
 
     @parameterized.expand([
-        ("plain", "sunset.png", "sunset.png"),
         ("path", "../../etc/passwd", "passwd"),
         ("windows_path", "C:\\Users\\me\\pic.jpg", "pic.jpg"),
         ("spaces", "my holiday pic.png", "my-holiday-pic.png"),
-        ("empty", "", "upload"),
     ])
     def test_safe_filename(self, _name, filename, expected):
         self.assertEqual(safe_filename(filename), expected)

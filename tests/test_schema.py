@@ -1,0 +1,74 @@
+"""Schema creation, connections and per-worker databases."""
+import unittest
+
+import peewee as pw
+
+from proper_unittest.databases import models_of, prepare_databases
+from tests.apps.notes.main import Named, Note, Session, User, app, db
+from tests.apps.testdb import backend, database_config
+from tests.inner import run_in_subprocess, run_inner
+from tests.inner import NotesCase as Notes
+from tests.servers import database_exists, drop_database
+
+POST_AND_COUNT = '''
+from proper_unittest import ProperTestCase
+from tests.apps.notes.main import Note
+
+class AutoconnectOffTests(ProperTestCase):
+    app = "tests.apps.notes.main:app"
+
+    def test_request_in_transaction(self):
+        result = self.client.post("/notes", body={"title": "Sunset"})
+        self.assertRedirects(result, f"/notes/{Note.get().id}")
+        self.assertEqual(Note.select().count(), 1)
+
+    def test_rolled_back(self):
+        self.assertEqual(Note.select().count(), 0)
+'''
+
+
+class ModelsTests(unittest.TestCase):
+    def test_concrete_models_include_indirect_subclasses_but_not_bases(self):
+        models = models_of(db)
+        self.assertEqual(set(models), {User, Session, Note})
+        self.assertNotIn(Named, models, "a concern with subclasses gets no table")
+
+
+class PrepareTests(unittest.TestCase):
+    def test_schema_is_created_once_per_process(self):
+        class Writes(Notes):
+            def test_prepare_again_keeps_rows(self):
+                Note.create(title="kept")
+                prepare_databases(app.db)  # a second class starting: no drop
+                self.assertEqual(Note.select().count(), 1)
+                self.assertTrue(db.table_exists("note"))
+                self.assertFalse(db.table_exists("named"))
+
+        result, output = run_inner(Writes)
+        self.assertTrue(result.wasSuccessful(), output)
+
+    def test_autoconnect_false_database_works(self):
+        # Fact 2.5: the app would close the connection inside the test's
+        # transaction after every request; the library prevents it.
+        done = run_in_subprocess(POST_AND_COUNT, env={"NOTES_AUTOCONNECT_OFF": "1"})
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertIn("Ran 2 tests", done.stderr)
+
+
+@unittest.skipIf(backend() == "sqlite", "in-memory SQLite needs no per-worker database")
+class WorkerDatabaseTests(unittest.TestCase):
+    def test_each_worker_gets_its_own_database(self):
+        name = "notes_worker_test"
+        drop_database(_server_db("notes_worker_test_w7"))
+        done = run_in_subprocess(POST_AND_COUNT, env={"NOTES_DB_NAME": name, "PROPER_UNITTEST_WORKER": "7"})
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertTrue(database_exists("notes_worker_test_w7"), "created for worker 7")
+        self.assertFalse(database_exists(name), "the unsuffixed database is not used")
+        drop_database(_server_db("notes_worker_test_w7"))
+
+
+def _server_db(name):
+    """A (closed) handle on database `name` of the test server."""
+    config = dict(database_config(name))
+    kind = config.pop("type")
+    return (pw.PostgresqlDatabase if "Postgres" in kind else pw.MySQLDatabase)(**config)
