@@ -5,28 +5,23 @@
 ``--help`` explains labels and options.  How labels are resolved is
 described in :mod:`proper_unittest._runner_labels`.
 
-Only the standard library is imported here, so that ``APP_ENV`` is "test"
-before any app or project code is imported.
+Only the standard library and the stdlib-only ``_runner_*`` modules are
+imported here, so that ``APP_ENV`` is "test" before any app or project code
+is imported.
 """
 
+import argparse
 import os
+import random
+import sys
+import tempfile
+import time
+import traceback
+import unittest
+from pathlib import Path
 
-# An app reads APP_ENV when it is imported, so set it before anything can be.
-os.environ["APP_ENV"] = "test"
-
-import argparse  # noqa: E402
-import json  # noqa: E402
-import random  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import traceback  # noqa: E402
-import unittest  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from ._runner_app import AppCheckError, check_configured_app  # noqa: E402
-from ._runner_labels import (  # noqa: E402
+from ._runner_app import AppCheckError, check_configured_app
+from ._runner_labels import (
     EXAMPLES_DIR,
     REPO_ROOT,
     LabelError,
@@ -35,22 +30,14 @@ from ._runner_labels import (  # noqa: E402
     unknown_label_message,
     why_unresolvable,
 )
-from ._runner_order import (  # noqa: E402
-    iter_tests,
-    partition_tests,
-    reverse_tests,
-    select_by_id,
-    shuffle_tests,
-)
-from ._runner_procs import (  # noqa: E402
-    WORKER_ENV,
-    child_env,
-    run_streamed,
-    runner_command,
-    start_collected,
-    stop_processes,
-)
-from ._runner_results import Counts, format_durations  # noqa: E402
+from ._runner_order import iter_tests, reverse_tests, select_by_id, shuffle_tests
+from ._runner_parallel import print_parallel_summary, read_worker_ids, run_in_workers
+from ._runner_procs import WORKER_ENV, child_env, run_streamed, runner_command
+from ._runner_results import Counts
+
+# An app reads APP_ENV when it is created: set it before any project code is
+# imported (everything above is standard library or stdlib-only runner code).
+os.environ["APP_ENV"] = "test"
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -102,17 +89,6 @@ class UsageError(Exception):
 USAGE_ERRORS = (UsageError, LabelError, AppCheckError)
 
 
-@dataclass
-class Worker:
-    """A parallel worker process and the files it reports through."""
-
-    number: int
-    size: int
-    process: object
-    output_path: Path
-    results_path: Path
-
-
 def main(argv=None, prog=None):
     """Run the tests named on the command line; return the exit status.
 
@@ -128,7 +104,7 @@ def main(argv=None, prog=None):
         report_usage_error(parser.prog, exc, args.verbosity)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("\nInterrupted.", file=sys.stderr)
+        print("\nInterrupted.", file=sys.stderr, flush=True)
         return EXIT_INTERRUPTED
 
 
@@ -144,7 +120,10 @@ def build_parser(prog=None):
         help="only run tests whose full id (module.Class.test_method) contains PATTERN, "
         "or matches it when it has a '*' (fnmatch); repeat to run tests matching any",
     )
-    parser.add_argument("-f", "--failfast", action="store_true", help="stop at the first failure or error")
+    parser.add_argument(
+        "-f", "--failfast", action="store_true",
+        help="stop at the first failure or error (and run no further suite)",
+    )
     chatter = parser.add_mutually_exclusive_group()
     chatter.add_argument(
         "-v", "--verbose", dest="verbosity", action="store_const", const=2, default=1,
@@ -330,9 +309,7 @@ def summary_prefix(args):
 
 def worker_suite(suite, args):
     """Return the suite of the tests the parent gave this worker, in the parent's order."""
-    with open(args.ids_file, encoding="utf-8") as file:
-        ids = json.load(file)
-    tests, missing = select_by_id(list(iter_tests(suite)), ids)
+    tests, missing = select_by_id(list(iter_tests(suite)), read_worker_ids(args.ids_file))
     if missing:
         raise UsageError(
             f"worker {args.worker}: {len(missing)} test(s) given by the parent were not found, "
@@ -343,61 +320,13 @@ def worker_suite(suite, args):
 
 def run_parallel(suite, args, cwd):
     """Run *suite* split among ``--parallel`` worker processes; return the exit status."""
-    parts = partition_tests(list(iter_tests(suite)), args.parallel)
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="proper_unittest-") as tmp:
-        workers = [
-            start_worker(number, part, args, cwd, Path(tmp))
-            for number, part in enumerate(parts, start=1)
-        ]
-        try:
-            total = sum((collect_worker(worker) for worker in workers), Counts())
-        finally:
-            stop_processes([worker.process for worker in workers])
-    print_parallel_summary(total, len(workers), time.perf_counter() - started, args)
-    return finish(total, args)
-
-
-def start_worker(number, tests, args, cwd, tmp):
-    """Start worker *number* on *tests*; return its :class:`Worker`."""
-    ids_path = tmp / f"worker{number}-ids.json"
-    ids_path.write_text(json.dumps([test.id() for test in tests]), encoding="utf-8")
-    results_path = tmp / f"worker{number}-results.json"
-    output_path = tmp / f"worker{number}-output.txt"
-    options = selection_options(args) + [
-        "--worker", str(number), "--ids-file", str(ids_path), "--results-file", str(results_path),
-    ]
-    process = start_collected(
-        runner_command(args.labels, options), cwd, child_env(**{WORKER_ENV: str(number)}), output_path
+    total, worker_count = run_in_workers(
+        list(iter_tests(suite)), args.parallel, args.labels, selection_options(args), cwd
     )
-    return Worker(number, len(tests), process, output_path, results_path)
-
-
-def collect_worker(worker):
-    """Wait for *worker*, print its output and return its counts."""
-    status = worker.process.wait()
-    info(f"===== worker {worker.number} ({worker.size} tests) =====")
-    sys.stderr.write(worker.output_path.read_text(encoding="utf-8", errors="replace"))
-    counts = Counts.load(worker.results_path)
-    if counts is None:
-        info(f"worker {worker.number} exited with status {status} without reporting results")
-        counts = Counts.broken()
-    return counts
-
-
-def print_parallel_summary(total, worker_count, elapsed, args):
-    """Print the combined durations, test count and status of a parallel run."""
-    lines = [unittest.TextTestResult.separator1]
-    if args.durations is not None:
-        lines += format_durations(total.durations, args.durations, args.verbosity)
-        lines.append(unittest.TextTestResult.separator2)
-    plural = "" if total.tests_run == 1 else "s"
-    lines += [
-        f"Ran {total.tests_run} test{plural} in {elapsed:.3f}s with {worker_count} worker processes",
-        "",
-        total.status_line(),
-    ]
-    info("\n".join(lines))
+    elapsed = time.perf_counter() - started
+    print_parallel_summary(total, worker_count, elapsed, args.durations, args.verbosity)
+    return finish(total, args)
 
 
 # -- several suites, one process each ----------------------------------------

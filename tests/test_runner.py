@@ -347,7 +347,7 @@ class OrderTests(RunnerTestCase):
         self.assertEqual(len(blocks), 12)
 
     def test_shuffle_with_a_seed_is_reproducible_and_keeps_classes_together(self):
-        default = self.run_runner(self.big)
+        self.assertEqual(self.run_runner(self.big).returncode, 0)
         default_order = self.ran_tests()
         self.log_path.unlink()
 
@@ -362,7 +362,6 @@ class OrderTests(RunnerTestCase):
         self.assertEqual(self.ran_tests(), order)
         self.assertNotEqual(order, default_order)
         self.assertCountEqual(order, default_order)
-        self.assertEqual(default.returncode, 0)
 
     def test_bare_shuffle_prints_a_seed_that_repeats_the_order(self):
         # The label after a bare --shuffle is a label, not a seed.
@@ -449,13 +448,14 @@ class HelperTests(unittest.TestCase):
         self.assertEqual(reverse_tests(tests)[0].id(), tests[-1].id())
 
     def test_default_suites_are_the_library_tests_and_example_apps(self):
-        repo = write_tree(tempfile.mkdtemp(), {
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        repo = write_tree(tmp.name, {
             "tests/__init__.py": "",
             "examples/one/tests/__init__.py": "",
             "examples/two/tests/__init__.py": "",
             "examples/no_tests_yet/README": "",
         })
-        self.addCleanup(__import__("shutil").rmtree, repo)
         with mock.patch.object(_runner_labels, "REPO_ROOT", repo), \
                 mock.patch.object(_runner_labels, "EXAMPLES_DIR", repo / "examples"):
             suites = _runner_labels.default_suites()

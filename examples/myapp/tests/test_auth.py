@@ -39,7 +39,7 @@ class SignInTests(ProperTestCase):
         self.assertContains(self.client.get("/dashboard"), "Welcome back!")
 
     @parameterized.expand([
-        ("wrong_password", {"login": "alice@example.com", "password": "not the password"}, "Wrong email or password"),
+        ("wrong_password", {"login": "alice@example.com", "password": "not it"}, "Wrong email or password"),
         ("unknown_login", {"login": "nobody@example.com", "password": PASSWORD}, "Wrong email or password"),
         ("blank_fields", {"login": "", "password": ""}, "This field is required"),
     ])

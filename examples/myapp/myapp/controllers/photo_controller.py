@@ -2,11 +2,11 @@
 from proper import current
 from proper.errors import Forbidden, NotFound
 
+from .. import uploads
 from ..forms import PhotoForm
 from ..models import Photo, User
 from ..router import router
 from ..tasks import generate_thumbnail
-from ..uploads import close_uploads, get_upload, is_image
 from .app_controller import AppController
 
 
@@ -86,13 +86,13 @@ class PhotoController(AppController):
 
     def set_form(self):
         self.form = PhotoForm(self.params, object=getattr(self, "photo", None))
-        self.upload = get_upload(self.request.form, "image")
+        self.upload = uploads.get_upload(self.request.form, "image")
         self.upload_error = ""
 
     def validate_upload(self):
-        if self.upload and not is_image(self.upload):
+        if self.upload and not uploads.is_image(self.upload):
             self.upload_error = ERROR_NOT_AN_IMAGE
             self.redo()
 
     def close_uploads(self):
-        close_uploads(self.request.form)
+        uploads.close_uploads(self.request.form)

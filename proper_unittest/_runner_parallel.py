@@ -1,0 +1,101 @@
+"""Run a list of tests split among parallel worker processes (``--parallel N``).
+
+Each worker is the runner itself, started with the same labels plus
+``--worker K --ids-file FILE --results-file FILE`` and with
+``PROPER_UNITTEST_WORKER=K`` in its environment: it loads the same tests,
+runs those whose ids are in FILE, in that order, and writes its counts.
+Worker output is collected and printed worker by worker, so it does not
+interleave.
+"""
+
+import json
+import sys
+import tempfile
+import unittest
+from dataclasses import dataclass
+from pathlib import Path
+from subprocess import Popen
+
+from ._runner_order import partition_tests
+from ._runner_procs import WORKER_ENV, child_env, runner_command, start_collected, stop_processes
+from ._runner_results import Counts, format_durations
+
+
+@dataclass
+class Worker:
+    """A worker process and the files it reports through."""
+
+    number: int
+    size: int
+    process: Popen
+    output_path: Path
+    results_path: Path
+
+
+def run_in_workers(tests, count, labels, options, cwd):
+    """Run *tests* among at most *count* workers; return ``(combined counts, workers used)``.
+
+    *labels* and *options* are passed to every worker, started in *cwd*.
+    """
+    parts = partition_tests(tests, count)
+    with tempfile.TemporaryDirectory(prefix="proper_unittest-") as tmp:
+        workers = [
+            start_worker(number, part, labels, options, cwd, Path(tmp))
+            for number, part in enumerate(parts, start=1)
+        ]
+        try:
+            total = sum((collect_worker(worker) for worker in workers), Counts())
+        finally:
+            stop_processes([worker.process for worker in workers])
+    return total, len(workers)
+
+
+def start_worker(number, tests, labels, options, cwd, tmp):
+    """Start worker *number* on *tests*; return its :class:`Worker`."""
+    ids_path = tmp / f"worker{number}-ids.json"
+    ids_path.write_text(json.dumps([test.id() for test in tests]), encoding="utf-8")
+    results_path = tmp / f"worker{number}-results.json"
+    output_path = tmp / f"worker{number}-output.txt"
+    worker_options = [
+        *options, "--worker", str(number), "--ids-file", str(ids_path), "--results-file", str(results_path),
+    ]
+    env = child_env(**{WORKER_ENV: str(number)})
+    process = start_collected(runner_command(labels, worker_options), cwd, env, output_path)
+    return Worker(number, len(tests), process, output_path, results_path)
+
+
+def collect_worker(worker):
+    """Wait for *worker*, print its output and return its counts."""
+    status = worker.process.wait()
+    _info(f"===== worker {worker.number} ({worker.size} tests) =====")
+    sys.stderr.write(worker.output_path.read_text(encoding="utf-8", errors="replace"))
+    counts = Counts.load(worker.results_path)
+    if counts is None:
+        _info(f"worker {worker.number} exited with status {status} without reporting results")
+        counts = Counts.broken()
+    return counts
+
+
+def read_worker_ids(path):
+    """Return the test ids a worker was given, in order."""
+    with open(path, encoding="utf-8") as file:
+        return json.load(file)
+
+
+def print_parallel_summary(total, worker_count, elapsed, durations, verbosity):
+    """Print the combined durations (when *durations* is not None), test count and status."""
+    lines = [unittest.TextTestResult.separator1]
+    if durations is not None:
+        lines += format_durations(total.durations, durations, verbosity)
+        lines.append(unittest.TextTestResult.separator2)
+    plural = "" if total.tests_run == 1 else "s"
+    lines += [
+        f"Ran {total.tests_run} test{plural} in {elapsed:.3f}s with {worker_count} worker processes",
+        "",
+        total.status_line(),
+    ]
+    _info("\n".join(lines))
+
+
+def _info(message):
+    print(message, file=sys.stderr, flush=True)
