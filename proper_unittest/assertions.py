@@ -153,8 +153,10 @@ class ProperAssertions:
 
     @contextmanager
     def assertNumQueries(self, expected: int, msg=None):
-        """Assert the block runs exactly `expected` queries on the app's
-        databases (transaction and savepoint statements are not counted)."""
+        """Assert the block runs exactly `expected` queries. Every query peewee
+        runs counts (playhouse's ``count_queries``), including those of a
+        ``SqliteCache`` installed by :func:`override_cache`; transaction and
+        savepoint statements do not, as they differ between backends."""
         with count_queries() as counter:
             yield counter
         queries = [
