@@ -21,18 +21,16 @@ class AppLog(logging.Handler):
 
     def install(self, app) -> None:
         """Start collecting; the handler also keeps the records off stderr."""
-        global _active
-        _active = self
+        _active.append(self)
         proper_logger.addHandler(self)
         if _record_app_error not in app._on_error:
             app.on_error(_record_app_error)
 
     def uninstall(self) -> None:
         """Stop collecting."""
-        global _active
         proper_logger.removeHandler(self)
-        if _active is self:
-            _active = None
+        if self in _active:
+            _active.remove(self)
 
     def clear(self) -> None:
         """Forget everything collected so far."""
@@ -48,11 +46,13 @@ class AppLog(logging.Handler):
         return self.lines[mark[0]:], self.tracebacks[mark[1]:]
 
 
-_active: AppLog | None = None
+# Installed logs, innermost last: a test class run from inside another
+# test (as the library's own tests do) must not cut the outer one off.
+_active: list[AppLog] = []
 
 
 def _record_app_error() -> None:
     # Proper calls its on_error hooks inside the `except` block, so the
     # exception being handled is still available here.
-    if _active is not None:
-        _active.tracebacks.append(traceback.format_exc())
+    if _active:
+        _active[-1].tracebacks.append(traceback.format_exc())

@@ -688,11 +688,14 @@ class OverrideCacheTests(ProperTestCase):
         self.assertEqual(cache.get("visits"), 42)
 
     def test_cache_is_gone_in_the_next_test(self):
+        left_open = []
+
         class Inner(ProperTestCase):
             app = APP
 
             def test_1_counts(self):
                 override_cache().__enter__()  # never exited by the test
+                left_open.append(self.app.cache)
                 self.assertEqual(self.client.get("/visits").body, "1")
                 self.assertEqual(self.client.get("/visits").body, "2")
 
@@ -701,6 +704,7 @@ class OverrideCacheTests(ProperTestCase):
                 self.assertEqual(self.client.get("/visits").body, "1")
 
         result, output = run_inner(Inner)
+        left_open[0].close()  # the test case put the app's cache back, but left this one open
         self.assertTrue(result.wasSuccessful(), output)
         self.assertEqual(self.visits(2), ["1", "1"])
 

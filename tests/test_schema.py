@@ -50,7 +50,9 @@ class PrepareTests(unittest.TestCase):
     def test_autoconnect_false_database_works(self):
         # Fact 2.5: the app would close the connection inside the test's
         # transaction after every request; the library prevents it.
-        done = run_in_subprocess(POST_AND_COUNT, env={"NOTES_AUTOCONNECT_OFF": "1"})
+        # Its own database: the child drops its schema at exit.
+        env = {"NOTES_AUTOCONNECT_OFF": "1", "NOTES_DB_NAME": "notes_autoconnect_test"}
+        done = run_in_subprocess(POST_AND_COUNT, env=env)
         self.assertEqual(done.returncode, 0, done.stderr)
         self.assertIn("Ran 2 tests", done.stderr)
 

@@ -1,0 +1,430 @@
+"""Channel tests: AsyncChannelTestCase's connections to the app's cable,
+subscriptions, actions run inside the test transaction, broadcasts, and
+failure messages; and the same from a sync ProperTestCase with asyncio.run."""
+import asyncio
+import unittest
+
+from proper_unittest import AsyncChannelTestCase, ProperTestCase
+from tests.apps.notes.main import Note, User
+from tests.apps.testdb import backend
+from tests.inner import run_inner
+
+
+APP = "tests.apps.notes.main:app"
+CHANNEL = "NotesChannel"
+QUICK = 0.05  # seconds to wait for a frame that should not come
+
+
+# library bug (PostgreSQL only): a channel action that fails with a database
+# error is not run in a savepoint, unlike an HTTP request; see the test.
+expected_failure_on_postgresql = unittest.expectedFailure if backend() == "postgresql" else (lambda test: test)
+
+
+class SubscribeTests(AsyncChannelTestCase):
+    app = APP
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.ann = User.create(name="ann")
+
+    async def test_subscribe_returns_the_confirmation_not_the_accept(self):
+        ws = await self.connect()
+        self.assertTrue(ws.is_open)
+        confirm = await ws.subscribe(CHANNEL, room="general")
+        self.assertEqual(confirm, {"type": "confirm_subscription", "channel": CHANNEL, "params": {"room": "general"}})
+
+    async def test_a_message_from_subscribed_is_still_received_afterwards(self):
+        ws = await self.connect()
+        await ws.subscribe(CHANNEL, room="general")
+        frame = await ws.receive()
+        self.assertEqual(frame, {"type": "message", "channel": CHANNEL, "params": {"room": "general"},
+                                 "data": {"hello": None}})
+        await self.assertNothingReceived(ws, timeout=QUICK)
+
+    async def test_anonymous_user_is_none_in_the_channel(self):
+        ws = await self.connect()
+        await ws.subscribe(CHANNEL, room="general")
+        await self.assertReceives(ws, {"hello": None})
+
+    async def test_signed_in_user_reaches_the_channel_through_the_cookie(self):
+        self.sign_in(self.ann)
+        ws = await self.connect()
+        await ws.subscribe(CHANNEL, room="general")
+        await self.assertReceives(ws, {"hello": "ann"})
+
+    async def test_sign_out_before_connecting_is_anonymous_again(self):
+        self.sign_in(self.ann)
+        self.sign_out()
+        ws = await self.connect()
+        await ws.subscribe(CHANNEL, room="general")
+        await self.assertReceives(ws, {"hello": None})
+
+    async def test_each_connection_carries_its_own_user(self):
+        anonymous = await self.connect()
+        self.sign_in(self.ann)
+        signed_in = await self.connect()
+        await anonymous.subscribe(CHANNEL, room="general")
+        await signed_in.subscribe(CHANNEL, room="general")
+        await self.assertReceives(anonymous, {"hello": None})
+        await self.assertReceives(signed_in, {"hello": "ann"})
+
+    async def test_reject(self):
+        ws = await self.connect()
+        answer = await ws.subscribe(CHANNEL, room="closed")
+        self.assertEqual(answer, {"type": "reject_subscription", "channel": CHANNEL, "params": {"room": "closed"}})
+        await self.assertNothingReceived(ws, timeout=QUICK)
+        self.assertNotIn("room:closed", self.app.cable.streams)
+        self.assertEqual(ws.subscriptions, {})
+
+    async def test_unknown_channel_is_rejected(self):
+        ws = await self.connect()
+        answer = await ws.subscribe("NoSuchChannel", room="x")
+        self.assertEqual(answer["type"], "reject_subscription")
+        self.assertEqual(answer["reason"], "unknown_channel")
+
+    async def test_subscribe_opens_the_stream_and_unsubscribe_closes_it(self):
+        ws = await self.connect()
+        await ws.subscribe(CHANNEL, room="general")
+        self.assertEqual(self.app.cable.streams.get("room:general"), 1)
+        await ws.unsubscribe(CHANNEL, room="general")
+        self.assertNotIn("room:general", self.app.cable.streams)
+        self.assertEqual(ws.subscriptions, {CHANNEL: []})
+
+    async def test_connect_to_a_path_that_is_not_the_cable(self):
+        with self.assertRaises(AssertionError) as caught:
+            await self.connect("/not-the-cable")
+        message = str(caught.exception)
+        self.assertIn("did not accept the WebSocket connection to '/not-the-cable'", message)
+        self.assertIn("websocket.close", message)
+
+    async def test_close_twice_is_safe(self):
+        ws = await self.connect()
+        await ws.subscribe(CHANNEL, room="general")
+        await ws.close()
+        self.assertFalse(ws.is_open)
+        self.assertNotIn("room:general", self.app.cable.streams)
+        await ws.close()
+
+
+class ActionsTests(AsyncChannelTestCase):
+    app = APP
+
+    async def subscribed(self, room="general"):
+        ws = await self.connect()
+        await ws.subscribe(CHANNEL, room=room)
+        await self.assertReceives(ws, {"hello": None})
+        return ws
+
+    async def test_send_action_runs_inline_in_the_test_transaction(self):
+        ws = await self.subscribed()
+        await ws.send_action(CHANNEL, "post", {"title": "from the channel"}, room="general")
+        # No sleep: the action has run when send_action returns, on the
+        # test's connection, so the uncommitted row is visible here.
+        note = Note.get(Note.title == "from the channel")
+        await self.assertReceives(ws, {"title": "from the channel", "id": note.id})
+        listing = await self.client.get("/notes")
+        self.assertEqual(listing.body, "from the channel")
+
+    async def test_send_action_without_params_uses_the_only_subscription(self):
+        ws = await self.subscribed(room="kitchen")
+        await ws.send_action(CHANNEL, "post", {"title": "implicit params"})
+        note = Note.get(Note.title == "implicit params")
+        frame = await ws.receive()
+        self.assertEqual(frame["params"], {"room": "kitchen"})
+        self.assertEqual(frame["data"], {"title": "implicit params", "id": note.id})
+
+    async def test_send_action_with_two_subscriptions_needs_params(self):
+        ws = await self.subscribed(room="a")
+        await ws.subscribe(CHANNEL, room="b")
+        await self.assertReceives(ws, {"hello": None})
+        await ws.send_action(CHANNEL, "post", {"title": "ambiguous"})
+        self.assertEqual(await ws.receive(), {"type": "error", "reason": "not_subscribed"})
+        await ws.send_action(CHANNEL, "post", {"title": "to b"}, room="b")
+        frame = await ws.receive()
+        self.assertEqual((frame["params"], frame["data"]["title"]), ({"room": "b"}, "to b"))
+
+    async def test_action_on_a_rejected_subscription(self):
+        ws = await self.connect()
+        await ws.subscribe(CHANNEL, room="closed")
+        await ws.send_action(CHANNEL, "post", {"title": "nope"}, room="closed")
+        self.assertEqual(await ws.receive(), {"type": "error", "reason": "not_subscribed"})
+        self.assertEqual(Note.select().count(), 0)
+
+    async def test_unknown_action(self):
+        ws = await self.subscribed()
+        await ws.send_action(CHANNEL, "no_such_action")
+        self.assertEqual(await ws.receive(), {"type": "error", "reason": "unknown_action"})
+
+    async def test_broadcast_reaches_another_connection_in_the_room(self):
+        sender = await self.subscribed("general")
+        listener = await self.subscribed("general")
+        elsewhere = await self.subscribed("other")
+        self.assertEqual(self.app.cable.streams["room:general"], 2)
+        await sender.send_action(CHANNEL, "post", {"title": "for everyone"})
+        note = Note.get(Note.title == "for everyone")
+        expected = {"title": "for everyone", "id": note.id}
+        await self.assertReceives(listener, expected)
+        await self.assertReceives(sender, expected)
+        await self.assertNothingReceived(elsewhere, timeout=QUICK)
+
+    async def test_captureBroadcasts_sees_channel_broadcasts(self):
+        ws = await self.subscribed("general")
+        with self.captureBroadcasts("room:general", "room:other") as broadcasts:
+            await ws.send_action(CHANNEL, "post", {"title": "captured"})
+        note = Note.get(Note.title == "captured")
+        self.assertEqual(broadcasts, [{"title": "captured", "id": note.id}])
+        self.assertEqual(broadcasts.by_stream["room:other"], [])
+        # The recorder is gone after the block; the connection still listens.
+        self.assertEqual(self.app.cable.streams["room:general"], 1)
+
+    async def test_http_request_in_the_loop_and_its_broadcast(self):
+        ws = await self.subscribed("general")
+        with self.captureBroadcasts("notes") as broadcasts:
+            result = await self.client.post("/notes", body={"title": "over http"})
+        note = Note.get(Note.title == "over http")
+        self.assertRedirects(result, f"/notes/{note.id}")
+        self.assertEqual(broadcasts, [{"title": "over http"}])
+        # The open connection keeps working after the request.
+        await ws.send_action(CHANNEL, "post", {"title": "after http"})
+        self.assertEqual(Note.select().count(), 2)
+
+    async def test_async_client_sees_rows_from_the_channel_and_vice_versa(self):
+        await self.client.post("/notes", body={"title": "by http"})
+        ws = await self.subscribed("general")
+        await ws.send_action(CHANNEL, "post", {"title": "by ws"})
+        self.assertEqual((await self.client.get("/notes")).body, "by http,by ws")
+
+
+class DatabaseErrorsTests(AsyncChannelTestCase):
+    app = APP
+
+    async def test_integrity_error_in_an_async_request_leaves_the_test_usable(self):
+        await self.client.post("/notes", body={"title": "dup"})
+        result = await self.client.post("/notes", body={"title": "dup"})
+        self.assertEqual(result.status, 500)
+        self.assertIn("IntegrityError", result.app_tracebacks[-1])
+        self.assertEqual(Note.select().count(), 1)
+        self.assertStatus(await self.client.post("/notes", body={"title": "after"}), 303)
+
+    async def test_a_crashing_action_is_reported_by_send_action(self):
+        Note.create(title="dup")
+        ws = await self.connect()
+        await ws.subscribe(CHANNEL, room="general")
+        with self.assertRaises(AssertionError) as caught:
+            await ws.send_action(CHANNEL, "post", {"title": "dup"})
+        message = str(caught.exception)
+        self.assertIn("The connection's handler ended.", message)
+        self.assertIn("The connection's handler crashed: IntegrityError", message)
+        self.assertIn("confirm_subscription", message)
+        self.assertFalse(ws.is_open)
+
+    # library bug: on PostgreSQL the failed INSERT of the channel action
+    # aborts the test transaction, and the next query in the test raises
+    # peewee.InternalError: current transaction is aborted, commands ignored
+    # until end of transaction block. HTTP requests are wrapped in
+    # recover_aborted_transactions (client.py); channel code, run inline by
+    # isolation.run_inline / ChannelSession, is not. SQLite and MySQL pass.
+    @expected_failure_on_postgresql
+    async def test_after_a_crashing_action_the_test_can_still_query(self):
+        Note.create(title="dup")
+        ws = await self.connect()
+        await ws.subscribe(CHANNEL, room="general")
+        with self.assertRaises(AssertionError):
+            await ws.send_action(CHANNEL, "post", {"title": "dup"})
+        self.assertEqual([n.title for n in Note.select()], ["dup"])
+
+
+class ReceiveFailureTests(AsyncChannelTestCase):
+    app = APP
+
+    async def test_receive_timeout_lists_the_frames_that_arrived(self):
+        ws = await self.connect()
+        await ws.subscribe(CHANNEL, room="general")
+        await ws.receive()  # the hello
+        with self.assertRaises(AssertionError) as caught:
+            await ws.receive(timeout=QUICK)
+        message = str(caught.exception)
+        self.assertIn(f"No frame from the app within {QUICK}s", message)
+        self.assertIn("Frames that arrived on this connection, in order:", message)
+        self.assertIn("confirm_subscription", message)
+        self.assertIn("'hello': None", message)
+
+    async def test_receive_timeout_with_nothing_at_all(self):
+        ws = await self.connect()
+        with self.assertRaises(AssertionError) as caught:
+            await ws.receive_message(timeout=QUICK)
+        message = str(caught.exception)
+        self.assertIn(f"No frame from the app within {QUICK}s", message)
+        self.assertIn("1. {'type': 'websocket.accept'}", message)
+        self.assertNotIn("2.", message)
+
+    async def test_receive_message_rejects_other_frames(self):
+        ws = await self.connect()
+        await ws.send_action(CHANNEL, "post", {"title": "x"}, room="nowhere")
+        with self.assertRaises(AssertionError) as caught:
+            await ws.receive_message()
+        self.assertIn("Expected a message frame, got {'type': 'error', 'reason': 'not_subscribed'}",
+                      str(caught.exception))
+
+    async def test_assertNothingReceived_passes_on_silence(self):
+        ws = await self.connect()
+        await ws.subscribe(CHANNEL, room="general")
+        await ws.receive()
+        await self.assertNothingReceived(ws, timeout=QUICK)
+
+    def test_failure_messages_users_see(self):
+        # Runs async test classes, which need their own event loop: this
+        # test is sync.
+        class Inner(AsyncChannelTestCase):
+            app = APP
+
+            async def test_1_receives_wrong_data(self):
+                ws = await self.connect()
+                await ws.subscribe(CHANNEL, room="general")
+                await self.assertReceives(ws, {"hello": "somebody"})
+
+            async def test_2_something_was_received(self):
+                ws = await self.connect()
+                await ws.subscribe(CHANNEL, room="general")
+                await self.assertNothingReceived(ws, timeout=QUICK)
+
+            async def test_3_times_out(self):
+                ws = await self.connect()
+                await ws.subscribe(CHANNEL, room="general")
+                await ws.receive()
+                await self.assertReceives(ws, {"title": "never sent"}, timeout=QUICK)
+
+        result, output = run_inner(Inner)
+        self.assertEqual(len(result.failures), 3, output)
+        wrong, unexpected, timeout = (text for _, text in result.failures)
+        self.assertIn("Expected message data {'hello': 'somebody'}, got {'hello': None}", wrong)
+        self.assertIn("Frames that arrived on this connection", wrong)
+        self.assertIn("Expected no frame, got {'type': 'message'", unexpected)
+        self.assertIn(f"No frame from the app within {QUICK}s", timeout)
+        self.assertIn("Frames that arrived on this connection", timeout)
+        self.assertIn("confirm_subscription", timeout)
+
+
+class TeardownAndIsolationTests(ProperTestCase):
+    """Sync tests that run async test classes inside them (run_inner)."""
+
+    app = APP
+
+    def test_rows_from_channel_actions_are_gone_in_the_next_test(self):
+        class Inner(AsyncChannelTestCase):
+            app = APP
+
+            async def test_1_creates_through_the_channel(self):
+                ws = await self.connect()
+                await ws.subscribe(CHANNEL, room="general")
+                await ws.send_action(CHANNEL, "post", {"title": "leaky?"})
+                self.assertEqual(Note.select().count(), 1)
+
+            async def test_2_sees_nothing(self):
+                self.assertEqual(Note.select().count(), 0)
+                self.assertEqual((await self.client.get("/notes")).body, "")
+
+        result, output = run_inner(Inner)
+        self.assertEqual(result.testsRun, 2, output)
+        self.assertTrue(result.wasSuccessful(), output)
+        self.assertEqual(Note.select().count(), 0)
+
+    def test_connections_are_closed_at_teardown(self):
+        seen = {}
+
+        class Inner(AsyncChannelTestCase):
+            app = APP
+
+            async def test_1_leaves_a_connection_open(self):
+                async def streams_after_close():
+                    # Registered before connect(): cleanups run last-in
+                    # first-out, so this runs after the session's close.
+                    seen["streams at cleanup"] = dict(self.app.cable.streams)
+
+                self.addAsyncCleanup(streams_after_close)
+                ws = await self.connect()
+                await ws.subscribe(CHANNEL, room="leftover")
+                seen["ws"] = ws
+                seen["streams in test"] = dict(self.app.cable.streams)
+
+            async def test_2_no_leftover_stream(self):
+                self.assertNotIn("room:leftover", self.app.cable.streams)
+
+        result, output = run_inner(Inner)
+        self.assertTrue(result.wasSuccessful(), output)
+        self.assertEqual(seen["streams in test"].get("room:leftover"), 1)
+        self.assertNotIn("room:leftover", seen["streams at cleanup"])
+        ws = seen["ws"]
+        self.assertFalse(ws.is_open)
+        # Closed by the test case (the handler ended), not cancelled when
+        # the test's event loop shut down.
+        self.assertFalse(ws.task.cancelled())
+        self.assertIsNone(ws.task.exception())
+        self.assertNotIn("room:leftover", self.app.cable.streams)
+
+    def test_guide_style_asyncio_run_in_a_sync_test(self):
+        bea = User.create(name="bea")
+        self.sign_in(bea)
+
+        async def scenario():
+            ws = self.client.websocket()
+            await ws.connect()
+            confirm = await ws.subscribe(CHANNEL, room="general")
+            hello = await ws.receive_message()
+            await ws.send_action(CHANNEL, "post", {"title": "from asyncio.run"})
+            note = Note.get(Note.title == "from asyncio.run")  # ran inline, in the transaction
+            posted = await ws.receive_message()
+            await ws.close()
+            return confirm, hello, note, posted
+
+        confirm, hello, note, posted = asyncio.run(scenario())
+        self.assertEqual(confirm, {"type": "confirm_subscription", "channel": CHANNEL, "params": {"room": "general"}})
+        self.assertEqual(hello, {"hello": "bea"})
+        self.assertEqual(posted, {"title": "from asyncio.run", "id": note.id})
+        self.assertEqual(self.client.get("/notes").body, "from asyncio.run")
+        self.assertNotIn("room:general", self.app.cable.streams)
+
+    def test_guide_style_rows_are_gone_in_the_next_test(self):
+        class Inner(ProperTestCase):
+            app = APP
+
+            def test_1_posts_through_a_channel(self):
+                async def scenario():
+                    ws = self.client.websocket()
+                    await ws.connect()
+                    await ws.subscribe(CHANNEL, room="general")
+                    await ws.send_action(CHANNEL, "post", {"title": "sync leaky?"})
+                    await ws.close()
+
+                asyncio.run(scenario())
+                self.assertEqual(Note.select().count(), 1)
+
+            def test_2_sees_nothing(self):
+                self.assertEqual(Note.select().count(), 0)
+
+        result, output = run_inner(Inner)
+        self.assertEqual(result.testsRun, 2, output)
+        self.assertTrue(result.wasSuccessful(), output)
+
+    def test_http_request_reaches_an_open_connection_under_asyncio_run(self):
+        async def scenario():
+            ws = self.client.websocket()
+            await ws.connect()
+            await ws.subscribe(CHANNEL, room="general")
+            await ws.receive_message()
+            with self.captureBroadcasts("notes") as broadcasts:
+                result = await self.async_client.post("/notes", body={"title": "while open"})
+            await ws.send_action(CHANNEL, "post", {"title": "then ws"})
+            posted = await ws.receive_message()
+            await ws.close()
+            return result, list(broadcasts), posted
+
+        result, broadcasts, posted = asyncio.run(scenario())
+        self.assertEqual(result.status, 303)
+        self.assertEqual(broadcasts, [{"title": "while open"}])
+        self.assertEqual(posted["title"], "then ws")
+        self.assertEqual(self.client.get("/notes").body, "while open,then ws")
+
+
+if __name__ == "__main__":
+    unittest.main()
