@@ -22,6 +22,8 @@ class _ProperTestMixin(ProperAssertions):
     #: The app under test: a ``proper.App`` or ``"package.module:attr"``.
     #: When unset, it comes from setup.cfg / pyproject.toml (see README).
     app = None
+    #: Headers every request of ``self.client`` sends (e.g. ``{"accept": "application/json"}``).
+    client_headers: dict = {}
 
     _proper_ready = False
     _client_class = ProperClient
@@ -107,11 +109,18 @@ class _ProperTestMixin(ProperAssertions):
                 f"{cls.__qualname__}'s class set-up did not run: if it overrides "
                 "setUpClass, that must call super().setUpClass() first."
             )
-        self._app_state = AppState(self.app)
-        self._test_transaction = Transaction(self._databases.values()).begin()
+        self._undo = []
+        try:
+            state = AppState(self.app)
+            self._undo.append(state.restore)
+            transaction = Transaction(self._databases.values()).begin()
+            self._undo.append(transaction.rollback)
+        except BaseException:
+            self._post_teardown()
+            raise
         self._app_log.clear()
         current.app = self.app
-        headers = dict(getattr(self, "client_headers", {}) or {})
+        headers = dict(self.client_headers)
         self.client = self._client_class(
             self.app, databases=self._databases.values(), app_log=self._app_log, headers=headers
         )
@@ -123,10 +132,16 @@ class _ProperTestMixin(ProperAssertions):
         self.client.sign_in = self.sign_in  # one way in: creates a session for users
 
     def _post_teardown(self) -> None:
-        try:
-            self._test_transaction.rollback()
-        finally:
-            self._app_state.restore()
+        """Roll back the test's transaction, then restore the app's state;
+        each step runs even if the one before it failed."""
+        errors = []
+        while self._undo:
+            try:
+                self._undo.pop()()
+            except Exception as error:
+                errors.append(error)
+        if errors:
+            raise errors[0]
 
     # ---- authentication ----
 

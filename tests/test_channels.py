@@ -13,11 +13,14 @@ from tests.inner import run_inner
 APP = "tests.apps.notes.main:app"
 CHANNEL = "NotesChannel"
 QUICK = 0.05  # seconds to wait for a frame that should not come
+CONFIRM_GENERAL = {"type": "confirm_subscription", "channel": CHANNEL, "params": {"room": "general"}}
 
 
 # library bug (PostgreSQL only): a channel action that fails with a database
 # error is not run in a savepoint, unlike an HTTP request; see the test.
-expected_failure_on_postgresql = unittest.expectedFailure if backend() == "postgresql" else (lambda test: test)
+expected_failure_on_postgresql = (
+    unittest.expectedFailure if backend() == "postgresql" else (lambda test: test)
+)
 
 
 class SubscribeTests(AsyncChannelTestCase):
@@ -31,7 +34,7 @@ class SubscribeTests(AsyncChannelTestCase):
         ws = await self.connect()
         self.assertTrue(ws.is_open)
         confirm = await ws.subscribe(CHANNEL, room="general")
-        self.assertEqual(confirm, {"type": "confirm_subscription", "channel": CHANNEL, "params": {"room": "general"}})
+        self.assertEqual(confirm, CONFIRM_GENERAL)
 
     async def test_a_message_from_subscribed_is_still_received_afterwards(self):
         ws = await self.connect()
@@ -71,7 +74,8 @@ class SubscribeTests(AsyncChannelTestCase):
     async def test_reject(self):
         ws = await self.connect()
         answer = await ws.subscribe(CHANNEL, room="closed")
-        self.assertEqual(answer, {"type": "reject_subscription", "channel": CHANNEL, "params": {"room": "closed"}})
+        self.assertEqual(answer, {"type": "reject_subscription", "channel": CHANNEL,
+                                  "params": {"room": "closed"}})
         await self.assertNothingReceived(ws, timeout=QUICK)
         self.assertNotIn("room:closed", self.app.cable.streams)
         self.assertEqual(ws.subscriptions, {})
@@ -378,7 +382,7 @@ class TeardownAndIsolationTests(ProperTestCase):
             return confirm, hello, note, posted
 
         confirm, hello, note, posted = asyncio.run(scenario())
-        self.assertEqual(confirm, {"type": "confirm_subscription", "channel": CHANNEL, "params": {"room": "general"}})
+        self.assertEqual(confirm, CONFIRM_GENERAL)
         self.assertEqual(hello, {"hello": "bea"})
         self.assertEqual(posted, {"title": "from asyncio.run", "id": note.id})
         self.assertEqual(self.client.get("/notes").body, "from asyncio.run")

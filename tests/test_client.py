@@ -14,7 +14,9 @@ from parameterized import parameterized
 from proper.cache.sqlite_cache import SqliteCache
 from proper.helpers import jsonplus
 
-from proper_unittest import AsyncChannelTestCase, InMemoryUpload, ProperTestCase, override_cache, override_config
+from proper_unittest import (
+    AsyncChannelTestCase, InMemoryUpload, ProperTestCase, override_cache, override_config,
+)
 from tests.apps.notes.main import Note, Session, User
 from tests.apps.testdb import backend
 from tests.inner import run_inner
@@ -239,7 +241,9 @@ class UploadsTests(ProperTestCase):
             path = Path(tmp) / "x.png"
             path.write_bytes(PNG_BYTES)
             upload = InMemoryUpload.from_path(path)
-        self.assertEqual((upload.filename, upload.content, upload.mimetype), ("x.png", PNG_BYTES, "image/png"))
+        self.assertEqual(
+            (upload.filename, upload.content, upload.mimetype), ("x.png", PNG_BYTES, "image/png")
+        )
 
 
 class CookiesAndSignInTests(ProperTestCase):
