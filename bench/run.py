@@ -17,7 +17,10 @@ Location, reads the row back, GETs the photo page and checks it.  A one-test
 app import, schema creation), which is subtracted to get a per-test time.
 
 Each command runs --repeats times, A and B alternating, after one untimed
-warm-up run of each (bytecode caches, OS file cache).  Every run must exit 0
+warm-up run of each.  Bytecode is cached in a private directory (the warm-up
+fills it, so pytest does not rewrite asserts on every run; the repository
+gets no __pycache__); --no-bytecode-cache measures cold compiles instead,
+whatever PYTHONDONTWRITEBYTECODE says in the caller's environment.  Every run must exit 0
 and report exactly the expected number of passed tests, otherwise the script
 stops with a non-zero status and nothing is reported.
 
@@ -262,10 +265,23 @@ class Job:
         return [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], self.project_dir
 
 
-def child_env(database_url):
+def child_env(database_url, pycache_dir):
     """The environment of every timed run: the example app importable, the
-    test environment and database selected."""
+    test environment and database selected, and bytecode caching.
+
+    With `pycache_dir`, bytecode (including pytest's assertion-rewritten
+    modules) is cached there, so after the warm-up run both styles start
+    from warm caches, as on a developer's machine, and nothing is written
+    into the repository.  With None, nothing is cached
+    (PYTHONDONTWRITEBYTECODE=1): every run compiles every module again.
+    """
     env = dict(os.environ)
+    if pycache_dir is None:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env.pop("PYTHONPYCACHEPREFIX", None)
+    else:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(pycache_dir)
     paths = [str(MYAPP_DIR)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     env["PYTHONPATH"] = os.pathsep.join(paths)
     env["APP_ENV"] = "test"
@@ -354,11 +370,12 @@ def summarize(jobs, test_count):
     return summary
 
 
-def format_table(summary, jobs, test_count, repeats, database_url):
+def format_table(summary, jobs, test_count, repeats, database_url, bytecode_cache):
     """The results table, as printed."""
     by_name = {job.name: job for job in jobs}
     lines = [
-        f"{test_count} tests, {repeats} timed runs each (medians), database {database_url}",
+        f"{test_count} tests, {repeats} timed runs each (medians), database {database_url}, "
+        f"bytecode cache {'on' if bytecode_cache else 'off'}",
         "",
         f"{'style':<32} {'median s':>9} {'empty s':>8} {'per test ms':>12}  runs s (full)",
     ]
@@ -410,6 +427,7 @@ def write_json(path, args, jobs, summary):
             "tests_per_class": TESTS_PER_CLASS,
             "classes_per_module": CLASSES_PER_MODULE,
             "warmup_runs": 1,
+            "bytecode_cache": not args.no_bytecode_cache,
         },
         "commands": {
             job.name: {"argv": job.command()[0], "cwd": str(job.command()[1])} for job in jobs
@@ -436,6 +454,11 @@ def parse_args(argv=None):
         "--database-url", default=DEFAULT_DATABASE_URL,
         help=f"TEST_DATABASE_URL for both styles (default {DEFAULT_DATABASE_URL})",
     )
+    parser.add_argument(
+        "--no-bytecode-cache", action="store_true",
+        help="run with PYTHONDONTWRITEBYTECODE=1: every run recompiles the test modules "
+        "(and pytest rewrites their asserts again); default: a private bytecode cache, warm after the warm-up run",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the generated projects (path printed)")
     return parser.parse_args(argv)
 
@@ -460,7 +483,8 @@ def main(argv=None):
                 project = tmp / f"{style}-{kind}"
                 write_project(project, style, count)
                 jobs.append(Job(style, kind, project, expected_passed=count or 1))
-        run_all(jobs, args.repeats, child_env(args.database_url))
+        pycache_dir = None if args.no_bytecode_cache else tmp / "pycache"
+        run_all(jobs, args.repeats, child_env(args.database_url, pycache_dir))
     except BrokenRun as exc:
         print(f"bench: broken run, no results: {exc}", file=sys.stderr)
         return 1
@@ -470,7 +494,7 @@ def main(argv=None):
         else:
             shutil.rmtree(tmp, ignore_errors=True)
     summary = summarize(jobs, args.tests)
-    print(format_table(summary, jobs, args.tests, args.repeats, args.database_url))
+    print(format_table(summary, jobs, args.tests, args.repeats, args.database_url, not args.no_bytecode_cache))
     write_json(RESULTS_DIR / "latest.json", args, jobs, summary)
     return 0
 

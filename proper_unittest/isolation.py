@@ -1,13 +1,22 @@
 """Everything in the app a test can change, put back after each test."""
-from .overrides import set_app_cache
+from .databases import recover_aborted_transactions
+from .overrides import close_if_ours, set_app_cache
 from .tasks import flush_memory_queue
 
 
-async def run_inline(func, *args):
-    """Stand-in for ``App._run_in_worker``: run channel code on the event
-    loop's thread, which in tests is the test's thread, inside its
-    transaction, instead of in a worker thread with another connection."""
-    return func(*args)
+def inline_runner(databases):
+    """A stand-in for ``App._run_in_worker`` that runs channel code on the
+    event loop's thread, which in tests is the test's thread, inside its
+    transaction, instead of in a worker thread with another connection.
+    Like a request, each call gets a savepoint to recover from a failed
+    statement on PostgreSQL."""
+    databases = list(databases)
+
+    async def run_inline(func, *args):
+        with recover_aborted_transactions(databases):
+            return func(*args)
+
+    return run_inline
 
 
 class AppState:
@@ -19,7 +28,7 @@ class AppState:
     leftover tasks, cable stream listeners, outboxes.
     """
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, databases=()) -> None:
         self.app = app
         self.config = dict(app.config)
         self.router_debug = app.router.debug
@@ -31,7 +40,7 @@ class AppState:
         self.had_worker_override = "_run_in_worker" in vars(app)
         clear_outboxes(app)
         if not self.had_worker_override:
-            app._run_in_worker = run_inline
+            app._run_in_worker = inline_runner(databases)
 
     def restore(self) -> None:
         """Put everything back as it was when the snapshot was taken."""
@@ -41,6 +50,7 @@ class AppState:
         app.router.debug = self.router_debug
         app.catalog.auto_reload = self.auto_reload
         if app.cache is not self.cache:
+            close_if_ours(app.cache)  # from an override_cache() left open
             set_app_cache(app, self.cache, self.template_cache)
         app.queue.immediate = self.queue_immediate
         flush_memory_queue(app.queue)

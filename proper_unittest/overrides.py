@@ -112,15 +112,23 @@ class override_cache(_AppOverride):
 
     def apply(self, app):
         saved = (app.cache, getattr(app.catalog.jinja_env, "app_cache", None))
-        cache = self.cache if self.cache is not None else SqliteCache(":memory:")
+        cache = self.cache
+        if cache is None:
+            cache = SqliteCache(":memory:")
+            cache.made_by_override_cache = True
         set_app_cache(app, cache)
         return saved + (cache,)
 
     def restore(self, app, saved) -> None:
         previous, previous_template_cache, used = saved
         set_app_cache(app, previous, previous_template_cache)
-        if self.cache is None:
-            used.close()
+        close_if_ours(used)
+
+
+def close_if_ours(cache) -> None:
+    """Close a cache that :class:`override_cache` made (not one it was given)."""
+    if getattr(cache, "made_by_override_cache", False):
+        cache.close()
 
 
 def set_app_cache(app, cache, template_cache=None) -> None:

@@ -111,7 +111,7 @@ class _ProperTestMixin(ProperAssertions):
             )
         self._undo = []
         try:
-            state = AppState(self.app)
+            state = AppState(self.app, self._databases.values())
             self._undo.append(state.restore)
             transaction = Transaction(self._databases.values()).begin()
             self._undo.append(transaction.rollback)

@@ -6,7 +6,6 @@ import unittest
 
 from proper_unittest import AsyncChannelTestCase, ProperTestCase
 from tests.apps.notes.main import Note, User
-from tests.apps.testdb import backend
 from tests.inner import run_inner
 
 
@@ -14,13 +13,6 @@ APP = "tests.apps.notes.main:app"
 CHANNEL = "NotesChannel"
 QUICK = 0.05  # seconds to wait for a frame that should not come
 CONFIRM_GENERAL = {"type": "confirm_subscription", "channel": CHANNEL, "params": {"room": "general"}}
-
-
-# library bug (PostgreSQL only): a channel action that fails with a database
-# error is not run in a savepoint, unlike an HTTP request; see the test.
-expected_failure_on_postgresql = (
-    unittest.expectedFailure if backend() == "postgresql" else (lambda test: test)
-)
 
 
 class SubscribeTests(AsyncChannelTestCase):
@@ -228,7 +220,6 @@ class DatabaseErrorsTests(AsyncChannelTestCase):
     # until end of transaction block. HTTP requests are wrapped in
     # recover_aborted_transactions (client.py); channel code, run inline by
     # isolation.run_inline / ChannelSession, is not. SQLite and MySQL pass.
-    @expected_failure_on_postgresql
     async def test_after_a_crashing_action_the_test_can_still_query(self):
         Note.create(title="dup")
         ws = await self.connect()

@@ -430,12 +430,9 @@ class FailureMessagesTests(ProperTestCase):
         self.assertIn("ValueError: kaboom from the notes app", result.app_tracebacks[0])
         self.assertEqual(self.client.get("/notes").app_tracebacks, [])
 
-    # library bug: AppLog.uninstall() (a class cleanup) sets the module's
-    # active log to None instead of putting back the one that was active
-    # before, so after a test class has run inside a test (run_inner), the
-    # outer test's failed requests no longer record the app's traceback.
-    @unittest.expectedFailure
     def test_traceback_is_still_recorded_after_an_inner_run(self):
+        # The inner class's log is uninstalled at its class end; the outer
+        # test's log must be the active one again.
         class Inner(ProperTestCase):
             app = APP
 
@@ -708,7 +705,7 @@ class OverrideCacheTests(ProperTestCase):
                 self.assertEqual(self.client.get("/visits").body, "1")
 
         result, output = run_inner(Inner)
-        left_open[0].close()  # the test case put the app's cache back, but left this one open
+        self.assertTrue(left_open[0].database.is_closed(), "the test case closes a cache override left open")
         self.assertTrue(result.wasSuccessful(), output)
         self.assertEqual(self.visits(2), ["1", "1"])
 
