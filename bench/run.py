@@ -475,6 +475,8 @@ def main(argv=None):
     """Generate the projects, time them, print and save the results."""
     args = parse_args(argv)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    for stale in RESULTS_DIR.glob("failed-*.log"):
+        stale.unlink()
     tmp = Path(tempfile.mkdtemp(prefix="proper-bench-"))
     try:
         jobs = []

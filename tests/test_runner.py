@@ -299,7 +299,7 @@ class UsageErrorTests(RunnerTestCase):
             "fakeapp/main.py": "app = object()\n",
         })
         proc = self.run_runner(self.project)
-        self.assertOneLineError(proc, "fakeapp.main:app", "not a Proper app")
+        self.assertOneLineError(proc, "fakeapp.main:app", "not a proper.App")
         self.assertEqual(self.logged(), [])
 
     def test_configured_app_that_cannot_be_imported(self):
@@ -307,7 +307,7 @@ class UsageErrorTests(RunnerTestCase):
             "pyproject.toml": '[tool.proper_unittest]\napp = "missingapp.main:app"\n',
         })
         proc = self.run_runner(self.project)
-        self.assertOneLineError(proc, "cannot import", "missingapp.main")
+        self.assertOneLineError(proc, "Cannot import the app module", "missingapp.main")
 
     def test_configured_proper_app_runs(self):
         write_tree(self.project, {
