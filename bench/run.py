@@ -80,6 +80,8 @@ from myapp.models import Photo, Session, User
 PASSWORD = "correct horse battery"
 '''
 
+UNITTEST_IMPORT = "from proper_unittest import ProperTestCase"
+
 UNITTEST_TEST = '''\
     def test_photo_{n:04d}(self):
         title = "Benchmark photo {n:04d}"
@@ -189,7 +191,7 @@ def load_fixtures():
 
 def unittest_module(classes, first_class_number):
     """Source of one module of ProperTestCase classes."""
-    parts = [MODULE_HEADER.format(style="ProperTestCase", extra_import="from proper_unittest import ProperTestCase")]
+    parts = [MODULE_HEADER.format(style="ProperTestCase", extra_import=UNITTEST_IMPORT)]
     for offset, numbers in enumerate(classes):
         class_number = first_class_number + offset
         body = "\n".join(UNITTEST_TEST.format(n=n) for n in numbers)
@@ -234,7 +236,7 @@ def write_project(project_dir, style, test_count):
 def write_empty_module(tests_dir, style):
     """Write the baseline module: the same imports, one trivial test."""
     if style == "A":
-        header = MODULE_HEADER.format(style="ProperTestCase", extra_import="from proper_unittest import ProperTestCase")
+        header = MODULE_HEADER.format(style="ProperTestCase", extra_import=UNITTEST_IMPORT)
         source = header + "\n\n" + UNITTEST_EMPTY
     else:
         source = MODULE_HEADER.format(style="pytest", extra_import="") + "\n\n" + PYTEST_EMPTY
@@ -386,7 +388,10 @@ def format_table(summary, jobs, test_count, repeats, database_url, bytecode_cach
             f"{style + ' ' + STYLE_NAMES[style]:<32} {row['median_s']:>9.2f} "
             f"{row['baseline_median_s']:>8.2f} {row['per_test_ms']:>12.3f}  {runs}"
         )
-    lines.append(f"{'ratio A/B':<32} {summary['ratio_total']:>9.2f} {'':>8} {summary['ratio_per_test']:>12.2f}")
+    lines.append(
+        f"{'ratio A/B (total, per test)':<32} {summary['ratio_total']:>9.2f} {'':>8} "
+        f"{summary['ratio_per_test']:>12.2f}"
+    )
     return "\n".join(lines)
 
 
@@ -449,7 +454,9 @@ def parse_args(argv=None):
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--tests", type=positive_int, default=1000, help="number of tests (default 1000)")
-    parser.add_argument("--repeats", type=positive_int, default=3, help="timed runs of each command (default 3)")
+    parser.add_argument(
+        "--repeats", type=positive_int, default=3, help="timed runs of each command (default 3)"
+    )
     parser.add_argument(
         "--database-url", default=DEFAULT_DATABASE_URL,
         help=f"TEST_DATABASE_URL for both styles (default {DEFAULT_DATABASE_URL})",
@@ -457,7 +464,8 @@ def parse_args(argv=None):
     parser.add_argument(
         "--no-bytecode-cache", action="store_true",
         help="run with PYTHONDONTWRITEBYTECODE=1: every run recompiles the test modules "
-        "(and pytest rewrites their asserts again); default: a private bytecode cache, warm after the warm-up run",
+        "(and pytest rewrites their asserts again); default: a private bytecode cache, "
+        "warm after the warm-up run",
     )
     parser.add_argument("--keep", action="store_true", help="keep the generated projects (path printed)")
     return parser.parse_args(argv)
@@ -496,8 +504,13 @@ def main(argv=None):
         else:
             shutil.rmtree(tmp, ignore_errors=True)
     summary = summarize(jobs, args.tests)
-    print(format_table(summary, jobs, args.tests, args.repeats, args.database_url, not args.no_bytecode_cache))
-    write_json(RESULTS_DIR / "latest.json", args, jobs, summary)
+    cached = not args.no_bytecode_cache
+    print(format_table(summary, jobs, args.tests, args.repeats, args.database_url, cached))
+    latest = RESULTS_DIR / "latest.json"
+    write_json(latest, args, jobs, summary)
+    # A dated copy per database kind, so runs on several databases can be compared.
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    shutil.copyfile(latest, RESULTS_DIR / f"{stamp}-{args.database_url.split(':', 1)[0]}.json")
     return 0
 
 
