@@ -33,10 +33,15 @@ done
 step "runtests.py --parallel 2, example app, postgresql" \
   env TEST_DATABASE_URL="${BACKENDS[1]}" "$PY" runtests.py myapp --parallel 2
 step "python -m unittest, library tests, sqlite" "$PY" -m unittest discover -s tests -t .
-step "python -m unittest, example app, mysql" \
-  env TEST_DATABASE_URL="${BACKENDS[2]}" bash -c "cd examples/myapp && ../../$PY -m unittest discover -s tests -t ."
+for url in "${BACKENDS[1]}" "${BACKENDS[2]}"; do
+  step "python -m unittest, example app, ${url%%:*}" \
+    env TEST_DATABASE_URL="$url" bash -c "cd examples/myapp && ../../$PY -m unittest discover -s tests -t ."
+done
 step "pytest, library tests, postgresql" env TEST_DATABASE_URL="${BACKENDS[1]}" "$PY" -m pytest -q -p no:cacheprovider tests
-step "pytest, example app, sqlite" bash -c "cd examples/myapp && ../../$PY -m pytest -q -p no:cacheprovider tests"
+for url in "${BACKENDS[0]}" "${BACKENDS[2]}"; do
+  step "pytest, example app, ${url%%:*}" \
+    env TEST_DATABASE_URL="$url" bash -c "cd examples/myapp && ../../$PY -m pytest -q -p no:cacheprovider tests"
+done
 
 rm -f "$log"
 echo
