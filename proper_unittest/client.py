@@ -24,7 +24,8 @@ from proper.helpers import CIMultiDict, DotDict, jsonplus
 from proper.helpers.asgi import make_test_scope
 
 from .channels import ChannelSession
-from .databases import recover_aborted_transactions
+from .databases import models_of, recover_aborted_transactions
+from .errors import ConfigurationError
 
 
 _NO_JSON = object()
@@ -120,9 +121,15 @@ class ProperClient(TestClient):
         else:
             self.default_headers.pop("cookie", None)
 
-    def sign_in(self, session) -> None:
-        """Send `session`'s signed auth cookie from now on, keeping other cookies."""
+    def sign_in(self, user_or_session):
+        """Send a session's signed auth cookie from now on, keeping other
+        cookies. Pass a Session, or a user to create one for with the
+        Session model's ``create_for_user``. Returns the session."""
+        session = user_or_session
+        if not hasattr(session, "token"):
+            session = _session_model_for(user_or_session).create_for_user(user=user_or_session)
         self.set_cookie(AUTH_COOKIE_NAME, self.app.dumps(session.token, salt=AUTH_COOKIE_SALT))
+        return session
 
     def sign_out(self) -> None:
         """Stop sending the auth cookie."""
@@ -247,10 +254,25 @@ def _with_json(data, kwargs) -> dict:
     return {**kwargs, "body": jsonplus.dumps(data), "headers": headers}
 
 
+def _session_model_for(user):
+    """The model with a foreign key to `user`'s model that has create_for_user()."""
+    user_model = type(user)
+    for model in models_of(user_model._meta.database):
+        points_at_user = any(
+            getattr(field, "rel_model", None) is user_model for field in model._meta.fields.values()
+        )
+        if points_at_user and hasattr(model, "create_for_user"):
+            return model
+    raise ConfigurationError(
+        f"sign_in() got a {user_model.__name__}, but no model with a foreign key to "
+        f"{user_model.__name__} has create_for_user(): pass a Session instead."
+    )
+
+
 def _encode_body(body) -> bytes:
     # Any mapping: a dict (list values repeat a field) or a multidict.MultiDict.
     if isinstance(body, Mapping):
-        return urlencode(list(body.items()), doseq=True).encode() if body else b""
+        return urlencode(body, doseq=True).encode() if body else b""
     if isinstance(body, str):
         return body.encode("utf-8")
     if isinstance(body, BytesIO):
@@ -261,7 +283,7 @@ def _encode_body(body) -> bytes:
 def _encode_multipart(fields: dict, upload_files) -> tuple[str, bytes]:
     boundary = "proper-unittest-" + secrets.token_hex(12)
     parts: list[bytes] = []
-    for name, value in list(fields.items()):
+    for name, value in fields.items():
         values = value if isinstance(value, (list, tuple)) else [value]
         for item in values:
             data = item if isinstance(item, bytes) else str(item).encode("utf-8")

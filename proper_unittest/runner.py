@@ -5,9 +5,9 @@
 ``--help`` explains labels and options.  How labels are resolved is
 described in :mod:`proper_unittest._runner_labels`.
 
-Only the standard library and the stdlib-only ``_runner_*`` modules are
-imported here, so that ``APP_ENV`` is "test" before any app or project code
-is imported.
+``APP_ENV`` is set to "test" on import, before any app or project code is
+imported: the modules imported here (the standard library, ``proper`` and
+this package) read it only when an app is created.
 """
 
 import argparse
@@ -36,7 +36,7 @@ from ._runner_procs import WORKER_ENV, child_env, run_streamed, runner_command
 from ._runner_results import Counts
 
 # An app reads APP_ENV when it is created: set it before any project code is
-# imported (everything above is standard library or stdlib-only runner code).
+# imported (nothing imported above creates an app).
 os.environ["APP_ENV"] = "test"
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130

@@ -3,6 +3,7 @@ import contextvars
 import copy
 import sys
 import unittest
+from contextlib import ExitStack
 
 from proper import current
 
@@ -10,7 +11,7 @@ from . import safety
 from .applog import AppLog
 from .assertions import ProperAssertions
 from .client import AsyncProperClient, ProperClient, close_uploaded_files
-from .databases import Transaction, app_databases, models_of, prepare_databases
+from .databases import Transaction, app_databases, prepare_databases
 from .discovery import app_for
 from .errors import ConfigurationError
 from .isolation import AppState
@@ -109,15 +110,12 @@ class _ProperTestMixin(ProperAssertions):
                 f"{cls.__qualname__}'s class set-up did not run: if it overrides "
                 "setUpClass, that must call super().setUpClass() first."
             )
-        self._undo = []
-        try:
+        with ExitStack() as undo:  # undoes what succeeded if a step fails
             state = AppState(self.app, self._databases.values())
-            self._undo.append(state.restore)
+            undo.callback(state.restore)
             transaction = Transaction(self._databases.values()).begin()
-            self._undo.append(transaction.rollback)
-        except BaseException:
-            self._post_teardown()
-            raise
+            undo.callback(transaction.rollback)
+            self._undo = undo.pop_all()
         self._app_log.clear()
         current.app = self.app
         headers = dict(self.client_headers)
@@ -129,19 +127,11 @@ class _ProperTestMixin(ProperAssertions):
         )
         # Both clients share one set of headers, so one cookie jar.
         self.async_client.default_headers = self.client.default_headers
-        self.client.sign_in = self.sign_in  # one way in: creates a session for users
 
     def _post_teardown(self) -> None:
         """Roll back the test's transaction, then restore the app's state;
         each step runs even if the one before it failed."""
-        errors = []
-        while self._undo:
-            try:
-                self._undo.pop()()
-            except Exception as error:
-                errors.append(error)
-        if errors:
-            raise errors[0]
+        self._undo.close()
 
     # ---- authentication ----
 
@@ -149,11 +139,7 @@ class _ProperTestMixin(ProperAssertions):
         """Sign the test's clients in: pass a Session (used as is) or a user
         (a session is created for it with the Session model's
         ``create_for_user``). Returns the session."""
-        session = user_or_session
-        if not hasattr(session, "token"):
-            session = _session_model_for(user_or_session).create_for_user(user=user_or_session)
-        ProperClient.sign_in(self.client, session)
-        return session
+        return self.client.sign_in(user_or_session)
 
     def sign_out(self) -> None:
         """Stop sending the auth cookie (the DB session is left alone)."""
@@ -241,24 +227,6 @@ class _PerTestCopy:
                 if value is self:
                     return name
         raise AttributeError("setUpTestData attribute not found")  # pragma: no cover
-
-
-def _session_model_for(user):
-    """The session model that has a foreign key to `user`'s model."""
-    for backref_model in _models_pointing_at(type(user)):
-        if hasattr(backref_model, "create_for_user"):
-            return backref_model
-    raise ConfigurationError(
-        f"sign_in() got a {type(user).__name__}, but no model with a foreign key to "
-        f"{type(user).__name__} has create_for_user(): pass a Session instead."
-    )
-
-
-def _models_pointing_at(model):
-    return [
-        candidate for candidate in models_of(model._meta.database)
-        if any(getattr(field, "rel_model", None) is model for field in candidate._meta.fields.values())
-    ]
 
 
 def _is_skipped(test) -> bool:

@@ -280,7 +280,7 @@ class CookiesAndSignInTests(ProperTestCase):
         self.assertEqual(Session.select().count(), 1)
         self.assertEqual(self.client.get("/me").body, "ann")
 
-    def test_client_sign_in_is_the_test_case_sign_in(self):
+    def test_client_sign_in_accepts_a_user(self):
         self.client.sign_in(self.ann)  # a user, through the client: still works
         self.assertEqual(self.client.get("/me").body, "ann")
 
