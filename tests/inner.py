@@ -37,9 +37,9 @@ def run_in_subprocess(test_source: str, env: dict | None = None, timeout: float 
 
     with tempfile.TemporaryDirectory() as folder:
         Path(folder, "test_inner_case.py").write_text(test_source)
-        child_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
-        child_env.pop("PROPER_UNITTEST_WORKER", None)
-        child_env.update({k: v for k, v in (env or {}).items()})
+        child_env = {**os.environ, "PYTHONPATH": str(REPO)}
+        child_env.pop("PROPER_UNITTEST_WORKER", None)  # only `env` may set it
+        child_env.update(env or {})
         return subprocess.run(
             [sys.executable, "-m", "unittest", "test_inner_case", "-v"],
             cwd=folder, env=child_env, capture_output=True, text=True, timeout=timeout,

@@ -14,21 +14,26 @@ def worker_suffix() -> str:
     return f"_w{worker}" if worker else ""
 
 
+def server_database(name: str) -> pw.Database:
+    """A (closed) handle on database `name` of TEST_DATABASE_URL's server."""
+    config = dict(database_config(name))
+    cls = pw.PostgresqlDatabase if "Postgres" in config.pop("type") else pw.MySQLDatabase
+    return cls(**config)
+
+
 def scratch_database(name: str, folder: str = "") -> pw.Database:
-    """An open connection to database `name` on TEST_DATABASE_URL's server
-    (a file in `folder` for SQLite), created if missing."""
+    """A handle on an empty database `name` on TEST_DATABASE_URL's server
+    (a file in `folder` for SQLite), dropped and created anew."""
     if backend() == "sqlite":
         return pw.SqliteDatabase(str(Path(folder, f"{name}.sqlite3")))
-    config = dict(database_config(name))
-    kind = config.pop("type")
-    cls = pw.PostgresqlDatabase if "Postgres" in kind else pw.MySQLDatabase
-    server = cls("postgres" if cls is pw.PostgresqlDatabase else "mysql", **{k: v for k, v in config.items() if k != "database"})
-    server.connect()
-    quoted = name.join(server.quote)
-    server.execute_sql(f"DROP DATABASE IF EXISTS {quoted}")
-    server.execute_sql(f"CREATE DATABASE {quoted}")
-    server.close()
-    return cls(name, **{k: v for k, v in config.items() if k != "database"})
+    server = _server()
+    try:
+        quoted = name.join(server.quote)
+        server.execute_sql(f"DROP DATABASE IF EXISTS {quoted}")
+        server.execute_sql(f"CREATE DATABASE {quoted}")
+    finally:
+        server.close()
+    return server_database(name)
 
 
 def database_exists(name: str) -> bool:
@@ -59,12 +64,7 @@ def drop_database(db: pw.Database) -> None:
 
 
 def _server() -> pw.Database:
-    config = dict(database_config("x"))
-    kind = config.pop("type")
-    config.pop("database")
-    if "Postgres" in kind:
-        db = pw.PostgresqlDatabase("postgres", **config)
-    else:
-        db = pw.MySQLDatabase("mysql", **config)
+    """An open connection to the server's maintenance database."""
+    db = server_database("postgres" if backend() == "postgresql" else "mysql")
     db.connect()
     return db

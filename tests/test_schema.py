@@ -1,14 +1,12 @@
 """Schema creation, connections and per-worker databases."""
 import unittest
 
-import peewee as pw
-
 from proper_unittest.databases import models_of, prepare_databases
 from tests.apps.notes.main import Named, Note, Session, User, app, db
-from tests.apps.testdb import backend, database_config
+from tests.apps.testdb import backend
 from tests.inner import run_in_subprocess, run_inner
 from tests.inner import NotesCase as Notes
-from tests.servers import database_exists, drop_database
+from tests.servers import database_exists, drop_database, server_database
 
 POST_AND_COUNT = '''
 from proper_unittest import ProperTestCase
@@ -61,16 +59,10 @@ class PrepareTests(unittest.TestCase):
 class WorkerDatabaseTests(unittest.TestCase):
     def test_each_worker_gets_its_own_database(self):
         name = "notes_worker_test"
-        drop_database(_server_db("notes_worker_test_w7"))
+        drop_database(server_database("notes_worker_test_w7"))
         done = run_in_subprocess(POST_AND_COUNT, env={"NOTES_DB_NAME": name, "PROPER_UNITTEST_WORKER": "7"})
         self.assertEqual(done.returncode, 0, done.stderr)
         self.assertTrue(database_exists("notes_worker_test_w7"), "created for worker 7")
         self.assertFalse(database_exists(name), "the unsuffixed database is not used")
-        drop_database(_server_db("notes_worker_test_w7"))
+        drop_database(server_database("notes_worker_test_w7"))
 
-
-def _server_db(name):
-    """A (closed) handle on database `name` of the test server."""
-    config = dict(database_config(name))
-    kind = config.pop("type")
-    return (pw.PostgresqlDatabase if "Postgres" in kind else pw.MySQLDatabase)(**config)
