@@ -2,6 +2,7 @@
 # Every suite (the library's own tests and the example app's), on SQLite,
 # PostgreSQL and MariaDB, under runtests.py; plus python -m unittest and
 # pytest on the same suites. Prints each step's result and one total line.
+# PU_POSTGRES_URL / PU_MYSQL_URL point the server runs at other servers.
 set -u
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
@@ -9,8 +10,8 @@ export PYTHONWARNINGS="${PYTHONWARNINGS:-ignore::DeprecationWarning}"
 
 BACKENDS=(
   "sqlite:///:memory:"
-  "postgresql://postgres@127.0.0.1:5432/proper_unittest_test"
-  "mysql://root@127.0.0.1:3306/proper_unittest_test"
+  "${PU_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/proper_unittest_test}"
+  "${PU_MYSQL_URL:-mysql://root@127.0.0.1:3306/proper_unittest_test}"
 )
 passed=0; failed=0; skipped=0; status=0
 log=$(mktemp)
