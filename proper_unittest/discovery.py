@@ -18,6 +18,7 @@ from proper import App
 from .errors import ConfigurationError
 
 
+
 SECTION = "proper_unittest"
 # Modules of an app package that register routes, channels and tasks when
 # imported; an app whose package __init__ does not import them still works.

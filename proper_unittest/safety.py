@@ -1,14 +1,111 @@
 """Refuses to run against anything but a test environment and test databases.
 
-These checks run before any connection, DDL or query: when one fails,
-nothing has been touched.
+The rules here read configuration only: they run before any connection,
+DDL or query, so when one fails nothing has been touched. What a database
+already holds is checked later, on connecting (see ``_provision``).
+
+The name rule: "test", "tests" or "testing" must be a whole word of the
+name the driver will connect to, words being split on ``_``, ``-`` and
+``.``. For SQLite only the file's name counts; in-memory databases pass.
 """
 import os
+import re
 from pathlib import PurePath
+from urllib.parse import parse_qs
 
 import peewee as pw
 
 from .errors import UnsafeDatabaseError
+
+
+TEST_WORDS = frozenset({"test", "tests", "testing"})
+_WORD_SEPARATORS = re.compile(r"[_.\-]+")
+# A server database name holding one of these is a URL or a DSN, whose
+# real target a name check cannot vouch for.
+_NOT_A_PLAIN_NAME = ("://", "?", "=", "/", " ")
+# connect_params keys that override the database name peewee passes on.
+_NAME_OVERRIDES = {
+    "postgres": ("dbname", "database"),
+    "mysql": ("database", "db"),
+}
+
+
+def is_test_name(name: str) -> bool:
+    """True when "test", "tests" or "testing" is a whole word of `name`."""
+    return any(word.lower() in TEST_WORDS for word in _WORD_SEPARATORS.split(name))
+
+
+def backend_of(db: pw.Database) -> str:
+    """"sqlite", "postgres", "mysql" or "other" (unknown driver)."""
+    if isinstance(db, pw.SqliteDatabase):
+        return "sqlite"
+    if isinstance(db, pw.PostgresqlDatabase) or "postgres" in type(db).__name__.lower():
+        return "postgres"
+    if isinstance(db, pw.MySQLDatabase) or "mysql" in type(db).__name__.lower():
+        return "mysql"
+    return "other"
+
+
+def name_override_key(db: pw.Database) -> str | None:
+    """The ``connect_params`` key whose value the driver uses as the
+    database name instead of ``db.database``, if one is set."""
+    for key in _NAME_OVERRIDES.get(backend_of(db), ()):
+        if db.connect_params.get(key):
+            return key
+    return None
+
+
+def target_name(db: pw.Database) -> str:
+    """The database name the driver will really connect to."""
+    key = name_override_key(db)
+    return str(db.connect_params[key] if key else (db.database or ""))
+
+
+def is_in_memory(db: pw.Database) -> bool:
+    """True for a SQLite database that lives in memory only."""
+    if not isinstance(db, pw.SqliteDatabase):
+        return False
+    name = str(db.database or "")
+    if name in (":memory:", ""):  # "" is SQLite's private temporary database
+        return True
+    if name.startswith("file:"):
+        return "memory" in parse_qs(name.partition("?")[2]).get("mode", [])
+    return False
+
+
+def sqlite_path(db: pw.Database) -> str:
+    """The file path of a SQLite database (its ``file:`` URI stripped)."""
+    name = str(db.database)
+    if name.startswith("file:"):
+        name = name.removeprefix("file:").partition("?")[0]
+    return name
+
+
+def why_not_a_test_database(db: pw.Database) -> str | None:
+    """Why `db` may not be used for tests, or None when it may."""
+    if db.deferred or db.database is None:
+        return "it is not initialized (no database name)"
+    if isinstance(db, pw.SqliteDatabase):
+        if is_in_memory(db):
+            return None
+        if "://" in str(db.database):
+            return ("its name is a URL, not a file name: open it with "
+                    "playhouse.db_url.connect(url), or give the file's path")
+        filename = PurePath(sqlite_path(db)).name
+        if is_test_name(filename):
+            return None
+        return (f"its file name {filename!r} does not have 'test' as a whole word "
+                "(only the file's name counts, not its folder)")
+    name = target_name(db)
+    key = name_override_key(db)
+    where = f"connect_params[{key!r}] = {name!r}" if key else f"its name {name!r}"
+    if any(mark in name for mark in _NOT_A_PLAIN_NAME):
+        return (f"{where} is a URL or a DSN, not a database name: configure a URL "
+                "through playhouse.db_url (Proper's DATABASES accepts "
+                "{'url': ...} or database_from_url), or give the bare database name")
+    if is_test_name(name):
+        return None
+    return f"{where} does not have 'test' as a whole word"
 
 
 def check_test_environment(app) -> None:
@@ -19,31 +116,95 @@ def check_test_environment(app) -> None:
     raise UnsafeDatabaseError(
         f"Refusing to run tests: APP_ENV is {env_var!r} and the app was configured "
         f"with APP_ENV={app.env!r}; both must be 'test'. Set APP_ENV=test before "
-        "the app is imported (`python runtests.py` does it; with unittest or pytest, "
-        "`export APP_ENV=test` or set it in tests/__init__.py). No database was touched."
+        "the app is imported (`python -m proper_unittest` does it; with unittest or "
+        "pytest, `export APP_ENV=test` or set it in tests/__init__.py). "
+        "No database was touched."
     )
 
 
 def check_test_databases(databases: dict[str, pw.Database]) -> None:
-    """Fail unless every database is in-memory or has "test" in its name."""
-    for name, db in databases.items():
-        if not is_test_database(db):
+    """Fail unless every database passes the name rule (see the module doc).
+
+    `databases` maps a description of where each one comes from (a
+    ``DATABASES`` key, or a model) to the database."""
+    for where, db in databases.items():
+        problem = why_not_a_test_database(db)
+        if problem:
             raise UnsafeDatabaseError(
-                f"Refusing to run tests on database {name!r} = {db.database!r} "
-                f"({type(db).__name__}): its name does not contain 'test' and it is "
-                f"not in-memory. Point DATABASES[{name!r}] at a test database when "
-                "APP_ENV=test (for example 'myapp_test', or ':memory:' for SQLite). "
-                "No database was touched."
+                f"Refusing to run tests on {_describe(where)} = {db.database!r} "
+                f"({type(db).__name__}): {problem}. Point it at a test database when "
+                "APP_ENV=test: 'test' must be a whole word of the name, split on "
+                "'_', '-' and '.' (for example 'myapp_test', 'test_myapp', "
+                "'myapp-tests', or ':memory:' for SQLite). No database was touched."
             )
 
 
-def is_test_database(db: pw.Database) -> bool:
-    """True for in-memory SQLite and for databases whose name contains "test"."""
-    name = str(db.database or "")
-    if name == ":memory:" or "mode=memory" in name:
-        return True
-    if isinstance(db, pw.SqliteDatabase):
-        # Only the file name counts: a production file inside a "tests"
-        # folder is still a production file.
-        name = PurePath(name.removeprefix("file:").split("?")[0]).name
-    return "test" in name.lower()
+def test_databases(app) -> dict[str, pw.Database]:
+    """Every database tests of `app` may write to, keyed by where it comes
+    from: the app's ``DATABASES`` and the databases any model is bound to."""
+    found: dict[str, pw.Database] = {}
+    for name, db in app.db.items():
+        if isinstance(db, pw.Database):
+            found[name] = db
+    known = {id(db) for db in found.values()}
+    for model in all_model_classes():
+        db = bound_database(model)
+        if db is None or id(db) in known or id(db) in _other_apps_databases(app):
+            continue
+        if is_in_memory(db):  # private to its connection: nothing to protect
+            continue
+        known.add(id(db))
+        found[f"model {model.__module__}.{model.__qualname__}"] = db
+    return found
+
+
+def check_app(app) -> dict[str, pw.Database]:
+    """Run every configuration check for testing `app`; return its test
+    databases (see :func:`test_databases`). Touches no database."""
+    check_test_environment(app)
+    databases = test_databases(app)
+    check_test_databases(databases)
+    return databases
+
+
+def remember_app(app) -> None:
+    """Note that `app` is under test in this process, so that models bound
+    to its databases are not taken for another app's outside databases."""
+    _apps_under_test[id(app)] = app
+
+
+def all_model_classes() -> list[type[pw.Model]]:
+    """Every subclass of ``peewee.Model`` defined so far, direct or not."""
+    seen: dict[type, None] = {}
+    pending = list(pw.Model.__subclasses__())
+    while pending:
+        model = pending.pop(0)
+        if model not in seen:
+            seen[model] = None
+            pending.extend(model.__subclasses__())
+    return list(seen)
+
+
+_apps_under_test: dict[int, object] = {}
+
+
+def _other_apps_databases(app) -> set[int]:
+    return {
+        id(db)
+        for other in _apps_under_test.values() if other is not app
+        for db in other.db.values()
+    }
+
+
+def bound_database(model) -> pw.Database | None:
+    """The initialized database `model` is bound to (through a proxy too)."""
+    db = model._meta.database
+    if isinstance(db, pw.DatabaseProxy):
+        db = db.obj
+    if not isinstance(db, pw.Database) or db.deferred:
+        return None
+    return db
+
+
+def _describe(where: str) -> str:
+    return where if where.startswith("model ") else f"DATABASES[{where!r}]"

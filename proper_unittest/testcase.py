@@ -7,14 +7,20 @@ from contextlib import ExitStack
 
 from proper import current
 
-from . import safety
+from ._provision import claim_app_databases
 from .applog import AppLog
 from .assertions import ProperAssertions
 from .client import AsyncProperClient, ProperClient, close_uploaded_files
-from .databases import Transaction, app_databases, prepare_databases
+from .databases import Transaction
 from .discovery import app_for
 from .errors import ConfigurationError
 from .isolation import AppState
+
+# unittest and pytest leave this module's frames out of tracebacks, so that
+# a set-up error (re-raised here without its library frames) reads as the
+# message about the user's set-up it is.
+__unittest = True
+__tracebackhide__ = True
 
 
 class _ProperTestMixin(ProperAssertions):
@@ -36,11 +42,11 @@ class _ProperTestMixin(ProperAssertions):
         """Find the app, check it is safe to test, prepare its databases,
         then open the class transaction and load class data."""
         super().setUpClass()
-        app = app_for(cls)
-        databases = app_databases(app)
-        safety.check_test_environment(app)
-        safety.check_test_databases(databases)
-        prepare_databases(databases)
+        try:
+            app = app_for(cls)
+            databases = {id(db): db for db in claim_app_databases(app, cls.__qualname__)}
+        except ConfigurationError as error:
+            raise error.with_traceback(None)  # the message says it all
 
         cls.app = app
         cls._databases = databases

@@ -1,95 +1,357 @@
-"""The safety checks refuse to run, and touch nothing, outside a test setup."""
+"""The safety checks: no database is touched unless it is provably a test
+database, and the library removes only what it created."""
 import tempfile
 import unittest
+from pathlib import Path
 
-from tests.apps.testdb import backend
+import peewee as pw
+
+from proper_unittest.safety import is_test_name, target_name, why_not_a_test_database
+from tests.apps.testdb import backend, database_config
 from tests.inner import run_in_subprocess
-from tests.servers import drop_database, scratch_database, worker_suffix
+from tests.servers import database_exists, drop_database, scratch_database, server_database, worker_suffix
 
-INNER_TEST = '''
+# A one-model app whose main database is configured by MAIN (a DATABASES
+# entry); EXTRA adds code (say, a model bound to another database).
+INNER_APP = '''
+import os
+import peewee as pw
+from proper import App
 from proper_unittest import ProperTestCase
 
-class NotesTests(ProperTestCase):
-    app = "tests.apps.notes.main:app"
+app = App(__name__, config={{"SECRET_KEYS": ["s" * 64], "DATABASES": {{"main": {main!r}}}}})
+db = app.db["main"]
 
-    def test_anything(self):
+
+class Item(pw.Model):
+    title = pw.CharField()
+
+    class Meta:
+        database = db
+        table_name = "pu_item"
+
+{extra}
+
+class ItemTests(ProperTestCase):
+    app = app
+
+    def test_write(self):
+        Item.create(title="x")
+        self.assertEqual(Item.select().count(), 1)
+        if os.environ.get("PU_CRASH"):  # leave everything behind, as a killed run would
+            os._exit(0)
+{more_classes}
+'''
+
+MORE_CLASSES = '''
+
+class MoreTests(ProperTestCase):
+    app = app
+
+    def test_a(self):
+        pass
+
+
+class EvenMoreTests(ProperTestCase):
+    app = app
+
+    def test_b(self):
         pass
 '''
 
 
+def inner_app(main: dict, extra: str = "", more_classes: bool = False) -> str:
+    """The source of a test module with its own app (see INNER_APP)."""
+    return INNER_APP.format(main=main, extra=extra, more_classes=MORE_CLASSES if more_classes else "")
+
+
+class NameRuleTests(unittest.TestCase):
+    """'test' must be a whole word of the name; for SQLite, of the file's name."""
+
+    def test_names_that_pass(self):
+        for name in ("myapp_test", "test_myapp", "myapp-tests", "myapp_testing", "test",
+                     "TEST_shop", "myapp.test", "myapp_test_w3", "myapp_test_gw0", "a-b_test.c"):
+            with self.subTest(name=name):
+                self.assertTrue(is_test_name(name))
+                self.assertIsNone(why_not_a_test_database(pw.PostgresqlDatabase(name)))
+                self.assertIsNone(why_not_a_test_database(pw.MySQLDatabase(name)))
+
+    def test_look_alike_names_are_refused(self):
+        for name in ("latest", "contest", "attestation", "testimonials", "protest_db",
+                     "shop_contest", "shop_latest", "myapp", "prod", "testdb", "mytest",
+                     "test1", "tested", "", "shop__prod"):
+            with self.subTest(name=name):
+                self.assertFalse(is_test_name(name))
+                self.assertIsNotNone(why_not_a_test_database(pw.PostgresqlDatabase(name or None)))
+                self.assertIsNotNone(why_not_a_test_database(pw.MySQLDatabase(name or None)))
+
+    def test_sqlite_file_name_alone_counts(self):
+        cases = {
+            ":memory:": True,
+            "file:cache?mode=memory&cache=shared": True,
+            "file:memdb1?cache=shared&mode=memory": True,
+            "test.sqlite3": True,
+            "myapp_test.db": True,
+            "/srv/app/myapp_test.sqlite3": True,
+            "file:/srv/app/myapp_test.db?cache=shared": True,
+            "/srv/tests/production.sqlite3": False,
+            "/srv/test/latest.sqlite3": False,
+            "latest.sqlite3": False,
+            "file:prod.db?mode=ro": False,
+            "file:prod.db?x=mode=memory": False,
+            "sqlite:///myapp_test.db": False,  # a URL, not a path
+        }
+        for name, allowed in cases.items():
+            with self.subTest(name=name):
+                problem = why_not_a_test_database(pw.SqliteDatabase(name))
+                self.assertEqual(problem is None, allowed, problem)
+
+    def test_urls_and_dsns_are_refused_with_how_to_configure(self):
+        for name in ("postgresql://u@h:5432/shop_prod?application_name=test",
+                     "postgresql://u@h/shop_test", "dbname=shop_test host=x", "shop_test?x=1",
+                     "shop/test"):
+            for db in (pw.PostgresqlDatabase(name), pw.MySQLDatabase(name)):
+                with self.subTest(name=name, db=type(db).__name__):
+                    problem = why_not_a_test_database(db)
+                    self.assertIn("is a URL or a DSN", problem)
+                    self.assertIn("playhouse.db_url", problem)
+
+    def test_connect_params_that_override_the_name_are_what_counts(self):
+        refused = [
+            pw.PostgresqlDatabase("shop_test", dbname="shop_prod"),
+            pw.MySQLDatabase("shop_test", db="shop_prod"),
+            pw.PostgresqlDatabase("shop_test"),
+            pw.MySQLDatabase("shop_test"),
+        ]
+        for db in refused[2:]:  # set after construction: the driver still gets it
+            db.connect_params["database"] = "shop_prod"
+        for db in refused:
+            with self.subTest(params=db.connect_params):
+                self.assertEqual(target_name(db), "shop_prod")
+                self.assertIn("connect_params", why_not_a_test_database(db))
+        allowed = pw.PostgresqlDatabase("shop", dbname="shop_test")
+        self.assertEqual(target_name(allowed), "shop_test")
+        self.assertIsNone(why_not_a_test_database(allowed))
+
+
+class Planted:
+    """A database with a sentinel table and row that must survive."""
+
+    def __init__(self, case: unittest.TestCase, name: str, tables=("note",)) -> None:
+        self.case = case
+        self.db = scratch_database(name, case.folder) if backend() != "sqlite" else pw.SqliteDatabase(
+            str(Path(case.folder, name))
+        )
+        case.addCleanup(drop_database, self.db)
+        self.tables = tables
+        self.db.connect()
+        for table in tables:
+            self.db.execute_sql(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, title VARCHAR(50))")
+            self.db.execute_sql(f"INSERT INTO {table} (id, title) VALUES (1, 'production data')")
+        self.db.close()
+
+    @property
+    def name(self) -> str:
+        return self.db.database
+
+    def config(self, **extra) -> dict:
+        """The DATABASES entry that points at this database."""
+        if backend() == "sqlite":
+            return {"type": "peewee.SqliteDatabase", "database": self.db.database, **extra}
+        return {**database_config(self.db.database), **extra}
+
+    def assert_untouched(self) -> None:
+        """Every sentinel row and table is there, and nothing else."""
+        if backend() == "sqlite":
+            self.case.assertTrue(Path(self.db.database).exists(), "the file must not be deleted")
+        self.db.connect()
+        try:
+            for table in self.tables:
+                rows = [tuple(r) for r in self.db.execute_sql(f"SELECT id, title FROM {table}").fetchall()]
+                self.case.assertEqual(rows, [(1, "production data")], table)
+            self.case.assertEqual(sorted(self.db.get_tables()), sorted(self.tables),
+                                  "no table may be created or dropped")
+        finally:
+            self.db.close()
+
+
 class RefusalTests(unittest.TestCase):
-    """Each test plants a 'note' table with a row in a database, runs a
-    ProperTestCase against it in a fresh interpreter, and checks that the
-    run was refused and the table and row are still there, alone."""
+    """Each test plants a sentinel table and row in a database, runs a
+    ProperTestCase that would use it in a fresh interpreter, and checks the
+    run was refused and the database is exactly as it was."""
 
     def setUp(self):
         self.folder = self.enterContext(tempfile.TemporaryDirectory())
 
-    def plant(self, name):
-        db = scratch_database(name + worker_suffix(), self.folder)
-        self.addCleanup(drop_database, db)
-        db.connect()
-        db.execute_sql("CREATE TABLE note (id INTEGER PRIMARY KEY, title VARCHAR(50))")
-        db.execute_sql("INSERT INTO note (id, title) VALUES (1, 'production data')")
-        db.close()
-        return db
+    def name(self, base: str) -> str:
+        suffix = worker_suffix()
+        return f"{base}{suffix}.sqlite3" if backend() == "sqlite" else f"{base}{suffix}"
 
-    def assertUntouched(self, db):
+    def run_refused(self, source: str, env=None):
+        done = run_in_subprocess(source, env=env)
+        self.assertNotEqual(done.returncode, 0, done.stderr)
+        self.assertIn("UnsafeDatabaseError", done.stderr)
+        self.assertNotIn("Traceback", done.stderr, "a refusal is a message, not a traceback")
+        return done
+
+    def test_look_alike_names_are_refused(self):
+        for base in ("pu_shop_contest", "pu_shop_latest", "pu_attestation"):
+            with self.subTest(name=base):
+                planted = Planted(self, self.name(base))
+                done = self.run_refused(inner_app(planted.config()))
+                self.assertIn("does not have 'test' as a whole word", done.stderr)
+                self.assertIn("No database was touched", done.stderr)
+                planted.assert_untouched()
+
+    def test_app_env_other_than_test_is_refused(self):
+        planted = Planted(self, self.name("pu_guard_test"))
+        done = self.run_refused(inner_app(planted.config()), env={"APP_ENV": "production"})
+        self.assertIn("APP_ENV is 'production'", done.stderr)
+        planted.assert_untouched()
+
+    @unittest.skipIf(backend() == "sqlite", "server databases only")
+    def test_url_as_a_name_is_refused_and_no_junk_database_is_made(self):
+        planted = Planted(self, self.name("pu_shop_prod"))
+        config = database_config(planted.name)
+        url = (f"postgresql://{config.get('user', 'postgres')}@{config['host']}:{config['port']}/"
+               f"{planted.name}?application_name=test")
+        done = self.run_refused(inner_app({**config, "database": url}))
+        self.assertIn("is a URL or a DSN", done.stderr)
+        planted.assert_untouched()
+        self.assertFalse(database_exists(url), "no database named after the URL")
+
+    @unittest.skipIf(backend() == "sqlite", "server databases only")
+    def test_connect_params_override_is_checked(self):
+        planted = Planted(self, self.name("pu_shop_prod"))
+        key = "dbname" if backend() == "postgresql" else "db"
+        config = database_config(self.name("pu_decoy_test"))
+        done = self.run_refused(inner_app({**config, key: planted.name}))
+        self.assertIn(f"connect_params[{key!r}]", done.stderr)
+        planted.assert_untouched()
+        self.assertFalse(database_exists(self.name("pu_decoy_test")))
+
+    def test_model_bound_to_an_outside_database_is_refused(self):
+        planted = Planted(self, self.name("pu_legacy"))
+        main = Planted(self, self.name("pu_main_test"), tables=())
+        extra = (
+            f"legacy_db = pw.{'SqliteDatabase' if backend() == 'sqlite' else type(server_database('x')).__name__}"
+            f"(**{ {k: v for k, v in planted.config().items() if k != 'type'}!r})\n\n"
+            "class Invoice(pw.Model):\n    number = pw.CharField()\n\n"
+            "    class Meta:\n        database = legacy_db\n        table_name = 'note'\n"
+        )
+        done = self.run_refused(inner_app(main.config(), extra=extra))
+        self.assertIn("model test_inner_case.Invoice", done.stderr)
+        planted.assert_untouched()
+        main.assert_untouched()
+
+    def test_existing_unmarked_test_database_with_tables_is_refused(self):
+        planted = Planted(self, self.name("pu_shared_test"), tables=("note", "audit"))
+        done = self.run_refused(inner_app(planted.config()))
+        self.assertIn("already exists and holds tables (audit, note)", done.stderr)
+        self.assertIn("PROPER_UNITTEST_ADOPT=", done.stderr)
+        planted.assert_untouched()
+
+    def test_refusal_is_said_once_then_referenced(self):
+        planted = Planted(self, self.name("pu_shop_latest"))
+        done = self.run_refused(inner_app(planted.config(), more_classes=True))
+        self.assertEqual(done.stderr.count("does not have 'test' as a whole word"), 1, done.stderr)
+        self.assertEqual(done.stderr.count("Refused, as for "), 2, done.stderr)
+        self.assertEqual(done.stderr.count("UnsafeDatabaseError"), 3, "one error per class")
+        planted.assert_untouched()
+
+
+class OwnershipTests(unittest.TestCase):
+    """Test databases the library may use, and what it leaves behind."""
+
+    def setUp(self):
+        self.folder = self.enterContext(tempfile.TemporaryDirectory())
+
+    def name(self, base: str) -> str:
+        suffix = worker_suffix()
+        return f"{base}{suffix}.sqlite3" if backend() == "sqlite" else f"{base}{suffix}"
+
+    def config(self, name: str) -> dict:
+        if backend() == "sqlite":
+            return {"type": "peewee.SqliteDatabase", "database": str(Path(self.folder, name))}
+        return database_config(name)
+
+    def handle(self, name: str) -> pw.Database:
+        if backend() == "sqlite":
+            return pw.SqliteDatabase(str(Path(self.folder, name)))
+        return server_database(name)
+
+    def exists(self, name: str) -> bool:
+        if backend() == "sqlite":
+            return Path(self.folder, name).exists()
+        return database_exists(name)
+
+    def tables_of(self, name: str) -> list[str]:
+        db = self.handle(name)
         db.connect()
         try:
-            rows = [tuple(row) for row in db.execute_sql("SELECT id, title FROM note").fetchall()]
-            self.assertEqual(rows, [(1, "production data")])
-            self.assertEqual(sorted(db.get_tables()), ["note"], "no table may be created or dropped")
+            return sorted(db.get_tables())
         finally:
             db.close()
 
-    def test_database_without_test_in_its_name_is_refused(self):
-        db = self.plant("pu_production")
-        done = run_in_subprocess(INNER_TEST, env={"NOTES_DB_NAME": db.database})
-        self.assertNotEqual(done.returncode, 0, done.stderr)
-        self.assertIn("Refusing to run tests on database 'main'", done.stderr)
-        self.assertIn(repr(db.database), done.stderr)
-        self.assertIn("Point DATABASES['main'] at a test database", done.stderr)
-        self.assertUntouched(db)
-
-    def test_app_env_other_than_test_is_refused(self):
-        db = self.plant("pu_guard_test")
-        done = run_in_subprocess(INNER_TEST, env={"NOTES_DB_NAME": db.database, "APP_ENV": "production"})
-        self.assertNotEqual(done.returncode, 0, done.stderr)
-        self.assertIn("APP_ENV is 'production'", done.stderr)
-        self.assertIn("No database was touched", done.stderr)
-        self.assertUntouched(db)
-
-    def test_a_test_database_is_prepared_and_left_empty(self):
-        # The same planted table in a database that is allowed: the run
-        # replaces it with the app's schema and drops that schema at exit.
-        db = self.plant("pu_allowed_test")
-        done = run_in_subprocess(INNER_TEST, env={"NOTES_DB_NAME": db.database})
+    def run_ok(self, name: str, env=None):
+        done = run_in_subprocess(inner_app(self.config(name)), env=env)
         self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertIn("Ran 1 test", done.stderr)
+        return done
+
+    def test_a_database_it_creates_is_removed_at_exit(self):
+        name = self.name("pu_fresh_test")
+        drop_database(self.handle(name))
+        self.run_ok(name)
+        self.assertFalse(self.exists(name), "created by the run, so removed by it")
+
+    def test_an_empty_database_is_adopted_and_left_empty(self):
+        planted = Planted(self, self.name("pu_empty_test"), tables=())
+        self.run_ok(planted.name)
+        self.assertTrue(self.exists(planted.name), "not created by the run: kept")
+        self.assertEqual(self.tables_of(planted.name), [])
+
+    def test_a_marked_database_is_adopted_again(self):
+        # A run killed half way leaves its tables and marker behind...
+        name = self.name("pu_crashed_test")
+        drop_database(self.handle(name))
+        done = run_in_subprocess(inner_app(self.config(name)), env={"PU_CRASH": "1"})
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertEqual(self.tables_of(name), ["proper_unittest_marker", "pu_item"])
+        # ...the next run knows them for its own, and removes the database it made.
+        self.run_ok(name)
+        self.assertFalse(self.exists(name))
+
+    def test_never_drops_a_table_it_did_not_create(self):
+        planted = Planted(self, self.name("pu_mixed_test"), tables=())
+        crashed = run_in_subprocess(inner_app(self.config(planted.name)), env={"PU_CRASH": "1"})
+        self.assertEqual(crashed.returncode, 0, crashed.stderr)  # leaves marker and pu_item
+        db = planted.db
         db.connect()
-        self.addCleanup(db.close)
-        if backend() != "sqlite":  # the SQLite file is removed altogether
-            self.assertEqual(db.get_tables(), [])
+        db.execute_sql("CREATE TABLE audit (id INTEGER PRIMARY KEY, title VARCHAR(50))")
+        db.execute_sql("INSERT INTO audit (id, title) VALUES (1, 'production data')")
+        db.close()
+        self.run_ok(planted.name)
+        planted.tables = ("audit",)
+        planted.assert_untouched()
 
+    def test_adopting_replaces_clashing_tables_only(self):
+        planted = Planted(self, self.name("pu_adopt_test"), tables=("pu_item", "audit"))
+        self.run_ok(planted.name, env={"PROPER_UNITTEST_ADOPT": Path(planted.name).name})
+        planted.tables = ("audit",)
+        planted.assert_untouched()
 
-class TestDatabaseNameTests(unittest.TestCase):
-    """is_test_database: what counts as a test database."""
-
-    def test_names(self):
-        import peewee as pw
-
-        from proper_unittest.safety import is_test_database
-
-        cases = {
-            pw.SqliteDatabase(":memory:"): True,
-            pw.SqliteDatabase("file:cache?mode=memory&cache=shared"): True,
-            pw.SqliteDatabase("/srv/app/myapp_test.sqlite3"): True,
-            pw.SqliteDatabase("/srv/tests/production.sqlite3"): False,
-            pw.PostgresqlDatabase("myapp_test"): True,
-            pw.PostgresqlDatabase("TEST_shop"): True,
-            pw.PostgresqlDatabase("myapp"): False,
-            pw.MySQLDatabase("prod"): False,
-        }
-        for db, expected in cases.items():
-            with self.subTest(database=db.database):
-                self.assertIs(is_test_database(db), expected)
+    def test_keepdb_keeps_and_reuses_the_schema(self):
+        name = self.name("pu_kept_test")
+        drop_database(self.handle(name))
+        self.addCleanup(lambda: drop_database(self.handle(name)))
+        keep = {"PROPER_UNITTEST_KEEPDB": "1"}
+        self.run_ok(name, env=keep)
+        self.assertEqual(self.tables_of(name), ["proper_unittest_marker", "pu_item"])
+        db = self.handle(name)
+        db.connect()
+        db.execute_sql("INSERT INTO pu_item (title) VALUES ('left over')")
+        db.close()
+        self.run_ok(name, env=keep)  # reused, emptied: the test counts one row
+        self.run_ok(name)  # without --keepdb the run cleans up what it owns
+        self.assertFalse(self.exists(name))

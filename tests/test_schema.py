@@ -1,7 +1,8 @@
 """Schema creation, connections and per-worker databases."""
 import unittest
 
-from proper_unittest.databases import models_of, prepare_databases
+from proper_unittest._provision import prepare_databases
+from proper_unittest.databases import models_of
 from tests.apps.notes.main import Named, Note, Session, User, app, db
 from tests.apps.testdb import backend
 from tests.inner import run_in_subprocess, run_inner
@@ -24,6 +25,20 @@ class AutoconnectOffTests(ProperTestCase):
         self.assertEqual(Note.select().count(), 0)
 '''
 
+WORKER_DATABASE = '''
+from proper_unittest import ProperTestCase
+from tests.apps.notes.main import Note
+from tests.servers import database_exists
+
+class WorkerTests(ProperTestCase):
+    app = "tests.apps.notes.main:app"
+
+    def test_runs_on_the_worker_database(self):
+        self.assertEqual(Note._meta.database.execute_sql("SELECT 1").fetchone()[0], 1)
+        self.assertTrue(database_exists("notes_worker_test_w7"))
+        Note.create(title="in the worker database")
+'''
+
 
 class ModelsTests(unittest.TestCase):
     def test_concrete_models_include_indirect_subclasses_but_not_bases(self):
@@ -37,7 +52,7 @@ class PrepareTests(unittest.TestCase):
         class Writes(Notes):
             def test_prepare_again_keeps_rows(self):
                 Note.create(title="kept")
-                prepare_databases(app.db)  # a second class starting: no drop
+                prepare_databases(app.db.values())  # a second class starting: no drop
                 self.assertEqual(Note.select().count(), 1)
                 self.assertTrue(db.table_exists("note"))
                 self.assertFalse(db.table_exists("named"))
@@ -60,9 +75,16 @@ class WorkerDatabaseTests(unittest.TestCase):
     def test_each_worker_gets_its_own_database(self):
         name = "notes_worker_test"
         drop_database(server_database("notes_worker_test_w7"))
-        done = run_in_subprocess(POST_AND_COUNT, env={"NOTES_DB_NAME": name, "PROPER_UNITTEST_WORKER": "7"})
+        done = run_in_subprocess(WORKER_DATABASE, env={"NOTES_DB_NAME": name, "PROPER_UNITTEST_WORKER": "7"})
         self.assertEqual(done.returncode, 0, done.stderr)
-        self.assertTrue(database_exists("notes_worker_test_w7"), "created for worker 7")
+        self.assertIn("Ran 1 test", done.stderr)
+        self.assertFalse(database_exists("notes_worker_test_w7"), "created for worker 7, dropped at exit")
         self.assertFalse(database_exists(name), "the unsuffixed database is not used")
-        drop_database(server_database("notes_worker_test_w7"))
+
+    def test_pytest_xdist_workers_get_their_own_database(self):
+        drop_database(server_database("notes_worker_test_gw1"))
+        source = WORKER_DATABASE.replace("notes_worker_test_w7", "notes_worker_test_gw1")
+        done = run_in_subprocess(source, env={"NOTES_DB_NAME": "notes_worker_test", "PYTEST_XDIST_WORKER": "gw1"})
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertFalse(database_exists("notes_worker_test_gw1"), "dropped at exit")
 

@@ -1,0 +1,493 @@
+"""Claiming, preparing and removing the test databases, on positive proof.
+
+The library drops or deletes only what it owns: a server database or a
+SQLite file it created, and tables it created. Each database it prepares
+gets a marker table listing what it created there, so that a later run
+knows the database is its own. A database that exists, holds tables and
+has no marker is refused, untouched; an empty one is adopted.
+"""
+import atexit
+import hashlib
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import peewee as pw
+
+from . import safety
+from .errors import ConfigurationError, UnsafeDatabaseError
+
+
+MARKER_TABLE = "proper_unittest_marker"
+#: Keep test databases and tables at exit; reuse them while the schema matches.
+KEEPDB_ENV = "PROPER_UNITTEST_KEEPDB"
+#: Comma-separated database names (or SQLite file names) to adopt although
+#: they hold tables and no marker.
+ADOPT_ENV = "PROPER_UNITTEST_ADOPT"
+#: Worker number of a parallel run: ours, or pytest-xdist's ("gw0").
+WORKER_ENVS = ("PROPER_UNITTEST_WORKER", "PYTEST_XDIST_WORKER")
+
+
+@dataclass
+class Claim:
+    """What the library owns in one test database."""
+
+    db: pw.Database
+    owns_database: bool = False  # created by the library (this run or a marked earlier one)
+    tables: list[str] = field(default_factory=list)  # tables the library created
+
+
+# id(db) -> its claim, for every database this process prepared.
+_claims: dict[int, Claim] = {}
+
+
+def claim_app_databases(app, requester: str) -> list[pw.Database]:
+    """Check that `app` may be tested and claim and prepare its test
+    databases; return them. A refusal is said in full once per app: a later
+    test class of the same app gets a one-line reference to it."""
+    refused = _refusals.get(id(app))
+    if refused:
+        first_class, summary = refused
+        raise UnsafeDatabaseError(f"Refused, as for {first_class} above ({summary}).")
+    safety.remember_app(app)
+    try:
+        databases = list(safety.check_app(app).values())
+        prepare_databases(databases)
+    except ConfigurationError as error:
+        _refusals[id(app)] = (requester, str(error).split(": ")[0])
+        raise
+    return databases
+
+
+# id(app) -> (first test class refused, the refusal's first sentence)
+_refusals: dict[int, tuple[str, str]] = {}
+
+
+def prepare_databases(databases) -> None:
+    """Claim each database (refusing one that is not provably a test
+    database), connect it on this thread and (re)create its schema, once
+    per process per database. Call only after the configuration checks."""
+    for db in databases:
+        if id(db) in _claims:
+            db.connect(reuse_if_open=True)
+            continue
+        use_worker_database(db)
+        problem = safety.why_not_a_test_database(db)
+        if problem:  # a worker suffix never makes a name pass; this is for safety's sake
+            raise UnsafeDatabaseError(f"Refusing to run tests on {db.database!r}: {problem}.")
+        if not safety.is_in_memory(db):
+            _silence_deprecated_mysql_db_argument(db)
+        _claims[id(db)] = _claim_and_build(db)
+
+
+def created_tables(db: pw.Database) -> list[str]:
+    """The tables of `db` the library created (and may empty or drop)."""
+    claim = _claims.get(id(db))
+    return list(claim.tables) if claim else []
+
+
+def keep_databases() -> bool:
+    """True when test databases are kept at exit (``--keepdb``)."""
+    return os.environ.get(KEEPDB_ENV, "") not in ("", "0")
+
+
+def use_worker_database(db: pw.Database) -> None:
+    """Give each parallel worker its own copy of a server or file database:
+    the name gets ``_w<K>`` (``_<gwN>`` under pytest-xdist)."""
+    worker = _worker_suffix()
+    if not worker or safety.is_in_memory(db):
+        return
+    if isinstance(db, pw.SqliteDatabase):
+        path = Path(safety.sqlite_path(db))
+        db.init(str(path.with_name(f"{path.stem}_{worker}{path.suffix}")))
+        return
+    key = safety.name_override_key(db)
+    if key:
+        db.connect_params[key] = f"{db.connect_params[key]}_{worker}"
+    else:
+        db.init(f"{db.database}_{worker}")
+
+
+def empty_tables(db: pw.Database, tables) -> None:
+    """Delete every row of `tables` and reset their id sequences."""
+    tables = [t for t in tables if t in set(db.get_tables())]
+    if not tables:
+        return
+    quoted = [_quote(db, t) for t in tables]
+    backend = safety.backend_of(db)
+    if backend == "postgres":
+        db.execute_sql(f"TRUNCATE {', '.join(quoted)} RESTART IDENTITY CASCADE")
+    elif backend == "mysql":
+        db.execute_sql("SET FOREIGN_KEY_CHECKS = 0")
+        try:
+            for name in quoted:
+                db.execute_sql(f"TRUNCATE TABLE {name}")
+        finally:
+            db.execute_sql("SET FOREIGN_KEY_CHECKS = 1")
+    else:
+        for name in quoted:
+            db.execute_sql(f"DELETE FROM {name}")
+        if "sqlite_sequence" in _sqlite_internal_tables(db):
+            marks = ", ".join("?" for _ in tables)
+            db.execute_sql(f"DELETE FROM sqlite_sequence WHERE name IN ({marks})", tables)
+
+
+# ---- claiming and building ----
+
+
+def _claim_and_build(db: pw.Database) -> Claim:
+    from .databases import models_of  # noqa: PLC0415 - databases imports this module
+
+    claim = Claim(db)
+    if safety.is_in_memory(db):
+        _connect_for_tests(db)
+        _build(db, models_of(db), claim, previous=[])
+        return claim
+
+    claim.owns_database = _create_database_if_missing(db)
+    _connect_for_tests(db)
+    try:
+        tables, marker, adopted, clashes = _ownership(db, created=claim.owns_database)
+    except UnsafeDatabaseError:
+        db.close()
+        if claim.owns_database:  # made just now: take it away again
+            _remove(db)
+        raise
+    previous = marker["tables"] if marker else []
+    claim.owns_database = claim.owns_database or bool(marker and marker["created"])
+    models = models_of(db)
+    schema = schema_hash(db, models)
+    if keep_databases() and marker and marker["schema"] == schema and set(previous) >= {
+        m._meta.table_name for m in models
+    } and set(tables) >= set(previous):
+        claim.tables = list(previous)
+        empty_tables(db, claim.tables)
+    else:
+        _build(db, models, claim, previous=[t for t in previous if t in tables] + clashes)
+    _write_marker(db, claim, schema)
+    return claim
+
+
+def preflight(app) -> None:
+    """Every check :func:`claim_app_databases` makes, without writing
+    anything: configuration first, then, for each existing server database
+    or SQLite file, what it holds. Raises ``UnsafeDatabaseError``."""
+    for db in safety.check_app(app).values():
+        if id(db) in _claims or safety.is_in_memory(db) or not _exists(db):
+            continue
+        was_closed = db.is_closed()
+        db.connect(reuse_if_open=True)
+        try:
+            _ownership(db, created=False)
+        finally:
+            if was_closed:
+                db.close()
+
+
+def _ownership(db, *, created: bool):
+    """Check that `db` (connected) is provably a test database this library
+    may use; return ``(tables, marker or None, adopted, clashing tables)``."""
+    from .databases import models_of  # noqa: PLC0415 - databases imports this module
+
+    _verify_connected_database(db)
+    tables = _user_tables(db)
+    marker = _read_marker(db) if MARKER_TABLE in tables else None
+    adopted = _is_adopted(db)
+    if marker is None and tables and not created and not adopted:
+        raise UnsafeDatabaseError(_not_ours_message(db, tables))
+    previous = marker["tables"] if marker else []
+    clashes = sorted({m._meta.table_name for m in models_of(db)} & set(tables) - set(previous))
+    if clashes and not adopted:
+        raise UnsafeDatabaseError(_clash_message(db, clashes))
+    return tables, marker, adopted, clashes
+
+
+def _exists(db) -> bool:
+    if isinstance(db, pw.SqliteDatabase):
+        return Path(safety.sqlite_path(db)).exists()
+    server = _server_connection(db)
+    if server is None:
+        return True
+    sql = {
+        "postgres": "SELECT 1 FROM pg_database WHERE datname = %s",
+        "mysql": "SELECT 1 FROM information_schema.schemata WHERE schema_name = %s",
+    }[safety.backend_of(db)]
+    try:
+        server.connect()
+        return server.execute_sql(sql, (safety.target_name(db),)).fetchone() is not None
+    except pw.OperationalError as error:
+        raise ConfigurationError(
+            f"Cannot reach the database server for {safety.target_name(db)!r} "
+            f"({type(db).__name__}): {error}"
+        ) from error
+    finally:
+        if not server.is_closed():
+            server.close()
+
+
+def _build(db, models, claim: Claim, previous) -> None:
+    """Drop the tables the library made earlier, then create the models' tables."""
+    if previous:
+        quoted = ", ".join(_quote(db, t) for t in previous)
+        cascade = " CASCADE" if safety.backend_of(db) == "postgres" else ""
+        if safety.backend_of(db) == "mysql":
+            db.execute_sql("SET FOREIGN_KEY_CHECKS = 0")
+        try:
+            db.execute_sql(f"DROP TABLE IF EXISTS {quoted}{cascade}")
+        finally:
+            if safety.backend_of(db) == "mysql":
+                db.execute_sql("SET FOREIGN_KEY_CHECKS = 1")
+    db.create_tables(models)
+    claim.tables = [m._meta.table_name for m in models]
+
+
+def schema_hash(db: pw.Database, models) -> str:
+    """A hash of the DDL the models' tables and indexes are created with."""
+    statements = []
+    for model in sorted(models, key=lambda m: m._meta.table_name):
+        schema = model._schema
+        statements.append(db.get_sql_context().sql(schema._create_table(safe=False)).query()[0])
+        for index in schema._create_indexes(safe=False):
+            statements.append(db.get_sql_context().sql(index).query()[0])
+    return hashlib.sha256("\n".join(statements).encode()).hexdigest()[:16]
+
+
+def _connect_for_tests(db: pw.Database) -> None:
+    # The app connects and closes `autoconnect=False` databases around every
+    # request, which would close the test's transaction (and fail). With
+    # autoconnect on, it leaves this thread's connection alone.
+    db.autoconnect = True
+    db.connect(reuse_if_open=True)
+
+
+def _verify_connected_database(db: pw.Database) -> None:
+    """Ask the server which database the connection really is on."""
+    sql = {"postgres": "SELECT current_database()", "mysql": "SELECT DATABASE()"}
+    query = sql.get(safety.backend_of(db))
+    if query is None:
+        return
+    actual = db.execute_sql(query).fetchone()[0]
+    expected = safety.target_name(db)
+    if actual != expected or not safety.is_test_name(str(actual)):
+        db.close()
+        raise UnsafeDatabaseError(
+            f"Refusing to run tests: {type(db).__name__} {expected!r} connected to "
+            f"database {actual!r}, not to the test database it names. Check the "
+            "connection options (a DSN, a service file, an option file) that "
+            "override the name. Nothing was written."
+        )
+
+
+def _user_tables(db: pw.Database) -> list[str]:
+    backend = safety.backend_of(db)
+    if backend == "postgres":
+        rows = db.execute_sql(
+            "SELECT table_schema, table_name FROM information_schema.tables "
+            "WHERE table_schema NOT IN ('pg_catalog', 'information_schema') "
+            "ORDER BY table_schema, table_name"
+        ).fetchall()
+        return [name if schema == "public" else f"{schema}.{name}" for schema, name in rows]
+    if backend == "mysql":
+        rows = db.execute_sql(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = DATABASE() ORDER BY table_name"
+        ).fetchall()
+        return [row[0] for row in rows]
+    return sorted(db.get_tables())
+
+
+def _sqlite_internal_tables(db) -> set[str]:
+    rows = db.execute_sql("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    return {row[0] for row in rows}
+
+
+# ---- the marker ----
+
+
+def _read_marker(db) -> dict:
+    rows = db.execute_sql(f"SELECT kind, value FROM {_quote(db, MARKER_TABLE)}").fetchall()
+    marker = {"created": False, "schema": "", "tables": []}
+    for kind, value in rows:
+        if kind == "table":
+            marker["tables"].append(value)
+        elif kind == "created":
+            marker["created"] = value == "1"
+        elif kind == "schema":
+            marker["schema"] = value
+    return marker
+
+
+def _write_marker(db, claim: Claim, schema: str) -> None:
+    table = _quote(db, MARKER_TABLE)
+    db.execute_sql(f"CREATE TABLE IF NOT EXISTS {table} (kind VARCHAR(20), value VARCHAR(255))")
+    db.execute_sql(f"DELETE FROM {table}")
+    param = db.param
+    rows = [("created", "1" if claim.owns_database else "0"), ("schema", schema)]
+    rows += [("table", name) for name in claim.tables]
+    for kind, value in rows:
+        db.execute_sql(f"INSERT INTO {table} (kind, value) VALUES ({param}, {param})", (kind, value))
+
+
+def _is_adopted(db) -> bool:
+    wanted = {n.strip() for n in os.environ.get(ADOPT_ENV, "").split(",") if n.strip()}
+    name = Path(safety.sqlite_path(db)).name if isinstance(db, pw.SqliteDatabase) else safety.target_name(db)
+    return name in wanted
+
+
+def _not_ours_message(db, tables) -> str:
+    name = _display_name(db)
+    shown = ", ".join(tables[:5]) + (f" and {len(tables) - 5} more" if len(tables) > 5 else "")
+    return (
+        f"Refusing to use test database {name!r}: it already exists and holds tables "
+        f"({shown}) but no {MARKER_TABLE!r} table, so proper_unittest did not create it "
+        "and cannot tell it holds nothing of value. Nothing was touched. If it is a "
+        f"test database you can spare, adopt it once with {ADOPT_ENV}={name} (its "
+        "clashing tables are then replaced), or empty it, or point the tests at "
+        "another database."
+    )
+
+
+def _clash_message(db, clashes) -> str:
+    name = _display_name(db)
+    return (
+        f"Refusing to use test database {name!r}: it holds table(s) "
+        f"{', '.join(clashes)} that the models need but proper_unittest did not "
+        f"create. Nothing was touched. Drop them yourself, or adopt the database "
+        f"with {ADOPT_ENV}={name} to let the tests replace them."
+    )
+
+
+def _display_name(db) -> str:
+    if isinstance(db, pw.SqliteDatabase):
+        return Path(safety.sqlite_path(db)).name
+    return safety.target_name(db)
+
+
+# ---- server databases ----
+
+
+def _server_connection(db: pw.Database) -> pw.Database | None:
+    """A plain (never pooled) connection to the server of `db`, outside it."""
+    backend = safety.backend_of(db)
+    if backend not in ("postgres", "mysql"):
+        return None
+    plain = next(
+        klass for klass in type(db).__mro__
+        if issubclass(klass, pw.Database) and "Pool" not in klass.__name__
+    )
+    params = {
+        key: value for key, value in db.connect_params.items()
+        if key not in ("dbname", "database", "db")
+    }
+    if backend == "postgres":
+        return plain("postgres", **params)
+    server = plain("information_schema", **params)
+    # `database=` too, so PyMySQL does not warn about peewee's `db=`.
+    server.connect_params["database"] = "information_schema"
+    return server
+
+
+def _create_database_if_missing(db: pw.Database) -> bool:
+    """Create a server test database that does not exist yet; True if it was
+    created now. SQLite: True if the file does not exist yet."""
+    if _exists(db):
+        return False
+    server = _server_connection(db)
+    if server is None:  # a SQLite file, made on connecting
+        return True
+    server.connect()
+    try:
+        server.execute_sql(f"CREATE DATABASE {_quote(server, safety.target_name(db))}")
+    finally:
+        server.close()
+    return True
+
+
+def _drop_server_database(db: pw.Database) -> None:
+    server = _server_connection(db)
+    name = _quote(server, safety.target_name(db))
+    server.connect()
+    try:
+        if safety.backend_of(db) == "postgres" and (server.server_version or 0) >= 130000:
+            server.execute_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        else:
+            server.execute_sql(f"DROP DATABASE IF EXISTS {name}")
+    finally:
+        server.close()
+
+
+def _silence_deprecated_mysql_db_argument(db) -> None:
+    # peewee passes the name as PyMySQL's deprecated `db=`; an explicit
+    # `database=` (the same name) is what PyMySQL uses then, silently.
+    if safety.backend_of(db) == "mysql" and not safety.name_override_key(db):
+        db.connect_params["database"] = db.database
+
+
+# ---- at exit ----
+
+
+@atexit.register
+def release_databases() -> None:
+    """Drop what the library created (unless ``--keepdb``): databases and
+    SQLite files it owns, else the tables it created and its marker."""
+    keep = keep_databases()
+    for claim in list(_claims.values()):
+        db = claim.db
+        if safety.is_in_memory(db):
+            continue
+        try:
+            if db.in_transaction():
+                db.rollback()
+            if keep:
+                db.close()
+            elif claim.owns_database:
+                db.close()
+                _remove(db)
+            else:
+                _drop_tables(db, claim.tables + [MARKER_TABLE])
+                db.close()
+        except Exception:  # pragma: no cover - best effort at interpreter exit
+            pass
+    _claims.clear()
+
+
+def _remove(db) -> None:
+    if isinstance(db, pw.SqliteDatabase):
+        path = Path(safety.sqlite_path(db))
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    else:
+        for attempt in range(3):
+            try:
+                _drop_server_database(db)
+                return
+            except pw.OperationalError:  # pragma: no cover - another session still connected
+                time.sleep(0.2 * (attempt + 1))
+
+
+def _drop_tables(db, tables) -> None:
+    present = set(_user_tables(db))
+    names = [t for t in tables if t in present]
+    if not names:
+        return
+    is_mysql = safety.backend_of(db) == "mysql"
+    cascade = " CASCADE" if safety.backend_of(db) == "postgres" else ""
+    if is_mysql:
+        db.execute_sql("SET FOREIGN_KEY_CHECKS = 0")
+    for name in names:
+        db.execute_sql(f"DROP TABLE IF EXISTS {_quote(db, name)}{cascade}")
+    if is_mysql:
+        db.execute_sql("SET FOREIGN_KEY_CHECKS = 1")
+
+
+def _quote(db, name: str) -> str:
+    return name.join(db.quote)  # peewee's quote is the pair of quote characters
+
+
+def _worker_suffix() -> str:
+    for name in WORKER_ENVS:
+        value = os.environ.get(name, "").strip()
+        if value:
+            return value if not value.isdigit() else f"w{value}"
+    return ""
