@@ -43,6 +43,10 @@ for url in "${BACKENDS[0]}" "${BACKENDS[2]}"; do
   step "pytest, example app, ${url%%:*}" \
     env TEST_DATABASE_URL="$url" bash -c "cd examples/myapp && ../../$PY -m pytest -q -p no:cacheprovider tests"
 done
+for url in "${BACKENDS[1]}" "${BACKENDS[2]}"; do
+  step "pytest -n 2 (xdist, one database per worker), example app, ${url%%:*}" \
+    env TEST_DATABASE_URL="$url" bash -c "cd examples/myapp && ../../$PY -m pytest -q -p no:cacheprovider -n 2 tests"
+done
 
 rm -f "$log"
 echo
