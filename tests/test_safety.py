@@ -341,6 +341,26 @@ class OwnershipTests(unittest.TestCase):
         planted.tables = ("audit",)
         planted.assert_untouched()
 
+    def test_model_bound_to_an_outside_test_database_gets_the_test_transaction(self):
+        outside = Planted(self, self.name("pu_legacy_test"), tables=())
+        legacy = {k: v for k, v in outside.config().items() if k != "type"}
+        db_class = "SqliteDatabase" if backend() == "sqlite" else type(server_database("x")).__name__
+        extra = (
+            f"legacy_db = pw.{db_class}(**{legacy!r})\n\n"
+            "class Invoice(pw.Model):\n    number = pw.CharField()\n\n"
+            "    class Meta:\n        database = legacy_db\n\n"
+            "class InvoiceTests(ProperTestCase):\n    app = app\n\n"
+            "    def test_1_write(self):\n        Invoice.create(number='A-1')\n"
+            "        self.assertEqual(Invoice.select().count(), 1)\n\n"
+            "    def test_2_rolled_back(self):\n        self.assertEqual(Invoice.select().count(), 0)\n"
+        )
+        main = self.name("pu_main_test")
+        drop_database(self.handle(main))
+        done = run_in_subprocess(inner_app(self.config(main), extra=extra))
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertIn("Ran 3 tests", done.stderr)
+        self.assertEqual(self.tables_of(outside.name), [], "adopted empty, left empty")
+
     def test_keepdb_keeps_and_reuses_the_schema(self):
         name = self.name("pu_kept_test")
         drop_database(self.handle(name))
