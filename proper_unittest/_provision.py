@@ -78,7 +78,43 @@ def prepare_databases(databases) -> None:
             raise UnsafeDatabaseError(f"Refusing to run tests on {db.database!r}: {problem}.")
         if not safety.is_in_memory(db):
             _silence_deprecated_mysql_db_argument(db)
-        _claims[id(db)] = _claim_and_build(db)
+        same = _claim_of_same_database(db)
+        _claims[id(db)] = _join_claim(db, same) if same else _claim_and_build(db)
+
+
+def _claim_of_same_database(db: pw.Database) -> "Claim | None":
+    """The claim of another Database object of this process that points at
+    the same server database or SQLite file as `db`, if any."""
+    if safety.is_in_memory(db):
+        return None
+    key = _physical_key(db)
+    return next((c for c in _claims.values() if _physical_key(c.db) == key), None)
+
+
+def _join_claim(db: pw.Database, other: "Claim") -> "Claim":
+    """Share `other`'s claim: add the tables of `db`'s models that are not
+    there yet, and drop nothing (they are the other object's tables)."""
+    from .databases import models_of  # noqa: PLC0415 - databases imports this module
+
+    _connect_for_tests(db)
+    existing = set(_user_tables(db))
+    new_models = [m for m in models_of(db) if m._meta.table_name not in existing]
+    clashes = sorted({m._meta.table_name for m in models_of(db)} & existing - set(other.tables))
+    if clashes and not _is_adopted(db):
+        db.close()
+        raise UnsafeDatabaseError(_clash_message(db, clashes))
+    db.create_tables(new_models)
+    other.tables.extend(m._meta.table_name for m in new_models)
+    claim = Claim(db, owns_database=other.owns_database, tables=other.tables)
+    _write_marker(db, claim, schema="")  # a mixed schema: never reused as is
+    return claim
+
+
+def _physical_key(db: pw.Database) -> tuple:
+    if isinstance(db, pw.SqliteDatabase):
+        return ("sqlite", os.path.realpath(safety.sqlite_path(db)))
+    params = db.connect_params
+    return (safety.backend_of(db), params.get("host"), params.get("port"), safety.target_name(db))
 
 
 def created_tables(db: pw.Database) -> list[str]:
@@ -431,25 +467,42 @@ def _silence_deprecated_mysql_db_argument(db) -> None:
 def release_databases() -> None:
     """Drop what the library created (unless ``--keepdb``): databases and
     SQLite files it owns, else the tables it created and its marker."""
-    keep = keep_databases()
-    for claim in list(_claims.values()):
-        db = claim.db
-        if safety.is_in_memory(db):
-            continue
-        try:
-            if db.in_transaction():
-                db.rollback()
-            if keep:
-                db.close()
-            elif claim.owns_database:
-                db.close()
-                _remove(db)
-            else:
-                _drop_tables(db, claim.tables + [MARKER_TABLE])
-                db.close()
-        except Exception:  # pragma: no cover - best effort at interpreter exit
-            pass
+    claims = [c for c in _claims.values() if not safety.is_in_memory(c.db)]
     _claims.clear()
+    for claim in claims:  # first end every transaction: they would block a DROP
+        _best_effort(_end_transactions, claim.db)
+    if keep_databases():
+        for claim in claims:
+            _best_effort(claim.db.close)
+        return
+    removed: set[tuple] = set()
+    for claim in claims:
+        key = _physical_key(claim.db)
+        if key in removed:
+            _best_effort(claim.db.close)
+        elif claim.owns_database:
+            _best_effort(claim.db.close)
+            _best_effort(_remove, claim.db)
+            removed.add(key)
+        else:
+            _best_effort(_drop_tables, claim.db, claim.tables + [MARKER_TABLE])
+            _best_effort(claim.db.close)
+            removed.add(key)
+
+
+def _end_transactions(db) -> None:
+    if db.is_closed():
+        return
+    while db.in_transaction():  # a run stopped mid-test left its blocks open
+        db.pop_transaction()
+    db.rollback()
+
+
+def _best_effort(func, *args) -> None:
+    try:
+        func(*args)
+    except Exception:  # pragma: no cover - at interpreter exit, go on with the rest
+        pass
 
 
 def _remove(db) -> None:

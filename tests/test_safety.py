@@ -361,6 +361,25 @@ class OwnershipTests(unittest.TestCase):
         self.assertIn("Ran 3 tests", done.stderr)
         self.assertEqual(self.tables_of(outside.name), [], "adopted empty, left empty")
 
+    def test_two_database_objects_on_one_database_share_the_claim(self):
+        name = self.name("pu_twice_test")
+        drop_database(self.handle(name))
+        config = {k: v for k, v in self.config(name).items() if k != "type"}
+        db_class = "SqliteDatabase" if backend() == "sqlite" else type(server_database("x")).__name__
+        extra = (
+            f"same_db = pw.{db_class}(**{config!r})\n\n"
+            "class Invoice(pw.Model):\n    number = pw.CharField()\n\n"
+            "    class Meta:\n        database = same_db\n\n"
+            "class BothTests(ProperTestCase):\n    app = app\n\n"
+            "    def test_both_tables_exist(self):\n"
+            "        self.assertEqual(Item.select().count(), 0)\n"
+            "        self.assertEqual(Invoice.select().count(), 0)\n"
+        )
+        done = run_in_subprocess(inner_app(self.config(name), extra=extra))
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertIn("Ran 2 tests", done.stderr)
+        self.assertFalse(self.exists(name))
+
     def test_keepdb_keeps_and_reuses_the_schema(self):
         name = self.name("pu_kept_test")
         drop_database(self.handle(name))
