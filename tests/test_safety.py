@@ -60,6 +60,19 @@ class EvenMoreTests(ProperTestCase):
 '''
 
 
+def outside_model(config: dict, table_name: str = "invoice", tests: str = "") -> str:
+    """Source of a model Invoice bound to its own Database object made from
+    the DATABASES-style `config`, then `tests` (more source)."""
+    db_class = "SqliteDatabase" if backend() == "sqlite" else type(server_database("x")).__name__
+    params = {key: value for key, value in config.items() if key != "type"}
+    return (
+        f"outside_db = pw.{db_class}(**{params!r})\n\n"
+        "class Invoice(pw.Model):\n    number = pw.CharField()\n\n"
+        f"    class Meta:\n        database = outside_db\n        table_name = {table_name!r}\n\n"
+        + tests
+    )
+
+
 def inner_app(main: dict, extra: str = "", more_classes: bool = False) -> str:
     """The source of a test module with its own app (see INNER_APP)."""
     return INNER_APP.format(main=main, extra=extra, more_classes=MORE_CLASSES if more_classes else "")
@@ -233,12 +246,7 @@ class RefusalTests(unittest.TestCase):
     def test_model_bound_to_an_outside_database_is_refused(self):
         planted = Planted(self, self.name("pu_legacy"))
         main = Planted(self, self.name("pu_main_test"), tables=())
-        extra = (
-            f"legacy_db = pw.{'SqliteDatabase' if backend() == 'sqlite' else type(server_database('x')).__name__}"
-            f"(**{ {k: v for k, v in planted.config().items() if k != 'type'}!r})\n\n"
-            "class Invoice(pw.Model):\n    number = pw.CharField()\n\n"
-            "    class Meta:\n        database = legacy_db\n        table_name = 'note'\n"
-        )
+        extra = outside_model(planted.config(), table_name="note")
         done = self.run_refused(inner_app(main.config(), extra=extra))
         self.assertIn("model test_inner_case.Invoice", done.stderr)
         planted.assert_untouched()
@@ -343,17 +351,12 @@ class OwnershipTests(unittest.TestCase):
 
     def test_model_bound_to_an_outside_test_database_gets_the_test_transaction(self):
         outside = Planted(self, self.name("pu_legacy_test"), tables=())
-        legacy = {k: v for k, v in outside.config().items() if k != "type"}
-        db_class = "SqliteDatabase" if backend() == "sqlite" else type(server_database("x")).__name__
-        extra = (
-            f"legacy_db = pw.{db_class}(**{legacy!r})\n\n"
-            "class Invoice(pw.Model):\n    number = pw.CharField()\n\n"
-            "    class Meta:\n        database = legacy_db\n\n"
+        extra = outside_model(outside.config(), tests=(
             "class InvoiceTests(ProperTestCase):\n    app = app\n\n"
             "    def test_1_write(self):\n        Invoice.create(number='A-1')\n"
             "        self.assertEqual(Invoice.select().count(), 1)\n\n"
             "    def test_2_rolled_back(self):\n        self.assertEqual(Invoice.select().count(), 0)\n"
-        )
+        ))
         main = self.name("pu_main_test")
         drop_database(self.handle(main))
         done = run_in_subprocess(inner_app(self.config(main), extra=extra))
@@ -364,17 +367,12 @@ class OwnershipTests(unittest.TestCase):
     def test_two_database_objects_on_one_database_share_the_claim(self):
         name = self.name("pu_twice_test")
         drop_database(self.handle(name))
-        config = {k: v for k, v in self.config(name).items() if k != "type"}
-        db_class = "SqliteDatabase" if backend() == "sqlite" else type(server_database("x")).__name__
-        extra = (
-            f"same_db = pw.{db_class}(**{config!r})\n\n"
-            "class Invoice(pw.Model):\n    number = pw.CharField()\n\n"
-            "    class Meta:\n        database = same_db\n\n"
+        extra = outside_model(self.config(name), tests=(
             "class BothTests(ProperTestCase):\n    app = app\n\n"
             "    def test_both_tables_exist(self):\n"
             "        self.assertEqual(Item.select().count(), 0)\n"
             "        self.assertEqual(Invoice.select().count(), 0)\n"
-        )
+        ))
         done = run_in_subprocess(inner_app(self.config(name), extra=extra))
         self.assertEqual(done.returncode, 0, done.stderr)
         self.assertIn("Ran 2 tests", done.stderr)
