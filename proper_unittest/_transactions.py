@@ -2,9 +2,11 @@
 a test ends them: detection (committed, rolled back, connection lost) and
 recovery (empty the library's tables, reconnect, start again).
 """
+import sqlite3
+
 import peewee as pw
 
-from ._leaks import empty_tables
+from ._leaks import _created_tables, empty_tables
 
 
 # psycopg2's and psycopg 3's connection.info.transaction_status values.
@@ -34,7 +36,10 @@ def transaction_problem(db: pw.Database) -> str | None:
         return LOST
     conn = db.connection()
     if isinstance(db, pw.SqliteDatabase):
-        return None if conn.in_transaction else ENDED
+        try:
+            return None if conn.in_transaction else ENDED
+        except sqlite3.ProgrammingError:  # "Cannot operate on a closed database."
+            return LOST
     if isinstance(db, pw.PostgresqlDatabase):
         if conn.closed:
             return LOST
@@ -80,11 +85,12 @@ class ClassTransaction:
                 found[db] = problem
         return found
 
-    def rollback(self) -> dict[pw.Database, str]:
+    def rollback(self, known: dict | None = None) -> dict[pw.Database, str]:
         """Roll back on every database. Where the transaction was already
-        gone, put the database back to a clean state instead; returns those
-        databases and what had happened to them."""
-        found = self.problems()
+        gone (or is in `known`: ended, then another one begun), put the
+        database back to a clean state instead; returns those databases and
+        what had happened to them."""
+        found = {**self.problems(), **(known or {})}
         while self._open:
             db, transaction = self._open.pop()
             if db in found:
@@ -154,15 +160,21 @@ def reset_database(db: pw.Database) -> None:
     if problem == LOST:
         try:
             db.close()
-        except _DRIVER_ERRORS:
+        except (*_DRIVER_ERRORS, sqlite3.Error):
             db._state.reset()
         db.connect()
+        # A new connection to in-memory SQLite is a new, empty database.
+        db.create_tables(_created_tables(db), safe=True)
     elif problem is None:
         db.rollback()
     empty_tables(db)
 
 
-def explain(who: str, found: dict[pw.Database, str]) -> str:
+_RECOVERED = ("The library emptied the tables it created and reopened its transactions, "
+              "so later tests start clean.")
+
+
+def explain(who: str, found: dict[pw.Database, str], after: str = _RECOVERED) -> str:
     """The error message for `who` (a test id or a class hook) having ended
     or lost the transaction on the databases in `found`."""
     lines = []
@@ -189,8 +201,5 @@ def explain(who: str, found: dict[pw.Database, str]) -> str:
                 "make the class a ProperTransactionTestCase; otherwise use db.atomic() "
                 "blocks, which become savepoints inside a test."
             )
-    lines.append(
-        "The library emptied the tables it created and reopened its transactions, "
-        "so later tests start clean."
-    )
+    lines.append(after)
     return "\n".join(lines)

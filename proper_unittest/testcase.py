@@ -110,8 +110,12 @@ class _ProperTestMixin(ProperAssertions):
         cls._class_data.load()
         found = transaction.problems()
         if found:
-            cls._close_class_data()
-            raise TransactionEnded(explain(f"{cls.__qualname__}.load_fixtures()/setUpTestData()", found))
+            data, cls._class_data = cls._class_data, None
+            data.close(found)
+            raise TransactionEnded(explain(
+                f"{cls.__qualname__}.load_fixtures()/setUpTestData()", found,
+                after="The library emptied the tables it created; the class's tests did not run.",
+            ))
 
     @classmethod
     def _close_class_data(cls) -> None:
@@ -124,11 +128,12 @@ class _ProperTestMixin(ProperAssertions):
             raise TransactionEnded(explain(f"{cls.__qualname__} (tearDownClass or a class cleanup)", found))
 
     @classmethod
-    def _reload_class_data(cls) -> None:
-        """Start the class data again, after a test ended its transaction."""
+    def _reload_class_data(cls, found: dict) -> None:
+        """Start the class data again, after a test ended its transaction
+        on the databases in `found`."""
         data, cls._class_data = cls._class_data, None
         if data is not None:
-            data.close()  # resets the databases whose transaction is gone
+            data.close(found)  # resets the databases in `found`
         cls._open_class_data()
 
     @classmethod
@@ -202,7 +207,7 @@ class _ProperTestMixin(ProperAssertions):
         self._savepoint = TestSavepoint(self._databases.values())
         found = self._savepoint.begin()
         if found:  # ended after the class set-up, before this test
-            type(self)._reload_class_data()
+            type(self)._reload_class_data(found)
             raise TransactionEnded(explain(
                 f"Code that ran before the test {self.id()} (setUpClass after "
                 "super().setUpClass(), or a module-level set-up)", found
@@ -212,7 +217,7 @@ class _ProperTestMixin(ProperAssertions):
         cls = type(self)
         found = self._savepoint.rollback()
         if found:
-            cls._reload_class_data()
+            cls._reload_class_data(found)
             raise TransactionEnded(explain(f"The test {self.id()}", found))
         watch = cls._write_watch
         if watch is not None and check_setting(cls) == CHECK_AFTER_TEST:
@@ -374,7 +379,7 @@ class _ClassData:
                 if _is_data(value):
                     setattr(cls, name, _PerTestCopy(name, value))
 
-    def close(self) -> dict:
+    def close(self, known: dict | None = None) -> dict:
         """Put the attributes back; roll back the class transaction and
         return the databases where it had ended (see ClassTransaction)."""
         for name, original in self.replaced.items():
@@ -384,7 +389,7 @@ class _ClassData:
             else:
                 setattr(self.cls, name, original)
         self.replaced.clear()
-        return self.transaction.rollback() if self.transaction is not None else {}
+        return self.transaction.rollback(known) if self.transaction is not None else {}
 
 
 def _is_data(value) -> bool:
