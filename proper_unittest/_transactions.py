@@ -66,6 +66,7 @@ class ClassTransaction:
     def __init__(self, databases) -> None:
         self.databases = list(databases)
         self._open: list[tuple[pw.Database, object]] = []
+        self._depths: dict[int, int] = {}  # peewee's transaction stack depth after begin()
 
     def begin(self) -> "ClassTransaction":
         """BEGIN on every database (connecting first where needed)."""
@@ -74,6 +75,7 @@ class ClassTransaction:
             # A savepoint when already inside a transaction (a test class
             # run from inside another test, as the library's own tests do).
             self._open.append((db, db.atomic().__enter__()))
+            self._depths[id(db)] = db.transaction_depth()
         return self
 
     def problems(self) -> dict[pw.Database, str]:
@@ -96,6 +98,7 @@ class ClassTransaction:
             if db in found:
                 reset_database(db)
                 continue
+            _forget_stray_transactions(db, self._depths[id(db)])
             if isinstance(transaction, pw._savepoint):
                 transaction.rollback()
                 transaction.commit(begin=False)  # release it
@@ -111,7 +114,7 @@ class TestSavepoint:
 
     def __init__(self, databases) -> None:
         self.databases = list(databases)
-        self._open: list[tuple[pw.Database, pw._savepoint]] = []
+        self._open: list[tuple[pw.Database, pw._savepoint, int]] = []
 
     def begin(self) -> dict[pw.Database, str]:
         """SAVEPOINT on every database. If a transaction around it is
@@ -127,7 +130,7 @@ class TestSavepoint:
         for db in self.databases:
             savepoint = db.savepoint()
             savepoint._begin()
-            self._open.append((db, savepoint))
+            self._open.append((db, savepoint, db.transaction_depth()))
         return {}
 
     def rollback(self) -> dict[pw.Database, str]:
@@ -137,7 +140,8 @@ class TestSavepoint:
         savepoint command outside a transaction."""
         found = {}
         while self._open:
-            db, savepoint = self._open.pop()
+            db, savepoint, depth = self._open.pop()
+            _forget_stray_transactions(db, depth)
             # MySQL has no free check: there, a missing savepoint is the sign.
             problem = None if isinstance(db, pw.MySQLDatabase) else transaction_problem(db)
             if problem is None:
@@ -149,6 +153,14 @@ class TestSavepoint:
             if problem:
                 found[db] = problem
         return found
+
+
+def _forget_stray_transactions(db: pw.Database, depth: int) -> None:
+    """Drop what a test left on peewee's transaction stack above `depth`
+    (a ``db.transaction()`` entered and never exited); the server-side
+    state is handled by the savepoint or transaction rollback."""
+    while db.transaction_depth() > depth:
+        db.pop_transaction()
 
 
 def reset_database(db: pw.Database) -> None:

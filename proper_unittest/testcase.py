@@ -80,6 +80,7 @@ class _ProperTestMixin(ProperAssertions):
 
         cls._class_data = None
         cls._write_watch = None
+        check_setting(cls)  # a bad value fails here, before any test
         if cls._uses_transactions:
             cls._write_watch = WriteWatch(databases.values())
             cls.addClassCleanup(cls._check_escaped_writes)

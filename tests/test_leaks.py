@@ -173,6 +173,38 @@ class CommitDetectionTests(unittest.TestCase):
         self.assertEqual(committed_rows(Note), 0)
 
 
+class StrayTransactionTests(unittest.TestCase):
+    def test_transaction_entered_and_never_exited(self):
+        class LeavesOneOpen(Notes):
+            def test_leaves_a_transaction_on_the_stack(self):
+                db.transaction().__enter__()
+                Note.create(title="inside")
+
+        result, output = run_inner(LeavesOneOpen, CleanAfterwards)
+        self.assertTrue(result.wasSuccessful(), output)
+        self.assertFalse(db.in_transaction())
+
+
+class AsyncCommitTests(unittest.TestCase):
+    def test_commit_in_an_async_test(self):
+        from proper_unittest import AsyncChannelTestCase
+
+        class AsyncCommits(AsyncChannelTestCase):
+            app = "tests.apps.notes.main:app"
+
+            async def test_commits(self):
+                await self.client.post("/notes", body={"title": "posted"})
+                db.commit()
+
+            async def test_next_is_clean(self):
+                self.assertEqual(Note.select().count(), 0)
+
+        result, output = run_inner(AsyncCommits, CleanAfterwards)
+        self.assertEqual(result.testsRun, 4, output)
+        self.assertEqual(list(errors_by_test(result)), ["test_commits"], output)
+        self.assertEqual(committed_rows(Note), 0)
+
+
 class EscapedWritesTests(unittest.TestCase):
     """Rows committed by another connection are reported against the class
     (or, with the setting, the test), removed, and nobody else is blamed."""
@@ -194,6 +226,7 @@ class EscapedWritesTests(unittest.TestCase):
             setattr(Escapes, name, value)
         result, output = run_inner(Escapes, CleanAfterwards)
         self.assertEqual(result.testsRun, 4, output)
+        self.assertEqual(result.failures, [], output)
         self.assertEqual(len(result.errors), 1, output)
         self.assertEqual(committed_rows(Note), 0, "the escaped rows were removed")
         return result.errors[0]
@@ -383,6 +416,19 @@ class Failing(ProperTestCase):
         self.assertIn("FAILED (errors=3)", output)
         self.assertRegex(output, re.compile(r"^1 passed, 3 failed$", re.M))
         self.assertEqual(done.returncode, 1, output)
+
+
+class SettingTests(unittest.TestCase):
+    def test_bad_check_setting_is_a_clear_error(self):
+        class BadSetting(Notes):
+            check_escaped_writes = "sometimes"
+
+            def test_anything(self):
+                pass  # pragma: no cover
+
+        result, output = run_inner(BadSetting)
+        self.assertEqual(len(result.errors), 1, output)
+        self.assertIn("check_escaped_writes / PROPER_UNITTEST_CHECK_WRITES is 'sometimes'", output)
 
 
 class SubTestTests(unittest.TestCase):
