@@ -6,7 +6,7 @@ import sqlite3
 
 import peewee as pw
 
-from ._leaks import _created_tables, empty_tables
+from ._leaks import _created_tables, empty_tables, row_counts
 
 
 # psycopg2's and psycopg 3's connection.info.transaction_status values.
@@ -67,6 +67,9 @@ class ClassTransaction:
         self.databases = list(databases)
         self._open: list[tuple[pw.Database, object]] = []
         self._depths: dict[int, int] = {}  # peewee's transaction stack depth after begin()
+        #: After :meth:`rollback`: {database: {table: rows}} that had been
+        #: committed where the transaction had ended (then removed).
+        self.committed: dict[pw.Database, dict[str, int]] = {}
 
     def begin(self) -> "ClassTransaction":
         """BEGIN on every database (connecting first where needed)."""
@@ -96,7 +99,7 @@ class ClassTransaction:
         while self._open:
             db, transaction = self._open.pop()
             if db in found:
-                reset_database(db)
+                self.committed[db] = reset_database(db)
                 continue
             _forget_stray_transactions(db, self._depths[id(db)])
             if isinstance(transaction, pw._savepoint):
@@ -163,9 +166,10 @@ def _forget_stray_transactions(db: pw.Database, depth: int) -> None:
         db.pop_transaction()
 
 
-def reset_database(db: pw.Database) -> None:
+def reset_database(db: pw.Database) -> dict[str, int]:
     """Forget every open transaction of `db` (reconnecting if the connection
-    was lost) and empty the tables the library created for it."""
+    was lost) and empty the tables the library created for it. Returns the
+    rows that were committed there, by table (tables with rows only)."""
     while db.transaction_depth():
         db.pop_transaction()
     problem = transaction_problem(db)
@@ -179,17 +183,21 @@ def reset_database(db: pw.Database) -> None:
         db.create_tables(_created_tables(db), safe=True)
     elif problem is None:
         db.rollback()
+    committed = {table: rows for table, rows in row_counts(db).items() if rows}
     empty_tables(db)
+    return committed
 
 
 _RECOVERED = ("The library emptied the tables it created and reopened its transactions, "
               "so later tests start clean.")
 
 
-def explain(who: str, found: dict[pw.Database, str], after: str = _RECOVERED) -> str:
+def explain(who: str, found: dict[pw.Database, str], after: str = _RECOVERED, committed=None) -> str:
     """The error message for `who` (a test id or a class hook) having ended
-    or lost the transaction on the databases in `found`."""
+    or lost the transaction on the databases in `found`; `committed` is
+    what :attr:`ClassTransaction.committed` found there."""
     lines = []
+    committed = committed or {}
     for db, problem in found.items():
         if problem == LOST:
             lines.append(
@@ -213,5 +221,11 @@ def explain(who: str, found: dict[pw.Database, str], after: str = _RECOVERED) ->
                 "make the class a ProperTransactionTestCase; otherwise use db.atomic() "
                 "blocks, which become savepoints inside a test."
             )
+        rows = committed.get(db)
+        if rows:
+            listed = ", ".join(f"{table!r}: {count}" for table, count in rows.items())
+            lines.append(f"Rows that had been committed (the class data included): {listed}.")
+        elif problem != LOST:
+            lines.append("No rows had been committed: it rolled back (or committed nothing).")
     lines.append(after)
     return "\n".join(lines)

@@ -116,6 +116,7 @@ class _ProperTestMixin(ProperAssertions):
             raise TransactionEnded(explain(
                 f"{cls.__qualname__}.load_fixtures()/setUpTestData()", found,
                 after="The library emptied the tables it created; the class's tests did not run.",
+                committed=transaction.committed,
             ))
 
     @classmethod
@@ -126,16 +127,23 @@ class _ProperTestMixin(ProperAssertions):
             return
         found = data.close()
         if found:
-            raise TransactionEnded(explain(f"{cls.__qualname__} (tearDownClass or a class cleanup)", found))
+            raise TransactionEnded(explain(
+                f"{cls.__qualname__} (tearDownClass or a class cleanup)", found,
+                committed=data.transaction.committed,
+            ))
 
     @classmethod
-    def _reload_class_data(cls, found: dict) -> None:
+    def _reload_class_data(cls, found: dict) -> dict:
         """Start the class data again, after a test ended its transaction
-        on the databases in `found`."""
+        on the databases in `found`; returns the rows that had been
+        committed there (see ClassTransaction.committed)."""
         data, cls._class_data = cls._class_data, None
+        committed = {}
         if data is not None:
             data.close(found)  # resets the databases in `found`
+            committed = data.transaction.committed
         cls._open_class_data()
+        return committed
 
     @classmethod
     def _check_escaped_writes(cls) -> None:
@@ -206,20 +214,27 @@ class _ProperTestMixin(ProperAssertions):
     def _start_test_databases(self) -> None:
         self._transaction_ended = False
         self._savepoint = TestSavepoint(self._databases.values())
-        found = self._savepoint.begin()
+        cls = type(self)
+        found = {}
+        if cls._class_data is not None and not cls._class_data.checked:
+            # First test of the class: a full check (one query on MySQL),
+            # for code after super().setUpClass() that ended the transaction.
+            cls._class_data.checked = True
+            found = cls._class_data.transaction.problems()
+        found = found or self._savepoint.begin()
         if found:  # ended after the class set-up, before this test
-            type(self)._reload_class_data(found)
+            committed = cls._reload_class_data(found)
             raise TransactionEnded(explain(
                 f"Code that ran before the test {self.id()} (setUpClass after "
-                "super().setUpClass(), or a module-level set-up)", found
+                "super().setUpClass(), or a module-level set-up)", found, committed=committed,
             ))
 
     def _end_test_databases(self) -> None:
         cls = type(self)
         found = self._savepoint.rollback()
         if found:
-            cls._reload_class_data(found)
-            raise TransactionEnded(explain(f"The test {self.id()}", found))
+            committed = cls._reload_class_data(found)
+            raise TransactionEnded(explain(f"The test {self.id()}", found, committed=committed))
         watch = cls._write_watch
         if watch is not None and check_setting(cls) == CHECK_AFTER_TEST:
             escaped = watch.changes()
@@ -364,6 +379,8 @@ class _ClassData:
         self.cls = cls
         self.transaction = transaction
         self.replaced: dict[str, object] = {}
+        #: Whether the first test has checked the transaction is still open.
+        self.checked = False
 
     def load(self) -> None:
         """Run the hooks; wrap every attribute they set or replaced."""

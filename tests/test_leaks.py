@@ -86,9 +86,31 @@ class CommitDetectionTests(unittest.TestCase):
     def test_explicit_commit(self):
         text = self.run_committing(lambda test: db.commit(), "ended the transaction")
         self.assertIn("ProperTransactionTestCase", text)
+        self.assertIn("Rows that had been committed (the class data included): 'note': 2", text)
+
+    def test_commit_in_set_up_class_after_super(self):
+        class CommitsAfterSuper(Notes):
+            @classmethod
+            def setUpClass(cls):
+                super().setUpClass()
+                Note.create(title="committed in setUpClass")
+                db.commit()
+
+            def test_1(self):
+                pass
+
+            def test_2_is_clean(self):
+                self.assertEqual(Note.select().count(), 0)
+
+        result, output = run_inner(CommitsAfterSuper, CleanAfterwards)
+        self.assertEqual(result.testsRun, 4, output)
+        self.assertEqual(list(errors_by_test(result)), ["test_1"], output)
+        self.assertIn("setUpClass after super().setUpClass()", output)
+        self.assertEqual(committed_rows(Note), 0)
 
     def test_explicit_rollback(self):
-        self.run_committing(lambda test: db.rollback(), "ended the transaction")
+        text = self.run_committing(lambda test: db.rollback(), "ended the transaction")
+        self.assertIn("No rows had been committed", text)
 
     def test_commit_then_begin(self):
         def commit_and_go_on(test):
