@@ -7,11 +7,18 @@ import os
 import peewee as pw
 
 from .databases import models_of
+from .errors import ConfigurationError
 
 
 #: Environment variable: ``test`` checks for escaped writes after every test.
 CHECK_ENV = "PROPER_UNITTEST_CHECK_WRITES"
 CHECK_AFTER_CLASS, CHECK_AFTER_TEST = "class", "test"
+
+
+class EscapedWritesError(Exception):
+    """Rows were committed through another connection (a thread, a second
+    Database object) while a test class or test ran; the message names the
+    tables and the likely cause."""
 
 
 def _created_tables(db: pw.Database) -> list[type[pw.Model]]:
@@ -58,8 +65,6 @@ def check_setting(test_class) -> str:
     value = getattr(test_class, "check_escaped_writes", None) or os.environ.get(CHECK_ENV) or CHECK_AFTER_CLASS
     value = str(value).strip().lower()
     if value not in (CHECK_AFTER_CLASS, CHECK_AFTER_TEST):
-        from .errors import ConfigurationError
-
         raise ConfigurationError(
             f"{test_class.__qualname__}: check_escaped_writes / {CHECK_ENV} is {value!r}; "
             f"use {CHECK_AFTER_CLASS!r} (check when the class ends) or {CHECK_AFTER_TEST!r} "

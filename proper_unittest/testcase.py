@@ -9,7 +9,9 @@ from proper import current
 
 from . import _class_context as class_context
 from . import safety
-from ._leaks import CHECK_AFTER_TEST, WriteWatch, check_setting, empty_tables, explain_escaped
+from ._leaks import (
+    CHECK_AFTER_TEST, EscapedWritesError, WriteWatch, check_setting, empty_tables, explain_escaped,
+)
 from ._transactions import ClassTransaction, TestSavepoint, TransactionEnded, explain, reset_database
 from .applog import AppLog
 from .assertions import ProperAssertions
@@ -18,11 +20,6 @@ from .databases import app_databases, prepare_databases
 from .discovery import app_for
 from .errors import ConfigurationError
 from .isolation import AppState
-
-
-class EscapedWritesError(Exception):
-    """Rows were committed through another connection (a thread, a second
-    Database object) while a test class ran; the message names the tables."""
 
 
 class _ProperTestMixin(ProperAssertions):
