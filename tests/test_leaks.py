@@ -4,14 +4,13 @@ threads or connections; and failing set-ups and teardowns count once."""
 import asyncio
 import os
 import re
+import subprocess
+import sys
 import tempfile
 import threading
 import unittest
 from pathlib import Path
 
-import peewee as pw
-
-from proper_unittest import ProperTestCase
 from tests.apps.notes.main import Note, User, db
 from tests.apps.testdb import backend
 from tests.inner import NotesCase as Notes
@@ -301,7 +300,6 @@ ESCAPE_SOURCE = '''
 import asyncio
 import threading
 
-from proper_unittest import ProperTestCase
 from tests.apps.notes.main import Note, db
 
 
@@ -394,9 +392,40 @@ class CountingTests(unittest.TestCase):
         for name in ("test_set_up", "test_tear_down", "test_cleanup", "test_commits"):
             self.assertEqual(len(errors[name]), 1, name)
 
+    def test_async_failing_fixtures_count_once(self):
+        from proper_unittest import AsyncChannelTestCase
+
+        class AsyncFailing(AsyncChannelTestCase):
+            app = "tests.apps.notes.main:app"
+
+            async def asyncSetUp(self):
+                if self._testMethodName == "test_set_up":
+                    raise RuntimeError("asyncSetUp broke")
+
+            async def asyncTearDown(self):
+                if self._testMethodName == "test_tear_down":
+                    raise RuntimeError("asyncTearDown broke")
+
+            async def test_set_up(self):
+                pass
+
+            async def test_tear_down(self):
+                pass
+
+            async def test_commits(self):
+                db.commit()
+
+            async def test_passes(self):
+                pass
+
+        result, output = run_inner(AsyncFailing)
+        self.assertEqual(result.testsRun, 4, output)
+        errors = errors_by_test(result)
+        self.assertEqual(sorted(errors), ["test_commits", "test_set_up", "test_tear_down"], output)
+        self.assertTrue(all(len(texts) == 1 for texts in errors.values()), output)
+
     def test_runtests_summary_line(self):
         source = '''
-from proper_unittest import ProperTestCase
 from tests.apps.notes.main import db
 
 
@@ -425,9 +454,6 @@ class Failing(ProperTestCase):
         env.pop("PROPER_UNITTEST_WORKER", None)
         name = "notes_counting_test" + worker_suffix()
         env["NOTES_DB_NAME"] = str(Path(folder, name + ".sqlite3")) if backend() == "sqlite" else name
-        import subprocess
-        import sys
-
         done = subprocess.run(
             [sys.executable, str(Path(__file__).resolve().parent.parent / "runtests.py"),
              str(Path(folder, "test_failing.py"))],
