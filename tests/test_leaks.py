@@ -11,6 +11,7 @@ import threading
 import unittest
 from pathlib import Path
 
+from proper_unittest import AsyncChannelTestCase, ProperTransactionTestCase
 from tests.apps.notes.main import Note, User, db
 from tests.apps.testdb import backend
 from tests.inner import NotesCase as Notes
@@ -208,8 +209,6 @@ class StrayTransactionTests(unittest.TestCase):
 
 class AsyncCommitTests(unittest.TestCase):
     def test_commit_in_an_async_test(self):
-        from proper_unittest import AsyncChannelTestCase
-
         class AsyncCommits(AsyncChannelTestCase):
             app = "tests.apps.notes.main:app"
 
@@ -300,6 +299,7 @@ ESCAPE_SOURCE = '''
 import asyncio
 import threading
 
+from proper_unittest import ProperTestCase
 from tests.apps.notes.main import Note, db
 
 
@@ -393,8 +393,6 @@ class CountingTests(unittest.TestCase):
             self.assertEqual(len(errors[name]), 1, name)
 
     def test_async_failing_fixtures_count_once(self):
-        from proper_unittest import AsyncChannelTestCase
-
         class AsyncFailing(AsyncChannelTestCase):
             app = "tests.apps.notes.main:app"
 
@@ -426,6 +424,7 @@ class CountingTests(unittest.TestCase):
 
     def test_runtests_summary_line(self):
         source = '''
+from proper_unittest import ProperTestCase
 from tests.apps.notes.main import db
 
 
@@ -501,8 +500,6 @@ class SubTestTests(unittest.TestCase):
 
 class TransactionTestCaseTests(unittest.TestCase):
     def test_commits_are_real_and_tables_emptied(self):
-        from proper_unittest import ProperTransactionTestCase
-
         seen = {}
 
         class Committing(ProperTransactionTestCase):
