@@ -13,7 +13,7 @@ os.environ.setdefault("APP_ENV", "test")
 from .client import InMemoryUpload  # noqa: E402
 from .errors import ConfigurationError, UnsafeDatabaseError  # noqa: E402
 from .overrides import override_cache, override_config  # noqa: E402
-from .testcase import AsyncChannelTestCase, ProperTestCase  # noqa: E402
+from .testcase import AsyncChannelTestCase, ProperTestCase, ProperTransactionTestCase  # noqa: E402
 
 
 __all__ = (
@@ -21,6 +21,7 @@ __all__ = (
     "ConfigurationError",
     "InMemoryUpload",
     "ProperTestCase",
+    "ProperTransactionTestCase",
     "UnsafeDatabaseError",
     "override_cache",
     "override_config",

@@ -145,7 +145,7 @@ def use_worker_database(db: pw.Database) -> None:
         db.init(f"{db.database}_{worker}")
 
 
-def empty_tables(db: pw.Database, tables) -> None:
+def _reset_tables(db: pw.Database, tables) -> None:
     """Delete every row of `tables` and reset their id sequences."""
     tables = [t for t in tables if t in set(db.get_tables())]
     if not tables:
@@ -198,7 +198,7 @@ def _claim_and_build(db: pw.Database) -> Claim:
         m._meta.table_name for m in models
     } and set(tables) >= set(previous):
         claim.tables = list(previous)
-        empty_tables(db, claim.tables)
+        _reset_tables(db, claim.tables)
     else:
         _build(db, models, claim, previous=[t for t in previous if t in tables] + clashes)
     _write_marker(db, claim, schema)
@@ -403,11 +403,9 @@ def _display_name(db) -> str:
 # ---- server databases ----
 
 
-def _server_connection(db: pw.Database) -> pw.Database | None:
-    """A plain (never pooled) connection to the server of `db`, outside it."""
-    backend = safety.backend_of(db)
-    if backend not in ("postgres", "mysql"):
-        return None
+def plain_connection(db: pw.Database, name: str | None = None) -> pw.Database:
+    """A new, never pooled Database object with `db`'s connection options,
+    on database `name` (default: the one `db` connects to)."""
     plain = next(
         klass for klass in type(db).__mro__
         if issubclass(klass, pw.Database) and "Pool" not in klass.__name__
@@ -416,12 +414,19 @@ def _server_connection(db: pw.Database) -> pw.Database | None:
         key: value for key, value in db.connect_params.items()
         if key not in ("dbname", "database", "db")
     }
-    if backend == "postgres":
-        return plain("postgres", **params)
-    server = plain("information_schema", **params)
-    # `database=` too, so PyMySQL does not warn about peewee's `db=`.
-    server.connect_params["database"] = "information_schema"
-    return server
+    if isinstance(db, pw.SqliteDatabase):
+        return plain(name or db.database, **params)
+    other = plain(name or safety.target_name(db), **params)
+    if safety.backend_of(db) == "mysql":
+        # `database=` too, so PyMySQL does not warn about peewee's `db=`.
+        other.connect_params["database"] = other.database
+    return other
+
+
+def _server_connection(db: pw.Database) -> pw.Database | None:
+    """A plain connection to the server of `db`, outside it."""
+    maintenance = {"postgres": "postgres", "mysql": "information_schema"}.get(safety.backend_of(db))
+    return plain_connection(db, maintenance) if maintenance else None
 
 
 def _create_database_if_missing(db: pw.Database) -> bool:

@@ -6,6 +6,7 @@ app's traceback when a request fails, and on PostgreSQL rolls a failed
 request back to its savepoint so that the test can go on querying.
 """
 import asyncio
+import contextvars
 import mimetypes
 import secrets
 from collections.abc import Mapping
@@ -194,12 +195,15 @@ class ProperClient(TestClient):
 class AsyncProperClient(ProperClient):
     """The same client for code that runs inside an event loop: every request
     method returns a coroutine (``await client.get("/")``). The request runs
-    in the running loop, on the test's thread and inside its transaction."""
+    in the running loop, on the test's thread and inside its transaction,
+    in its own copy of the context (as the sync client's ``asyncio.run``
+    does): what the app sets in ``current`` stays in that request."""
 
     async def _request(self, url, *, method="GET", params=None, body=b"", upload_files=None, headers=None):
         scope, body_bytes = self._build_request(url, method, params, body, upload_files, headers)
         with self._request_context(scope) as finish:
-            raw = await _exchange(self.app, scope, body_bytes)
+            exchange = _exchange(self.app, scope, body_bytes)
+            raw = await asyncio.create_task(exchange, context=contextvars.copy_context())
         return finish(*raw)
 
 

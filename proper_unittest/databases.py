@@ -6,12 +6,12 @@ from contextlib import contextmanager
 
 import peewee as pw
 
-from .errors import ConfigurationError
 from .safety import all_model_classes, bound_database
 
 # psycopg2's and psycopg 3's TRANSACTION_STATUS_INERROR: the transaction is
 # aborted and refuses every statement until it is rolled back.
 _PG_IN_ERROR = 3
+_PG_IN_TRANSACTION = 2
 
 
 def app_databases(app) -> dict[str, pw.Database]:
@@ -39,64 +39,31 @@ def models_of(db: pw.Database) -> list[type[pw.Model]]:
     return concrete
 
 
-class Transaction:
-    """A transaction (or, nested, a savepoint) on several databases at once,
-    always rolled back: ``begin()`` ... ``rollback()``."""
-
-    def __init__(self, databases) -> None:
-        self.databases = list(databases)
-        self._open: list[tuple[pw.Database, object]] = []
-
-    def begin(self) -> "Transaction":
-        """Open a transaction on each database (a savepoint where one is open)."""
-        for db in self.databases:
-            db.connect(reuse_if_open=True)
-            block = db.atomic().__enter__()
-            self._open.append((db, block))
-        return self
-
-    def rollback(self) -> None:
-        """Undo everything done since ``begin()``, on every database."""
-        errors = []
-        while self._open:
-            db, block = self._open.pop()
-            try:
-                _roll_back_block(block)
-            except Exception as error:  # keep rolling back the others
-                errors.append(f"{db.database!r}: {type(error).__name__}: {error}")
-        if errors:
-            raise ConfigurationError(
-                "Could not roll back the test transaction on "
-                + "; ".join(errors)
-                + ". Something inside the test committed, rolled back or closed "
-                "the connection the test runs in (db.commit(), db.rollback(), "
-                "db.close()); its writes may have been committed."
-            )
-
-
-def _roll_back_block(block) -> None:
-    if isinstance(block, pw._savepoint):
-        block.rollback()
-        block.commit(begin=False)  # release: the savepoint is no longer needed
-    else:
-        block.rollback(begin=False)
-        block.db.pop_transaction()
-
-
 @contextmanager
 def recover_aborted_transactions(databases):
     """Run a block in a savepoint on each PostgreSQL database, and roll back
     to it if the block left the transaction aborted (after an IntegrityError,
     say), so the test can go on querying, as it could on SQLite or MySQL."""
-    postgres = [db for db in databases if isinstance(db, pw.PostgresqlDatabase)]
+    postgres = [db for db in databases if isinstance(db, pw.PostgresqlDatabase) and _pg_in_transaction(db)]
     savepoints = [(db, db.savepoint().__enter__()) for db in postgres]
     try:
         yield
     finally:
         for db, savepoint in reversed(savepoints):
+            if not _pg_in_transaction(db):
+                continue  # the block committed or lost the connection: the test end reports it
             if _is_aborted(db):
                 savepoint.rollback()
             savepoint.commit(begin=False)
+
+
+def _pg_in_transaction(db: pw.Database) -> bool:
+    """True when a PostgreSQL connection is open and inside a transaction
+    (savepoints outside one are errors)."""
+    if db.is_closed():
+        return False
+    conn = db.connection()
+    return not conn.closed and conn.info.transaction_status in (_PG_IN_TRANSACTION, _PG_IN_ERROR)
 
 
 def _is_aborted(db: pw.Database) -> bool:

@@ -22,15 +22,16 @@ def inline_runner(databases):
 class AppState:
     """A snapshot of the app's mutable test-relevant state.
 
-    Taken before a test (which also empties the outboxes and makes channel
+    Taken before a test class and before each test (which also empties the outboxes and makes channel
     code run inline), restored by :meth:`restore` after it, whatever the
-    test did: config values, DEBUG switches, cache swaps, queue mode and
+    test did: config values (nested dicts, lists and sets too, in place, so
+    whoever holds a reference to them sees them restored), DEBUG switches, cache swaps, queue mode and
     leftover tasks, cable stream listeners, outboxes.
     """
 
     def __init__(self, app, databases=()) -> None:
         self.app = app
-        self.config = dict(app.config)
+        self.config = _snapshot(app.config)
         self.router_debug = app.router.debug
         self.auto_reload = app.catalog.auto_reload
         self.cache = app.cache
@@ -45,8 +46,7 @@ class AppState:
     def restore(self) -> None:
         """Put everything back as it was when the snapshot was taken."""
         app = self.app
-        app.config.clear()
-        dict.update(app.config, self.config)
+        _restore(self.config)
         app.router.debug = self.router_debug
         app.catalog.auto_reload = self.auto_reload
         if app.cache is not self.cache:
@@ -82,3 +82,43 @@ def _restore_streams(cable, snapshot: dict) -> None:
     with cable._lock:
         cable._streams.clear()
         cable._streams.update({name: set(listeners) for name, listeners in snapshot.items()})
+
+
+def _snapshot(value, memo=None):
+    """(value, snapshot of its items) for dicts, lists and sets, recursively;
+    (value, None) for anything else, which is restored by identity."""
+    memo = {} if memo is None else memo
+    if id(value) in memo:
+        return memo[id(value)]
+    if isinstance(value, dict):
+        children = {}
+        memo[id(value)] = (value, children)
+        children.update((key, _snapshot(item, memo)) for key, item in dict.items(value))
+    elif isinstance(value, list):
+        children = []
+        memo[id(value)] = (value, children)
+        children.extend(_snapshot(item, memo) for item in value)
+    elif isinstance(value, set):
+        memo[id(value)] = (value, set(value))
+    else:
+        memo[id(value)] = (value, None)
+    return memo[id(value)]
+
+
+def _restore(snapshot, done=None):
+    """Put a :func:`_snapshot` back in place and return the value."""
+    done = set() if done is None else done
+    value, children = snapshot
+    if children is None or id(value) in done:
+        return value
+    done.add(id(value))
+    if isinstance(value, dict):
+        items = {key: _restore(child, done) for key, child in children.items()}
+        dict.clear(value)
+        dict.update(value, items)
+    elif isinstance(value, list):
+        value[:] = [_restore(child, done) for child in children]
+    else:
+        value.clear()
+        value.update(children)
+    return value

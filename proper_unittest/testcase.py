@@ -1,17 +1,21 @@
-"""The test case classes: ProperTestCase and AsyncChannelTestCase."""
-import contextvars
+"""The test case classes: ProperTestCase, ProperTransactionTestCase and
+AsyncChannelTestCase."""
 import copy
-import sys
 import unittest
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
+from unittest.case import _subtest_msg_sentinel
 
 from proper import current
 
+from . import _class_context as class_context
+from ._leaks import (
+    CHECK_AFTER_TEST, EscapedWritesError, WriteWatch, check_setting, empty_tables, explain_escaped,
+)
 from ._provision import claim_app_databases
+from ._transactions import ClassTransaction, TestSavepoint, TransactionEnded, explain, reset_database
 from .applog import AppLog
 from .assertions import ProperAssertions
 from .client import AsyncProperClient, ProperClient, close_uploaded_files
-from .databases import Transaction
 from .discovery import app_for
 from .errors import ConfigurationError
 from .isolation import AppState
@@ -24,23 +28,39 @@ __tracebackhide__ = True
 
 
 class _ProperTestMixin(ProperAssertions):
-    """Class-level set-up and per-test isolation shared by both test cases."""
+    """Class-level set-up and per-test isolation shared by the test cases."""
 
     #: The app under test: a ``proper.App`` or ``"package.module:attr"``.
     #: When unset, it comes from setup.cfg / pyproject.toml (see README).
     app = None
     #: Headers every request of ``self.client`` sends (e.g. ``{"accept": "application/json"}``).
     client_headers: dict = {}
+    #: When to look for rows committed outside the test transaction (by
+    #: another thread or connection): ``"class"`` (when the class ends, the
+    #: default) or ``"test"`` (after every test, to name it). The
+    #: PROPER_UNITTEST_CHECK_WRITES environment variable sets the default.
+    check_escaped_writes: str | None = None
 
     _proper_ready = False
     _client_class = ProperClient
+    #: False in ProperTransactionTestCase: no transaction around the tests.
+    _uses_transactions = True
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in ("setUpClass", "tearDownClass"):
+            hook = vars(cls).get(name)
+            if isinstance(hook, classmethod) and not hasattr(hook.__func__, "__proper_class_context__"):
+                setattr(cls, name, classmethod(class_context.runs_inside(hook.__func__)))
 
     # ---- class level ----
 
     @classmethod
+    @class_context.runs_inside
     def setUpClass(cls) -> None:
         """Find the app, check it is safe to test, prepare its databases,
-        then open the class transaction and load class data."""
+        save the app's state, then open the class transaction and load
+        class data. Runs in the class's own context copy."""
         super().setUpClass()
         try:
             app = app_for(cls)
@@ -50,20 +70,27 @@ class _ProperTestMixin(ProperAssertions):
 
         cls.app = app
         cls._databases = databases
+        # Class cleanups run last-registered first: the app's state is put
+        # back last, after the class data is gone and checked.
+        class_state = AppState(app, databases.values())
+        cls.addClassCleanup(class_state.restore)
         cls._app_log = AppLog()
         cls._app_log.install(app)
         cls.addClassCleanup(cls._app_log.uninstall)
         if close_uploaded_files not in app._on_teardown:
             app.on_teardown(close_uploaded_files)
 
-        transaction = Transaction(databases.values()).begin()
-        cls.addClassCleanup(transaction.rollback)
-        attributes_before = set(vars(cls))
-        cls.load_fixtures()
-        cls.setUpTestData()
-        cls._wrap_test_data(set(vars(cls)) - attributes_before)
+        cls._class_data = None
+        cls._write_watch = None
+        check_setting(cls)  # a bad value fails here, before any test
+        if cls._uses_transactions:
+            cls._write_watch = WriteWatch(databases.values())
+            cls.addClassCleanup(cls._check_escaped_writes)
+            cls.addClassCleanup(cls._close_class_data)
+            cls._open_class_data()
         cls._proper_ready = True
         cls.addClassCleanup(setattr, cls, "_proper_ready", False)
+        cls.addClassCleanup(class_context.forget, cls)
 
     @classmethod
     def load_fixtures(cls) -> None:
@@ -78,36 +105,82 @@ class _ProperTestMixin(ProperAssertions):
         Each test gets its own copy of the attributes set here."""
 
     @classmethod
-    def _wrap_test_data(cls, names) -> None:
-        for name in names:
-            value = vars(cls)[name]
-            if not callable(value) and not isinstance(value, (classmethod, staticmethod, property)):
-                setattr(cls, name, _PerTestCopy(value))
-                cls.addClassCleanup(delattr, cls, name)
+    def _open_class_data(cls) -> None:
+        """Open the class transaction and run the class-data hooks in it;
+        fail (after cleaning up) if they ended it."""
+        transaction = ClassTransaction(cls._databases.values()).begin()
+        cls._class_data = _ClassData(cls, transaction)
+        cls._class_data.load()
+        found = transaction.problems()
+        if found:
+            data, cls._class_data = cls._class_data, None
+            data.close(found)
+            raise TransactionEnded(explain(
+                f"{cls.__qualname__}.load_fixtures()/setUpTestData()", found,
+                after="The library emptied the tables it created; the class's tests did not run.",
+                committed=transaction.committed,
+            ))
+
+    @classmethod
+    def _close_class_data(cls) -> None:
+        """Undo the class data: attributes, then the class transaction."""
+        data, cls._class_data = cls._class_data, None
+        if data is None:
+            return
+        found = data.close()
+        if found:
+            raise TransactionEnded(explain(
+                f"{cls.__qualname__} (tearDownClass or a class cleanup)", found,
+                committed=data.transaction.committed,
+            ))
+
+    @classmethod
+    def _reload_class_data(cls, found: dict) -> dict:
+        """Start the class data again, after a test ended its transaction
+        on the databases in `found`; returns the rows that had been
+        committed there (see ClassTransaction.committed)."""
+        data, cls._class_data = cls._class_data, None
+        committed = {}
+        if data is not None:
+            data.close(found)  # resets the databases in `found`
+            committed = data.transaction.committed
+        cls._open_class_data()
+        return committed
+
+    @classmethod
+    def _check_escaped_writes(cls) -> None:
+        """Class end: report and clean rows committed by another connection."""
+        watch, cls._write_watch = cls._write_watch, None
+        if watch is None:
+            return
+        try:
+            found = watch.changes()
+            for db in watch.changed_since_start():
+                empty_tables(db)
+        finally:
+            watch.close()
+        if found:
+            raise EscapedWritesError(explain_escaped(f"the class {cls.__qualname__}", found))
 
     # ---- per test ----
 
     def run(self, result=None):
-        """Run the test in its own copy of the context (so ``current.*``
-        values it sets do not leak), between the isolation set-up and
-        teardown; these run even if the test's own setUp forgot super()."""
-        return contextvars.copy_context().run(self._run_isolated, result)
+        """Run the test in its own copy of the class's context (so what the
+        class set-up put in ``current`` is there, and what the test puts
+        there does not leak)."""
+        return class_context.for_test(type(self)).run(super().run, result)
 
-    def _run_isolated(self, result):
-        if _is_skipped(self):
-            return super().run(result)
-        result = result if result is not None else self.defaultTestResult()
-        try:
-            self._pre_setup()
-        except Exception:
-            return _report_error(self, result)
-        try:
-            return super().run(result)
-        finally:
-            try:
-                self._post_teardown()
-            except Exception:
-                _report_error(self, result)
+    def _callSetUp(self):
+        # unittest calls this inside its own error handling, so a failure
+        # here is an error of this test, counted once; the undo is a
+        # cleanup that runs after the test's own cleanups, however the test
+        # ended, even if its setUp forgot super().
+        self._in_test_context(self._pre_setup)
+        self.addCleanup(self._post_teardown)
+        super()._callSetUp()
+
+    def _in_test_context(self, func):
+        return func()
 
     def _pre_setup(self) -> None:
         cls = type(self)
@@ -119,8 +192,8 @@ class _ProperTestMixin(ProperAssertions):
         with ExitStack() as undo:  # undoes what succeeded if a step fails
             state = AppState(self.app, self._databases.values())
             undo.callback(state.restore)
-            transaction = Transaction(self._databases.values()).begin()
-            undo.callback(transaction.rollback)
+            undo.callback(self._end_test_databases)
+            self._start_test_databases()
             self._undo = undo.pop_all()
         self._app_log.clear()
         current.app = self.app
@@ -135,9 +208,61 @@ class _ProperTestMixin(ProperAssertions):
         self.async_client.default_headers = self.client.default_headers
 
     def _post_teardown(self) -> None:
-        """Roll back the test's transaction, then restore the app's state;
-        each step runs even if the one before it failed."""
+        """Roll back the test's savepoint (reporting a test that ended the
+        transaction), then restore the app's state; each step runs even if
+        the one before it failed."""
         self._undo.close()
+
+    def _start_test_databases(self) -> None:
+        self._transaction_ended = False
+        self._savepoint = TestSavepoint(self._databases.values())
+        cls = type(self)
+        found = {}
+        if cls._class_data is not None and not cls._class_data.checked:
+            # First test of the class: a full check (one query on MySQL),
+            # for code after super().setUpClass() that ended the transaction.
+            cls._class_data.checked = True
+            found = cls._class_data.transaction.problems()
+        found = found or self._savepoint.begin()
+        if found:  # ended after the class set-up, before this test
+            committed = cls._reload_class_data(found)
+            raise TransactionEnded(explain(
+                f"Code that ran before the test {self.id()} (setUpClass after "
+                "super().setUpClass(), or a module-level set-up)", found, committed=committed,
+            ))
+
+    def _end_test_databases(self) -> None:
+        cls = type(self)
+        found = self._savepoint.rollback()
+        if found:
+            committed = cls._reload_class_data(found)
+            raise TransactionEnded(explain(f"The test {self.id()}", found, committed=committed))
+        watch = cls._write_watch
+        if watch is not None and check_setting(cls) == CHECK_AFTER_TEST:
+            escaped = watch.changes()
+            if escaped:
+                raise EscapedWritesError(
+                    explain_escaped(f"the test {self.id()}", escaped)
+                    .replace("The library emptied", "When the class ends, the library empties")
+                )
+
+    @contextmanager
+    def subTest(self, msg=_subtest_msg_sentinel, **params):
+        """unittest's ``subTest``, with each block in its own savepoint:
+        rows one sub-test writes are gone before the next one starts."""
+        with super().subTest(msg, **params):
+            if not self._uses_transactions or self._transaction_ended or not hasattr(self, "_savepoint"):
+                yield
+                return
+            savepoint = TestSavepoint(self._databases.values())
+            if savepoint.begin():
+                self._transaction_ended = True
+            try:
+                yield
+            finally:
+                if savepoint.rollback():
+                    # Reported once, when the test ends; no more savepoints.
+                    self._transaction_ended = True
 
     # ---- authentication ----
 
@@ -162,6 +287,33 @@ class ProperTestCase(_ProperTestMixin, unittest.TestCase):
     """
 
 
+class ProperTransactionTestCase(ProperTestCase):
+    """A ProperTestCase without the transaction: for code that must commit.
+
+    Commits happen for real (Django's ``TransactionTestCase``, Rails'
+    ``use_transactional_tests = false``). After each test every table the
+    library created is emptied. ``load_fixtures()`` and ``setUpTestData()``
+    run before each test (their rows would not survive the emptying), and
+    ``subTest`` blocks share the test's rows. Slower than ProperTestCase:
+    use it only where committing is the point.
+    """
+
+    _uses_transactions = False
+
+    def _start_test_databases(self) -> None:
+        self._transaction_ended = False
+        self._test_data = _ClassData(type(self), None)
+        self._test_data.load()
+
+    def _end_test_databases(self) -> None:
+        data, self._test_data = self._test_data, None
+        try:
+            data.close()
+        finally:
+            for db in self._databases.values():
+                reset_database(db)
+
+
 class AsyncChannelTestCase(_ProperTestMixin, unittest.IsolatedAsyncioTestCase):
     """ProperTestCase's isolation for ``async def`` tests, with WebSockets.
 
@@ -172,6 +324,15 @@ class AsyncChannelTestCase(_ProperTestMixin, unittest.IsolatedAsyncioTestCase):
     """
 
     _client_class = AsyncProperClient
+
+    def run(self, result=None):
+        """Run the test in its own copy of the class's context; unittest's
+        asyncio runner enters it for setUp, the test and the cleanups."""
+        self._asyncioTestContext = class_context.for_test(type(self))
+        return super(_ProperTestMixin, self).run(result)
+
+    def _in_test_context(self, func):
+        return self._asyncioTestContext.run(func)
 
     #: Seconds a callback may hold the loop before asyncio's debug mode
     #: complains; inline requests do database work on the loop on purpose.
@@ -207,15 +368,61 @@ class AsyncChannelTestCase(_ProperTestMixin, unittest.IsolatedAsyncioTestCase):
         self.fail(self._formatMessage(msg, f"Expected no frame, got {frame!r}.\n{session._history()}"))
 
 
+_MISSING = object()
+
+
+class _ClassData:
+    """One load of a class's data: the class transaction (None in
+    ProperTransactionTestCase) and the class attributes ``load_fixtures()``
+    and ``setUpTestData()`` set, each read by tests as a per-test copy and
+    put back as it was by :meth:`close`."""
+
+    def __init__(self, cls, transaction) -> None:
+        self.cls = cls
+        self.transaction = transaction
+        self.replaced: dict[str, object] = {}
+        #: Whether the first test has checked the transaction is still open.
+        self.checked = False
+
+    def load(self) -> None:
+        """Run the hooks; wrap every attribute they set or replaced."""
+        cls = self.cls
+        before = dict(vars(cls))
+        try:
+            cls.load_fixtures()
+            cls.setUpTestData()
+        finally:
+            for name, value in list(vars(cls).items()):
+                if before.get(name, _MISSING) is value:
+                    continue
+                self.replaced[name] = before.get(name, _MISSING)
+                if _is_data(value):
+                    setattr(cls, name, _PerTestCopy(name, value))
+
+    def close(self, known: dict | None = None) -> dict:
+        """Put the attributes back; roll back the class transaction and
+        return the databases where it had ended (see ClassTransaction)."""
+        for name, original in self.replaced.items():
+            if original is _MISSING:
+                if name in vars(self.cls):
+                    delattr(self.cls, name)
+            else:
+                setattr(self.cls, name, original)
+        self.replaced.clear()
+        return self.transaction.rollback(known) if self.transaction is not None else {}
+
+
+def _is_data(value) -> bool:
+    return not callable(value) and not isinstance(value, (classmethod, staticmethod, property))
+
+
 class _PerTestCopy:
     """Class attribute from setUpTestData: each test instance reads its own
     deep copy, so one test changing it cannot affect the next."""
 
-    def __init__(self, value) -> None:
-        self.value = value
-
-    def __set_name__(self, owner, name) -> None:
+    def __init__(self, name: str, value) -> None:
         self.name = name
+        self.value = value
 
     def __get__(self, instance, owner):
         if instance is None:
@@ -224,24 +431,5 @@ class _PerTestCopy:
             copied = copy.deepcopy(self.value)
         except Exception:  # not copyable: share it, as plain unittest would
             copied = self.value
-        vars(instance)[self._name_in(owner)] = copied
+        vars(instance)[self.name] = copied
         return copied
-
-    def _name_in(self, owner) -> str:
-        for klass in owner.__mro__:
-            for name, value in vars(klass).items():
-                if value is self:
-                    return name
-        raise AttributeError("setUpTestData attribute not found")  # pragma: no cover
-
-
-def _is_skipped(test) -> bool:
-    method = getattr(test, test._testMethodName, None)
-    return bool(getattr(type(test), "__unittest_skip__", False) or getattr(method, "__unittest_skip__", False))
-
-
-def _report_error(test, result):
-    result.startTest(test)
-    result.addError(test, sys.exc_info())
-    result.stopTest(test)
-    return result
