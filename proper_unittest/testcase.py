@@ -10,6 +10,8 @@ from proper import current
 from . import safety
 from .applog import AppLog
 from .assertions import ProperAssertions
+from .channel_assertions import ChannelAssertions
+from .channels import ReceiveTimeout
 from .client import AsyncProperClient, ProperClient, close_uploaded_files
 from .databases import Transaction, app_databases, prepare_databases
 from .discovery import app_for
@@ -156,7 +158,7 @@ class ProperTestCase(_ProperTestMixin, unittest.TestCase):
     """
 
 
-class AsyncChannelTestCase(_ProperTestMixin, unittest.IsolatedAsyncioTestCase):
+class AsyncChannelTestCase(ChannelAssertions, _ProperTestMixin, unittest.IsolatedAsyncioTestCase):
     """ProperTestCase's isolation for ``async def`` tests, with WebSockets.
 
     ``self.client`` is async (``await self.client.get("/")``) and runs in
@@ -196,7 +198,7 @@ class AsyncChannelTestCase(_ProperTestMixin, unittest.IsolatedAsyncioTestCase):
         """Assert no frame arrives on `session` within `timeout` seconds."""
         try:
             frame = await session.receive(timeout=timeout)
-        except AssertionError:
+        except ReceiveTimeout:
             return
         self.fail(self._formatMessage(msg, f"Expected no frame, got {frame!r}.\n{session._history()}"))
 

@@ -158,6 +158,8 @@ class NotesChannel(Channel):
     def subscribed(self):
         if self.params.get("room") == "closed":
             return self.reject()
+        if self.params.get("room") == "members" and not current.user:
+            return self.reject()  # how a Proper channel turns away anonymous users
         self.stream_from(f"room:{self.params['room']}")
         self.send({"hello": current.user.name if current.user else None})
 
