@@ -8,7 +8,7 @@ from contextlib import ExitStack
 from proper import current
 
 from . import safety
-from .applog import AppLog
+from .applog import AppLog, ShowsLogOnFailure
 from .assertions import ProperAssertions
 from .channel_assertions import ChannelAssertions
 from .channels import ReceiveTimeout
@@ -19,7 +19,7 @@ from .errors import ConfigurationError
 from .isolation import AppState
 
 
-class _ProperTestMixin(ProperAssertions):
+class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
     """Class-level set-up and per-test isolation shared by both test cases."""
 
     #: The app under test: a ``proper.App`` or ``"package.module:attr"``.
