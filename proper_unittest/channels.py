@@ -16,6 +16,13 @@ from proper.helpers import jsonplus
 ANSWERS = ("confirm_subscription", "reject_subscription")
 
 
+class ReceiveTimeout(AssertionError, TimeoutError):
+    """No frame arrived in time. A ``TimeoutError``, as with Proper's own
+    ``WebSocketTestSession`` (so code that catches it keeps working), and
+    an ``AssertionError``, so unittest reports a test that does not catch
+    it as a failure. The message lists the frames that did arrive."""
+
+
 class ChannelSession:
     """One WebSocket connection. Open it with ``await session.connect()``."""
 
@@ -36,10 +43,7 @@ class ChannelSession:
     async def connect(self, timeout: float = 1.0) -> asyncio.Task:
         """Open the connection and wait until the app accepts it.
         Returns the handler task (awaited by :meth:`close`)."""
-        self._to_app, self._from_app = asyncio.Queue(), asyncio.Queue()
-        self._idle = asyncio.Event()
-        self.task = asyncio.create_task(self.app(self._scope(), self._receive, self._send))
-        first = await self.receive_raw(timeout=timeout)
+        first = await self.handshake(timeout=timeout)
         if first.get("type") != "websocket.accept":
             raise AssertionError(
                 f"The app did not accept the WebSocket connection to {self.path!r}: "
@@ -47,6 +51,15 @@ class ChannelSession:
             )
         await self._until_idle(timeout)
         return self.task
+
+    async def handshake(self, timeout: float = 1.0) -> dict:
+        """Start the app's handler for this connection and return its first
+        ASGI message: ``{"type": "websocket.accept"}`` when it accepts, or
+        ``{"type": "websocket.close", "code": ...}`` when it refuses."""
+        self._to_app, self._from_app = asyncio.Queue(), asyncio.Queue()
+        self._idle = asyncio.Event()
+        self.task = asyncio.create_task(self.app(self._scope(), self._receive, self._send))
+        return await self.receive_raw(timeout=timeout)
 
     async def close(self, timeout: float = 1.0) -> None:
         """Disconnect and wait for the app to run ``unsubscribed()``.
@@ -125,18 +138,20 @@ class ChannelSession:
 
     async def receive(self, timeout: float = 1.0):
         """The next frame: parsed JSON for data frames, the raw ASGI
-        message otherwise (e.g. a close). Fails after `timeout` seconds,
-        listing the frames that did arrive."""
+        message otherwise (e.g. a close). Raises :class:`ReceiveTimeout`
+        (a ``TimeoutError`` and an ``AssertionError``) after `timeout`
+        seconds, listing the frames that did arrive."""
         return _parse(await self.receive_raw(timeout=timeout))
 
     async def receive_raw(self, timeout: float = 1.0) -> dict:
-        """The next raw ASGI message from the app."""
+        """The next raw ASGI message from the app; :class:`ReceiveTimeout`
+        after `timeout` seconds."""
         if self._unread:
             return self._unread.popleft()
         try:
             return await asyncio.wait_for(self._from_app.get(), timeout)
         except TimeoutError:
-            raise AssertionError(self._nothing_came(timeout)) from None
+            raise ReceiveTimeout(self._nothing_came(timeout)) from None
 
     async def receive_message(self, timeout: float = 1.0):
         """The ``data`` of the next ``{"type": "message"}`` frame, failing on

@@ -19,6 +19,7 @@ from io import BytesIO
 from pathlib import Path
 from urllib.parse import urlencode
 
+import peewee as pw
 from proper import TestClient, current
 from proper.constants import AUTH_COOKIE_NAME, AUTH_COOKIE_SALT, DELETE, PATCH, POST, PUT, QUERY
 from proper.helpers import CIMultiDict, DotDict, jsonplus
@@ -125,7 +126,9 @@ class ProperClient(TestClient):
     def sign_in(self, user_or_session):
         """Send a session's signed auth cookie from now on, keeping other
         cookies. Pass a Session, or a user to create one for with the
-        Session model's ``create_for_user``. Returns the session."""
+        Session model's ``create_for_user``. Returns the session.
+        Anything else (None, a string, a model class) raises ``TypeError``."""
+        _check_sign_in_argument(user_or_session)
         session = user_or_session
         if not hasattr(session, "token"):
             session = _session_model_for(user_or_session).create_for_user(user=user_or_session)
@@ -256,6 +259,18 @@ def _with_json(data, kwargs) -> dict:
     headers = {key.lower(): value for key, value in (kwargs.get("headers") or {}).items()}
     headers.setdefault("content-type", "application/json")
     return {**kwargs, "body": jsonplus.dumps(data), "headers": headers}
+
+
+def _check_sign_in_argument(value) -> None:
+    """sign_in() takes a Session or a user model instance, nothing else."""
+    if not isinstance(value, type) and (hasattr(value, "token") or isinstance(value, pw.Model)):
+        return
+    got = f"the model class {value.__name__}" if isinstance(value, type) else f"{type(value).__name__} {value!r}"
+    raise TypeError(
+        "sign_in() takes a Session (an object with a `token`, e.g. from "
+        "Session.create_for_user(user=...)) or a user model instance to create one for; "
+        f"got {got}."
+    )
 
 
 def _session_model_for(user):

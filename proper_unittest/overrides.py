@@ -26,11 +26,15 @@ class _AppOverride:
         """Undo :meth:`apply`."""
         raise NotImplementedError
 
+    def entered(self, app, saved):
+        """What ``with ... as value`` gets; by default the app."""
+        return app
+
     def __enter__(self):
         app = self.app or current.app
         saved = self.apply(app)
         self._saved.append((app, saved))
-        return app
+        return self.entered(app, saved)
 
     def __exit__(self, *exc_info) -> None:
         app, saved = self._saved.pop()
@@ -78,9 +82,10 @@ class _AppOverride:
 
 
 class override_config(_AppOverride):
-    """Change app config values: ``with override_config(DEBUG=True): ...``
-    or ``@override_config(FEATURE_X=True)``. Keys not in the config before
-    are removed afterwards."""
+    """Change app config values: ``with override_config(DEBUG=True) as config:``
+    or ``@override_config(FEATURE_X=True)``. As a context manager it gives
+    the app's config (``app.config``, the changed values in place). Keys not
+    in the config before are removed afterwards."""
 
     def __init__(self, app=None, **values) -> None:
         super().__init__(app)
@@ -93,6 +98,10 @@ class override_config(_AppOverride):
             dict.__setitem__(config, key, value)
         return saved
 
+    def entered(self, app, saved):
+        """The app's config."""
+        return app.config
+
     def restore(self, app, saved) -> None:
         for key in self.values:
             if key in saved:
@@ -104,7 +113,9 @@ class override_config(_AppOverride):
 class override_cache(_AppOverride):
     """Use a real cache for a while: by default a fresh in-memory
     ``SqliteCache``, or the cache object given. Controllers and templates
-    (``app_cache``) both see it; the app's own cache comes back afterwards."""
+    (``app_cache``) both see it; the app's own cache comes back afterwards.
+    As a context manager it gives the cache in use:
+    ``with override_cache() as cache: ... cache.get("key")``."""
 
     def __init__(self, cache=None, *, app=None) -> None:
         super().__init__(app)
@@ -118,6 +129,10 @@ class override_cache(_AppOverride):
             cache.made_by_override_cache = True
         set_app_cache(app, cache)
         return saved + (cache,)
+
+    def entered(self, app, saved):
+        """The cache in use inside the block."""
+        return saved[-1]
 
     def restore(self, app, saved) -> None:
         previous, previous_template_cache, used = saved

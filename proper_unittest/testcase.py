@@ -13,8 +13,10 @@ from ._leaks import (
 )
 from ._provision import claim_app_databases
 from ._transactions import ClassTransaction, TestSavepoint, TransactionEnded, explain, reset_database
-from .applog import AppLog
+from .applog import AppLog, ShowsLogOnFailure
 from .assertions import ProperAssertions
+from .channel_assertions import ChannelAssertions
+from .channels import ReceiveTimeout
 from .client import AsyncProperClient, ProperClient, close_uploaded_files
 from .discovery import app_for
 from .errors import ConfigurationError
@@ -27,7 +29,7 @@ __unittest = True
 __tracebackhide__ = True
 
 
-class _ProperTestMixin(ProperAssertions):
+class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
     """Class-level set-up and per-test isolation shared by the test cases."""
 
     #: The app under test: a ``proper.App`` or ``"package.module:attr"``.
@@ -314,7 +316,7 @@ class ProperTransactionTestCase(ProperTestCase):
                 reset_database(db)
 
 
-class AsyncChannelTestCase(_ProperTestMixin, unittest.IsolatedAsyncioTestCase):
+class AsyncChannelTestCase(ChannelAssertions, _ProperTestMixin, unittest.IsolatedAsyncioTestCase):
     """ProperTestCase's isolation for ``async def`` tests, with WebSockets.
 
     ``self.client`` is async (``await self.client.get("/")``) and runs in
@@ -363,7 +365,7 @@ class AsyncChannelTestCase(_ProperTestMixin, unittest.IsolatedAsyncioTestCase):
         """Assert no frame arrives on `session` within `timeout` seconds."""
         try:
             frame = await session.receive(timeout=timeout)
-        except AssertionError:
+        except ReceiveTimeout:
             return
         self.fail(self._formatMessage(msg, f"Expected no frame, got {frame!r}.\n{session._history()}"))
 

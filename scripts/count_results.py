@@ -3,8 +3,9 @@ for scripts/test_all.sh. Understands the runner's "N passed, N failed" line,
 unittest's "Ran N tests" summary and pytest's closing line."""
 import os
 import re
+from pathlib import Path
 
-text = open(os.environ["PY_LOG"], encoding="utf-8", errors="replace").read()
+text = Path(os.environ["PY_LOG"]).read_text(encoding="utf-8", errors="replace")
 
 
 def count(pattern: str, source: str) -> int:

@@ -71,6 +71,12 @@ def count_note(title):
     return title.upper()
 
 
+@app.queue.task()
+def refuse_note(title):
+    """A background task that always fails (its error path is tested)."""
+    raise ValueError(f"refused note {title!r}")
+
+
 class NotesController(Controller):
     @router.get("notes")
     def index(self):
@@ -83,6 +89,8 @@ class NotesController(Controller):
             NoteEmail(note).send(to=self.params["mail"])
         if self.params.get("count"):
             count_note(note.title)
+        if self.params.get("refuse"):
+            refuse_note(note.title)
         self.app.cable.broadcast("notes", {"title": note.title})
         self.response.redirect_to(f"/notes/{note.id}")
 
@@ -158,6 +166,8 @@ class NotesChannel(Channel):
     def subscribed(self):
         if self.params.get("room") == "closed":
             return self.reject()
+        if self.params.get("room") == "members" and not current.user:
+            return self.reject()  # how a Proper channel turns away anonymous users
         self.stream_from(f"room:{self.params['room']}")
         self.send({"hello": current.user.name if current.user else None})
 

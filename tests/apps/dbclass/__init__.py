@@ -1,0 +1,1 @@
+"""A one-model app whose database class comes from the environment."""
