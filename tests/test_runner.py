@@ -15,8 +15,8 @@ import unittest
 from pathlib import Path
 from unittest import mock
 
-from proper_unittest import _runner_labels
-from proper_unittest._runner_order import partition_tests, reverse_tests, shuffle_tests
+from proper_unittest.runner import labels as runner_labels
+from proper_unittest.runner.order import partition_tests, reverse_tests, shuffle_tests
 
 REPO = Path(__file__).resolve().parent.parent
 RUNTESTS = REPO / "runtests.py"
@@ -316,11 +316,10 @@ class UsageErrorTests(RunnerTestCase):
             "fakeapp/main.py": """
                 import proper
 
-                class FakeApp(proper.App):
-                    def __init__(self):
-                        pass
-
-                app = FakeApp()
+                app = proper.App(__name__, config={
+                    "SECRET_KEYS": ["k" * 64],
+                    "DATABASES": {"main": {"type": "peewee.SqliteDatabase", "database": ":memory:"}},
+                })
             """,
         })
         proc = self.run_runner(self.project, "-k", "GammaTests")
@@ -456,9 +455,9 @@ class HelperTests(unittest.TestCase):
             "examples/two/tests/__init__.py": "",
             "examples/no_tests_yet/README": "",
         })
-        with mock.patch.object(_runner_labels, "REPO_ROOT", repo), \
-                mock.patch.object(_runner_labels, "EXAMPLES_DIR", repo / "examples"):
-            suites = _runner_labels.default_suites()
+        with mock.patch.object(runner_labels, "REPO_ROOT", repo), \
+                mock.patch.object(runner_labels, "EXAMPLES_DIR", repo / "examples"):
+            suites = runner_labels.default_suites()
         self.assertEqual(
             suites, [("tests", [str(repo)]), ("examples/one", ["one"]), ("examples/two", ["two"])]
         )
