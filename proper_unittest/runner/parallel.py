@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from subprocess import Popen
 
+from . import coverage_support
 from .order import partition_tests
 from .procs import WORKER_ENV, child_env, runner_command, start_collected, stop_processes
 from .results import Counts, format_durations
@@ -50,6 +51,7 @@ def run_in_workers(tests, count, labels, options, cwd):
         finally:
             # On SIGTERM/SIGINT the workers got the signal too: wait for their clean-up.
             stop_processes([worker.process for worker in workers])
+    coverage_support.combine_worker_data([worker.process.pid for worker in workers])
     return total, len(workers)
 
 

@@ -13,7 +13,6 @@ import sys
 import time
 import unittest
 
-from . import coverage_support
 from .app_check import check_configured_app
 from .history import load_durations, load_failed, record_run
 from .junit import write_junit_xml
@@ -150,7 +149,6 @@ def run_parallel(tests, workers, args, cwd):
     """Run *tests* split among *workers* worker processes; return the combined counts."""
     started = time.perf_counter()
     total, used = run_in_workers(tests, workers, args.labels, worker_options(args), cwd)
-    coverage_support.combine_worker_data()
     elapsed = time.perf_counter() - started
     print_parallel_summary(total, used, elapsed, args.durations, args.verbosity)
     return total
