@@ -16,6 +16,7 @@ from pathlib import Path
 from unittest import mock
 
 from proper_unittest.runner import labels as runner_labels
+from tests.apps.testdb import backend
 from proper_unittest.runner.order import partition_tests, reverse_tests, shuffle_tests
 
 REPO = Path(__file__).resolve().parent.parent
@@ -121,8 +122,26 @@ def many_classes_project(root):
     return write_tree(root, files)
 
 
+#: Why the runner's subprocess tests run on SQLite only.
+BACKEND_INDEPENDENT = (
+    "the runner's behaviour here does not depend on the database backend: these "
+    "subprocess tests run once per matrix, with TEST_DATABASE_URL on SQLite"
+)
+
+
+def skip_unless_sqlite():
+    """Skip the calling class unless TEST_DATABASE_URL is SQLite (see BACKEND_INDEPENDENT)."""
+    if backend() != "sqlite":
+        raise unittest.SkipTest(BACKEND_INDEPENDENT)
+
+
 class RunnerTestCase(unittest.TestCase):
     """Creates a sample project in a temporary directory and runs the runner on it."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        skip_unless_sqlite()
 
     def setUp(self):
         tmp = tempfile.TemporaryDirectory()

@@ -15,7 +15,7 @@ import textwrap
 import unittest
 from pathlib import Path
 
-from tests.test_runner import HELPERS, REPO, RunnerTestCase, write_tree
+from tests.test_runner import HELPERS, REPO, RunnerTestCase, skip_unless_sqlite, write_tree
 
 # A Proper app in one module; its database name comes from APP_DB, which
 # the project's tests/__init__.py sets (the default is not a test database).
@@ -228,6 +228,7 @@ class WheelInstallTests(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
+        skip_unless_sqlite()
         tmp = tempfile.TemporaryDirectory()
         cls.addClassCleanup(tmp.cleanup)
         cls.tmp = Path(tmp.name)
@@ -237,8 +238,11 @@ class WheelInstallTests(unittest.TestCase):
             shutil.copy(REPO / name, source)
         shutil.copytree(REPO / "proper_unittest", source / "proper_unittest",
                         ignore=shutil.ignore_patterns("__pycache__"))
+        # Without PYTHONPATH (the runner puts this repository there), so pip
+        # sees only the new environment's packages.
+        cls.env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PROPER_UNITTEST_WORKER")}
         run = lambda *command: subprocess.run(  # noqa: E731
-            command, capture_output=True, text=True, timeout=300, check=True
+            command, capture_output=True, text=True, timeout=300, check=True, env=cls.env
         )
         try:
             run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
@@ -248,16 +252,13 @@ class WheelInstallTests(unittest.TestCase):
             cls.python = venv / "bin" / "python"
             wheel = next((cls.tmp / "dist").glob("proper_unittest-*.whl"))
             run(sys.executable, "-m", "pip", "--python", str(cls.python), "install", "--quiet",
-                "--no-deps", "--no-index", str(wheel))
+                "--no-deps", "--no-index", "--ignore-installed", str(wheel))
         except subprocess.CalledProcessError as error:
             raise RuntimeError(f"{error.cmd} failed:\n{error.stderr}") from None
         # The dependencies (proper, peewee, ...) come from this environment's
         # site-packages, added as a plain path: its .pth files (the editable
         # install of this repository) are not processed.
-        site = subprocess.run(
-            [str(cls.python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-            capture_output=True, text=True, check=True,
-        ).stdout.strip()
+        site = run(str(cls.python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").stdout.strip()
         import sysconfig
         Path(site, "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
         cls.site = Path(site)
@@ -265,7 +266,7 @@ class WheelInstallTests(unittest.TestCase):
     def test_console_script_runs_the_project_with_the_installed_library(self):
         project = write_tree(self.tmp / "project", APP_PROJECT)
         log = self.tmp / "events.log"
-        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PROPER_UNITTEST_WORKER")}
+        env = self.env
         proc = subprocess.run(
             [str(self.python.with_name("proper-unittest")), "-v"], cwd=project,
             env=dict(env, RUNNER_LOG=str(log)), capture_output=True, text=True, timeout=120,

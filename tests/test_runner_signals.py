@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tests.apps.testdb import backend, database_config
 from tests.servers import database_exists, drop_database, server_database, worker_suffix
-from tests.test_runner import write_tree
+from tests.test_runner import skip_unless_sqlite, write_tree
 
 # Two classes whose one test logs its process id and then waits: a run of
 # them is interrupted while both (with --parallel 2, both workers) are busy.
@@ -154,6 +154,7 @@ class SigintSqliteSerialTests(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
+        skip_unless_sqlite()
         tmp = tempfile.TemporaryDirectory()
         cls.addClassCleanup(tmp.cleanup)
         cls.tmp = Path(tmp.name)

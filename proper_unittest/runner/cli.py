@@ -12,6 +12,7 @@ this package) read it only when an app is created.
 import argparse
 import os
 import random
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -256,8 +257,6 @@ def run_suites(suites, args, cwd):
 
 def check_suites(suites, args, cwd):
     """Load every suite in a child process without running it; raise the first problem."""
-    import subprocess
-
     options = [*selection_options(args), *suite_options(args), "--list"]
     processes = [
         subprocess.Popen(
