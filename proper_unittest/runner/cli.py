@@ -237,8 +237,9 @@ def run_suites(suites, args, cwd):
         raise UsageError(
             f"no test suites found (looked for {REPO_ROOT / 'tests'} and {EXAMPLES_DIR}/*/tests)"
         )
-    check_suites(suites, args, cwd)
+    listed = check_suites(suites, args, cwd)
     if args.list_only:
+        print("".join(listed), end="", flush=True)
         return EXIT_OK
     total, failed = Counts(), []
     with tempfile.TemporaryDirectory(prefix="proper_unittest-") as tmp:
@@ -256,20 +257,25 @@ def run_suites(suites, args, cwd):
 
 
 def check_suites(suites, args, cwd):
-    """Load every suite in a child process without running it; raise the first problem."""
+    """Load every suite in a child process without running it (``--list``).
+
+    Returns each suite's list of test ids (text); raises the first problem
+    as a :class:`UsageError`.
+    """
     options = [*selection_options(args), *suite_options(args), "--list"]
     processes = [
         subprocess.Popen(
             runner_command(labels, options), cwd=cwd, env=child_env(),
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         for _, labels in suites
     ]
-    problems = [(process.communicate()[1], process.returncode) for process in processes]
-    for (name, _), (stderr, status) in zip(suites, problems):
+    outputs = [(*process.communicate(), process.returncode) for process in processes]
+    for (name, _), (_, stderr, status) in zip(suites, outputs):
         if status != EXIT_OK:
             message = stderr.strip().partition(": error: ")[2] or stderr.strip()
             raise UsageError(f"in {name}: {message}" if message else f"{name}: exit status {status}")
+    return [stdout for stdout, _, _ in outputs]
 
 
 def run_suite_process(name, labels, args, cwd, results_path):

@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..discovery import has_project_section
+from ..discovery import SECTION, has_project_section
 from ..errors import ConfigurationError
 from .problems import UsageError, describe_user_exception
 
@@ -36,7 +36,6 @@ REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 EXAMPLES_DIR = REPO_ROOT / "examples"
 TESTS_DIRNAME = "tests"
 PROJECT_CONFIG_FILES = ("setup.cfg", "pyproject.toml")
-SECTION = "proper_unittest"
 
 _DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*\Z")
 _EXAMPLE_NAME = re.compile(r"[A-Za-z_][\w-]*\Z")
