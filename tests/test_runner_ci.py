@@ -104,10 +104,10 @@ class JUnitXMLTests(RunnerTestCase):
         self.assertGreaterEqual(float(slow.get("time")), 0.02)
 
     def test_serial(self):
-        path = self.tmp / "reports" / "junit.xml"
-        proc = self.run_runner(self.project, "--junitxml", path)
+        # A relative path is taken from the current directory, not the project's.
+        proc = self.run_runner(self.project, "--junitxml", "reports/junit.xml", cwd=self.tmp)
         self.assertEqual(proc.returncode, 1, proc.stderr)
-        self.check_report(proc, path)
+        self.check_report(proc, self.tmp / "reports" / "junit.xml")
 
     def test_parallel_workers_merged_into_one_report(self):
         path = self.tmp / "junit.xml"

@@ -15,6 +15,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from .labels import EXAMPLES_DIR, REPO_ROOT, current_project, default_suites, resolve_label
@@ -22,7 +23,7 @@ from .problems import UsageError, print_usage_error
 from .procs import KEEPDB_ENV, WORKER_ENV, child_env, run_streamed, runner_command
 from .results import Counts
 from .session import AUTO_PARALLEL_MIN_TESTS, EXIT_OK, EXIT_USAGE, finish, run_project
-from .session import worker_options as selection_options
+from .session import selection_options
 from .shard import parse_shard
 from .signals import Interrupted, stop_on_signals
 
@@ -90,6 +91,9 @@ def main(argv=None, prog=None, repo=False):
     parser = build_parser(prog)
     args = parser.parse_intermixed_args(normalize_argv(sys.argv[1:] if argv is None else argv))
     args.repo = args.repo or repo
+    if args.junitxml:
+        # Taken from where the command was typed (the run moves into the project).
+        args.junitxml = os.path.abspath(args.junitxml)
     if args.keepdb:
         os.environ[KEEPDB_ENV] = "1"
     with stop_on_signals():
@@ -241,6 +245,7 @@ def run_suites(suites, args, cwd):
     if args.list_only:
         print("".join(listed), end="", flush=True)
         return EXIT_OK
+    started = time.perf_counter()
     total, failed = Counts(), []
     with tempfile.TemporaryDirectory(prefix="proper_unittest-") as tmp:
         for index, (name, labels) in enumerate(suites, start=1):
@@ -253,7 +258,7 @@ def run_suites(suites, args, cwd):
                     break
     if failed:
         info("Failed suites: " + ", ".join(failed))
-    return finish(total, args, ok=not failed and total.successful)
+    return finish(total, args, started=started, ok=not failed and total.successful)
 
 
 def check_suites(suites, args, cwd):

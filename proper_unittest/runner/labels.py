@@ -7,7 +7,7 @@ A label is resolved by the first rule that matches:
 2. an existing path: a project directory holding ``tests/``, any other
    directory (taken as a tests directory itself), or a ``.py`` test file;
 3. ``PROJECT:NAME``: a dotted test NAME inside PROJECT, where PROJECT is an
-   example app name or a project directory
+   example app name (runtests.py only) or a project directory
    (``myapp:tests.test_photos.PhotoTests.test_list``);
 4. a dotted test name (``tests.test_x.SomeTests.test_y``) in the project of
    the current directory.

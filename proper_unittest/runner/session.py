@@ -148,14 +148,14 @@ def run_here(suite, args):
 def run_parallel(tests, workers, args, cwd):
     """Run *tests* split among *workers* worker processes; return the combined counts."""
     started = time.perf_counter()
-    total, used = run_in_workers(tests, workers, args.labels, worker_options(args), cwd)
+    total, used = run_in_workers(tests, workers, args.labels, selection_options(args), cwd)
     elapsed = time.perf_counter() - started
     print_parallel_summary(total, used, elapsed, args.durations, args.verbosity)
     return total
 
 
-def worker_options(args):
-    """The options every worker gets: those selecting and showing tests, and the mode."""
+def selection_options(args):
+    """The options that select and show tests, and the mode, as arguments for a child runner."""
     options = []
     for pattern in args.patterns or ():
         options += ["-k", pattern]
