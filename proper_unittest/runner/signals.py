@@ -9,6 +9,7 @@ files.  Later signals are ignored, so clean-up is not interrupted.
 """
 
 import signal
+import threading
 from contextlib import contextmanager
 
 HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -32,7 +33,13 @@ class Interrupted(KeyboardInterrupt):
 
 @contextmanager
 def stop_on_signals():
-    """Within the block, SIGTERM and SIGINT raise :class:`Interrupted`."""
+    """Within the block, SIGTERM and SIGINT raise :class:`Interrupted`.
+
+    Only the main thread can set signal handlers: elsewhere this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
     previous = {signum: signal.signal(signum, _on_signal) for signum in HANDLED_SIGNALS}
     try:
         yield
