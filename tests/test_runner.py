@@ -14,6 +14,7 @@ import textwrap
 import unittest
 from pathlib import Path
 from unittest import mock
+from xml.etree import ElementTree
 
 from proper_unittest.runner import labels as runner_labels
 from tests.apps.testdb import backend
@@ -251,10 +252,15 @@ class SelectionTests(RunnerTestCase):
                         pass
             """,
         })
-        proc = self.run_runner(self.project, other)
+        report = self.tmp / "junit.xml"
+        proc = self.run_runner(self.project, other, "--junitxml", report)
         self.assertEqual(proc.returncode, 1, proc.stderr)
         self.assertSummary(proc, "7 passed, 1 failed, 1 skipped")
         self.assertIn(f"{other}: 1 passed, 0 failed", proc.stdout)
+        # One JUnit XML report for both processes.
+        cases = ElementTree.parse(report).getroot().findall("./testsuite/testcase")
+        self.assertEqual(len(cases), 9)
+        self.assertIn("tests.test_other.OtherTests", {case.get("classname") for case in cases})
 
     def test_counts_tests_not_subtests(self):
         project = write_tree(self.tmp / "subtests", {

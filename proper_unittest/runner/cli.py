@@ -16,16 +16,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 from .labels import EXAMPLES_DIR, REPO_ROOT, current_project, default_suites, resolve_label
 from .problems import UsageError, print_usage_error
-from .procs import KEEPDB_ENV, WORKER_ENV, child_env, run_streamed, runner_command
+from .procs import KEEPDB_ENV, WORKER_ENV, child_env, run_streamed, runner_command, stop_processes
 from .results import Counts
 from .session import AUTO_PARALLEL_MIN_TESTS, EXIT_OK, EXIT_USAGE, finish, run_project
 from .session import selection_options
 from .shard import parse_shard
-from .signals import Interrupted, stop_on_signals
+from .signals import Interrupted, forwarding_to, stop_on_signals
 
 # An app reads APP_ENV when it is created: set it before any project code is
 # imported (nothing imported above creates an app).
@@ -268,14 +269,18 @@ def check_suites(suites, args, cwd):
     as a :class:`UsageError`.
     """
     options = [*selection_options(args), *suite_options(args), "--list"]
-    processes = [
-        subprocess.Popen(
-            runner_command(labels, options), cwd=cwd, env=child_env(),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
-        for _, labels in suites
-    ]
-    outputs = [(*process.communicate(), process.returncode) for process in processes]
+    processes = []
+    with ExitStack() as forwarding:
+        try:
+            for _, labels in suites:
+                processes.append(subprocess.Popen(
+                    runner_command(labels, options), cwd=cwd, env=child_env(),
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                ))
+                forwarding.enter_context(forwarding_to(processes[-1]))
+            outputs = [(*process.communicate(), process.returncode) for process in processes]
+        finally:
+            stop_processes(processes)
     for (name, _), (_, stderr, status) in zip(suites, outputs):
         if status != EXIT_OK:
             message = stderr.strip().partition(": error: ")[2] or stderr.strip()
