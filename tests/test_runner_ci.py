@@ -91,6 +91,8 @@ class JUnitXMLTests(RunnerTestCase):
         ))
         for case in cases:
             float(case.get("time"))
+            module = case.get("classname").split(".")[1]
+            self.assertEqual(case.get("file"), f"tests/{module}.py")
         (failure,) = suite.iter("failure")
         self.assertEqual(failure.get("message"), "AssertionError: boom")
         self.assertIn("Traceback (most recent call last)", failure.text)

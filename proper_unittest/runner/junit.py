@@ -26,6 +26,8 @@ def write_junit_xml(path, records, elapsed, name="proper_unittest"):
         case = ET.Element("testcase", {
             "classname": record["classname"], "name": record["name"], "time": f"{record['time']:.3f}",
         })
+        if record.get("file"):
+            case.set("file", record["file"])
         kind = _ELEMENT.get(record["outcome"])
         if kind is not None:
             counts[kind] += 1

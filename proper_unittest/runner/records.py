@@ -5,13 +5,16 @@ The records feed the JUnit XML report, the durations that balance
 are plain dicts, so workers can send them to the parent as JSON:
 
 ``id``, ``classname``, ``name``: the test (``module.Class``, ``test_x``);
+``file``: its module's file, relative to the project;
 ``outcome``: passed, failure, error, skipped, expected_failure or
 unexpected_success; ``time``: the test's own duration; ``wall``: the time
 since the previous test ended (so class and module fixtures count too);
 ``message`` and ``detail``: the first line and the full traceback.
 """
 
+import os
 import re
+import sys
 import time
 import unittest
 
@@ -34,6 +37,7 @@ class RecordingResult(unittest.TextTestResult):
         super().startTest(test)
         record = {
             "id": test.id(), "classname": _class_path(type(test)), "name": test._testMethodName,
+            "file": _source_file(type(test)),
             "outcome": "passed", "time": 0.0, "wall": 0.0, "message": "", "detail": "",
         }
         self._by_test[id(test)] = record
@@ -108,6 +112,15 @@ def failed_ids(records):
         for record in records
         if record["outcome"] in FAILED_OUTCOMES
     ]
+
+
+def _source_file(cls):
+    """The file defining *cls*, relative to the current directory (the project) when inside it."""
+    filename = getattr(sys.modules.get(cls.__module__), "__file__", None)
+    if not filename:
+        return ""
+    relative = os.path.relpath(filename)
+    return filename if relative.startswith("..") else relative
 
 
 def _class_path(cls):
