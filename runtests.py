@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Run this repository's test suites: ``python runtests.py --help``."""
+"""Run this repository's test suites and example apps: ``python runtests.py --help``."""
 
 import os
 import sys
@@ -11,4 +11,4 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from proper_unittest.runner import main  # noqa: E402
 
 if __name__ == "__main__":
-    sys.exit(main(prog="runtests.py"))
+    sys.exit(main(prog="runtests.py", repo=True))

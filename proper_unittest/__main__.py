@@ -1,4 +1,4 @@
-"""``python -m proper_unittest``: run the test runner (see ``--help``)."""
+"""``python -m proper_unittest``: run the current project's tests (see ``--help``)."""
 
 import sys
 

@@ -96,6 +96,8 @@ def load_app(spec: str, *, source: str = "") -> App:
 
 def _import_app_submodules(module_name: str) -> None:
     package = module_name.split(".")[0]
+    if not hasattr(importlib.import_module(package), "__path__"):
+        return  # a single-module app (``app = "app:app"``) has no submodules
     for name in APP_SUBMODULES:
         full_name = f"{package}.{name}"
         if importlib.util.find_spec(full_name) is not None:
@@ -106,19 +108,63 @@ def _import_app_submodules(module_name: str) -> None:
 def _read_project_config(folder: Path) -> tuple[str, Path] | None:
     setup_cfg = folder / "setup.cfg"
     if setup_cfg.is_file():
-        parser = configparser.ConfigParser()
-        parser.read(setup_cfg, encoding="utf-8")
+        parser = _read_setup_cfg(setup_cfg)
         if parser.has_option(SECTION, "app"):
             return parser.get(SECTION, "app").strip(), setup_cfg
 
     pyproject = folder / "pyproject.toml"
     if pyproject.is_file():
-        with pyproject.open("rb") as file:
-            data = tomllib.load(file)
-        spec = data.get("tool", {}).get(SECTION, {}).get("app")
+        spec = read_pyproject_section(pyproject).get("app")
         if spec:
             return str(spec).strip(), pyproject
     return None
+
+
+def has_project_section(folder: Path) -> Path | None:
+    """Return the config file in `folder` that has this library's section
+    (setup.cfg ``[proper_unittest]`` or pyproject.toml
+    ``[tool.proper_unittest]``), or None. Malformed files raise
+    :class:`ConfigurationError` with the file and line."""
+    setup_cfg = folder / "setup.cfg"
+    if setup_cfg.is_file() and _read_setup_cfg(setup_cfg).has_section(SECTION):
+        return setup_cfg
+    pyproject = folder / "pyproject.toml"
+    if pyproject.is_file() and SECTION in read_pyproject_section(pyproject, whole_tool=True):
+        return pyproject
+    return None
+
+
+def _read_setup_cfg(path: Path) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(path, encoding="utf-8")
+    except configparser.Error as error:
+        raise ConfigurationError(f"{path} is malformed: {_configparser_problem(error)}") from None
+    return parser
+
+
+def _configparser_problem(error: configparser.Error) -> str:
+    """configparser's error as one line that starts with the line number."""
+    if isinstance(error, configparser.ParsingError) and error.errors:
+        lineno, line = error.errors[0][:2]
+        return f"line {lineno}: cannot parse {line.strip()!r}"
+    lineno = getattr(error, "lineno", None)
+    first = str(error).splitlines()[0]
+    return f"line {lineno}: {first}" if lineno else first
+
+
+def read_pyproject_section(path: Path, whole_tool: bool = False) -> dict:
+    """This library's table of pyproject.toml `path` (the whole ``[tool]``
+    table with `whole_tool`); a malformed file raises
+    :class:`ConfigurationError` with the line."""
+    try:
+        with path.open("rb") as file:
+            data = tomllib.load(file)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigurationError(f"{path} is not valid TOML: {error}") from None
+    tool = data.get("tool", {})
+    return tool if whole_tool else tool.get(SECTION, {})
+
 
 
 def _module_dir(test_class: type) -> Path:

@@ -14,9 +14,11 @@ import textwrap
 import unittest
 from pathlib import Path
 from unittest import mock
+from xml.etree import ElementTree
 
-from proper_unittest import _runner_labels
-from proper_unittest._runner_order import partition_tests, reverse_tests, shuffle_tests
+from proper_unittest.runner import labels as runner_labels
+from tests.apps.testdb import backend
+from proper_unittest.runner.order import partition_tests, reverse_tests, shuffle_tests
 
 REPO = Path(__file__).resolve().parent.parent
 RUNTESTS = REPO / "runtests.py"
@@ -121,8 +123,26 @@ def many_classes_project(root):
     return write_tree(root, files)
 
 
+#: Why the runner's subprocess tests run on SQLite only.
+BACKEND_INDEPENDENT = (
+    "the runner's behaviour here does not depend on the database backend: these "
+    "subprocess tests run once per matrix, with TEST_DATABASE_URL on SQLite"
+)
+
+
+def skip_unless_sqlite():
+    """Skip the calling class unless TEST_DATABASE_URL is SQLite (see BACKEND_INDEPENDENT)."""
+    if backend() != "sqlite":
+        raise unittest.SkipTest(BACKEND_INDEPENDENT)
+
+
 class RunnerTestCase(unittest.TestCase):
     """Creates a sample project in a temporary directory and runs the runner on it."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        skip_unless_sqlite()
 
     def setUp(self):
         tmp = tempfile.TemporaryDirectory()
@@ -232,10 +252,15 @@ class SelectionTests(RunnerTestCase):
                         pass
             """,
         })
-        proc = self.run_runner(self.project, other)
+        report = self.tmp / "junit.xml"
+        proc = self.run_runner(self.project, other, "--junitxml", report)
         self.assertEqual(proc.returncode, 1, proc.stderr)
         self.assertSummary(proc, "7 passed, 1 failed, 1 skipped")
         self.assertIn(f"{other}: 1 passed, 0 failed", proc.stdout)
+        # One JUnit XML report for both processes.
+        cases = ElementTree.parse(report).getroot().findall("./testsuite/testcase")
+        self.assertEqual(len(cases), 9)
+        self.assertIn("tests.test_other.OtherTests", {case.get("classname") for case in cases})
 
     def test_counts_tests_not_subtests(self):
         project = write_tree(self.tmp / "subtests", {
@@ -316,11 +341,10 @@ class UsageErrorTests(RunnerTestCase):
             "fakeapp/main.py": """
                 import proper
 
-                class FakeApp(proper.App):
-                    def __init__(self):
-                        pass
-
-                app = FakeApp()
+                app = proper.App(__name__, config={
+                    "SECRET_KEYS": ["k" * 64],
+                    "DATABASES": {"main": {"type": "peewee.SqliteDatabase", "database": ":memory:"}},
+                })
             """,
         })
         proc = self.run_runner(self.project, "-k", "GammaTests")
@@ -456,9 +480,9 @@ class HelperTests(unittest.TestCase):
             "examples/two/tests/__init__.py": "",
             "examples/no_tests_yet/README": "",
         })
-        with mock.patch.object(_runner_labels, "REPO_ROOT", repo), \
-                mock.patch.object(_runner_labels, "EXAMPLES_DIR", repo / "examples"):
-            suites = _runner_labels.default_suites()
+        with mock.patch.object(runner_labels, "REPO_ROOT", repo), \
+                mock.patch.object(runner_labels, "EXAMPLES_DIR", repo / "examples"):
+            suites = runner_labels.default_suites()
         self.assertEqual(
             suites, [("tests", [str(repo)]), ("examples/one", ["one"]), ("examples/two", ["two"])]
         )

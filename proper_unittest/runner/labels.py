@@ -2,14 +2,19 @@
 
 A label is resolved by the first rule that matches:
 
-1. an example app name: ``<repo>/examples/<label>`` is a directory;
+1. (``runtests.py`` only) an example app name: ``<repo>/examples/<label>``
+   is a directory;
 2. an existing path: a project directory holding ``tests/``, any other
    directory (taken as a tests directory itself), or a ``.py`` test file;
 3. ``PROJECT:NAME``: a dotted test NAME inside PROJECT, where PROJECT is an
-   example app name or a project directory
+   example app name (runtests.py only) or a project directory
    (``myapp:tests.test_photos.PhotoTests.test_list``);
 4. a dotted test name (``tests.test_x.SomeTests.test_y``) in the project of
    the current directory.
+
+Without labels, ``python -m proper_unittest`` runs the project of the current
+directory (:func:`current_project`) and ``runtests.py`` every suite of this
+repository (:func:`default_suites`).
 
 This module only classifies labels (no imports of project code); whether a
 dotted name is importable is checked later, by :func:`why_unresolvable`,
@@ -22,8 +27,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..discovery import SECTION, has_project_section
+from ..errors import ConfigurationError
+from .problems import UsageError, describe_user_exception
+
 #: The repository holding the ``proper_unittest`` package, ``tests/`` and ``examples/``.
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 EXAMPLES_DIR = REPO_ROOT / "examples"
 TESTS_DIRNAME = "tests"
 PROJECT_CONFIG_FILES = ("setup.cfg", "pyproject.toml")
@@ -32,7 +41,7 @@ _DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*\Z")
 _EXAMPLE_NAME = re.compile(r"[A-Za-z_][\w-]*\Z")
 
 
-class LabelError(Exception):
+class LabelError(UsageError):
     """A label names nothing that can be run (a usage error)."""
 
 
@@ -85,41 +94,80 @@ def default_suites():
     return suites
 
 
-def resolve_label(label, cwd):
+def find_project(start):
+    """Return the nearest directory at or above *start* whose setup.cfg or
+    pyproject.toml has this library's section, or None.
+
+    A malformed config file on the way raises :class:`LabelError` naming
+    the file and line.
+    """
+    start = Path(start).resolve()
+    for folder in (start, *start.parents):
+        try:
+            if has_project_section(folder):
+                return folder
+        except ConfigurationError as error:
+            raise LabelError(str(error)) from None
+    return None
+
+
+def current_project(cwd):
+    """Return the label of the project ``python -m proper_unittest`` runs without labels.
+
+    That is the nearest project with this library's config section, else
+    the current directory when it holds ``tests/``.
+    """
+    project = find_project(cwd)
+    if project is None and (Path(cwd) / TESTS_DIRNAME).is_dir():
+        project = Path(cwd).resolve()
+    if project is None:
+        raise LabelError(
+            f"no project found at or above {Path(cwd).resolve()}: run from your project's folder "
+            f"(the one holding {TESTS_DIRNAME}/, with [{SECTION}] app = ... in setup.cfg or "
+            f"[tool.{SECTION}] in pyproject.toml), or name what to run"
+        )
+    return str(project)
+
+
+def resolve_label(label, cwd, repo=False):
     """Return the :class:`Target` for *label*, relative paths being taken from *cwd*.
 
-    Raises :class:`LabelError` when the label matches none of the rules.
+    *repo* (``runtests.py``) also accepts the names of this repository's
+    example apps.  Raises :class:`LabelError` when the label matches none
+    of the rules.
     """
-    if _is_example_name(label):
+    if repo and _is_example_name(label):
         return _project_target(label, EXAMPLES_DIR / label)
     path = Path(cwd, label)
     if path.exists():
         return _path_target(label, path.resolve())
     project, sep, name = label.rpartition(":")
     if sep and project:
-        return _project_name_target(label, project, name, cwd)
+        return _project_name_target(label, project, name, cwd, repo)
     if _looks_like_path(label):
-        raise LabelError(f"no such file or directory: {label!r}; {describe_available()}")
+        raise LabelError(f"no such file or directory: {label!r}{_available(repo)}")
     if _DOTTED_NAME.match(label):
-        cwd = Path(cwd).resolve()
-        return Target(label, project_dir=cwd, import_root=cwd, name=label)
-    raise LabelError(unknown_label_message(label))
+        root = Path(cwd).resolve() if repo else (find_project(cwd) or Path(cwd).resolve())
+        return Target(label, project_dir=root, import_root=root, name=label)
+    raise LabelError(unknown_label_message(label, repo=repo))
 
 
-def unknown_label_message(label, detail=None):
+def unknown_label_message(label, detail=None, repo=False):
     """Return the one-line message for a label that names nothing runnable."""
     reason = f" ({detail})" if detail else ""
-    return (
-        f"{label!r} is not an example app, a path or an importable test name"
-        f"{reason}; {describe_available()}"
-    )
+    kinds = "an example app, a path or an importable test name" if repo else "a path or an importable test name"
+    return f"{label!r} is not {kinds}{reason}{_available(repo)}"
+
+
+def _available(repo):
+    return f"; {describe_available()}" if repo else ""
 
 
 def why_unresolvable(name):
     """Return why dotted *name* names nothing, or None when it resolves.
 
-    A module that exists but fails to import counts as resolvable: unittest
-    reports that failure as a test error, with its traceback.
+    A module that exists but fails to import is the user's error: it raises
+    :class:`UsageError` showing that error and where it happened.
     """
     parts = name.split(".")
     for count in range(len(parts), 0, -1):
@@ -129,9 +177,9 @@ def why_unresolvable(name):
         except ModuleNotFoundError as exc:
             if _is_missing(module_name, exc):
                 continue
-            return None
-        except Exception:  # noqa: BLE001 - unittest shows the traceback
-            return None
+            raise import_failed(module_name, exc) from None
+        except Exception as exc:  # noqa: BLE001 - whatever the user's module raised
+            raise import_failed(module_name, exc) from None
         break
     else:
         return f"no module named {parts[0]!r}"
@@ -142,6 +190,11 @@ def why_unresolvable(name):
         obj = getattr(obj, attr)
         path = f"{path}.{attr}"
     return None
+
+
+def import_failed(module_name, exc):
+    """Return the usage error for test module *module_name* failing to import with *exc*."""
+    return UsageError(f"cannot import {module_name!r}: {describe_user_exception(exc)}")
 
 
 def _is_missing(module_name, exc):
@@ -195,16 +248,16 @@ def _file_target(label, path):
     return Target(label, project_dir=root, import_root=root, name=module)
 
 
-def _project_name_target(label, project, name, cwd):
+def _project_name_target(label, project, name, cwd, repo):
     """Resolve ``PROJECT:NAME``."""
     if not _DOTTED_NAME.match(name):
         raise LabelError(f"{label!r}: {name!r} is not a dotted test name")
-    if _is_example_name(project):
+    if repo and _is_example_name(project):
         project_dir = EXAMPLES_DIR / project
     elif Path(cwd, project).is_dir():
         project_dir = Path(cwd, project).resolve()
     else:
-        raise LabelError(unknown_label_message(label, f"no example app or directory {project!r}"))
+        raise LabelError(unknown_label_message(label, f"no directory {project!r}", repo=repo))
     return Target(label, project_dir=project_dir, import_root=project_dir, name=name)
 
 

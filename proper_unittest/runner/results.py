@@ -23,6 +23,8 @@ class Counts:
     expected_failures: int = 0
     unexpected_successes: int = 0
     durations: list = field(default_factory=list)
+    #: One dict per test (see records.py): for JUnit XML, durations and --failed.
+    records: list = field(default_factory=list)
 
     @classmethod
     def from_result(cls, result):
@@ -42,6 +44,7 @@ class Counts:
             expected_failures=len(result.expectedFailures),
             unexpected_successes=len(result.unexpectedSuccesses),
             durations=[list(item) for item in getattr(result, "collectedDurations", [])],
+            records=list(getattr(result, "records", [])),
         )
 
     @classmethod
@@ -73,6 +76,7 @@ class Counts:
             expected_failures=self.expected_failures + other.expected_failures,
             unexpected_successes=self.unexpected_successes + other.unexpected_successes,
             durations=self.durations + other.durations,
+            records=self.records + other.records,
         )
 
     @property

@@ -12,13 +12,16 @@ import json
 import sys
 import tempfile
 import unittest
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from subprocess import Popen
 
-from ._runner_order import partition_tests
-from ._runner_procs import WORKER_ENV, child_env, runner_command, start_collected, stop_processes
-from ._runner_results import Counts, format_durations
+from . import coverage_support
+from .order import partition_tests
+from .procs import WORKER_ENV, child_env, runner_command, start_collected, stop_processes
+from .results import Counts, format_durations
+from .signals import forwarding_to
 
 
 @dataclass
@@ -38,15 +41,17 @@ def run_in_workers(tests, count, labels, options, cwd):
     *labels* and *options* are passed to every worker, started in *cwd*.
     """
     parts = partition_tests(tests, count)
-    with tempfile.TemporaryDirectory(prefix="proper_unittest-") as tmp:
-        workers = [
-            start_worker(number, part, labels, options, cwd, Path(tmp))
-            for number, part in enumerate(parts, start=1)
-        ]
+    with tempfile.TemporaryDirectory(prefix="proper_unittest-") as tmp, ExitStack() as forwarding:
+        workers = []
         try:
+            for number, part in enumerate(parts, start=1):
+                workers.append(start_worker(number, part, labels, options, cwd, Path(tmp)))
+                forwarding.enter_context(forwarding_to(workers[-1].process))
             total = sum((collect_worker(worker) for worker in workers), Counts())
         finally:
+            # On SIGTERM/SIGINT the workers got the signal too: wait for their clean-up.
             stop_processes([worker.process for worker in workers])
+    coverage_support.combine_worker_data([worker.process.pid for worker in workers])
     return total, len(workers)
 
 

@@ -1,0 +1,14 @@
+"""The test runner: ``python -m proper_unittest``, ``proper-unittest`` and ``runtests.py``.
+
+Modules: :mod:`.cli` (command line), :mod:`.labels` (what a label names),
+:mod:`.session` (one project's run), :mod:`.loading` (loading tests, load
+errors), :mod:`.app_check` (the app and its safety checks), :mod:`.order`,
+:mod:`.shard`, :mod:`.parallel` and :mod:`.procs` (worker processes),
+:mod:`.signals`, :mod:`.records`, :mod:`.results`, :mod:`.junit`,
+:mod:`.history` (``.proper_unittest/``), :mod:`.coverage_support`,
+:mod:`.problems` (usage errors).
+"""
+
+from .cli import console_main, main
+
+__all__ = ["console_main", "main"]

@@ -1,0 +1,361 @@
+"""The command line: ``python -m proper_unittest``, ``proper-unittest`` and ``runtests.py``.
+
+All three call :func:`main`; ``--help`` explains labels and options.  How
+labels are resolved is described in :mod:`proper_unittest.runner.labels`;
+how one project's tests are run, in :mod:`proper_unittest.runner.session`.
+
+``APP_ENV`` is set to "test" on import, before any app or project code is
+imported: the modules imported here (the standard library, ``proper`` and
+this package) read it only when an app is created.
+"""
+
+import argparse
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+from .labels import EXAMPLES_DIR, REPO_ROOT, current_project, default_suites, resolve_label
+from .problems import UsageError, print_usage_error
+from .procs import KEEPDB_ENV, WORKER_ENV, child_env, run_streamed, runner_command, stop_processes
+from .results import Counts
+from .session import AUTO_PARALLEL_MIN_TESTS, EXIT_OK, EXIT_USAGE, finish, run_project
+from .session import selection_options
+from .shard import parse_shard
+from .signals import Interrupted, forwarding_to, stop_on_signals
+
+# An app reads APP_ENV when it is created: set it before any project code is
+# imported (nothing imported above creates an app).
+os.environ["APP_ENV"] = "test"
+
+EXIT_INTERRUPTED = 130
+
+DESCRIPTION = """\
+Run the tests of a Proper app's project with unittest.
+
+Without LABEL, the project of the current directory: the nearest folder at
+or above it whose setup.cfg has [proper_unittest] (or pyproject.toml
+[tool.proper_unittest]), else the current directory; its tests/ are
+discovered like `python -m unittest discover -s tests -t .` (tests/__init__.py
+is imported first, then the app is loaded and checked, then the tests).
+runtests.py, in this repository, runs every suite of the repository instead.
+
+Each LABEL is resolved by the first rule that matches:
+  APP                    (runtests.py only) an example app: examples/APP/tests
+  DIR                    a project directory holding tests/, or any other
+                         directory, taken as a tests directory
+  FILE.py                one test module
+  PROJECT:NAME           a dotted test NAME inside a project directory
+  NAME                   a dotted test name (module, class or method) in the
+                         current directory's project
+
+Labels from different projects run one process per project.  If the project
+configures an app (setup.cfg [proper_unittest] app = module:attr, or
+pyproject.toml [tool.proper_unittest] app), it must import, be a proper.App
+and pass the safety checks (APP_ENV=test, test databases) before any test runs.
+"""
+
+EPILOG = f"""\
+Output is unittest's, then a last line "N passed, N failed" (plus
+", N skipped" when any) on stdout.  Exit status: 0 when every test passed,
+1 when some failed, 2 for a usage error (unknown label, test module or app
+that cannot be imported, malformed config, unsafe database, no tests found;
+nothing is run), 130 on SIGINT (Ctrl-C), 143 on SIGTERM.
+
+Each run records per-test durations and the failed tests under the project's
+.proper_unittest/ (durations.json, failed.json).
+
+examples:
+  python -m proper_unittest                         # your project's tests/
+  proper-unittest tests.test_photos -v              # one module
+  proper-unittest -k upload -k 'Photo*Tests.test_list*'
+  proper-unittest --shard 2/4 --junitxml report.xml # CI: the 2nd of 4 machines
+  proper-unittest --failed                          # rerun what failed last time
+  proper-unittest --parallel auto                   # serial below {AUTO_PARALLEL_MIN_TESTS} tests
+  proper-unittest --shuffle=1234                    # the same random order again
+  python runtests.py myapp --parallel 4 --durations 10   # this repository's example app
+"""
+
+
+def main(argv=None, prog=None, repo=False):
+    """Run the tests named on the command line; return the exit status.
+
+    *argv* defaults to ``sys.argv[1:]``; *prog* is the command name shown in
+    help and error messages; *repo* (``runtests.py``) resolves this
+    repository's example apps by name and runs every suite by default.
+    """
+    os.environ["APP_ENV"] = "test"
+    parser = build_parser(prog)
+    args = parser.parse_intermixed_args(normalize_argv(sys.argv[1:] if argv is None else argv))
+    args.repo = args.repo or repo
+    if args.junitxml:
+        # Taken from where the command was typed (the run moves into the project).
+        args.junitxml = os.path.abspath(args.junitxml)
+    if args.keepdb:
+        os.environ[KEEPDB_ENV] = "1"
+    with stop_on_signals():
+        try:
+            return dispatch(args, Path.cwd())
+        except UsageError as exc:
+            print_usage_error(parser.prog, exc)
+            return EXIT_USAGE
+        except KeyboardInterrupt as exc:
+            status = exc.exit_status if isinstance(exc, Interrupted) else EXIT_INTERRUPTED
+            print(f"\nStopped ({exc}).", file=sys.stderr, flush=True)
+            return status
+
+
+def console_main():
+    """The ``proper-unittest`` console script."""
+    sys.exit(main(prog="proper-unittest"))
+
+
+def build_parser(prog=None):
+    """Return the argument parser of the runner."""
+    parser = argparse.ArgumentParser(
+        prog=prog, description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("labels", nargs="*", metavar="LABEL", help="what to run (see above)")
+    parser.add_argument(
+        "-k", dest="patterns", action="append", metavar="PATTERN",
+        help="only run tests whose full id (module.Class.test_method) contains PATTERN, "
+        "or matches it when it has a '*' (fnmatch); repeat to run tests matching any",
+    )
+    parser.add_argument(
+        "-f", "--failfast", action="store_true",
+        help="stop at the first failure or error (and run no further suite)",
+    )
+    chatter = parser.add_mutually_exclusive_group()
+    chatter.add_argument(
+        "-v", "--verbose", dest="verbosity", action="store_const", const=2, default=1,
+        help="print each test's name and outcome",
+    )
+    chatter.add_argument(
+        "-q", "--quiet", dest="verbosity", action="store_const", const=0, help="print less"
+    )
+    parser.add_argument(
+        "-b", "--buffer", action="store_true", help="hide the output of passing tests"
+    )
+    parser.add_argument(
+        "--durations", type=_non_negative_int, metavar="N",
+        help="after the run, print the N slowest tests and their times (0: all)",
+    )
+    order = parser.add_mutually_exclusive_group()
+    order.add_argument(
+        "--shuffle", nargs="?", const="", type=_parse_seed, metavar="SEED",
+        help="run modules, the test classes in each module and the tests in each class "
+        "in random order (never splitting a class); prints the seed used: "
+        "--shuffle=SEED repeats that order",
+    )
+    order.add_argument(
+        "--reverse", action="store_true",
+        help="run modules, classes and tests in reverse order (never splitting a class)",
+    )
+    parser.add_argument(
+        "--parallel", type=_parse_parallel, default=1, metavar="N",
+        help="split the test classes among N worker processes; 'auto': one per CPU core, "
+        f"or none (serial) for fewer than {AUTO_PARALLEL_MIN_TESTS} tests; "
+        f"each worker has {WORKER_ENV}=1..N in its environment and its own test databases",
+    )
+    parser.add_argument(
+        "--shard", type=parse_shard, metavar="K/N",
+        help="run only the K-th of N shares of the test classes (1 <= K <= N), balanced by "
+        "the durations in .proper_unittest/durations.json when there are any, else by test "
+        "count; the same on every machine: run K=1..N on N CI machines",
+    )
+    parser.add_argument(
+        "--failed", action="store_true",
+        help="run only the tests that failed in the last run (all, when none did)",
+    )
+    parser.add_argument(
+        "--junitxml", metavar="PATH",
+        help="write a JUnit XML report of the run (merged across workers) to PATH",
+    )
+    parser.add_argument(
+        "--keepdb", action="store_true",
+        help=f"keep the server test databases after the run, for the next one ({KEEPDB_ENV}=1)",
+    )
+    parser.add_argument(
+        "--list", dest="list_only", action="store_true",
+        help="print the ids of the tests that would run, one per line, and run none",
+    )
+    # Internal: how the runner drives its own child processes.
+    parser.add_argument("--repo", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--ids-file", help=argparse.SUPPRESS)
+    parser.add_argument("--results-file", help=argparse.SUPPRESS)
+    parser.add_argument("--suite-name", help=argparse.SUPPRESS)
+    return parser
+
+
+def normalize_argv(argv):
+    """Make a bare ``--shuffle`` stand alone, so a label after it is not taken as its seed."""
+    argv = list(argv)
+    for index, arg in enumerate(argv):
+        if arg == "--":
+            break
+        following = argv[index + 1] if index + 1 < len(argv) else ""
+        if arg == "--shuffle" and not following.isdigit():
+            argv[index] = "--shuffle="
+    return argv
+
+
+def dispatch(args, cwd):
+    """Run what *args* asks for, from directory *cwd*; return the exit status."""
+    if args.shuffle is not None and args.results_file is None and not args.list_only:
+        info(f"Shuffling with seed {args.shuffle} (repeat this order with --shuffle={args.shuffle})")
+    if not args.labels:
+        if args.repo:
+            return run_suites(default_suites(), args, cwd)
+        args.labels = [current_project(cwd)]
+    targets = [resolve_label(label, cwd, repo=args.repo) for label in args.labels]
+    projects = group_by_project(targets)
+    if len(projects) > 1:
+        suites = [(str(project), [t.label for t in group]) for project, group in projects.items()]
+        return run_suites(suites, args, cwd)
+    return run_project(targets, args, cwd)
+
+
+def group_by_project(targets):
+    """Return ``{project_dir: [target, ...]}``, in label order."""
+    projects = {}
+    for target in targets:
+        projects.setdefault(target.project_dir, []).append(target)
+    return projects
+
+
+# -- several suites, one process each ----------------------------------------
+
+
+def run_suites(suites, args, cwd):
+    """Run each ``(name, labels)`` suite in its own process; return the exit status.
+
+    Every suite is loaded and checked first (``--list``, in parallel), so a
+    bad label, test module or app stops the run before any test runs.
+    """
+    if not suites:
+        raise UsageError(
+            f"no test suites found (looked for {REPO_ROOT / 'tests'} and {EXAMPLES_DIR}/*/tests)"
+        )
+    listed = check_suites(suites, args, cwd)
+    if args.list_only:
+        print("".join(listed), end="", flush=True)
+        return EXIT_OK
+    started = time.perf_counter()
+    total, failed = Counts(), []
+    with tempfile.TemporaryDirectory(prefix="proper_unittest-") as tmp:
+        for index, (name, labels) in enumerate(suites, start=1):
+            info(f"===== {name} ({index}/{len(suites)}) =====")
+            counts, status = run_suite_process(name, labels, args, cwd, Path(tmp, f"suite{index}.json"))
+            total += counts
+            if status != EXIT_OK:
+                failed.append(f"{name} (exit status {status})")
+                if args.failfast:
+                    break
+    if failed:
+        info("Failed suites: " + ", ".join(failed))
+    return finish(total, args, started=started, ok=not failed and total.successful)
+
+
+def check_suites(suites, args, cwd):
+    """Load every suite in a child process without running it (``--list``).
+
+    Returns each suite's list of test ids (text); raises the first problem
+    as a :class:`UsageError`.
+    """
+    options = [*selection_options(args), *suite_options(args), "--list"]
+    processes = []
+    with ExitStack() as forwarding:
+        try:
+            for _, labels in suites:
+                processes.append(subprocess.Popen(
+                    runner_command(labels, options), cwd=cwd, env=child_env(),
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                ))
+                forwarding.enter_context(forwarding_to(processes[-1]))
+            outputs = [(*process.communicate(), process.returncode) for process in processes]
+        finally:
+            stop_processes(processes)
+    for (name, _), (_, stderr, status) in zip(suites, outputs):
+        if status != EXIT_OK:
+            message = stderr.strip().partition(": error: ")[2] or stderr.strip()
+            raise UsageError(f"in {name}: {message}" if message else f"{name}: exit status {status}")
+    return [stdout for stdout, _, _ in outputs]
+
+
+def run_suite_process(name, labels, args, cwd, results_path):
+    """Run one suite in a child process, output streamed; return ``(counts, exit status)``."""
+    options = forwarded_options(args) + ["--suite-name", name, "--results-file", str(results_path)]
+    status = run_streamed(runner_command(labels, options), cwd, child_env())
+    counts = Counts.load(results_path)
+    if counts is None:
+        counts = Counts.broken()
+    return counts, status
+
+
+# -- command-line plumbing ---------------------------------------------------
+
+
+def suite_options(args):
+    """Return the options a suite process needs to pick the same tests as asked here."""
+    options = []
+    if args.shard:
+        options.append(f"--shard={args.shard[0]}/{args.shard[1]}")
+    options += ["--failed"] if args.failed else []
+    return options
+
+
+def forwarded_options(args):
+    """Return every user-facing option of *args* as command-line arguments (not --junitxml)."""
+    options = selection_options(args) + suite_options(args)
+    if args.durations is not None:
+        options += ["--durations", str(args.durations)]
+    if args.shuffle is not None:
+        options.append(f"--shuffle={args.shuffle}")
+    options += ["--reverse"] if args.reverse else []
+    options += ["--parallel", str(args.parallel)]
+    options += ["--keepdb"] if args.keepdb else []
+    return options
+
+
+def info(message):
+    """Print a progress message on stderr, where unittest writes too."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def _non_negative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return value
+
+
+def _parse_seed(text):
+    """Return the shuffle seed: *text* as a number, or a random one when empty."""
+    if text == "":
+        return random.randrange(10**6)
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"the seed must be a whole number, got {text!r}") from None
+
+
+def _parse_parallel(text):
+    """Return the worker count: a number >= 1, or 'auto' (decided once the tests are loaded)."""
+    if text == "auto":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1 or 'auto', got {text!r}")
+    return value

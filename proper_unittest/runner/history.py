@@ -1,0 +1,67 @@
+"""What earlier runs of a project recorded, under ``<project>/.proper_unittest/``.
+
+``durations.json``: seconds per test id (the time since the previous test
+ended, so fixtures count), used by ``--shard`` to balance shards; commit it
+if every CI machine should balance on the same numbers.  ``failed.json``:
+the ids of the tests that failed, for ``--failed``.  Each run updates the
+entries of the tests it ran and keeps the others.
+"""
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from .records import failed_ids
+
+HISTORY_DIRNAME = ".proper_unittest"
+DURATIONS_FILE = "durations.json"
+FAILED_FILE = "failed.json"
+
+
+def history_dir(project_dir):
+    """Return the folder holding the project's run history."""
+    return Path(project_dir) / HISTORY_DIRNAME
+
+
+def load_durations(project_dir):
+    """Return ``{test id: seconds}`` recorded for the project ({} when none)."""
+    data = _load(history_dir(project_dir) / DURATIONS_FILE, {})
+    return {key: float(value) for key, value in data.items() if isinstance(value, (int, float))}
+
+
+def load_failed(project_dir):
+    """Return the set of ids (tests, classes or modules) that failed in the last run."""
+    return {item for item in _load(history_dir(project_dir) / FAILED_FILE, []) if isinstance(item, str)}
+
+
+def record_run(project_dir, records):
+    """Update the project's durations and failed tests with this run's *records*."""
+    folder = history_dir(project_dir)
+    durations = load_durations(project_dir)
+    durations.update({r["id"]: round(r["wall"], 4) for r in records if not r.get("fixture")})
+    ran = {r["id"] for r in records} | {r["classname"] for r in records}
+    failed = {item for item in load_failed(project_dir) if item not in ran}
+    failed.update(failed_ids(records))
+    try:
+        folder.mkdir(exist_ok=True)
+        _write(folder / DURATIONS_FILE, dict(sorted(durations.items())))
+        _write(folder / FAILED_FILE, sorted(failed))
+    except OSError as error:
+        print(f"warning: could not record this run in {folder}: {error}", file=sys.stderr)
+
+
+def _load(path, default):
+    try:
+        with open(path, encoding="utf-8") as file:
+            data = json.load(file)
+    except (OSError, ValueError):
+        return default
+    return data if isinstance(data, type(default)) else default
+
+
+def _write(path, data):
+    """Write *data* as JSON, atomically (a reader never sees half a file)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    temporary.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    os.replace(temporary, path)

@@ -1,0 +1,138 @@
+"""Load a project's tests the way ``python -m unittest discover`` does,
+turning every load problem into a usage error.
+
+unittest's loader turns a test module that fails to import into a
+``_FailedTest`` that errors when run; the runner instead stops before
+running anything and shows the user's error, file and line.
+"""
+
+import importlib
+import importlib.util
+import os
+import unittest
+import unittest.loader
+from pathlib import Path
+
+from .labels import LabelError, import_failed, unknown_label_message, why_unresolvable
+from .order import iter_tests
+from .problems import UsageError
+
+#: unittest's default discovery pattern.
+TEST_FILE_PATTERN = "test*.py"
+
+
+def import_tests_packages(targets):
+    """Import the top-level package of each target's tests (``tests/__init__.py``).
+
+    ``python -m unittest discover -s tests -t .`` imports it before any test
+    module, so settings made there (``os.environ[...]``) are in place before
+    the app is loaded.
+    """
+    for name in dict.fromkeys(_top_package(target) for target in targets):
+        if name is None:
+            continue
+        try:
+            spec = importlib.util.find_spec(name)
+            if spec is not None and spec.submodule_search_locations is not None:
+                importlib.import_module(name)
+        except Exception as exc:  # noqa: BLE001 - the user's tests/__init__.py
+            raise import_failed(name, exc) from None
+
+
+def load_suite(targets, patterns, repo=False):
+    """Load the tests of every target into one suite, keeping only those matching -k *patterns*.
+
+    Raises :class:`UsageError` when a test module cannot be imported.
+    """
+    loader = unittest.TestLoader()
+    if patterns:
+        # The same rule as unittest's own -k option.
+        loader.testNamePatterns = [p if "*" in p else f"*{p}*" for p in patterns]
+    suite = unittest.TestSuite()
+    for target in targets:
+        suite.addTest(_load_target(loader, target, repo))
+    for test in iter_tests(suite):
+        if isinstance(test, unittest.loader._FailedTest):
+            raise _load_failure(test)
+    return suite
+
+
+def skipped_test_folders(start_dir):
+    """Return ``[(folder, missing __init__.py)]`` for the folders under *start_dir*
+    holding test files that discovery skips because a package is missing its
+    ``__init__.py`` (the folder's own or one between it and *start_dir*)."""
+    start_dir = Path(start_dir)
+    skipped = []
+    for folder, dirnames, filenames in os.walk(start_dir):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "_")))
+        folder = Path(folder)
+        if folder == start_dir or not any(Path(f).match(TEST_FILE_PATTERN) for f in filenames):
+            continue
+        missing = _first_missing_init(start_dir, folder)
+        if missing is not None:
+            skipped.append((folder, missing))
+    return skipped
+
+
+def describe_skipped(skipped, base):
+    """Return a phrase naming the skipped folders and the ``__init__.py`` each needs."""
+    parts = [
+        f"{_relative(folder, base)} (no {_relative(missing / '__init__.py', base)})"
+        for folder, missing in skipped
+    ]
+    return (
+        "discovery skipped folders holding test files: " + ", ".join(parts)
+        + "; unittest only looks inside packages: add the missing __init__.py files"
+    )
+
+
+def _first_missing_init(start_dir, folder):
+    """The first folder from *start_dir* (excluded) down to *folder* without __init__.py."""
+    current = start_dir
+    for part in folder.relative_to(start_dir).parts:
+        current = current / part
+        if not (current / "__init__.py").is_file():
+            return current
+    return None
+
+
+def _relative(path, base):
+    try:
+        return str(Path(path).relative_to(base))
+    except ValueError:
+        return str(path)
+
+
+def _load_target(loader, target, repo):
+    """Discover or load the tests of one target."""
+    if target.start_dir is not None:
+        try:
+            return loader.discover(str(target.start_dir), top_level_dir=str(target.import_root))
+        except ImportError as exc:
+            raise UsageError(f"cannot discover tests in {target.start_dir}: {exc}") from None
+    problem = why_unresolvable(target.name)
+    if problem:
+        raise LabelError(unknown_label_message(target.label, problem, repo=repo))
+    return loader.loadTestsFromName(target.name)
+
+
+def _load_failure(failed_test):
+    """Return the usage error for a test unittest's loader could not load."""
+    name = failed_test._testMethodName
+    try:
+        importlib.import_module(name)
+    except Exception as exc:  # noqa: BLE001 - the user's module, imported again to show its error
+        return import_failed(name, exc)
+    # The module imports now (or the failure was in its load_tests()): show
+    # the last line unittest recorded.
+    message = str(getattr(failed_test, "_exception", "")).strip().splitlines()
+    return UsageError(f"cannot load tests from {name!r}: {message[-1] if message else 'unknown error'}")
+
+
+def _top_package(target):
+    if target.name is not None:
+        return target.name.split(".")[0]
+    if target.start_dir != target.import_root:
+        return target.start_dir.relative_to(target.import_root).parts[0]
+    return None
+

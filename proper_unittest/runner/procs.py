@@ -1,0 +1,73 @@
+"""Start the runner in child processes: one per suite, or one per parallel worker."""
+
+import os
+import subprocess
+from pathlib import Path
+
+from . import coverage_support
+from .signals import forwarding_to
+
+#: Environment variable telling a parallel worker its number (1..N).
+WORKER_ENV = "PROPER_UNITTEST_WORKER"
+#: Environment variable asking the library to keep server test databases (``--keepdb``).
+KEEPDB_ENV = "PROPER_UNITTEST_KEEPDB"
+# How long a child gets to clean up after a signal before it is killed.
+STOP_TIMEOUT = 60
+
+# The directory holding the proper_unittest package: children must import it
+# whatever their working directory is, even when it is not installed.
+_PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent.parent)
+
+
+def runner_command(labels, options):
+    """Return the command line that runs the runner on *labels* with *options*.
+
+    Under ``coverage run``, the child runs under coverage too.
+    """
+    return [*coverage_support.python_command(), "-m", "proper_unittest", *options, *labels]
+
+
+def child_env(**extra):
+    """Return the environment for a child runner: ours, plus *extra*."""
+    env = dict(os.environ, APP_ENV="test", **extra)
+    paths = [path for path in env.get("PYTHONPATH", "").split(os.pathsep) if path]
+    if _PACKAGE_PARENT not in paths:
+        env["PYTHONPATH"] = os.pathsep.join([_PACKAGE_PARENT, *paths])
+    return env
+
+
+def run_streamed(command, cwd, env, **popen_options):
+    """Run *command* with its output going straight to ours; return its exit status.
+
+    A SIGTERM or SIGINT received meanwhile is passed on to it, and it is
+    waited for (it cleans up) before the signal's exception goes on.
+    """
+    with subprocess.Popen(command, cwd=cwd, env=env, **popen_options) as process:
+        try:
+            with forwarding_to(process):
+                return process.wait()
+        finally:
+            stop_processes([process])
+
+
+def start_collected(command, cwd, env, output_path):
+    """Start *command* with its stdout and stderr written to *output_path*; return the process."""
+    with open(output_path, "wb") as output:
+        return subprocess.Popen(
+            command, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+            stdout=output, stderr=subprocess.STDOUT,
+        )
+
+
+def stop_processes(processes):
+    """Reap the given processes: those still running are asked to stop
+    (SIGTERM), given time to clean up, then killed."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,0 +1,198 @@
+"""Run the tests of one project, in this process or in parallel workers.
+
+In order: the project goes first on ``sys.path`` (and becomes the current
+directory); its tests package is imported (``tests/__init__.py``, as
+``python -m unittest discover`` does); the app its config names is loaded
+and passes the safety checks; the tests are loaded; then selected
+(``--failed``, ``--shard``), reordered and run.  Any problem before the
+run is a :class:`UsageError` and nothing runs.
+"""
+
+import os
+import sys
+import time
+import unittest
+
+from .app_check import check_configured_app
+from .history import load_durations, load_failed, record_run
+from .junit import write_junit_xml
+from .loading import describe_skipped, import_tests_packages, load_suite, skipped_test_folders
+from .order import iter_tests, reverse_tests, select_by_id, shuffle_tests
+from .parallel import print_parallel_summary, read_worker_ids, run_in_workers
+from .problems import UsageError
+from .records import RecordingResult
+from .results import Counts
+from .shard import class_key, shard_tests
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+#: ``--parallel auto`` runs fewer tests than this in one process: below it,
+#: starting workers (each importing the app and building its databases) costs
+#: more than it saves (Rails' parallelization threshold is 50 too).
+AUTO_PARALLEL_MIN_TESTS = 50
+
+
+def run_project(targets, args, cwd):
+    """Run *targets*, which share one project, here or in parallel workers."""
+    started = time.perf_counter()
+    project = targets[0].project_dir
+    enter_project(targets)
+    import_tests_packages(targets)
+    check_configured_app(project)
+    loaded = list(iter_tests(load_suite(targets, args.patterns, args.repo)))
+    skipped_folders = [item for t in targets if t.start_dir for item in skipped_test_folders(t.start_dir)]
+    if not loaded:
+        raise UsageError(no_tests_message(targets, args.patterns, skipped_folders, project))
+    if args.worker is not None:
+        tests = worker_tests(loaded, args)
+    else:
+        if skipped_folders and not args.list_only:
+            info("warning: " + describe_skipped(skipped_folders, project))
+        tests = select_tests(loaded, args, project)
+    if args.list_only:
+        print("\n".join(test.id() for test in tests), flush=True)
+        return EXIT_OK
+    if not tests:
+        info(f"shard {args.shard[0]}/{args.shard[1]} has no tests: nothing to run")
+        return finish(Counts(), args, project, started)
+    workers = worker_count(args.parallel, tests) if args.worker is None else 1
+    if workers > 1:
+        counts = run_parallel(tests, workers, args, cwd)
+    else:
+        counts = run_here(unittest.TestSuite(tests), args)
+    return finish(counts, args, project, started)
+
+
+def enter_project(targets):
+    """Put the project first on sys.path and make it the current directory."""
+    project = targets[0].project_dir
+    for root in dict.fromkeys(t.import_root for t in targets):
+        if root != project:
+            sys.path.insert(0, str(root))
+    sys.path.insert(0, str(project))
+    os.chdir(project)
+
+
+def select_tests(tests, args, project):
+    """Apply ``--failed``, ``--shard`` and ``--shuffle``/``--reverse`` to the loaded *tests*."""
+    if args.failed:
+        tests = failed_tests(tests, project)
+    if args.shard:
+        index, count = args.shard
+        tests = shard_tests(tests, index, count, load_durations(project))
+    if args.shuffle is not None:
+        tests = shuffle_tests(tests, args.shuffle)
+    elif args.reverse:
+        tests = reverse_tests(tests)
+    return tests
+
+
+def failed_tests(tests, project):
+    """Return the tests that failed in the last run (a failing fixture's whole class or module)."""
+    failed = load_failed(project)
+    selected = [
+        test for test in tests
+        if test.id() in failed or class_key(test) in failed or type(test).__module__ in failed
+    ]
+    if not selected:
+        info("--failed: no test failed in the last run (or none of them is selected): running all")
+        return tests
+    info(f"--failed: running the {len(selected)} test(s) that failed in the last run")
+    return selected
+
+
+def worker_tests(tests, args):
+    """Return the tests the parent gave this worker, in the parent's order."""
+    selected, missing = select_by_id(tests, read_worker_ids(args.ids_file))
+    if missing:
+        raise UsageError(
+            f"worker {args.worker}: {len(missing)} test(s) given by the parent were not found, "
+            f"first {missing[0]!r}"
+        )
+    return selected
+
+
+def worker_count(parallel, tests):
+    """Return how many workers to start: ``--parallel N``, or decided for 'auto'."""
+    if parallel != "auto":
+        return parallel
+    if len(tests) < AUTO_PARALLEL_MIN_TESTS:
+        info(f"--parallel auto: {len(tests)} tests, fewer than {AUTO_PARALLEL_MIN_TESTS}: "
+             "running them in this process")
+        return 1
+    classes = len({class_key(test) for test in tests})
+    return max(1, min(os.process_cpu_count() or 1, classes))
+
+
+def no_tests_message(targets, patterns, skipped_folders, project):
+    """Return the message for a run that found no tests (and which folders discovery skipped)."""
+    where = ", ".join(str(t.start_dir or t.label) for t in targets)
+    matching = " matching " + " or ".join(f"-k {p!r}" for p in patterns) if patterns else ""
+    hint = f"; {describe_skipped(skipped_folders, project)}" if skipped_folders else ""
+    return f"no tests found in {where}{matching}{hint}"
+
+
+def run_here(suite, args):
+    """Run *suite* in this process with unittest's text runner; return its counts."""
+    runner = unittest.TextTestRunner(
+        verbosity=args.verbosity,
+        failfast=args.failfast,
+        buffer=args.buffer,
+        resultclass=RecordingResult,
+        # Workers report durations to the parent, which prints them all together.
+        durations=args.durations if args.worker is None else None,
+        warnings=None if sys.warnoptions else "default",
+    )
+    return Counts.from_result(runner.run(suite))
+
+
+def run_parallel(tests, workers, args, cwd):
+    """Run *tests* split among *workers* worker processes; return the combined counts."""
+    started = time.perf_counter()
+    total, used = run_in_workers(tests, workers, args.labels, selection_options(args), cwd)
+    elapsed = time.perf_counter() - started
+    print_parallel_summary(total, used, elapsed, args.durations, args.verbosity)
+    return total
+
+
+def selection_options(args):
+    """The options that select and show tests, and the mode, as arguments for a child runner."""
+    options = []
+    for pattern in args.patterns or ():
+        options += ["-k", pattern]
+    options += ["--failfast"] if args.failfast else []
+    options += {0: ["--quiet"], 1: [], 2: ["--verbose"]}[args.verbosity]
+    options += ["--buffer"] if args.buffer else []
+    options += ["--repo"] if args.repo else []
+    return options
+
+
+def finish(counts, args, project=None, started=None, ok=None):
+    """Report *counts* (summary line, results file, history, JUnit XML); return the exit status.
+
+    *ok* overrides whether the run succeeded (default: nothing failed).
+    """
+    if args.results_file:
+        counts.dump(args.results_file)
+    if project is not None and args.worker is None:
+        record_run(project, counts.records)
+    if args.junitxml:
+        elapsed = time.perf_counter() - started if started is not None else 0.0
+        write_junit_xml(args.junitxml, counts.records, elapsed)
+    sys.stderr.flush()
+    print(summary_prefix(args) + counts.summary_line(), flush=True)
+    ok = counts.successful if ok is None else ok
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def summary_prefix(args):
+    """Return what precedes the summary line: nothing, except in the runner's child processes."""
+    if args.worker is not None:
+        return f"worker {args.worker}: "
+    if args.suite_name:
+        return f"{args.suite_name}: "
+    return ""
+
+
+def info(message):
+    """Print a progress message on stderr, where unittest writes too."""
+    print(message, file=sys.stderr, flush=True)

@@ -1,0 +1,70 @@
+"""SIGTERM and SIGINT: stop cleanly, in the runner and in its children.
+
+The first SIGTERM or SIGINT raises :class:`Interrupted` (a
+``KeyboardInterrupt``, so unittest stops the run instead of recording a test
+error) after passing the signal on to the child processes the runner
+started.  The process then exits normally, so ``atexit`` hooks run: the
+library's hooks drop the test tables and databases and remove SQLite test
+files.  Later signals are ignored, so clean-up is not interrupted.
+"""
+
+import signal
+import threading
+from contextlib import contextmanager
+
+HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+# The child processes (``subprocess.Popen``) a signal is passed on to.
+_children = []
+
+
+class Interrupted(KeyboardInterrupt):
+    """The run was stopped by a signal; ``exit_status`` is 128 + its number."""
+
+    def __init__(self, signum):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+    @property
+    def exit_status(self):
+        """The shell convention: 130 for SIGINT, 143 for SIGTERM."""
+        return 128 + self.signum
+
+
+@contextmanager
+def stop_on_signals():
+    """Within the block, SIGTERM and SIGINT raise :class:`Interrupted`.
+
+    Only the main thread can set signal handlers: elsewhere this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, _on_signal) for signum in HANDLED_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+@contextmanager
+def forwarding_to(process):
+    """Pass the signals this process receives on to *process* while the block runs."""
+    _children.append(process)
+    try:
+        yield process
+    finally:
+        _children.remove(process)
+
+
+def _on_signal(signum, frame):
+    for other in HANDLED_SIGNALS:
+        signal.signal(other, signal.SIG_IGN)
+    for process in list(_children):
+        if process.poll() is None:
+            try:
+                process.send_signal(signum)
+            except OSError:  # it has just exited
+                pass
+    raise Interrupted(signum)
