@@ -57,7 +57,13 @@ class ShardTests(RunnerTestCase):
             self.assertCountEqual(sum(shards, []), durations)  # every test, once
             loads = [sum(durations[test] for test in shard) for shard in shards]
             mean = sum(loads) / count
-            self.assertLessEqual(max(loads), 1.15 * mean, f"{count} shards: {loads}")
+            # Classes stay whole: one class longer than a fair share is
+            # the best any split can do (its timing varies with the load).
+            classes = {}
+            for test, seconds in durations.items():
+                classes[test.rsplit(".", 1)[0]] = classes.get(test.rsplit(".", 1)[0], 0) + seconds
+            bound = max(1.15 * mean, max(classes.values()) + 1e-9)
+            self.assertLessEqual(max(loads), bound, f"{count} shards: {loads}")
 
     def test_bad_shard_is_a_usage_error(self):
         proc = self.run_runner(self.project, "--shard", "5/4")

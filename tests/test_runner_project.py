@@ -252,7 +252,7 @@ class WheelInstallTests(unittest.TestCase):
         cls.tmp = Path(tmp.name)
         source = cls.tmp / "source"
         source.mkdir()
-        for name in ("pyproject.toml", "README.md"):
+        for name in ("pyproject.toml", "README.md", "LICENSE"):
             shutil.copy(REPO / name, source)
         shutil.copytree(REPO / "proper_unittest", source / "proper_unittest",
                         ignore=shutil.ignore_patterns("__pycache__"))
