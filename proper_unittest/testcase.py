@@ -8,6 +8,7 @@ from contextlib import ExitStack
 from proper import current
 
 from . import safety
+from ._recorded_test import RecordedTestMixin
 from .applog import AppLog
 from .assertions import ProperAssertions
 from .client import AsyncProperClient, ProperClient, close_uploaded_files
@@ -146,7 +147,7 @@ class _ProperTestMixin(ProperAssertions):
         self.client.sign_out()
 
 
-class ProperTestCase(_ProperTestMixin, unittest.TestCase):
+class ProperTestCase(RecordedTestMixin, _ProperTestMixin, unittest.TestCase):
     """A unittest TestCase for a Proper app.
 
     Every test runs inside a rolled-back transaction on each of the app's
@@ -156,7 +157,7 @@ class ProperTestCase(_ProperTestMixin, unittest.TestCase):
     """
 
 
-class AsyncChannelTestCase(_ProperTestMixin, unittest.IsolatedAsyncioTestCase):
+class AsyncChannelTestCase(RecordedTestMixin, _ProperTestMixin, unittest.IsolatedAsyncioTestCase):
     """ProperTestCase's isolation for ``async def`` tests, with WebSockets.
 
     ``self.client`` is async (``await self.client.get("/")``) and runs in
