@@ -6,6 +6,8 @@ same whether the queue runs tasks inline (immediate mode, the test
 default) or holds them (inside ``captureTasks()``, or with
 ``app.queue.immediate = False``).
 """
+from huey.api import TaskWrapper
+
 from .errors import ConfigurationError
 
 
@@ -81,7 +83,9 @@ class TaskAssertions:
 
 
 def _task_name(task) -> str:
-    name = getattr(task, "name", None) if not isinstance(task, str) else task
+    if isinstance(task, str):
+        return task
+    name = task.s().name if isinstance(task, TaskWrapper) else None
     if not isinstance(name, str):
         raise TypeError(
             f"Expected a huey task (the function decorated with @app.queue.task()) or its name, got {task!r}."
