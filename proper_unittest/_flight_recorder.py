@@ -97,6 +97,8 @@ def reproducer_lines(test) -> list[str]:
     """Commands that rerun exactly `test`: the library's runner (with the
     run's ``--shuffle`` seed, if any) and the pytest node id."""
     test_id = test.id()
+    if "<locals>" in type(test).__qualname__:
+        return ["(the test class is defined inside a function: no command reruns it alone)"]
     root = _import_root(test)
     label = test_id
     if root is not None and root != Path.cwd().resolve():
@@ -187,10 +189,11 @@ def _relative(path: Path) -> str:
 
 
 def _pytest_node_id(test) -> str | None:
-    running = os.environ.get("PYTEST_CURRENT_TEST")
-    if running:  # "path::Class::test (call)", set by pytest for the running test
-        return running.rsplit(" ", 1)[0]
+    own = f"{type(test).__name__}::{test._testMethodName}"
+    running = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]
+    if running.endswith(f"::{own}"):  # "path::Class::test (call)", set by pytest
+        return running
     path = _module_file(test)
-    if path is None or type(test).__qualname__ != type(test).__name__:
-        return None  # a class defined inside a function has no node id
-    return f"{_relative(path)}::{type(test).__name__}::{test._testMethodName}"
+    if path is None:
+        return None
+    return f"{_relative(path)}::{own}"
