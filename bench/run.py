@@ -127,6 +127,26 @@ import os
 os.environ["APP_ENV"] = "test"
 '''
 
+# Variant "bare" of style A: the per-test recording (requests, SQL, tasks,
+# broadcasts, templates; the flight recorder) bypassed, as before it existed.
+TESTS_INIT_BARE = TESTS_INIT + '''
+from proper_unittest._recorded_test import RecordedTestMixin
+
+
+def _run_without_recording(self, result=None):
+    return super(RecordedTestMixin, self).run(result)
+
+
+RecordedTestMixin.run = _run_without_recording
+'''
+
+#: Extra jobs of style A measuring the recording's cost, in the same run:
+#: variant -> (environment additions, description).
+RECORDER_VARIANTS = {
+    "bare": ({}, "A without any per-test recording"),
+    "quiet": ({"PROPER_UNITTEST_FLIGHT_RECORDER": "0"}, "A with the flight recorder off"),
+}
+
 # The conftest a Proper app is generated with (testing guide, section 2.2),
 # with two changes: the schema is made for every concrete model (the
 # `myapp.models` package imports each of them; `BaseModel.__subclasses__()`
@@ -207,14 +227,15 @@ def pytest_module(classes):
     return "\n".join(parts)
 
 
-def write_project(project_dir, style, test_count):
+def write_project(project_dir, style, test_count, variant=None):
     """Write a test project of `style` ("A" or "B") with `test_count` tests.
 
-    `test_count` 0 writes the one-test "empty" baseline project.
+    `test_count` 0 writes the one-test "empty" baseline project; `variant`
+    "bare" bypasses the per-test recording (see TESTS_INIT_BARE).
     """
     tests_dir = project_dir / "tests"
     tests_dir.mkdir(parents=True)
-    (tests_dir / "__init__.py").write_text(TESTS_INIT)
+    (tests_dir / "__init__.py").write_text(TESTS_INIT_BARE if variant == "bare" else TESTS_INIT)
     if style == "A":
         (project_dir / "setup.cfg").write_text(f"[proper_unittest]\napp = {APP_SPEC}\n")
     else:
@@ -255,6 +276,7 @@ class Job:
     project_dir: Path
     expected_passed: int
     times: list = field(default_factory=list)
+    env_extra: dict = field(default_factory=dict)
 
     @property
     def name(self):
@@ -318,6 +340,7 @@ class BrokenRun(Exception):
 def run_once(job, env):
     """Run `job` once; return its wall time in seconds. Raise BrokenRun."""
     command, cwd = job.command()
+    env = {**env, **job.env_extra}
     started = time.perf_counter()
     completed = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
@@ -369,6 +392,17 @@ def summarize(jobs, test_count):
         }
     summary["ratio_total"] = summary["A"]["median_s"] / summary["B"]["median_s"]
     summary["ratio_per_test"] = summary["A"]["per_test_ms"] / summary["B"]["per_test_ms"]
+    # The recording's cost: style A as shipped and with the flight recorder
+    # off, against A with no recording at all (same baseline subtracted).
+    empty = summary["A"]["baseline_median_s"]
+    bare = by_name.get("A-bare")
+    if bare is not None:
+        bare_per_test = (statistics.median(bare.times) - empty) / test_count * 1000
+        summary["recording"] = {"bare_per_test_ms": bare_per_test}
+        for name, job_name in (("as_shipped", "A-full"), ("flight_recorder_off", "A-quiet")):
+            per_test = (statistics.median(by_name[job_name].times) - empty) / test_count * 1000
+            summary["recording"][f"{name}_per_test_ms"] = per_test
+            summary["recording"][f"{name}_ratio_per_test"] = per_test / bare_per_test
     return summary
 
 
@@ -392,6 +426,17 @@ def format_table(summary, jobs, test_count, repeats, database_url, bytecode_cach
         f"{'ratio A/B (total, per test)':<32} {summary['ratio_total']:>9.2f} {'':>8} "
         f"{summary['ratio_per_test']:>12.2f}"
     )
+    recording = summary.get("recording")
+    if recording:
+        lines += [
+            "",
+            "per-test recording (requests, SQL, tasks, broadcasts, templates; flight recorder):",
+            f"  A without recording      {recording['bare_per_test_ms']:.3f} ms/test",
+            f"  A as shipped             {recording['as_shipped_per_test_ms']:.3f} ms/test"
+            f"  ratio {recording['as_shipped_ratio_per_test']:.3f}",
+            f"  A, flight recorder off   {recording['flight_recorder_off_per_test_ms']:.3f} ms/test"
+            f"  ratio {recording['flight_recorder_off_ratio_per_test']:.3f}",
+        ]
     return "\n".join(lines)
 
 
@@ -493,6 +538,10 @@ def main(argv=None):
                 project = tmp / f"{style}-{kind}"
                 write_project(project, style, count)
                 jobs.append(Job(style, kind, project, expected_passed=count or 1))
+        for variant, (env_extra, _) in RECORDER_VARIANTS.items():
+            project = tmp / f"A-{variant}"
+            write_project(project, "A", args.tests, variant)
+            jobs.append(Job("A", variant, project, expected_passed=args.tests, env_extra=env_extra))
         pycache_dir = None if args.no_bytecode_cache else tmp / "pycache"
         run_all(jobs, args.repeats, child_env(args.database_url, pycache_dir))
     except BrokenRun as exc:
