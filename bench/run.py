@@ -36,6 +36,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -276,6 +277,7 @@ class Job:
     project_dir: Path
     expected_passed: int
     times: list = field(default_factory=list)
+    cpu_times: list = field(default_factory=list)
     env_extra: dict = field(default_factory=dict)
 
     @property
@@ -341,9 +343,11 @@ def run_once(job, env):
     """Run `job` once; return its wall time in seconds. Raise BrokenRun."""
     command, cwd = job.command()
     env = {**env, **job.env_extra}
+    cpu_before = _children_cpu()
     started = time.perf_counter()
     completed = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
+    job.last_cpu = _children_cpu() - cpu_before
     output = completed.stdout + completed.stderr
     passed = count_passed(job.style, output)
     if completed.returncode != 0 or passed != job.expected_passed:
@@ -357,6 +361,85 @@ def run_once(job, env):
     return elapsed
 
 
+INTERLEAVED_SCRIPT = '''
+import json, os, statistics, time, unittest
+from myapp.models import Photo, Session, User
+from proper_unittest import ProperTestCase
+from proper_unittest._recorded_test import RecordedTestMixin
+from proper_unittest._recording import TestRecording
+
+SHIPPED = RecordedTestMixin.run
+def bare(self, result=None):
+    return super(RecordedTestMixin, self).run(result)
+
+count = [0]
+class PhotoTest(ProperTestCase):
+    app = "myapp.main:app"
+    def test_photo(self):
+        count[0] += 1
+        title = f"Benchmark photo {count[0]}"
+        user = User.create(login=f"user{count[0]}@example.com", password="correct horse battery")
+        self.sign_in(Session.create_for_user(user))
+        result = self.client.post("/photos", body={"title": title})
+        photo = Photo.get(Photo.title == title)
+        self.assertRedirects(result, f"/photos/{photo.id}", status=303)
+        self.assertContains(self.client.get(f"/photos/{photo.id}"), title, status=200)
+
+def block(variant, tests):
+    RecordedTestMixin.run = bare if variant == "bare" else SHIPPED
+    if variant == "quiet":
+        os.environ["PROPER_UNITTEST_FLIGHT_RECORDER"] = "0"
+    else:
+        os.environ.pop("PROPER_UNITTEST_FLIGHT_RECORDER", None)
+    result = unittest.TestResult()
+    started = time.process_time()
+    for _ in range(tests):
+        PhotoTest("test_photo").run(result)
+    elapsed = time.process_time() - started
+    assert result.wasSuccessful(), result.failures + result.errors
+    return elapsed / tests * 1000
+
+PhotoTest.setUpClass()
+variants = ("bare", "shipped", "quiet")
+for variant in variants:
+    block(variant, 30)  # warm up
+per_test = {variant: [] for variant in variants}
+for _ in range(ROUNDS):
+    for variant in variants:
+        per_test[variant].append(block(variant, 40))
+PhotoTest.doClassCleanups()
+app = PhotoTest.app
+databases = list(app.db.values())
+started = time.process_time()
+for _ in range(20000):
+    TestRecording(app, databases, record_sql=True).start().stop()
+setup_us = (time.process_time() - started) / 20000 * 1e6
+print(json.dumps({"per_test_ms": {v: statistics.median(t) for v, t in per_test.items()}, "setup_us": setup_us}))
+'''
+
+
+def interleaved_recording_cost(env, rounds=15):
+    """The recording's cost measured in one process, where machine load
+    drifts least: blocks of 40 of the benchmark's test, without recording
+    ("bare"), as shipped, and with the flight recorder off ("quiet"),
+    alternating for `rounds` rounds; CPU ms per test (medians). Also the
+    CPU microseconds to install and remove one test's recording."""
+    completed = subprocess.run(
+        [sys.executable, "-c", INTERLEAVED_SCRIPT.replace("ROUNDS", str(rounds))],
+        cwd=MYAPP_DIR, env=env, capture_output=True, text=True,
+    )
+    if completed.returncode != 0:
+        raise BrokenRun(f"interleaved recording measurement failed:\n{completed.stderr[-2000:]}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def _children_cpu():
+    """User + system CPU seconds used by finished child processes so far:
+    unlike wall time, hardly changed by other work on a shared machine."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_all(jobs, repeats, env):
     """One untimed warm-up run of each job, then `repeats` timed rounds, A and
     B alternating (baselines first) in every round."""
@@ -367,6 +450,7 @@ def run_all(jobs, repeats, env):
         for job in jobs:
             elapsed = run_once(job, env)
             job.times.append(elapsed)
+            job.cpu_times.append(job.last_cpu)
             progress(f"round {round_number}/{repeats} {job.name}: {elapsed:.2f} s")
 
 
@@ -393,15 +477,21 @@ def summarize(jobs, test_count):
     summary["ratio_total"] = summary["A"]["median_s"] / summary["B"]["median_s"]
     summary["ratio_per_test"] = summary["A"]["per_test_ms"] / summary["B"]["per_test_ms"]
     # The recording's cost: style A as shipped and with the flight recorder
-    # off, against A with no recording at all (same baseline subtracted).
-    empty = summary["A"]["baseline_median_s"]
+    # off, against A with no recording at all, in CPU time (wall time on a
+    # shared machine moves more than the few percent measured here), the
+    # empty project's CPU time subtracted.
     bare = by_name.get("A-bare")
     if bare is not None:
-        bare_per_test = (statistics.median(bare.times) - empty) / test_count * 1000
-        summary["recording"] = {"bare_per_test_ms": bare_per_test}
+        empty_cpu = statistics.median(by_name["A-empty"].cpu_times)
+
+        def cpu_per_test(job):
+            return (statistics.median(job.cpu_times) - empty_cpu) / test_count * 1000
+
+        bare_per_test = cpu_per_test(bare)
+        summary["recording"] = {"bare_cpu_per_test_ms": bare_per_test}
         for name, job_name in (("as_shipped", "A-full"), ("flight_recorder_off", "A-quiet")):
-            per_test = (statistics.median(by_name[job_name].times) - empty) / test_count * 1000
-            summary["recording"][f"{name}_per_test_ms"] = per_test
+            per_test = cpu_per_test(by_name[job_name])
+            summary["recording"][f"{name}_cpu_per_test_ms"] = per_test
             summary["recording"][f"{name}_ratio_per_test"] = per_test / bare_per_test
     return summary
 
@@ -430,12 +520,23 @@ def format_table(summary, jobs, test_count, repeats, database_url, bytecode_cach
     if recording:
         lines += [
             "",
-            "per-test recording (requests, SQL, tasks, broadcasts, templates; flight recorder):",
-            f"  A without recording      {recording['bare_per_test_ms']:.3f} ms/test",
-            f"  A as shipped             {recording['as_shipped_per_test_ms']:.3f} ms/test"
+            "per-test recording (requests, SQL, tasks, broadcasts, templates; flight recorder),",
+            "CPU time per test (medians, empty project subtracted):",
+            f"  A without recording      {recording['bare_cpu_per_test_ms']:.3f} ms/test",
+            f"  A as shipped             {recording['as_shipped_cpu_per_test_ms']:.3f} ms/test"
             f"  ratio {recording['as_shipped_ratio_per_test']:.3f}",
-            f"  A, flight recorder off   {recording['flight_recorder_off_per_test_ms']:.3f} ms/test"
+            f"  A, flight recorder off   {recording['flight_recorder_off_cpu_per_test_ms']:.3f} ms/test"
             f"  ratio {recording['flight_recorder_off_ratio_per_test']:.3f}",
+        ]
+    if recording and "setup_cpu_us" in recording:
+        per_test = recording["interleaved_cpu_per_test_ms"]
+        lines += [
+            "in one process, blocks of 40 tests alternating (CPU ms per test, medians):",
+            f"  without recording {per_test['bare']:.3f}, as shipped {per_test['shipped']:.3f}"
+            f" (ratio {recording['interleaved_ratio_shipped']:.3f}), flight recorder off"
+            f" {per_test['quiet']:.3f} (ratio {recording['interleaved_ratio_quiet']:.3f})",
+            f"  installing + removing one test's recording: {recording['setup_cpu_us']:.1f} us"
+            f" = {recording['setup_ratio_of_bare_test']:.4f} of a test without recording",
         ]
     return "\n".join(lines)
 
@@ -483,6 +584,7 @@ def write_json(path, args, jobs, summary):
             job.name: {"argv": job.command()[0], "cwd": str(job.command()[1])} for job in jobs
         },
         "runs_s": {job.name: job.times for job in jobs},
+        "runs_cpu_s": {job.name: job.cpu_times for job in jobs},
         "summary": summary,
         "environment": environment_info(),
     }
@@ -543,7 +645,9 @@ def main(argv=None):
             write_project(project, "A", args.tests, variant)
             jobs.append(Job("A", variant, project, expected_passed=args.tests, env_extra=env_extra))
         pycache_dir = None if args.no_bytecode_cache else tmp / "pycache"
-        run_all(jobs, args.repeats, child_env(args.database_url, pycache_dir))
+        env = child_env(args.database_url, pycache_dir)
+        run_all(jobs, args.repeats, env)
+        interleaved = interleaved_recording_cost(env)
     except BrokenRun as exc:
         print(f"bench: broken run, no results: {exc}", file=sys.stderr)
         return 1
@@ -553,6 +657,14 @@ def main(argv=None):
         else:
             shutil.rmtree(tmp, ignore_errors=True)
     summary = summarize(jobs, args.tests)
+    recording = summary.get("recording")
+    if recording is not None:
+        per_test = interleaved["per_test_ms"]
+        recording["interleaved_cpu_per_test_ms"] = per_test
+        recording["interleaved_ratio_shipped"] = per_test["shipped"] / per_test["bare"]
+        recording["interleaved_ratio_quiet"] = per_test["quiet"] / per_test["bare"]
+        recording["setup_cpu_us"] = interleaved["setup_us"]
+        recording["setup_ratio_of_bare_test"] = interleaved["setup_us"] / 1000 / per_test["bare"]
     cached = not args.no_bytecode_cache
     print(format_table(summary, jobs, args.tests, args.repeats, args.database_url, cached))
     latest = RESULTS_DIR / "latest.json"
