@@ -414,7 +414,8 @@ started = time.process_time()
 for _ in range(20000):
     TestRecording(app, databases, record_sql=True).start().stop()
 setup_us = (time.process_time() - started) / 20000 * 1e6
-print(json.dumps({"per_test_ms": {v: statistics.median(t) for v, t in per_test.items()}, "setup_us": setup_us}))
+medians = {variant: statistics.median(times) for variant, times in per_test.items()}
+print(json.dumps({"per_test_ms": medians, "setup_us": setup_us}))
 '''
 
 

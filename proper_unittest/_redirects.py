@@ -70,7 +70,8 @@ def _next_request(response, strict: bool = False):
         if strict:
             raise AssertionError(
                 f"follow(): {response.get('request', 'the request')} returned {response.status}"
-                f"{' with Location ' + repr(location) if location else ' without a Location'}, not a redirect."
+                f"{' with Location ' + repr(location) if location else ' without a Location'}"
+                ", not a redirect."
             )
         return None
     client, method, kwargs = response.__dict__.get("_resend") or (None, None, None)

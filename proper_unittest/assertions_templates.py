@@ -16,10 +16,11 @@ class TemplateAssertions:
         component `name` (``"photos/show.jx"`` or ``"photos/show"``)."""
         used = _templates_of(response)
         if not any(_same_template(name, template) for template in used):
-            listing = "\n".join(f"  {t}" for t in used) or "  (none: the response was not rendered from a template)"
+            listing = "\n".join(f"  {t}" for t in used)
+            listing = listing or "  (none: the response was not rendered from a template)"
+            request = response.get("request", "the request")
             self.fail(self._formatMessage(
-                msg, f"Expected template {name!r} to be rendered by {response.get('request', 'the request')}.\n"
-                     f"Rendered:\n{listing}"
+                msg, f"Expected template {name!r} to be rendered by {request}.\nRendered:\n{listing}"
             ))
 
     def assertTemplateNotUsed(self, response, name: str, msg=None) -> None:

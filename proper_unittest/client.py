@@ -106,7 +106,8 @@ class ProperClient(TestClient):
         return self._send(url, OPTIONS, kwargs, follow_redirects)
 
     def _send(self, url, method, kwargs, follow_redirects):
-        return after_request(self, self._request(url, method=method, **kwargs), method, kwargs, follow_redirects)
+        outcome = self._request(url, method=method, **kwargs)
+        return after_request(self, outcome, method, kwargs, follow_redirects)
 
     def post(self, url, *, json=_NO_JSON, follow_redirects=False, **kwargs):
         """POST; ``json=`` sends a JSON body with its content type."""

@@ -217,8 +217,10 @@ class BroadcastAssertionTests(JournalCase):
         result, _ = run_inner(Inner)
         self.assertEqual(len(result.failures), 1)
         self.assertIs(cable.broadcast, broadcast_before)
-        self.assertEqual(queue._signal.receivers.get(signals.SIGNAL_ENQUEUED), receivers_before.get(signals.SIGNAL_ENQUEUED))
-        self.assertEqual([b.stream for b in self.broadcasts], ["inner"])  # the inner broadcast reached ours too
+        enqueued = signals.SIGNAL_ENQUEUED
+        self.assertEqual(queue._signal.receivers.get(enqueued), receivers_before.get(enqueued))
+        # The inner test's broadcast went through our wrapper too.
+        self.assertEqual([b.stream for b in self.broadcasts], ["inner"])
 
 
 class TemplateAssertionTests(JournalCase):

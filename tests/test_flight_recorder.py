@@ -35,7 +35,9 @@ class AppendixContentTests(ProperTestCase):
         # Requests, with the redirect followed.
         self.assertIn("Requests (5):", text)
         first_id = re.search(r"POST /entries -> 303 \(Location: /entries/(\d+)\)", text).group(1)
-        self.assertIn(f"  POST /entries -> 303 (Location: /entries/{first_id})\n  GET /entries/{first_id} -> 200", text)
+        self.assertIn(
+            f"  POST /entries -> 303 (Location: /entries/{first_id})\n  GET /entries/{first_id} -> 200", text
+        )
         self.assertIn("GET /entries -> 200", text)
         # SQL grouped, the N+1 of GET /entries counted.
         self.assertRegex(text, r"SQL \(\d+ statements, \d+ distinct, \d+ repeated\):")
@@ -210,12 +212,16 @@ class ReproducerTests(ProperTestCase):
 
     def test_the_runner_line_with_the_shuffle_seed_reruns_only_that_test(self):
         folder = self.make_project()
-        first = self.run_in_project("-m", "proper_unittest", "checks/test_repro.py", "--shuffle=7", folder=folder)
+        first = self.run_in_project(
+            "-m", "proper_unittest", "checks/test_repro.py", "--shuffle=7", folder=folder
+        )
         output = first.stdout + first.stderr
         self.assertIn("repro failure", output)
         self.assertIn("2 passed, 1 failed", output)
         line = re.search(r"^  (python -m proper_unittest .*)$", output, re.M).group(1)
-        self.assertEqual(line, "python -m proper_unittest checks.test_repro.FirstTests.test_b_fails --shuffle=7")
+        self.assertEqual(
+            line, "python -m proper_unittest checks.test_repro.FirstTests.test_b_fails --shuffle=7"
+        )
         again = self.run_in_project(*line.split()[1:], folder=folder)
         rerun = again.stdout + again.stderr
         self.assertIn("0 passed, 1 failed", rerun)
