@@ -36,6 +36,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -127,6 +128,26 @@ import os
 os.environ["APP_ENV"] = "test"
 '''
 
+# Variant "bare" of style A: the per-test recording (requests, SQL, tasks,
+# broadcasts, templates; the flight recorder) bypassed, as before it existed.
+TESTS_INIT_BARE = TESTS_INIT + '''
+from proper_unittest._recorded_test import RecordedTestMixin
+
+
+def _run_without_recording(self, result=None):
+    return super(RecordedTestMixin, self).run(result)
+
+
+RecordedTestMixin.run = _run_without_recording
+'''
+
+#: Extra jobs of style A measuring the recording's cost, in the same run:
+#: variant -> (environment additions, description).
+RECORDER_VARIANTS = {
+    "bare": ({}, "A without any per-test recording"),
+    "quiet": ({"PROPER_UNITTEST_FLIGHT_RECORDER": "0"}, "A with the flight recorder off"),
+}
+
 # The conftest a Proper app is generated with (testing guide, section 2.2),
 # with two changes: the schema is made for every concrete model (the
 # `myapp.models` package imports each of them; `BaseModel.__subclasses__()`
@@ -207,14 +228,15 @@ def pytest_module(classes):
     return "\n".join(parts)
 
 
-def write_project(project_dir, style, test_count):
+def write_project(project_dir, style, test_count, variant=None):
     """Write a test project of `style` ("A" or "B") with `test_count` tests.
 
-    `test_count` 0 writes the one-test "empty" baseline project.
+    `test_count` 0 writes the one-test "empty" baseline project; `variant`
+    "bare" bypasses the per-test recording (see TESTS_INIT_BARE).
     """
     tests_dir = project_dir / "tests"
     tests_dir.mkdir(parents=True)
-    (tests_dir / "__init__.py").write_text(TESTS_INIT)
+    (tests_dir / "__init__.py").write_text(TESTS_INIT_BARE if variant == "bare" else TESTS_INIT)
     if style == "A":
         (project_dir / "setup.cfg").write_text(f"[proper_unittest]\napp = {APP_SPEC}\n")
     else:
@@ -255,6 +277,8 @@ class Job:
     project_dir: Path
     expected_passed: int
     times: list = field(default_factory=list)
+    cpu_times: list = field(default_factory=list)
+    env_extra: dict = field(default_factory=dict)
 
     @property
     def name(self):
@@ -318,9 +342,12 @@ class BrokenRun(Exception):
 def run_once(job, env):
     """Run `job` once; return its wall time in seconds. Raise BrokenRun."""
     command, cwd = job.command()
+    env = {**env, **job.env_extra}
+    cpu_before = _children_cpu()
     started = time.perf_counter()
     completed = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
+    job.last_cpu = _children_cpu() - cpu_before
     output = completed.stdout + completed.stderr
     passed = count_passed(job.style, output)
     if completed.returncode != 0 or passed != job.expected_passed:
@@ -334,6 +361,86 @@ def run_once(job, env):
     return elapsed
 
 
+INTERLEAVED_SCRIPT = '''
+import json, os, statistics, time, unittest
+from myapp.models import Photo, Session, User
+from proper_unittest import ProperTestCase
+from proper_unittest._recorded_test import RecordedTestMixin
+from proper_unittest._recording import TestRecording
+
+SHIPPED = RecordedTestMixin.run
+def bare(self, result=None):
+    return super(RecordedTestMixin, self).run(result)
+
+count = [0]
+class PhotoTest(ProperTestCase):
+    app = "myapp.main:app"
+    def test_photo(self):
+        count[0] += 1
+        title = f"Benchmark photo {count[0]}"
+        user = User.create(login=f"user{count[0]}@example.com", password="correct horse battery")
+        self.sign_in(Session.create_for_user(user))
+        result = self.client.post("/photos", body={"title": title})
+        photo = Photo.get(Photo.title == title)
+        self.assertRedirects(result, f"/photos/{photo.id}", status=303)
+        self.assertContains(self.client.get(f"/photos/{photo.id}"), title, status=200)
+
+def block(variant, tests):
+    RecordedTestMixin.run = bare if variant == "bare" else SHIPPED
+    if variant == "quiet":
+        os.environ["PROPER_UNITTEST_FLIGHT_RECORDER"] = "0"
+    else:
+        os.environ.pop("PROPER_UNITTEST_FLIGHT_RECORDER", None)
+    result = unittest.TestResult()
+    started = time.process_time()
+    for _ in range(tests):
+        PhotoTest("test_photo").run(result)
+    elapsed = time.process_time() - started
+    assert result.wasSuccessful(), result.failures + result.errors
+    return elapsed / tests * 1000
+
+PhotoTest.setUpClass()
+variants = ("bare", "shipped", "quiet")
+for variant in variants:
+    block(variant, 30)  # warm up
+per_test = {variant: [] for variant in variants}
+for _ in range(ROUNDS):
+    for variant in variants:
+        per_test[variant].append(block(variant, 40))
+PhotoTest.doClassCleanups()
+app = PhotoTest.app
+databases = list(app.db.values())
+started = time.process_time()
+for _ in range(20000):
+    TestRecording(app, databases, record_sql=True).start().stop()
+setup_us = (time.process_time() - started) / 20000 * 1e6
+medians = {variant: statistics.median(times) for variant, times in per_test.items()}
+print(json.dumps({"per_test_ms": medians, "setup_us": setup_us}))
+'''
+
+
+def interleaved_recording_cost(env, rounds=15):
+    """The recording's cost measured in one process, where machine load
+    drifts least: blocks of 40 of the benchmark's test, without recording
+    ("bare"), as shipped, and with the flight recorder off ("quiet"),
+    alternating for `rounds` rounds; CPU ms per test (medians). Also the
+    CPU microseconds to install and remove one test's recording."""
+    completed = subprocess.run(
+        [sys.executable, "-c", INTERLEAVED_SCRIPT.replace("ROUNDS", str(rounds))],
+        cwd=MYAPP_DIR, env=env, capture_output=True, text=True,
+    )
+    if completed.returncode != 0:
+        raise BrokenRun(f"interleaved recording measurement failed:\n{completed.stderr[-2000:]}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def _children_cpu():
+    """User + system CPU seconds used by finished child processes so far:
+    unlike wall time, hardly changed by other work on a shared machine."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_all(jobs, repeats, env):
     """One untimed warm-up run of each job, then `repeats` timed rounds, A and
     B alternating (baselines first) in every round."""
@@ -344,6 +451,7 @@ def run_all(jobs, repeats, env):
         for job in jobs:
             elapsed = run_once(job, env)
             job.times.append(elapsed)
+            job.cpu_times.append(job.last_cpu)
             progress(f"round {round_number}/{repeats} {job.name}: {elapsed:.2f} s")
 
 
@@ -369,6 +477,23 @@ def summarize(jobs, test_count):
         }
     summary["ratio_total"] = summary["A"]["median_s"] / summary["B"]["median_s"]
     summary["ratio_per_test"] = summary["A"]["per_test_ms"] / summary["B"]["per_test_ms"]
+    # The recording's cost: style A as shipped and with the flight recorder
+    # off, against A with no recording at all, in CPU time (wall time on a
+    # shared machine moves more than the few percent measured here), the
+    # empty project's CPU time subtracted.
+    bare = by_name.get("A-bare")
+    if bare is not None:
+        empty_cpu = statistics.median(by_name["A-empty"].cpu_times)
+
+        def cpu_per_test(job):
+            return (statistics.median(job.cpu_times) - empty_cpu) / test_count * 1000
+
+        bare_per_test = cpu_per_test(bare)
+        summary["recording"] = {"bare_cpu_per_test_ms": bare_per_test}
+        for name, job_name in (("as_shipped", "A-full"), ("flight_recorder_off", "A-quiet")):
+            per_test = cpu_per_test(by_name[job_name])
+            summary["recording"][f"{name}_cpu_per_test_ms"] = per_test
+            summary["recording"][f"{name}_ratio_per_test"] = per_test / bare_per_test
     return summary
 
 
@@ -392,6 +517,28 @@ def format_table(summary, jobs, test_count, repeats, database_url, bytecode_cach
         f"{'ratio A/B (total, per test)':<32} {summary['ratio_total']:>9.2f} {'':>8} "
         f"{summary['ratio_per_test']:>12.2f}"
     )
+    recording = summary.get("recording")
+    if recording:
+        lines += [
+            "",
+            "per-test recording (requests, SQL, tasks, broadcasts, templates; flight recorder),",
+            "CPU time per test (medians, empty project subtracted):",
+            f"  A without recording      {recording['bare_cpu_per_test_ms']:.3f} ms/test",
+            f"  A as shipped             {recording['as_shipped_cpu_per_test_ms']:.3f} ms/test"
+            f"  ratio {recording['as_shipped_ratio_per_test']:.3f}",
+            f"  A, flight recorder off   {recording['flight_recorder_off_cpu_per_test_ms']:.3f} ms/test"
+            f"  ratio {recording['flight_recorder_off_ratio_per_test']:.3f}",
+        ]
+    if recording and "setup_cpu_us" in recording:
+        per_test = recording["interleaved_cpu_per_test_ms"]
+        lines += [
+            "in one process, blocks of 40 tests alternating (CPU ms per test, medians):",
+            f"  without recording {per_test['bare']:.3f}, as shipped {per_test['shipped']:.3f}"
+            f" (ratio {recording['interleaved_ratio_shipped']:.3f}), flight recorder off"
+            f" {per_test['quiet']:.3f} (ratio {recording['interleaved_ratio_quiet']:.3f})",
+            f"  installing + removing one test's recording: {recording['setup_cpu_us']:.1f} us"
+            f" = {recording['setup_ratio_of_bare_test']:.4f} of a test without recording",
+        ]
     return "\n".join(lines)
 
 
@@ -438,6 +585,7 @@ def write_json(path, args, jobs, summary):
             job.name: {"argv": job.command()[0], "cwd": str(job.command()[1])} for job in jobs
         },
         "runs_s": {job.name: job.times for job in jobs},
+        "runs_cpu_s": {job.name: job.cpu_times for job in jobs},
         "summary": summary,
         "environment": environment_info(),
     }
@@ -493,8 +641,14 @@ def main(argv=None):
                 project = tmp / f"{style}-{kind}"
                 write_project(project, style, count)
                 jobs.append(Job(style, kind, project, expected_passed=count or 1))
+        for variant, (env_extra, _) in RECORDER_VARIANTS.items():
+            project = tmp / f"A-{variant}"
+            write_project(project, "A", args.tests, variant)
+            jobs.append(Job("A", variant, project, expected_passed=args.tests, env_extra=env_extra))
         pycache_dir = None if args.no_bytecode_cache else tmp / "pycache"
-        run_all(jobs, args.repeats, child_env(args.database_url, pycache_dir))
+        env = child_env(args.database_url, pycache_dir)
+        run_all(jobs, args.repeats, env)
+        interleaved = interleaved_recording_cost(env)
     except BrokenRun as exc:
         print(f"bench: broken run, no results: {exc}", file=sys.stderr)
         return 1
@@ -504,6 +658,14 @@ def main(argv=None):
         else:
             shutil.rmtree(tmp, ignore_errors=True)
     summary = summarize(jobs, args.tests)
+    recording = summary.get("recording")
+    if recording is not None:
+        per_test = interleaved["per_test_ms"]
+        recording["interleaved_cpu_per_test_ms"] = per_test
+        recording["interleaved_ratio_shipped"] = per_test["shipped"] / per_test["bare"]
+        recording["interleaved_ratio_quiet"] = per_test["quiet"] / per_test["bare"]
+        recording["setup_cpu_us"] = interleaved["setup_us"]
+        recording["setup_ratio_of_bare_test"] = interleaved["setup_us"] / 1000 / per_test["bare"]
     cached = not args.no_bytecode_cache
     print(format_table(summary, jobs, args.tests, args.repeats, args.database_url, cached))
     latest = RESULTS_DIR / "latest.json"

@@ -70,10 +70,27 @@ class ProperAssertions:
         if response.status != status:
             self.fail(self._formatMessage(msg, f"Expected status {status}.\n{describe_response(response)}"))
 
-    def assertRedirects(self, response, location: str, status: int = 303, msg=None) -> None:
+    def assertRedirects(self, response, location: str, status: int = 303, msg=None, *,
+                        target_status: int = 200) -> None:
         """Assert the response redirects to `location` with `status` (303 by
         default, Proper's ``redirect_to``). A relative `location` also
-        matches an absolute Location on the same path."""
+        matches an absolute Location on the same path.
+
+        On a response that followed redirects (``follow_redirects=True`` or
+        ``.follow()``), checks the chain instead: the first redirect had
+        `status`, the last one went to `location`, and the final page
+        answered `target_status`."""
+        chain = response.get("redirect_chain") or []
+        if chain:
+            first_status, (last_url, _) = chain[0][1], chain[-1]
+            if first_status != status or not _same_location(last_url, location) \
+                    or response.status != target_status:
+                hops = "\n".join(f"  {i}. {code} -> {url}" for i, (url, code) in enumerate(chain, 1))
+                self.fail(self._formatMessage(
+                    msg, f"Expected a {status} redirect ending at {location!r} with a {target_status} page.\n"
+                         f"Redirects followed:\n{hops}\nFinal page: {describe_response(response)}"
+                ))
+            return
         actual = response.headers.get("location")
         if response.status != status or not _same_location(actual, location):
             self.fail(self._formatMessage(

@@ -21,10 +21,14 @@ from urllib.parse import urlencode
 
 import peewee as pw
 from proper import TestClient, current
-from proper.constants import AUTH_COOKIE_NAME, AUTH_COOKIE_SALT, DELETE, PATCH, POST, PUT, QUERY
+from proper.constants import (
+    AUTH_COOKIE_NAME, AUTH_COOKIE_SALT, DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT, QUERY,
+)
 from proper.helpers import CIMultiDict, DotDict, jsonplus
 from proper.helpers.asgi import make_test_scope
 
+from ._recording import active_recording
+from ._redirects import after_request, follow_once
 from .channels import ChannelSession
 from .databases import models_of, recover_aborted_transactions
 from .errors import ConfigurationError
@@ -62,7 +66,14 @@ class InMemoryUpload:
 class Response(DotDict):
     """What a request returned: ``status``, ``body`` (str), ``content`` (bytes),
     ``headers`` (case-insensitive), ``mimetype``, ``content_type``, plus
-    ``request`` ("POST /photos") and ``app_tracebacks`` for failed requests."""
+    ``request`` ("POST /photos") and ``app_tracebacks`` for failed requests,
+    ``templates`` (the jx components rendered) and ``redirect_chain``
+    (``(url, status)`` per redirect followed)."""
+
+    def follow(self):
+        """Request the page this redirect points to (await it with the
+        async client); the new response's ``redirect_chain`` includes this hop."""
+        return follow_once(self)
 
     @property
     def location(self) -> str | None:
@@ -82,27 +93,43 @@ class ProperClient(TestClient):
         self.databases = list(databases)
         self.app_log = app_log
 
-    # ---- body verbs also take json= ----
+    # ---- every verb takes follow_redirects=; body verbs also take json= ----
 
-    def post(self, url, *, json=_NO_JSON, **kwargs):
+    def get(self, url, *, follow_redirects=False, **kwargs):
+        """GET; ``follow_redirects=True`` follows redirects (see ``redirect_chain``)."""
+        return self._send(url, GET, kwargs, follow_redirects)
+
+    def head(self, url, *, follow_redirects=False, **kwargs):
+        """HEAD; ``follow_redirects=True`` follows redirects."""
+        return self._send(url, HEAD, kwargs, follow_redirects)
+
+    def options(self, url, *, follow_redirects=False, **kwargs):
+        """OPTIONS; ``follow_redirects=True`` follows redirects."""
+        return self._send(url, OPTIONS, kwargs, follow_redirects)
+
+    def _send(self, url, method, kwargs, follow_redirects):
+        outcome = self._request(url, method=method, **kwargs)
+        return after_request(self, outcome, method, kwargs, follow_redirects)
+
+    def post(self, url, *, json=_NO_JSON, follow_redirects=False, **kwargs):
         """POST; ``json=`` sends a JSON body with its content type."""
-        return self._request(url, method=POST, **_with_json(json, kwargs))
+        return self._send(url, POST, _with_json(json, kwargs), follow_redirects)
 
-    def put(self, url, *, json=_NO_JSON, **kwargs):
+    def put(self, url, *, json=_NO_JSON, follow_redirects=False, **kwargs):
         """PUT; ``json=`` sends a JSON body with its content type."""
-        return self._request(url, method=PUT, **_with_json(json, kwargs))
+        return self._send(url, PUT, _with_json(json, kwargs), follow_redirects)
 
-    def patch(self, url, *, json=_NO_JSON, **kwargs):
+    def patch(self, url, *, json=_NO_JSON, follow_redirects=False, **kwargs):
         """PATCH; ``json=`` sends a JSON body with its content type."""
-        return self._request(url, method=PATCH, **_with_json(json, kwargs))
+        return self._send(url, PATCH, _with_json(json, kwargs), follow_redirects)
 
-    def delete(self, url, *, json=_NO_JSON, **kwargs):
+    def delete(self, url, *, json=_NO_JSON, follow_redirects=False, **kwargs):
         """DELETE; ``json=`` sends a JSON body with its content type."""
-        return self._request(url, method=DELETE, **_with_json(json, kwargs))
+        return self._send(url, DELETE, _with_json(json, kwargs), follow_redirects)
 
-    def query(self, url, *, json=_NO_JSON, **kwargs):
+    def query(self, url, *, json=_NO_JSON, follow_redirects=False, **kwargs):
         """QUERY; ``json=`` sends a JSON body with its content type."""
-        return self._request(url, method=QUERY, **_with_json(json, kwargs))
+        return self._send(url, QUERY, _with_json(json, kwargs), follow_redirects)
 
     # ---- cookies ----
 
@@ -175,12 +202,18 @@ class ProperClient(TestClient):
         """Savepoint guard and log capture around one request; yields the
         function that turns the raw reply into a :class:`Response`."""
         mark = self.app_log.mark() if self.app_log else None
+        recording = active_recording()
+        templates_mark = recording.templates.mark() if recording else 0
 
         def finish(status, headers, content):
             response = _make_response(status, headers, content)
             response["request"] = f"{scope['method']} {scope['path']}"
             if mark is not None:
                 response["app_log"], response["app_tracebacks"] = self.app_log.since(mark)
+            response["templates"] = recording.templates.since(templates_mark) if recording else []
+            response.setdefault("redirect_chain", [])
+            if recording:
+                recording.note_response(response)
             self._store_cookies(headers)
             return response
 

@@ -2,6 +2,8 @@
 
 from huey.storage import MemoryStorage
 
+from ._recording import task_log_for
+
 
 class CapturedTasks(list):
     """The huey tasks enqueued inside :meth:`ProperTestCase.captureTasks`,
@@ -24,7 +26,12 @@ class CapturedTasks(list):
     def run(self) -> list:
         """Run every captured task now, inline, and return their results
         (failing tasks raise). Tasks scheduled for later run too."""
-        results = [task.execute() for task in self]
+        log = task_log_for(self.queue)
+        results = []
+        for task in list(self):
+            if log is not None:
+                log.mark_run(task)  # runEnqueued() must not run it again
+            results.append(task.execute())
         self.clear()
         return results
 

@@ -13,6 +13,7 @@ from ._leaks import (
 )
 from ._provision import claim_app_databases
 from ._transactions import ClassTransaction, TestSavepoint, TransactionEnded, explain, reset_database
+from ._recorded_test import RecordedTestMixin
 from .applog import AppLog, ShowsLogOnFailure
 from .assertions import ProperAssertions
 from .channel_assertions import ChannelAssertions
@@ -170,7 +171,10 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
         """Run the test in its own copy of the class's context (so what the
         class set-up put in ``current`` is there, and what the test puts
         there does not leak)."""
-        return class_context.for_test(type(self)).run(super().run, result)
+        return self._run_in_own_context(super().run, result)
+
+    def _run_in_own_context(self, run, result):
+        return class_context.for_test(type(self)).run(run, result)
 
     def _callSetUp(self):
         # unittest calls this inside its own error handling, so a failure
@@ -279,7 +283,7 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
         self.client.sign_out()
 
 
-class ProperTestCase(_ProperTestMixin, unittest.TestCase):
+class ProperTestCase(RecordedTestMixin, _ProperTestMixin, unittest.TestCase):
     """A unittest TestCase for a Proper app.
 
     Every test runs inside a rolled-back transaction on each of the app's
@@ -316,7 +320,9 @@ class ProperTransactionTestCase(ProperTestCase):
                 reset_database(db)
 
 
-class AsyncChannelTestCase(ChannelAssertions, _ProperTestMixin, unittest.IsolatedAsyncioTestCase):
+class AsyncChannelTestCase(
+    RecordedTestMixin, ChannelAssertions, _ProperTestMixin, unittest.IsolatedAsyncioTestCase
+):
     """ProperTestCase's isolation for ``async def`` tests, with WebSockets.
 
     ``self.client`` is async (``await self.client.get("/")``) and runs in
@@ -327,11 +333,11 @@ class AsyncChannelTestCase(ChannelAssertions, _ProperTestMixin, unittest.Isolate
 
     _client_class = AsyncProperClient
 
-    def run(self, result=None):
-        """Run the test in its own copy of the class's context; unittest's
-        asyncio runner enters it for setUp, the test and the cleanups."""
+    def _run_in_own_context(self, run, result):
+        # unittest's asyncio runner enters this context for setUp, the test
+        # and the cleanups.
         self._asyncioTestContext = class_context.for_test(type(self))
-        return super(_ProperTestMixin, self).run(result)
+        return run(result)
 
     def _in_test_context(self, func):
         return self._asyncioTestContext.run(func)

@@ -207,6 +207,9 @@ def normalize_argv(argv):
 
 def dispatch(args, cwd):
     """Run what *args* asks for, from directory *cwd*; return the exit status."""
+    if args.shuffle is not None:
+        # Failure reports print a reproducer line with this seed.
+        os.environ["PROPER_UNITTEST_SHUFFLE_SEED"] = str(args.shuffle)
     if args.shuffle is not None and args.results_file is None and not args.list_only:
         info(f"Shuffling with seed {args.shuffle} (repeat this order with --shuffle={args.shuffle})")
     if not args.labels:

@@ -66,6 +66,13 @@ class SignInTests(ProperTestCase):
         self.sign_in(session)
         self.assertRedirects(self.client.get("/dashboard"), "/sign-in")
 
+    def test_a_session_not_remembered_lasts_a_day(self):
+        self.sign_in(Session.create_for_user(self.user, remember=False))
+        with self.travel(timedelta(hours=23)):
+            self.assertStatus(self.client.get("/dashboard"), 200)
+        self.travel(timedelta(hours=25))
+        self.assertRedirects(self.client.get("/dashboard"), "/sign-in")
+
     def test_each_authenticated_request_touches_the_session(self):
         session = self.sign_in(self.user)
         long_ago = pw.utcnow() - timedelta(days=3)

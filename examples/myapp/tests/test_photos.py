@@ -5,6 +5,7 @@ from parameterized import parameterized
 
 from myapp.main import db
 from myapp.models import Photo
+from myapp.tasks import generate_thumbnail
 from proper_unittest import ProperTestCase
 
 from .factories import make_photo, make_user
@@ -71,7 +72,8 @@ class CreatingPhotosTests(ProperTestCase):
 
     def test_create_redirects_and_persists(self):
         self.sign_in(self.alice)
-        result = self.client.post("/photos", body={"title": "Sunset"})
+        with self.assertChanges(lambda: Photo.select().count(), by=1):
+            result = self.client.post("/photos", body={"title": "Sunset"})
         photo = Photo.get(Photo.title == "Sunset")
         self.assertRedirects(result, f"/photos/{photo.id}")
         self.assertEqual(photo.owner_id, self.alice.id)
@@ -85,17 +87,21 @@ class CreatingPhotosTests(ProperTestCase):
 
     def test_created_photo_page_shows_a_flash_message(self):
         self.sign_in(self.alice)
-        result = self.client.post("/photos", body={"title": "Sunset", "caption": "Over the bay"})
-        page = self.client.get(result.location)
+        page = self.client.post(
+            "/photos", body={"title": "Sunset", "caption": "Over the bay"}, follow_redirects=True
+        )
+        self.assertRedirects(page, f"/photos/{Photo.get().id}")
+        self.assertTemplateUsed(page, "photo/show.jx")
         self.assertContains(page, "Photo was created")
         self.assertContains(page, "Over the bay")
 
     def test_invalid_photo_rerenders_the_form(self):
         self.sign_in(self.alice)
-        result = self.client.post("/photos", body={"title": "x" * 121, "caption": "kept"})
+        with self.assertNoChanges(lambda: Photo.select().count()):
+            result = self.client.post("/photos", body={"title": "x" * 121, "caption": "kept"})
         self.assertContains(result, "Must have at most 120 characters", status=422)
         self.assertContains(result, ">kept</textarea>", status=422)
-        self.assertEqual(Photo.select().count(), 0)
+        self.assertNotEnqueued(generate_thumbnail)
 
 
 class ChangingPhotosTests(ProperTestCase):

@@ -18,6 +18,7 @@ class ThumbnailTaskTests(ProperTestCase):
         self.client.post("/photos", body={"title": "Sunset"})
         photo = Photo.get(Photo.title == "Sunset")
         self.assertEqual(photo.thumbnail, f"thumbs/{photo.id}/placeholder-256.jpg")
+        self.assertEnqueued(generate_thumbnail, count=1, args=(photo.id,))
 
     def test_captured_task_waits_until_it_is_run(self):
         self.sign_in(self.alice)
@@ -49,5 +50,5 @@ class ThumbnailTaskTests(ProperTestCase):
         # The email was rendered before being queued: the task carries the body.
         self.assertIn("Hi carol@example.com", tasks[0].kwargs["message"]["body"])
         self.assertNoEmailSent()
-        tasks.run()
+        self.runEnqueued()
         self.assertEmailSent(to="carol@example.com", subject="Welcome to MyApp", count=1)

@@ -1,0 +1,51 @@
+"""Per-test recording for the test case classes, and the assertions that
+read it (tasks, broadcasts, templates), value changes and time travel.
+
+:class:`RecordedTestMixin` goes first in the test case's bases: its
+``run()`` starts a :class:`~._recording.TestRecording` before the rest of
+the per-test set-up and stops it after the teardown, whatever happened;
+when the flight recorder is on, the result is wrapped so that failures get
+the appendix (see ``_flight_recorder``).
+"""
+from ._flight_recorder import ResultWithAppendix, is_enabled
+from ._recording import TestRecording
+from ._time import TimeTravel
+from .assertions_broadcasts import BroadcastAssertions
+from .assertions_changes import ChangeAssertions
+from .assertions_tasks import TaskAssertions
+from .assertions_templates import TemplateAssertions
+
+
+class RecordedTestMixin(ChangeAssertions, TaskAssertions, BroadcastAssertions,
+                        TemplateAssertions, TimeTravel):
+    """Records what each test does; see the module docstring."""
+
+    #: Add the flight recorder's appendix to failures and errors (and keep
+    #: the SQL it lists). ``PROPER_UNITTEST_FLIGHT_RECORDER=0`` turns it off
+    #: for a whole run.
+    flight_recorder = True
+
+    _recording = None
+
+    def run(self, result=None):
+        """Run the test with its recording on (see the module docstring)."""
+        if not getattr(type(self), "_proper_ready", False):
+            return super().run(result)  # the base class reports the misconfiguration
+        if result is None:
+            result = self.defaultTestResult()
+            start, stop = getattr(result, "startTestRun", None), getattr(result, "stopTestRun", None)
+            if start is not None:
+                start()
+            try:
+                return self.run(result)
+            finally:
+                if stop is not None:
+                    stop()
+        appendix = is_enabled(self)
+        recording = TestRecording(self.app, self._databases.values(), record_sql=appendix)
+        self._recording = recording.start()
+        try:
+            super().run(ResultWithAppendix(result, self, recording) if appendix else result)
+        finally:
+            recording.stop()
+        return result

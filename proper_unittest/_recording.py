@@ -1,0 +1,262 @@
+"""What one test did, recorded while it runs: requests, SQL statements,
+tasks, broadcasts and rendered templates.
+
+A :class:`TestRecording` is installed on the app around each test by
+``_recorded_test.RecordedTestMixin`` and removed afterwards, whatever
+happened. Nothing here replaces the real thing: the wrappers call the
+original methods (a broadcast is still delivered, a query still runs) and
+only keep a note of the call.
+"""
+from dataclasses import dataclass, field
+
+from huey import signals as huey_signals
+
+
+# Test recordings in progress, innermost last: the client reports its
+# requests to the innermost (a test run from inside another test reports
+# to its own recording only).
+_active: list["TestRecording"] = []
+
+
+def active_recording() -> "TestRecording | None":
+    """The recording of the test running now, if any."""
+    return _active[-1] if _active else None
+
+
+class TestRecording:
+    """Everything recorded for one test. ``sql`` is None when the flight
+    recorder is off (statements are only kept for the failure report)."""
+
+    def __init__(self, app, databases, *, record_sql: bool) -> None:
+        self.app = app
+        self.requests: list = []
+        self.tasks = TaskLog(app.queue)
+        self.broadcasts = BroadcastLog(app.cable)
+        self.templates = TemplateLog(app.catalog)
+        self.sql = SqlLog(databases) if record_sql else None
+
+    def start(self) -> "TestRecording":
+        """Begin recording (install every wrapper and signal handler)."""
+        parts = [self.tasks, self.broadcasts, self.templates, self.sql]
+        started = []
+        try:
+            for part in parts:
+                if part is not None:
+                    part.install()
+                    started.append(part)
+        except BaseException:
+            for part in reversed(started):
+                part.uninstall()
+            raise
+        _active.append(self)
+        return self
+
+    def stop(self) -> None:
+        """Stop recording and put the app's methods back."""
+        if self in _active:
+            _active.remove(self)
+        for part in (self.sql, self.templates, self.broadcasts, self.tasks):
+            if part is not None:
+                part.uninstall()
+
+    def note_response(self, response) -> None:
+        """Called by the client after each request (and each redirect hop)."""
+        self.requests.append(response)
+
+
+# ---- tasks -----------------------------------------------------------------
+
+
+@dataclass
+class RecordedTask:
+    """One call of a huey task during the test: ``name``, ``args``,
+    ``kwargs``, the huey ``task`` itself, and whether it has ``run``."""
+
+    name: str
+    args: tuple
+    kwargs: dict
+    task: object = field(repr=False)
+    run: bool = False
+
+    def describe(self) -> str:
+        """``name(args, kwargs)`` and whether it ran."""
+        arguments = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs.items()]
+        state = "ran" if self.run else "not run"
+        return f"{self.name}({', '.join(arguments)}) [{state}]"
+
+
+class TaskLog:
+    """Every task enqueued on the app's huey queue, through huey's own
+    ``SIGNAL_ENQUEUED`` signal: it fires in immediate mode (where the task
+    then runs inline) and in capture mode alike. ``SIGNAL_EXECUTING`` marks
+    a task as run."""
+
+    def __init__(self, queue) -> None:
+        self.queue = queue
+        self.entries: list[RecordedTask] = []
+        self._by_id: dict[str, RecordedTask] = {}
+
+    def install(self) -> None:
+        """Connect to the queue's signals."""
+        self.queue.signal(huey_signals.SIGNAL_ENQUEUED)(self._on_enqueued)
+        self.queue.signal(huey_signals.SIGNAL_EXECUTING)(self._on_executing)
+
+    def uninstall(self) -> None:
+        """Disconnect from the queue's signals."""
+        self.queue.disconnect_signal(self._on_enqueued, huey_signals.SIGNAL_ENQUEUED)
+        self.queue.disconnect_signal(self._on_executing, huey_signals.SIGNAL_EXECUTING)
+
+    def _on_enqueued(self, signal, task, *args, **kwargs) -> None:
+        entry = RecordedTask(task.name, tuple(task.args or ()), dict(task.kwargs or {}), task)
+        self.entries.append(entry)
+        self._by_id[task.id] = entry
+
+    def _on_executing(self, signal, task, *args, **kwargs) -> None:
+        self.mark_run(task)
+
+    def mark_run(self, task) -> None:
+        """Note that `task` has run (also for tasks run outside huey's
+        ``execute``, e.g. by ``captureTasks().run()``)."""
+        entry = self._by_id.get(task.id)
+        if entry is not None:
+            entry.run = True
+
+    def named(self, name: str) -> list[RecordedTask]:
+        """The recorded calls of the task called `name`."""
+        return [entry for entry in self.entries if entry.name == name]
+
+    def not_run(self) -> list[RecordedTask]:
+        """Recorded calls that have not run yet, in order."""
+        return [entry for entry in self.entries if not entry.run]
+
+
+def task_log_for(queue) -> "TaskLog | None":
+    """The task log of the running test's recording, if it records `queue`."""
+    recording = active_recording()
+    if recording is not None and recording.tasks.queue is queue:
+        return recording.tasks
+    return None
+
+
+# ---- broadcasts ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordedBroadcast:
+    """One ``app.cable.broadcast(stream, data)`` call."""
+
+    stream: str
+    data: object
+
+
+class BroadcastLog:
+    """Every ``broadcast()`` on the app's cable, kept in order. The cable's
+    own method still runs (the message is delivered): it is wrapped on the
+    instance for the test and the wrapper removed afterwards."""
+
+    def __init__(self, cable) -> None:
+        self.cable = cable
+        self.entries: list[RecordedBroadcast] = []
+
+    def install(self) -> None:
+        """Wrap the cable's ``broadcast``."""
+        self._had_own = "broadcast" in vars(self.cable)
+        self._previous = vars(self.cable).get("broadcast")
+        original = self.cable.broadcast
+        entries = self.entries
+
+        def broadcast(stream_name, data):
+            entries.append(RecordedBroadcast(stream_name, data))
+            return original(stream_name, data)
+
+        self.cable.broadcast = broadcast
+
+    def uninstall(self) -> None:
+        """Put the cable's ``broadcast`` back."""
+        if self._had_own:
+            self.cable.broadcast = self._previous
+        else:
+            vars(self.cable).pop("broadcast", None)
+
+    def on(self, stream: str) -> list:
+        """The data broadcast to `stream`, in order."""
+        return [entry.data for entry in self.entries if entry.stream == stream]
+
+
+# ---- templates -------------------------------------------------------------
+
+
+class TemplateLog:
+    """The jx components the app's catalog loads while rendering: the
+    template a controller renders, the components it imports, email
+    templates. Recorded by wrapping the catalog's ``get_component_data``
+    (every component goes through it, imported ones included)."""
+
+    def __init__(self, catalog) -> None:
+        self.catalog = catalog
+        self.names: list[str] = []
+
+    def install(self) -> None:
+        """Wrap the catalog's component lookup."""
+        self._had_own = "get_component_data" in vars(self.catalog)
+        self._previous = vars(self.catalog).get("get_component_data")
+        original = self.catalog.get_component_data
+        names = self.names
+
+        def get_component_data(relpath):
+            names.append(relpath)
+            return original(relpath)
+
+        self.catalog.get_component_data = get_component_data
+
+    def uninstall(self) -> None:
+        """Put the catalog's lookup back."""
+        if self._had_own:
+            self.catalog.get_component_data = self._previous
+        else:
+            vars(self.catalog).pop("get_component_data", None)
+
+    def mark(self) -> int:
+        """A position for :meth:`since`."""
+        return len(self.names)
+
+    def since(self, mark: int) -> list[str]:
+        """The components loaded after `mark`, without repeats, in order."""
+        return list(dict.fromkeys(self.names[mark:]))
+
+
+# ---- SQL -------------------------------------------------------------------
+
+
+class SqlLog:
+    """The SQL statements run on the test's databases, recorded by wrapping
+    each database's ``execute_sql`` for the test (cheaper than peewee's
+    DEBUG logging, and nothing reaches the log handlers of the test run)."""
+
+    def __init__(self, databases) -> None:
+        self.databases = list(databases)
+        self.statements: list[str] = []
+        self._saved: list = []
+
+    def install(self) -> None:
+        """Wrap ``execute_sql`` on every database."""
+        statements = self.statements
+        for database in self.databases:
+            had_own = "execute_sql" in vars(database)
+            self._saved.append((database, had_own, vars(database).get("execute_sql")))
+            original = database.execute_sql
+
+            def execute_sql(sql, params=None, *args, _original=original, **kwargs):
+                statements.append(sql)
+                return _original(sql, params, *args, **kwargs)
+
+            database.execute_sql = execute_sql
+
+    def uninstall(self) -> None:
+        """Put every database's ``execute_sql`` back."""
+        for database, had_own, previous in reversed(self._saved):
+            if had_own:
+                database.execute_sql = previous
+            else:
+                vars(database).pop("execute_sql", None)
+        self._saved.clear()

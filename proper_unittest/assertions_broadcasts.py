@@ -1,0 +1,59 @@
+"""Broadcast assertions: assertBroadcastOn, assertBroadcasts, assertNoBroadcasts.
+
+Every ``app.cable.broadcast(stream, data)`` made during the test (by a
+controller, a channel, a task) is recorded (see ``_recording.BroadcastLog``)
+and still delivered to the cable's listeners.
+"""
+from .errors import ConfigurationError
+
+
+class BroadcastAssertions:
+    """Assertions about what the test broadcast on the app's cable."""
+
+    @property
+    def broadcasts(self) -> list:
+        """Every broadcast of this test, in order (``.stream``, ``.data``)."""
+        return list(self._broadcast_log().entries)
+
+    def assertBroadcastOn(self, stream: str, data, msg=None) -> None:
+        """Assert `data` was broadcast to `stream` during this test."""
+        log = self._broadcast_log()
+        if data not in log.on(stream):
+            self.fail(self._formatMessage(
+                msg, f"Expected a broadcast on {stream!r} of {data!r}.\n{_listing(log.entries)}"
+            ))
+
+    def assertBroadcasts(self, stream: str, count: int, msg=None) -> None:
+        """Assert exactly `count` broadcasts went to `stream` during this test."""
+        log = self._broadcast_log()
+        sent = len(log.on(stream))
+        if sent != count:
+            self.fail(self._formatMessage(
+                msg, f"Expected {count} broadcast(s) on {stream!r}, {sent} sent.\n{_listing(log.entries)}"
+            ))
+
+    def assertNoBroadcasts(self, stream: str | None = None, msg=None) -> None:
+        """Assert nothing was broadcast during this test (to `stream`, or at all)."""
+        log = self._broadcast_log()
+        sent = log.entries if stream is None else [b for b in log.entries if b.stream == stream]
+        if sent:
+            where = "at all" if stream is None else f"on {stream!r}"
+            self.fail(self._formatMessage(
+                msg, f"Expected no broadcasts {where}, {len(sent)} sent.\n{_listing(log.entries)}"
+            ))
+
+    def _broadcast_log(self):
+        recording = getattr(self, "_recording", None)
+        if recording is None:
+            raise ConfigurationError(
+                f"{type(self).__qualname__}: broadcast assertions work inside a running test "
+                "(the recording starts when the test does)."
+            )
+        return recording.broadcasts
+
+
+def _listing(entries) -> str:
+    if not entries:
+        return "Nothing was broadcast in this test."
+    lines = "\n".join(f"  {i}. {b.stream}: {b.data!r}" for i, b in enumerate(entries, 1))
+    return f"Broadcasts in this test, in order:\n{lines}"
