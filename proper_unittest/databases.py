@@ -12,6 +12,8 @@ from .safety import all_model_classes, bound_database
 # psycopg2's and psycopg 3's TRANSACTION_STATUS_INERROR: the transaction is
 # aborted and refuses every statement until it is rolled back.
 _PG_IN_ERROR = 3
+# The savepoint a request runs under on PostgreSQL (see recover_aborted_transactions).
+_REQUEST_SAVEPOINT = "proper_unittest_request"
 
 
 def app_databases(app) -> dict[str, pw.Database]:
@@ -85,18 +87,28 @@ def _roll_back_block(block) -> None:
 
 @contextmanager
 def recover_aborted_transactions(databases):
-    """Run a block in a savepoint on each PostgreSQL database, and roll back
-    to it if the block left the transaction aborted (after an IntegrityError,
-    say), so the test can go on querying, as it could on SQLite or MySQL."""
-    postgres = [db for db in databases if isinstance(db, pw.PostgresqlDatabase)]
-    savepoints = [(db, db.savepoint().__enter__()) for db in postgres]
+    """Run a block with a savepoint on each PostgreSQL database that is in a
+    transaction, and roll back to it if the block left the transaction
+    aborted (after an IntegrityError, say), so the test can go on querying,
+    as it could on SQLite or MySQL.
+
+    One round trip per database when nothing fails: the savepoint is never
+    released, as the test's own rollback discards it with everything else
+    (a later ``SAVEPOINT`` of the same name shadows it, so a ``ROLLBACK TO``
+    always goes back to the latest). Outside a transaction there is nothing
+    to recover, so no savepoint.
+    """
+    guarded = [
+        db for db in databases if isinstance(db, pw.PostgresqlDatabase) and db.in_transaction()
+    ]
+    for db in guarded:
+        db.execute_sql(f"SAVEPOINT {_REQUEST_SAVEPOINT}")
     try:
         yield
     finally:
-        for db, savepoint in reversed(savepoints):
+        for db in guarded:
             if _is_aborted(db):
-                savepoint.rollback()
-            savepoint.commit(begin=False)
+                db.execute_sql(f"ROLLBACK TO SAVEPOINT {_REQUEST_SAVEPOINT}")
 
 
 def _is_aborted(db: pw.Database) -> bool:

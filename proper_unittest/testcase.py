@@ -7,6 +7,7 @@ from contextlib import ExitStack
 
 from proper import current
 
+from ._loop import one_loop_per_test
 from ._provision import claim_app_databases
 from .applog import AppLog
 from .assertions import ProperAssertions
@@ -91,7 +92,12 @@ class _ProperTestMixin(ProperAssertions):
         """Run the test in its own copy of the context (so ``current.*``
         values it sets do not leak), between the isolation set-up and
         teardown; these run even if the test's own setUp forgot super()."""
-        return contextvars.copy_context().run(self._run_isolated, result)
+        return contextvars.copy_context().run(self._run_in_one_loop, result)
+
+    def _run_in_one_loop(self, result):
+        # The synchronous client's requests share one event loop per test.
+        with one_loop_per_test():
+            return self._run_isolated(result)
 
     def _run_isolated(self, result):
         if _is_skipped(self):
