@@ -50,6 +50,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -391,7 +392,8 @@ class Job:
     project_dir: Path
     expected_passed: int
     runner_args: tuple = ()  # extra arguments for runtests.py (style A)
-    times: list = field(default_factory=list)
+    times: list = field(default_factory=list)  # wall seconds per timed run
+    cpu_times: list = field(default_factory=list)  # CPU seconds (user + system, children included)
 
     @property
     def name(self):
@@ -457,11 +459,15 @@ class BrokenRun(Exception):
 
 
 def run_once(job, env):
-    """Run `job` once; return its wall time in seconds. Raise BrokenRun."""
+    """Run `job` once; return its wall time and its CPU time (user + system
+    of the run and every process it waited for), in seconds. Raise BrokenRun."""
     command, cwd = job.command()
+    usage_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     completed = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
+    usage_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (usage_after.ru_utime - usage_before.ru_utime) + (usage_after.ru_stime - usage_before.ru_stime)
     output = completed.stdout + completed.stderr
     passed = count_passed(job.style, output)
     if completed.returncode != 0 or passed != job.expected_passed:
@@ -472,7 +478,7 @@ def run_once(job, env):
             f"(expected {job.expected_passed}); output in {log}\n"
             + "\n".join(output.splitlines()[-15:])
         )
-    return elapsed
+    return elapsed, cpu
 
 
 def run_all(jobs, repeats, env):
@@ -483,9 +489,10 @@ def run_all(jobs, repeats, env):
         run_once(job, env)
     for round_number in range(1, repeats + 1):
         for job in jobs:
-            elapsed = run_once(job, env)
+            elapsed, cpu = run_once(job, env)
             job.times.append(elapsed)
-            progress(f"round {round_number}/{repeats} {job.name}: {elapsed:.2f} s")
+            job.cpu_times.append(cpu)
+            progress(f"round {round_number}/{repeats} {job.name}: {elapsed:.2f} s (CPU {cpu:.2f} s)")
 
 
 def progress(message):
@@ -503,29 +510,34 @@ def spread(values):
 
 def summarize(jobs, test_count):
     """Per style: medians and per-test times; per round: the ratios A/F and
-    A/B of the per-test times and of the totals, with their spread.
+    A/B of the per-test times and of the totals, with their spread; all of
+    it for wall time and for CPU time.
 
     Per-test time of a round = (full run - empty run of that round) / N.
+    CPU time is what the run itself consumed: on a machine shared with
+    other work it moves much less than wall time.
     """
     by_name = {job.name: job for job in jobs}
-    rounds = len(by_name["A-full"].times)
-    per_test = {}
     summary = {}
-    for style in STYLES:
-        full = by_name[f"{style}-full"].times
-        empty = by_name[f"{style}-empty"].times
-        per_test[style] = [(f - e) / test_count * 1000 for f, e in zip(full, empty)]
-        summary[style] = {
-            "median_s": statistics.median(full),
-            "baseline_median_s": statistics.median(empty),
-            "per_test_ms": spread(per_test[style]),
-        }
-    for other in ("F", "B"):
-        full_a, full_o = by_name["A-full"].times, by_name[f"{other}-full"].times
-        summary[f"A/{other}"] = {
-            "per_test": spread([per_test["A"][r] / per_test[other][r] for r in range(rounds)]),
-            "total": spread([full_a[r] / full_o[r] for r in range(rounds)]),
-        }
+    for clock, attribute in (("wall", "times"), ("cpu", "cpu_times")):
+        per_test = {}
+        section = summary[clock] = {}
+        for style in STYLES:
+            full = getattr(by_name[f"{style}-full"], attribute)
+            empty = getattr(by_name[f"{style}-empty"], attribute)
+            per_test[style] = [(f - e) / test_count * 1000 for f, e in zip(full, empty)]
+            section[style] = {
+                "median_s": statistics.median(full),
+                "baseline_median_s": statistics.median(empty),
+                "per_test_ms": spread(per_test[style]),
+            }
+        for other in ("F", "B"):
+            full_a = getattr(by_name["A-full"], attribute)
+            full_o = getattr(by_name[f"{other}-full"], attribute)
+            section[f"A/{other}"] = {
+                "per_test": spread([a / o for a, o in zip(per_test["A"], per_test[other])]),
+                "total": spread([a / o for a, o in zip(full_a, full_o)]),
+            }
     return summary
 
 
@@ -535,27 +547,30 @@ def format_range(cell, digits=2):
 
 
 def format_table(summary, jobs, test_count, repeats, database_url, bytecode_cache):
-    """The results table, as printed."""
+    """The results table, as printed: wall time, then CPU time."""
     by_name = {job.name: job for job in jobs}
     lines = [
         f"{test_count} tests, {repeats} timed rounds (medians; ranges over rounds), "
         f"database {database_url}, bytecode cache {'on' if bytecode_cache else 'off'}",
-        "",
-        f"{'style':<34} {'median s':>9} {'empty s':>8} {'per test ms (range)':>22}  runs s (full)",
     ]
-    for style in STYLES:
-        row = summary[style]
-        runs = " ".join(f"{t:.2f}" for t in by_name[f"{style}-full"].times)
-        lines.append(
-            f"{style + ' ' + STYLE_NAMES[style]:<34} {row['median_s']:>9.2f} "
-            f"{row['baseline_median_s']:>8.2f} {format_range(row['per_test_ms'], 3):>22}  {runs}"
-        )
-    lines.append("")
-    for pair in ("A/F", "A/B"):
-        lines.append(
-            f"ratio {pair} per test {format_range(summary[pair]['per_test'])}, "
-            f"total {format_range(summary[pair]['total'])}"
-        )
+    for clock, attribute in (("wall", "times"), ("cpu", "cpu_times")):
+        section = summary[clock]
+        lines += [
+            "",
+            f"{clock + ' time':<34} {'median s':>9} {'empty s':>8} {'per test ms (range)':>22}  runs s (full)",
+        ]
+        for style in STYLES:
+            row = section[style]
+            runs = " ".join(f"{t:.2f}" for t in getattr(by_name[f"{style}-full"], attribute))
+            lines.append(
+                f"{style + ' ' + STYLE_NAMES[style]:<34} {row['median_s']:>9.2f} "
+                f"{row['baseline_median_s']:>8.2f} {format_range(row['per_test_ms'], 3):>22}  {runs}"
+            )
+        for pair in ("A/F", "A/B"):
+            lines.append(
+                f"  {clock} ratio {pair}: per test {format_range(section[pair]['per_test'])}, "
+                f"total {format_range(section[pair]['total'])}"
+            )
     return "\n".join(lines)
 
 
@@ -654,6 +669,7 @@ def write_json(path, args, jobs, summary):
             job.name: {"argv": job.command()[0], "cwd": str(job.command()[1])} for job in jobs
         },
         "runs_s": {job.name: job.times for job in jobs},
+        "cpu_s": {job.name: job.cpu_times for job in jobs},
         "summary": summary,
         "environment": environment_info(),
     }
