@@ -7,6 +7,7 @@ import sqlite3
 import peewee as pw
 
 from ._leaks import _created_tables, empty_tables, row_counts
+from .databases import library_sql
 
 
 # psycopg2's and psycopg 3's connection.info.transaction_status values.
@@ -48,12 +49,7 @@ def transaction_problem(db: pw.Database) -> str | None:
             return LOST
         return ENDED if status == _PG_IDLE else None
     try:
-        # The driver's own cursor: the library's question is not the test's
-        # SQL (not logged, counted or recorded).
-        with pw.__exception_wrapper__:  # driver errors as peewee's, as execute_sql does
-            cursor = db.cursor()
-            cursor.execute("SELECT @@in_transaction")
-            (in_transaction,) = cursor.fetchone()
+        (in_transaction,) = library_sql(db, "SELECT @@in_transaction")
     except _DRIVER_ERRORS:
         return LOST
     return None if in_transaction else ENDED

@@ -1,9 +1,16 @@
 """Keeps what the app and its task queue log, and the tracebacks of the
 app's errors, so a failing test can show them, instead of printing them
-over the test output of passing ones."""
+over the test output of passing ones.
+
+On the passing path it costs next to nothing: while a capture is
+installed the "proper" logger (which Proper leaves at DEBUG) is raised to
+the level captured, so Proper builds no record nobody keeps, and the kept
+records are formatted only when a failure message reads them.
+"""
 import logging
 import traceback
 import unittest
+from collections.abc import Sequence
 
 from proper.helpers import logger as proper_logger
 
@@ -28,14 +35,24 @@ class AppLog(logging.Handler):
     def __init__(self) -> None:
         super().__init__(level=logging.INFO)
         self.setFormatter(logging.Formatter("[%(levelname)s] %(message)s"))
-        self.lines: list[str] = []
+        self.records: list[logging.LogRecord] = []
         self.tracebacks: list[str] = []
 
+    @property
+    def lines(self) -> "LogLines":
+        """Every record kept so far, as formatted lines."""
+        return LogLines(self, self.records)
+
     def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def format_line(self, record: logging.LogRecord) -> str:
+        """One kept record as a line: ``[LEVEL] message`` (the queue's
+        records name their logger: ``[ERROR] huey: ...``)."""
         line = self.format(record)
         if record.name in QUEUE_LOGGERS:
             line = line.replace("] ", f"] {record.name}: ", 1)
-        self.lines.append(line)
+        return line
 
     def install(self, app) -> None:
         """Start collecting; the handler also keeps the records off stderr
@@ -43,6 +60,7 @@ class AppLog(logging.Handler):
         _active.append(self)
         for logger in _loggers():
             logger.addHandler(self)
+        _captured_levels.raise_to_captured()
         if _record_app_error not in app._on_error:
             app.on_error(_record_app_error)
 
@@ -52,19 +70,73 @@ class AppLog(logging.Handler):
             logger.removeHandler(self)
         if self in _active:
             _active.remove(self)
+            _captured_levels.raise_to_captured()
 
     def clear(self) -> None:
         """Forget everything collected so far."""
-        self.lines.clear()
+        self.records.clear()
         self.tracebacks.clear()
 
     def mark(self) -> tuple[int, int]:
         """A position to pass to :meth:`since`."""
-        return len(self.lines), len(self.tracebacks)
+        return len(self.records), len(self.tracebacks)
 
-    def since(self, mark: tuple[int, int]) -> tuple[list[str], list[str]]:
+    def since(self, mark: tuple[int, int]) -> tuple["LogLines", list[str]]:
         """Log lines and tracebacks collected after `mark`."""
-        return self.lines[mark[0]:], self.tracebacks[mark[1]:]
+        return LogLines(self, self.records[mark[0]:]), self.tracebacks[mark[1]:]
+
+
+class LogLines(Sequence):
+    """Log records read as formatted lines, formatted on first read (only
+    a failure message reads them). Compares equal to a list of the lines."""
+
+    def __init__(self, handler: "AppLog", records: list[logging.LogRecord]) -> None:
+        self._handler = handler
+        self._records = records
+        self._lines: list[str] | None = None
+
+    def _formatted(self) -> list[str]:
+        if self._lines is None:
+            self._lines = [self._handler.format_line(record) for record in self._records]
+        return self._lines
+
+    def __getitem__(self, index):
+        return self._formatted()[index]
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return self._formatted() == list(other)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return repr(self._formatted())
+
+
+class _LoggerLevel:
+    """Keeps a logger at no lower a level than the installed captures keep:
+    raised while any capture is installed, put back when the last one goes."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self.logger = logger
+        self.level_before: int | None = None  # as set, NOTSET included
+        self.effective_before = logging.NOTSET
+
+    def raise_to_captured(self) -> None:
+        """Apply the installed captures' level (or put the old one back)."""
+        if not _active:
+            if self.level_before is not None:
+                self.logger.setLevel(self.level_before)
+                self.level_before = None
+            return
+        if self.level_before is None:
+            self.level_before = self.logger.level
+            self.effective_before = self.logger.getEffectiveLevel()
+        captured = min(capture.level for capture in _active)
+        # Never lower it: a logger at WARNING stays at WARNING.
+        self.logger.setLevel(max(captured, self.effective_before))
 
 
 class ShowsLogOnFailure:
@@ -101,6 +173,7 @@ def _loggers() -> list[logging.Logger]:
 # Installed logs, innermost last: a test class run from inside another
 # test (as the library's own tests do) must not cut the outer one off.
 _active: list[AppLog] = []
+_captured_levels = _LoggerLevel(proper_logger)
 
 
 def _record_app_error() -> None:

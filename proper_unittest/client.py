@@ -27,6 +27,7 @@ from proper.constants import (
 from proper.helpers import CIMultiDict, DotDict, jsonplus
 from proper.helpers.asgi import make_test_scope
 
+from ._loop import run_request
 from ._recording import active_recording
 from ._redirects import after_request, follow_once
 from .channels import ChannelSession
@@ -178,7 +179,7 @@ class ProperClient(TestClient):
         scope, body_bytes = self._build_request(url, method, params, body, upload_files, headers)
         _refuse_inside_running_loop(method)
         with self._request_context(scope) as finish:
-            raw = asyncio.run(_exchange(self.app, scope, body_bytes))
+            raw = run_request(_exchange(self.app, scope, body_bytes))
         return finish(*raw)
 
     def _build_request(self, url, method, params, body, upload_files, headers):

@@ -11,6 +11,7 @@ from . import _class_context as class_context
 from ._leaks import (
     CHECK_AFTER_TEST, EscapedWritesError, WriteWatch, check_setting, empty_tables, explain_escaped,
 )
+from ._loop import one_loop_per_test
 from ._provision import claim_app_databases
 from ._transactions import ClassTransaction, TestSavepoint, TransactionEnded, explain, reset_database
 from ._recorded_test import RecordedTestMixin
@@ -174,7 +175,13 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
         return self._run_in_own_context(super().run, result)
 
     def _run_in_own_context(self, run, result):
-        return class_context.for_test(type(self)).run(run, result)
+        return class_context.for_test(type(self)).run(self._run_in_one_loop, run, result)
+
+    @staticmethod
+    def _run_in_one_loop(run, result):
+        # The synchronous client's requests share one event loop per test.
+        with one_loop_per_test():
+            return run(result)
 
     def _callSetUp(self):
         # unittest calls this inside its own error handling, so a failure

@@ -1,0 +1,157 @@
+"""Transaction-control round trips: what a request and a test cost, counted
+on the real connection, so that they cannot creep back."""
+import logging
+import unittest
+from contextlib import contextmanager
+
+from proper_unittest import ProperTestCase
+from tests.apps.notes.main import Note, db
+from tests.apps.testdb import backend
+from tests.inner import NotesCase, run_inner
+
+
+APP = "tests.apps.notes.main:app"
+CONTROL_KEYWORDS = ("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT", "START TRANSACTION")
+
+
+def control_statement(sql) -> str | None:
+    """The transaction-control statement `sql` is ("ROLLBACK TO SAVEPOINT",
+    "SAVEPOINT", "BEGIN"...) without its savepoint name, or None."""
+    words = str(sql).strip().rstrip(";").upper().split()
+    if not words or not str(sql).strip().upper().startswith(CONTROL_KEYWORDS):
+        return None
+    if words[0] == "ROLLBACK" and len(words) > 1 and words[1] == "TO":
+        return "ROLLBACK TO SAVEPOINT"
+    return " ".join(words[:2]) if words[0] == "RELEASE" else words[0]
+
+
+@contextmanager
+def peewee_control_statements():
+    """The transaction-control statements peewee runs through execute_sql
+    (savepoints) inside the block, on any backend."""
+    statements = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            sql = record.msg[0] if isinstance(record.msg, tuple) else record.msg
+            if control_statement(sql):
+                statements.append(control_statement(sql))
+
+    logger = logging.getLogger("peewee")
+    handler, level = Collect(logging.DEBUG), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield statements
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+@contextmanager
+def postgresql_control_statements():
+    """Every transaction-control statement sent on this thread's PostgreSQL
+    connection inside the block (BEGIN and ROLLBACK included, which peewee
+    sends without logging): the connection makes counting cursors."""
+    import psycopg2.extensions
+
+    statements = []
+
+    class CountingCursor(psycopg2.extensions.cursor):
+        def execute(self, query, vars=None):
+            if control_statement(query):
+                statements.append(control_statement(query))
+            return super().execute(query, vars)
+
+    connection = db.connection()
+    saved = connection.cursor_factory
+    connection.cursor_factory = CountingCursor
+    try:
+        yield statements
+    finally:
+        connection.cursor_factory = saved
+
+
+def control_statements():
+    """The control statements sent in the block: counted on the connection
+    on PostgreSQL (the library sends its own past peewee's log), from
+    peewee's log elsewhere."""
+    return postgresql_control_statements() if backend() == "postgresql" else peewee_control_statements()
+
+
+class RequestRoundTripTests(ProperTestCase):
+    app = APP
+
+    def expected_per_request(self):
+        return ["SAVEPOINT"] if backend() == "postgresql" else []
+
+    def test_a_request_costs_one_savepoint_on_postgresql_and_nothing_elsewhere(self):
+        with control_statements() as statements:
+            self.client.post("/notes", body={"title": "counted"})
+        self.assertEqual(statements, self.expected_per_request())
+        with control_statements() as statements:
+            self.client.get("/notes")
+        self.assertEqual(statements, self.expected_per_request())
+
+    def test_a_failed_request_adds_one_rollback_on_postgresql(self):
+        Note.create(title="dup")
+        with control_statements() as statements:
+            result = self.client.post("/notes", body={"title": "dup"})
+        self.assertEqual(result.status, 500)
+        expected = ["SAVEPOINT", "ROLLBACK TO SAVEPOINT"] if backend() == "postgresql" else []
+        self.assertEqual(statements, expected)
+        self.assertEqual(Note.select().count(), 1)  # the test goes on querying
+
+    def test_the_latest_request_savepoint_is_the_one_rolled_back_to(self):
+        # Request savepoints are never released: each new one shadows the
+        # last, and the test's own rollback discards them all.
+        self.client.post("/notes", body={"title": "first"})
+        Note.create(title="between")
+        self.assertEqual(self.client.post("/notes", body={"title": "first"}).status, 500)
+        titles = sorted(note.title for note in Note.select())
+        self.assertEqual(titles, ["between", "first"])
+
+    def test_nothing_of_a_test_survives_its_requests_savepoints(self):
+        class Inner(NotesCase):
+            def test_writes(self):
+                self.client.post("/notes", body={"title": "left behind?"})
+                self.client.post("/notes", body={"title": "left behind?"})  # fails
+
+            def test_reads(self):
+                self.assertEqual(Note.select().count(), 0)
+
+        result, output = run_inner(Inner)
+        self.assertTrue(result.wasSuccessful(), output)
+        self.assertEqual(Note.select().count(), 0)
+
+
+@unittest.skipUnless(backend() == "postgresql", "counts statements on psycopg2's connection")
+class PostgresqlRoundTripsPerTestTests(ProperTestCase):
+    app = APP
+
+    #: What one test costs in Transaction's per-test savepoint. Lower it
+    #: when Transaction needs fewer (see the README's "Benchmark").
+    PER_TEST_LIMIT = 3
+
+    def statements_of_a_run(self, test_count):
+        def a_test(self):
+            response = self.client.post("/notes", body={"title": f"{self._testMethodName}"})
+            self.assertEqual(self.client.get(response.location).status, 200)
+
+        tests = {f"test_{n}": a_test for n in range(test_count)}
+        Inner = type("Inner", (NotesCase,), tests)
+        with postgresql_control_statements() as statements:
+            result, output = run_inner(Inner)
+        self.assertTrue(result.wasSuccessful(), output)
+        return statements
+
+    def test_round_trips_of_one_test_with_two_requests(self):
+        one, three = self.statements_of_a_run(1), self.statements_of_a_run(3)
+        per_test = len(three) - len(one)
+        self.assertEqual(per_test % 2, 0, f"{one} / {three}")
+        per_test //= 2
+        requests = 2 * len(["SAVEPOINT"])
+        self.assertLessEqual(
+            per_test, self.PER_TEST_LIMIT + requests,
+            f"a test with two requests sends {per_test} transaction-control statements: {three}",
+        )
