@@ -7,6 +7,7 @@ knows the database is its own. A database that exists, holds tables and
 has no marker is refused, untouched; an empty one is adopted.
 """
 import atexit
+import fcntl
 import hashlib
 import os
 import time
@@ -184,6 +185,7 @@ def _claim_and_build(db: pw.Database) -> Claim:
     claim.owns_database = _create_database_if_missing(db)
     _connect_for_tests(db)
     try:
+        _hold_for_this_run(db)
         tables, marker, adopted, clashes = _ownership(db, created=claim.owns_database)
     except UnsafeDatabaseError:
         db.close()
@@ -313,6 +315,40 @@ def _verify_connected_database(db: pw.Database) -> None:
             "connection options (a DSN, a service file, an option file) that "
             "override the name. Nothing was written."
         )
+
+
+def _hold_for_this_run(db: pw.Database) -> None:
+    """Take a lock that marks `db` as in use by this process until it ends,
+    and refuse a database another test run holds: two runs on one database
+    would drop each other's tables."""
+    name = f"proper_unittest:{safety.target_name(db)}"[:64]
+    backend = safety.backend_of(db)
+    if backend == "postgres":
+        held = db.execute_sql("SELECT pg_try_advisory_lock(hashtext(%s))", (name,)).fetchone()[0]
+    elif backend == "mysql":
+        held = db.execute_sql("SELECT GET_LOCK(%s, 0)", (name,)).fetchone()[0] == 1
+    elif isinstance(db, pw.SqliteDatabase):
+        file = open(safety.sqlite_path(db), "rb")  # noqa: SIM115 - held until the process ends
+        try:
+            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _held_files.append(file)
+            held = True
+        except BlockingIOError:
+            file.close()
+            held = False
+    else:
+        return
+    if not held:
+        raise UnsafeDatabaseError(
+            f"Refusing to use test database {_display_name(db)!r}: another test run (another "
+            "process) is using it right now, and two runs on one database would drop each "
+            "other's tables. Nothing was touched. Give each run its own database (--parallel "
+            "and pytest -n give every worker one), or wait for the other run to end."
+        )
+
+
+# SQLite files locked by _hold_for_this_run, open until the process ends.
+_held_files: list = []
 
 
 def _user_tables(db: pw.Database) -> list[str]:
@@ -474,6 +510,14 @@ def release_databases() -> None:
     SQLite files it owns, else the tables it created and its marker."""
     claims = [c for c in _claims.values() if not safety.is_in_memory(c.db)]
     _claims.clear()
+    try:
+        _release(claims)
+    finally:
+        while _held_files:  # the locks of SQLite files
+            _held_files.pop().close()
+
+
+def _release(claims: list[Claim]) -> None:
     for claim in claims:  # first end every transaction: they would block a DROP
         _best_effort(_end_transactions, claim.db)
     if keep_databases():

@@ -40,6 +40,14 @@ class ItemTests(ProperTestCase):
         self.assertEqual(Item.select().count(), 1)
         if os.environ.get("PU_CRASH"):  # leave everything behind, as a killed run would
             os._exit(0)
+        if os.environ.get("PU_HOLD_DIR"):  # stay in the test until told to go on
+            import pathlib, time
+            folder = pathlib.Path(os.environ["PU_HOLD_DIR"])
+            (folder / "ready").touch()
+            for _ in range(600):
+                if (folder / "go").exists():
+                    break
+                time.sleep(0.05)
 {more_classes}
 '''
 
@@ -377,6 +385,38 @@ class OwnershipTests(unittest.TestCase):
         self.assertEqual(done.returncode, 0, done.stderr)
         self.assertIn("Ran 2 tests", done.stderr)
         self.assertFalse(self.exists(name))
+
+    def test_a_database_another_run_is_using_is_refused(self):
+        import os
+        import subprocess
+        import sys
+        import time
+
+        name = self.name("pu_busy_test")
+        drop_database(self.handle(name))
+        hold = Path(self.folder, "hold")
+        hold.mkdir()
+        module = Path(self.folder, "first")
+        module.mkdir()
+        Path(module, "test_inner_case.py").write_text(inner_app(self.config(name)))
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+               "PU_HOLD_DIR": str(hold)}
+        env.pop("PROPER_UNITTEST_WORKER", None)
+        first = subprocess.Popen([sys.executable, "-m", "unittest", "test_inner_case"], cwd=module, env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.addCleanup(first.kill)
+        for _ in range(600):
+            if Path(hold, "ready").exists() or first.poll() is not None:
+                break
+            time.sleep(0.05)
+        self.assertTrue(Path(hold, "ready").exists(), "the first run did not start its test")
+        second = run_in_subprocess(inner_app(self.config(name)))
+        Path(hold, "go").touch()
+        output, _ = first.communicate(timeout=60)
+        self.assertEqual(first.returncode, 0, output)
+        self.assertNotEqual(second.returncode, 0, second.stderr)
+        self.assertIn("another test run (another process) is using it", second.stderr)
+        self.assertFalse(self.exists(name), "the first run removed the database it made")
 
     def test_keepdb_keeps_and_reuses_the_schema(self):
         name = self.name("pu_kept_test")
