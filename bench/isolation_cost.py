@@ -1,11 +1,15 @@
 #!/usr/bin/env python
-"""What two isolation guards cost per test, as ratios of the per-test time.
+"""What the isolation guards and the recording cost per test, as ratios.
 
 1. The class-end check for escaped writes: counting the committed rows of the
    library's tables when a class starts and when it ends (``WriteWatch``),
    spread over the tests of a class (10, as in bench/run.py).
 2. The async client's context copy: each ``await client.get(...)`` runs as a
    task in a copy of the context instead of directly in the test's context.
+3. The per-test recording (requests, SQL for the flight recorder, tasks,
+   broadcasts, templates): the same inner run with ``RecordedTestMixin.run``
+   as shipped and bypassed, alternated round by round, in CPU time of this
+   process (wall time on a shared machine moves by more than the effect).
 
 The per-test time is measured on real inner runs of the notes test app
 (``tests/apps/notes``): each test signs a user in, POSTs a note and GETs it.
@@ -31,6 +35,7 @@ os.environ.setdefault("APP_ENV", "test")
 
 from proper_unittest import ProperTestCase  # noqa: E402
 from proper_unittest._leaks import WriteWatch  # noqa: E402
+from proper_unittest._recorded_test import RecordedTestMixin  # noqa: E402
 from proper_unittest.client import _exchange  # noqa: E402
 from proper_unittest.databases import app_databases  # noqa: E402
 from proper.helpers.asgi import make_test_scope  # noqa: E402
@@ -55,12 +60,12 @@ def make_case(tests: int):
     return type("Typical", (ProperTestCase,), body)
 
 
-def per_test_seconds(tests: int) -> float:
-    """Wall time of an inner run of `tests` typical tests, per test."""
+def per_test_seconds(tests: int, clock=time.perf_counter) -> float:
+    """Time (wall, or `clock`) of an inner run of `tests` typical tests, per test."""
     suite = unittest.TestLoader().loadTestsFromTestCase(make_case(tests))
-    start = time.perf_counter()
+    start = clock()
     result = unittest.TextTestRunner(stream=io.StringIO(), verbosity=0).run(suite)
-    elapsed = time.perf_counter() - start
+    elapsed = clock() - start
     if not result.wasSuccessful() or result.testsRun != tests:
         raise SystemExit(f"the typical tests did not all pass: {result}")
     return elapsed / tests
@@ -102,6 +107,26 @@ def context_copy_seconds(rounds: int) -> float:
     return max(with_copy - plain, 0.0) / rounds
 
 
+def recording_ratios(tests: int, rounds: int) -> list[float]:
+    """CPU time per test with the recording as shipped over the same run with
+    it bypassed, one ratio per round (the two alternate within a round)."""
+    shipped = RecordedTestMixin.run
+
+    def bypassed(self, result=None):
+        return super(RecordedTestMixin, self).run(result)
+
+    ratios = []
+    for _ in range(rounds):
+        with_recording = per_test_seconds(tests, clock=time.process_time)
+        RecordedTestMixin.run = bypassed
+        try:
+            without = per_test_seconds(tests, clock=time.process_time)
+        finally:
+            RecordedTestMixin.run = shipped
+        ratios.append(with_recording / without)
+    return ratios
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tests", type=int, default=200)
@@ -114,6 +139,8 @@ def main() -> None:
     app.config.RUN_SYNC = True
     copy_cost = statistics.median(context_copy_seconds(500) for _ in range(args.repeats))
 
+    recording = recording_ratios(args.tests, args.repeats)
+
     url = os.environ.get("TEST_DATABASE_URL", "sqlite:///:memory:")
     check_per_test = check / TESTS_PER_CLASS
     print(f"database: {url.split(':', 1)[0]}; medians of {args.repeats} runs")
@@ -123,6 +150,8 @@ def main() -> None:
           f"= {check_per_test / per_test:.2%} of a test")
     print(f"async context copy, per request:      {copy_cost * 1000:.4f} ms "
           f"= {copy_cost / per_test:.2%} of a test (one async request per test)")
+    print(f"per-test recording, CPU ratio (shipped / bypassed): median "
+          f"{statistics.median(recording):.3f} (range {min(recording):.3f}-{max(recording):.3f})")
 
 
 if __name__ == "__main__":
