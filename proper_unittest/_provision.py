@@ -41,6 +41,8 @@ class Claim:
 
 # id(db) -> its claim, for every database this process prepared.
 _claims: dict[int, Claim] = {}
+# Claims being prepared (moved to _claims when done).
+_in_progress: dict[int, Claim] = {}
 
 
 def claim_app_databases(app, requester: str) -> list[pw.Database]:
@@ -81,6 +83,7 @@ def prepare_databases(databases) -> None:
             _silence_deprecated_mysql_db_argument(db)
         same = _claim_of_same_database(db)
         _claims[id(db)] = _join_claim(db, same) if same else _claim_and_build(db)
+        _in_progress.pop(id(db), None)
 
 
 def _claim_of_same_database(db: pw.Database) -> "Claim | None":
@@ -182,12 +185,16 @@ def _claim_and_build(db: pw.Database) -> Claim:
         _build(db, models_of(db), claim, previous=[])
         return claim
 
-    claim.owns_database = _create_database_if_missing(db)
+    # Known to the exit hook from now on: a run stopped half way through
+    # (Ctrl-C, SIGTERM) still removes what it made.
+    _in_progress[id(db)] = claim
+    _create_database_if_missing(db, claim)
     _connect_for_tests(db)
     try:
         _hold_for_this_run(db)
         tables, marker, adopted, clashes = _ownership(db, created=claim.owns_database)
     except UnsafeDatabaseError:
+        del _in_progress[id(db)]
         db.close()
         if claim.owns_database:  # made just now: take it away again
             _remove(db)
@@ -276,8 +283,12 @@ def _build(db, models, claim: Claim, previous) -> None:
         finally:
             if safety.backend_of(db) == "mysql":
                 db.execute_sql("SET FOREIGN_KEY_CHECKS = 1")
-    db.create_tables(models)
+    # Listed (and marked) before they exist, so that a run stopped while
+    # creating them still knows them for its own.
     claim.tables = [m._meta.table_name for m in models]
+    if not safety.is_in_memory(db):
+        _write_marker(db, claim, schema="")
+    db.create_tables(models)
 
 
 def schema_hash(db: pw.Database, models) -> str:
@@ -465,20 +476,20 @@ def _server_connection(db: pw.Database) -> pw.Database | None:
     return plain_connection(db, maintenance) if maintenance else None
 
 
-def _create_database_if_missing(db: pw.Database) -> bool:
-    """Create a server test database that does not exist yet; True if it was
-    created now. SQLite: True if the file does not exist yet."""
+def _create_database_if_missing(db: pw.Database, claim: Claim) -> None:
+    """Create a server test database that does not exist yet (a SQLite
+    file is made on connecting); the claim owns what is created."""
     if _exists(db):
-        return False
+        return
+    claim.owns_database = True  # before creating: an interruption leaves no orphan
     server = _server_connection(db)
-    if server is None:  # a SQLite file, made on connecting
-        return True
+    if server is None:
+        return
     server.connect()
     try:
         server.execute_sql(f"CREATE DATABASE {_quote(server, safety.target_name(db))}")
     finally:
         server.close()
-    return True
 
 
 def _drop_server_database(db: pw.Database) -> None:
@@ -508,8 +519,9 @@ def _silence_deprecated_mysql_db_argument(db) -> None:
 def release_databases() -> None:
     """Drop what the library created (unless ``--keepdb``): databases and
     SQLite files it owns, else the tables it created and its marker."""
-    claims = [c for c in _claims.values() if not safety.is_in_memory(c.db)]
+    claims = [c for c in [*_claims.values(), *_in_progress.values()] if not safety.is_in_memory(c.db)]
     _claims.clear()
+    _in_progress.clear()
     try:
         _release(claims)
     finally:
