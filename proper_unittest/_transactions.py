@@ -113,22 +113,38 @@ class ClassTransaction:
 
 
 class TestSavepoint:
-    """A savepoint on each database for one test (or sub-test), rolled back
-    at its end, after checking that the transaction around it survived."""
+    """A savepoint on each database that a test (or sub-test) is rolled back
+    to at its end, after checking that the transaction around it survived.
 
-    def __init__(self, databases) -> None:
+    With ``keep=True`` it is the savepoint every test of a class is rolled
+    back to: established once, and ``ROLLBACK TO`` leaves it established for
+    the next test (every savepoint made after it is gone), so a test costs
+    one statement per database. It is never released: the class
+    transaction's rollback discards it. Without `keep` (sub-tests), the
+    rollback releases it too.
+    """
+
+    def __init__(self, databases, keep: bool = False) -> None:
         self.databases = list(databases)
+        self.keep = keep
         self._open: list[tuple[pw.Database, pw._savepoint, int]] = []
 
-    def begin(self) -> dict[pw.Database, str]:
-        """SAVEPOINT on every database. If a transaction around it is
-        already gone (seen for free on SQLite and PostgreSQL), open none and
-        return those databases and why, as :meth:`rollback` does."""
+    def check(self) -> dict[pw.Database, str]:
+        """The databases whose transaction is already gone, and why: free
+        on SQLite and PostgreSQL (driver state); MySQL is not checked (a
+        missing savepoint is the sign there, at :meth:`rollback`)."""
         found = {}
         for db in self.databases:
             problem = None if isinstance(db, pw.MySQLDatabase) else transaction_problem(db)
             if problem:
                 found[db] = problem
+        return found
+
+    def begin(self) -> dict[pw.Database, str]:
+        """SAVEPOINT on every database. If a transaction around it is
+        already gone (see :meth:`check`), open none and return those
+        databases and why, as :meth:`rollback` does."""
+        found = self.check()
         if found:
             return found
         for db in self.databases:
@@ -138,24 +154,28 @@ class TestSavepoint:
         return {}
 
     def rollback(self) -> dict[pw.Database, str]:
-        """Roll back to (and release) each savepoint; returns the databases
-        whose transaction had ended or whose connection was lost, and why.
-        PostgreSQL is checked before any statement, so it never sees a
-        savepoint command outside a transaction."""
+        """Roll back to each savepoint (and release it, unless kept);
+        returns the databases whose transaction had ended or whose
+        connection was lost, and why (a kept savepoint is then given up:
+        the class transaction starts again). PostgreSQL is checked before
+        any statement, so it never sees a savepoint command outside a
+        transaction."""
         found = {}
-        while self._open:
-            db, savepoint, depth = self._open.pop()
+        for db, savepoint, depth in reversed(self._open):
             _forget_stray_transactions(db, depth)
             # MySQL has no free check: there, a missing savepoint is the sign.
             problem = None if isinstance(db, pw.MySQLDatabase) else transaction_problem(db)
             if problem is None:
                 try:
                     savepoint.rollback()
-                    savepoint.commit(begin=False)
+                    if not self.keep:
+                        savepoint.commit(begin=False)  # release it
                 except _DRIVER_ERRORS:
                     problem = transaction_problem(db) or ENDED
             if problem:
                 found[db] = problem
+        if found or not self.keep:
+            self._open.clear()
         return found
 
 

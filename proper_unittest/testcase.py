@@ -228,21 +228,31 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
 
     def _start_test_databases(self) -> None:
         self._transaction_ended = False
-        self._savepoint = TestSavepoint(self._databases.values())
+        self._savepoint = TestSavepoint(())  # nothing to roll back if the start fails
         cls = type(self)
-        found = {}
-        if cls._class_data is not None and not cls._class_data.checked:
+        data = cls._class_data
+        if data is None:  # the class data failed to reload: a savepoint of its own
+            savepoint = TestSavepoint(self._databases.values())
+            found = savepoint.begin()
+        elif data.test_savepoint is None:
             # First test of the class: a full check (one query on MySQL),
-            # for code after super().setUpClass() that ended the transaction.
-            cls._class_data.checked = True
-            found = cls._class_data.transaction.problems()
-        found = found or self._savepoint.begin()
+            # for code after super().setUpClass() that ended the
+            # transaction; then the savepoint every test is rolled back to,
+            # after whatever the class set-up wrote.
+            savepoint = TestSavepoint(self._databases.values(), keep=True)
+            found = data.transaction.problems() or savepoint.begin()
+            if not found:
+                data.test_savepoint = savepoint
+        else:
+            savepoint = data.test_savepoint
+            found = savepoint.check()
         if found:  # ended after the class set-up, before this test
             committed = cls._reload_class_data(found)
             raise TransactionEnded(explain(
                 f"Code that ran before the test {self.id()} (setUpClass after "
                 "super().setUpClass(), or a module-level set-up)", found, committed=committed,
             ))
+        self._savepoint = savepoint
 
     def _end_test_databases(self) -> None:
         cls = type(self)
@@ -396,8 +406,10 @@ class _ClassData:
         self.cls = cls
         self.transaction = transaction
         self.replaced: dict[str, object] = {}
-        #: Whether the first test has checked the transaction is still open.
-        self.checked = False
+        #: The savepoint every test of the class is rolled back to (see
+        #: TestSavepoint), established by the first test after checking the
+        #: class transaction is still open.
+        self.test_savepoint = None
 
     def load(self) -> None:
         """Run the hooks; wrap every attribute they set or replaced."""
