@@ -83,6 +83,11 @@ POISON = "tests.test_alpha.PoisonTests.test_poison"
 MARKER_WRITER = "tests.test_mid.FileTests.test_write_marker"
 
 
+def order_dependent(proc):
+    """The test ids the run's closing summary labels order-dependent."""
+    return [line.split()[0] for line in proc.stderr.splitlines() if line.endswith("[order-dependent]")]
+
+
 class OrderProjectTestCase(RunnerTestCase):
     """The order-dependent project in ``self.order``; runs from inside it."""
 
@@ -174,7 +179,7 @@ class RerunFailuresTests(OrderProjectTestCase):
     def assertLabelled(self, proc, order_dependent):
         self.assertEqual(proc.returncode, 1, proc.stderr)
         self.assertEqual(proc.stdout.strip().splitlines()[-1], "12 passed, 3 failed")
-        labelled = [line.split()[0] for line in proc.stderr.splitlines() if line.endswith("[order-dependent]")]
+        labelled = order_dependent(proc)
         self.assertEqual(sorted(labelled), sorted(order_dependent))
         self.assertIn("Rerunning 3 failed test(s) alone", proc.stderr)
         self.assertIn("python -m proper_unittest --bisect", proc.stderr)
@@ -191,15 +196,18 @@ class RerunFailuresTests(OrderProjectTestCase):
         self.assertEqual(proc.returncode, 1, proc.stderr)
         self.assertIn("with 2 worker processes", proc.stderr)
         self.assertEqual(proc.stdout.strip().splitlines()[-1], "10 passed, 2 failed")
-        labelled = [line.split()[0] for line in proc.stderr.splitlines() if line.endswith("[order-dependent]")]
+        labelled = order_dependent(proc)
         self.assertEqual(labelled, [VICTIM])
         self.assertIn("Rerunning 2 failed test(s) alone", proc.stderr)
 
     def test_the_suggested_bisect_command_finds_the_culprit(self):
         proc = self.run_here("-k", "Alpha", "-k", "Poison", "-k", "test_victim")
         self.assertEqual(proc.returncode, 1, proc.stderr)
-        (suggested,) = [line.strip() for line in proc.stderr.splitlines() if "--bisect" in line and "python" in line]
-        self.assertEqual(suggested, f"python -m proper_unittest --bisect {VICTIM} -k Alpha -k Poison -k test_victim")
+        lines = [line.strip() for line in proc.stderr.splitlines()]
+        (suggested,) = [line for line in lines if line.startswith("python ")]
+        self.assertEqual(
+            suggested, f"python -m proper_unittest --bisect {VICTIM} -k Alpha -k Poison -k test_victim"
+        )
         bisect = self.run_here(*shlex.split(suggested)[3:])
         self.assertCulprit(bisect, VICTIM, POISON)
 
@@ -214,7 +222,8 @@ class RerunFailuresTests(OrderProjectTestCase):
 
     def test_more_than_ten_failures_are_not_rerun(self):
         many = "\n".join(f"    def test_{n}(self): self.fail('no')" for n in range(11))
-        write_tree(self.order, {"tests/test_many.py": f"import unittest\n\nclass ManyTests(unittest.TestCase):\n{many}\n"})
+        source = f"import unittest\n\nclass ManyTests(unittest.TestCase):\n{many}\n"
+        write_tree(self.order, {"tests/test_many.py": source})
         proc = self.run_here()
         self.assertEqual(proc.returncode, 1, proc.stderr)
         self.assertEqual(proc.stdout.strip().splitlines()[-1], "12 passed, 14 failed")
@@ -278,7 +287,8 @@ class ProperAppTests(ProjectTestCase):
         write_tree(self.app_project, CACHE_PROJECT)
 
     def test_rerun_labels_it_and_bisect_finds_the_caching_test(self):
-        victim, culprit = "tests.test_cache.LateTests.test_first_name", "tests.test_cache.EarlyTests.test_caches"
+        victim = "tests.test_cache.LateTests.test_first_name"
+        culprit = "tests.test_cache.EarlyTests.test_caches"
         proc = self.run_in_project()
         self.assertEqual(proc.returncode, 1, proc.stderr)
         self.assertEqual(proc.stdout.strip().splitlines()[-1], "9 passed, 1 failed")
