@@ -63,8 +63,12 @@ ORDER_PROJECT = {
     "tests/test_zulu.py": """
         import unittest
         from tests import MARKER, state
+        from tests.helpers import log
 
         class VictimTests(unittest.TestCase):
+            def setUp(self):
+                log(self._testMethodName.removeprefix("test_"))
+
             def test_file_victim(self):
                 self.assertFalse(MARKER.exists(), "an earlier test left the marker file")
 
@@ -176,17 +180,20 @@ class BisectTests(OrderProjectTestCase):
 class RerunFailuresTests(OrderProjectTestCase):
     """Failed tests rerun alone; those that pass are labelled order-dependent."""
 
-    def assertLabelled(self, proc, order_dependent):
+    def assertLabelled(self, proc, expected):
+        """Assert the run failed 3 tests and labelled exactly *expected* order-dependent."""
         self.assertEqual(proc.returncode, 1, proc.stderr)
         self.assertEqual(proc.stdout.strip().splitlines()[-1], "12 passed, 3 failed")
-        labelled = order_dependent(proc)
-        self.assertEqual(sorted(labelled), sorted(order_dependent))
+        self.assertEqual(sorted(order_dependent(proc)), sorted(expected))
         self.assertIn("Rerunning 3 failed test(s) alone", proc.stderr)
         self.assertIn("python -m proper_unittest --bisect", proc.stderr)
 
     def test_serial_run_labels_the_order_dependent_failures_not_the_genuine_one(self):
         proc = self.run_here()
         self.assertLabelled(proc, [VICTIM, FILE_VICTIM])
+        # Each failed test ran once more, alone, in a rerun process (it logs its worker).
+        reruns = [line.split("|")[0] for line in self.logged(reruns=True) if line.split("|")[1] == "rerun"]
+        self.assertEqual(sorted(reruns), ["file_victim", "genuine", "victim"])
         failed = json.loads((self.order / ".proper_unittest" / "failed.json").read_text())
         self.assertEqual(sorted(failed), sorted([VICTIM, FILE_VICTIM, GENUINE]), "a failure stays a failure")
 
