@@ -19,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .child_runs import ChildRunner, child_options
+from .child_runs import ChildCrashed, ChildRunner, child_options
 from .labels import find_project
 from .problems import UsageError
 
@@ -44,7 +44,11 @@ def bisect_order(test_id, tests, args, cwd, project):
         return EXIT_NO_CULPRIT
     with tempfile.TemporaryDirectory(prefix="proper_unittest-") as tmp:
         runner = ChildRunner(args.labels, child_options(args), cwd, tmp, "bisect")
-        return _bisect(runner, test_id, before, cwd, project)
+        try:
+            return _bisect(runner, test_id, before, cwd, project)
+        except ChildCrashed as crash:
+            _info(f"--bisect: stopped: {crash.describe()}")
+            return EXIT_NO_CULPRIT
 
 
 def _bisect(runner, test_id, before, cwd, project):

@@ -18,6 +18,20 @@ from .records import FAILED_OUTCOMES
 from .results import Counts
 
 
+class ChildCrashed(Exception):
+    """A child exited without reporting results (it crashed, or could not load the tests)."""
+
+    def __init__(self, status, output):
+        super().__init__(f"the child process exited with status {status} without reporting results")
+        self.status = status
+        self.output = output
+
+    def describe(self):
+        """The message and the end of the child's output."""
+        tail = "\n".join(self.output.strip().splitlines()[-20:])
+        return f"{self}; the end of its output:\n{tail}" if tail else str(self)
+
+
 @dataclass
 class ChildRun:
     """What one child run reported: its counts (with records), exit status and output."""
@@ -29,8 +43,8 @@ class ChildRun:
     def failed(self, test_id):
         """True unless the test *test_id* ran and did not fail.
 
-        A test that never ran (its class or module fixture failed, or the
-        child crashed before reaching it) counts as failed.
+        A test that never ran (its class or module fixture failed) counts as
+        failed.
         """
         return not any(
             record["id"] == test_id and not record.get("fixture")
@@ -67,7 +81,9 @@ class ChildRunner:
         status = run_collected(runner_command(self.labels, options), self.cwd, env, output_path)
         counts = Counts.load(results_path)
         output = output_path.read_text(encoding="utf-8", errors="replace")
-        return ChildRun(counts if counts is not None else Counts.broken(), status, output)
+        if counts is None:
+            raise ChildCrashed(status, output)
+        return ChildRun(counts, status, output)
 
 
 def child_options(args):

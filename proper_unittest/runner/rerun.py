@@ -16,7 +16,7 @@ import shlex
 import sys
 import tempfile
 
-from .child_runs import ChildRunner, child_options
+from .child_runs import ChildCrashed, ChildRunner, child_options
 from .records import FAILED_OUTCOMES
 
 #: Environment variable: "0" turns the reruns off (like ``--no-rerun-failures``).
@@ -27,7 +27,8 @@ MAX_RERUNS = 10
 
 def rerun_enabled(args):
     """True unless ``--no-rerun-failures`` or ``PROPER_UNITTEST_RERUN_FAILURES=0`` says otherwise."""
-    return not args.no_rerun_failures and os.environ.get(RERUN_ENV, "1").strip() not in ("0", "")
+    off = os.environ.get(RERUN_ENV, "").strip().lower() in ("0", "false", "no", "off")
+    return not args.no_rerun_failures and not off
 
 
 def failed_test_ids(records):
@@ -53,7 +54,7 @@ def report_order_dependent(counts, args, cwd):
           "(--no-rerun-failures turns this off)")
     with tempfile.TemporaryDirectory(prefix="proper_unittest-") as tmp:
         runner = ChildRunner(args.labels, child_options(args), cwd, tmp, "rerun")
-        passing_alone = [test_id for test_id in failed if not runner.run([test_id]).failed(test_id)]
+        passing_alone = [test_id for test_id in failed if _passes_alone(runner, test_id)]
     if not passing_alone:
         _info("Every failed test fails when run alone too (none is order-dependent).")
         return
@@ -63,6 +64,14 @@ def report_order_dependent(counts, args, cwd):
     lines.append("Find the earlier test that makes one fail:")
     lines.append("  " + bisect_command(passing_alone[0], args))
     _info("\n".join(lines))
+
+
+def _passes_alone(runner, test_id):
+    try:
+        return not runner.run([test_id]).failed(test_id)
+    except ChildCrashed as crash:
+        _info(f"Rerunning {test_id} alone: {crash.describe()}")
+        return False
 
 
 def bisect_command(test_id, args):
