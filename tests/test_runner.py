@@ -169,11 +169,13 @@ class RunnerTestCase(unittest.TestCase):
         """Return the logged test events (no setUpClass events)."""
         return [event for event in self.events() if not event.startswith("setUpClass")]
 
-    def logged(self):
-        """Return the raw log lines."""
+    def logged(self, reruns=False):
+        """Return the raw log lines; those of the reruns of failed tests (worker "rerun") only
+        with *reruns* (they are tested in test_runner_order_dependence)."""
         if not self.log_path.exists():
             return []
-        return self.log_path.read_text(encoding="utf-8").splitlines()
+        lines = self.log_path.read_text(encoding="utf-8").splitlines()
+        return lines if reruns else [line for line in lines if line.split("|")[1:2] != ["rerun"]]
 
     def assertSummary(self, proc, expected):
         """Assert the last stdout line is the summary line *expected*."""

@@ -4,7 +4,9 @@ Modules: :mod:`.cli` (command line), :mod:`.labels` (what a label names),
 :mod:`.session` (one project's run), :mod:`.loading` (loading tests, load
 errors), :mod:`.app_check` (the app and its safety checks), :mod:`.order`,
 :mod:`.shard`, :mod:`.parallel` and :mod:`.procs` (worker processes),
-:mod:`.signals`, :mod:`.records`, :mod:`.results`, :mod:`.junit`,
+:mod:`.signals`, :mod:`.child_runs` (tests run in a fresh child
+process), :mod:`.bisection` (``--bisect``), :mod:`.rerun` (failed tests
+rerun alone, order-dependent ones labelled), :mod:`.records`, :mod:`.results`, :mod:`.junit`,
 :mod:`.history` (``.proper_unittest/``), :mod:`.coverage_support`,
 :mod:`.problems` (usage errors).
 """

@@ -22,6 +22,7 @@ from pathlib import Path
 from .labels import EXAMPLES_DIR, REPO_ROOT, current_project, default_suites, resolve_label
 from .problems import UsageError, print_usage_error
 from .procs import KEEPDB_ENV, WORKER_ENV, child_env, run_streamed, runner_command, stop_processes
+from .rerun import MAX_RERUNS, RERUN_ENV
 from .results import Counts
 from .session import AUTO_PARALLEL_MIN_TESTS, EXIT_OK, EXIT_USAGE, finish, run_project
 from .session import selection_options
@@ -66,6 +67,11 @@ Output is unittest's, then a last line "N passed, N failed" (plus
 that cannot be imported, malformed config, unsafe database, no tests found;
 nothing is run), 130 on SIGINT (Ctrl-C), 143 on SIGTERM.
 
+After a run with failures, each failed test (at most {MAX_RERUNS}) is rerun
+alone in a new process; one that passes alone is labelled "order-dependent"
+(counts and exit status unchanged; --no-rerun-failures or {RERUN_ENV}=0
+turn this off).  Use --bisect TEST to find the test that breaks it.
+
 Each run records per-test durations and the failed tests under the project's
 .proper_unittest/ (durations.json, failed.json).
 
@@ -77,6 +83,7 @@ examples:
   proper-unittest --failed                          # rerun what failed last time
   proper-unittest --parallel auto                   # serial below {AUTO_PARALLEL_MIN_TESTS} tests
   proper-unittest --shuffle=1234                    # the same random order again
+  proper-unittest --bisect tests.test_x.XTests.test_y --shuffle=1234  # which test breaks it
   python runtests.py myapp --parallel 4 --durations 10   # this repository's example app
 """
 
@@ -181,6 +188,18 @@ def build_parser(prog=None):
         help=f"keep the server test databases after the run, for the next one ({KEEPDB_ENV}=1)",
     )
     parser.add_argument(
+        "--bisect", metavar="TEST",
+        help="find the earlier test that makes TEST (a full id, module.Class.test_method) fail "
+        "in the order the other options give (labels, -k, --shuffle=SEED, --reverse): "
+        "halves the tests before it, running each half and TEST in a new process; "
+        "exit 0 when found, 1 when none, 2 when TEST is not selected or does not fail",
+    )
+    parser.add_argument(
+        "--no-rerun-failures", action="store_true",
+        help=f"do not rerun each failed test alone after the run (at most {MAX_RERUNS}; one that "
+        f"passes alone is labelled order-dependent); also {RERUN_ENV}=0",
+    )
+    parser.add_argument(
         "--list", dest="list_only", action="store_true",
         help="print the ids of the tests that would run, one per line, and run none",
     )
@@ -212,13 +231,18 @@ def dispatch(args, cwd):
         os.environ["PROPER_UNITTEST_SHUFFLE_SEED"] = str(args.shuffle)
     if args.shuffle is not None and args.results_file is None and not args.list_only:
         info(f"Shuffling with seed {args.shuffle} (repeat this order with --shuffle={args.shuffle})")
+    args.given_labels = list(args.labels)  # for the commands printed in hints
     if not args.labels:
+        if args.repo and args.bisect:
+            raise UsageError("--bisect: give the labels of one suite (runtests.py APP or tests)")
         if args.repo:
             return run_suites(default_suites(), args, cwd)
         args.labels = [current_project(cwd)]
     targets = [resolve_label(label, cwd, repo=args.repo) for label in args.labels]
     projects = group_by_project(targets)
     if len(projects) > 1:
+        if args.bisect:
+            raise UsageError("--bisect: give labels of one project (its tests define the order)")
         suites = [(str(project), [t.label for t in group]) for project, group in projects.items()]
         return run_suites(suites, args, cwd)
     return run_project(targets, args, cwd)
@@ -310,6 +334,7 @@ def suite_options(args):
     if args.shard:
         options.append(f"--shard={args.shard[0]}/{args.shard[1]}")
     options += ["--failed"] if args.failed else []
+    options += ["--no-rerun-failures"] if args.no_rerun_failures else []
     return options
 
 

@@ -59,6 +59,19 @@ def start_collected(command, cwd, env, output_path):
         )
 
 
+def run_collected(command, cwd, env, output_path):
+    """Run *command* with its output written to *output_path*; return its exit status.
+
+    Signals are passed on and the child is waited for, as in :func:`run_streamed`.
+    """
+    process = start_collected(command, cwd, env, output_path)
+    try:
+        with forwarding_to(process):
+            return process.wait()
+    finally:
+        stop_processes([process])
+
+
 def stop_processes(processes):
     """Reap the given processes: those still running are asked to stop
     (SIGTERM), given time to clean up, then killed."""

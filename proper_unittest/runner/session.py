@@ -14,6 +14,7 @@ import time
 import unittest
 
 from .app_check import check_configured_app
+from .bisection import bisect_order
 from .history import load_durations, load_failed, record_run
 from .junit import write_junit_xml
 from .loading import describe_skipped, import_tests_packages, load_suite, skipped_test_folders
@@ -21,6 +22,7 @@ from .order import iter_tests, reverse_tests, select_by_id, shuffle_tests
 from .parallel import print_parallel_summary, read_worker_ids, run_in_workers
 from .problems import UsageError
 from .records import RecordingResult
+from .rerun import report_order_dependent
 from .results import Counts
 from .shard import class_key, shard_tests
 
@@ -42,7 +44,7 @@ def run_project(targets, args, cwd):
     skipped_folders = [item for t in targets if t.start_dir for item in skipped_test_folders(t.start_dir)]
     if not loaded:
         raise UsageError(no_tests_message(targets, args.patterns, skipped_folders, project))
-    if args.worker is not None:
+    if args.worker is not None or args.ids_file:
         tests = worker_tests(loaded, args)
     else:
         if skipped_folders and not args.list_only:
@@ -51,6 +53,8 @@ def run_project(targets, args, cwd):
     if args.list_only:
         print("\n".join(test.id() for test in tests), flush=True)
         return EXIT_OK
+    if args.bisect:
+        return bisect_order(args.bisect, tests, args, cwd, project)
     if not tests:
         info(f"shard {args.shard[0]}/{args.shard[1]} has no tests: nothing to run")
         return finish(Counts(), args, project, started)
@@ -59,6 +63,8 @@ def run_project(targets, args, cwd):
         counts = run_parallel(tests, workers, args, cwd)
     else:
         counts = run_here(unittest.TestSuite(tests), args)
+    if not is_child(args):
+        report_order_dependent(counts, args, cwd)
     return finish(counts, args, project, started)
 
 
@@ -100,12 +106,18 @@ def failed_tests(tests, project):
     return selected
 
 
+def is_child(args):
+    """True in a process the runner started to run tests it chose (a worker, a rerun, a bisect step)."""
+    return args.worker is not None or bool(args.ids_file)
+
+
 def worker_tests(tests, args):
-    """Return the tests the parent gave this worker, in the parent's order."""
+    """Return the tests the parent gave this worker (``--ids-file``), in the parent's order."""
     selected, missing = select_by_id(tests, read_worker_ids(args.ids_file))
     if missing:
+        who = f"worker {args.worker}" if args.worker is not None else "--ids-file"
         raise UsageError(
-            f"worker {args.worker}: {len(missing)} test(s) given by the parent were not found, "
+            f"{who}: {len(missing)} test(s) given by the parent were not found, "
             f"first {missing[0]!r}"
         )
     return selected
@@ -173,7 +185,7 @@ def finish(counts, args, project=None, started=None, ok=None):
     """
     if args.results_file:
         counts.dump(args.results_file)
-    if project is not None and args.worker is None:
+    if project is not None and not is_child(args):
         record_run(project, counts.records)
     if args.junitxml:
         elapsed = time.perf_counter() - started if started is not None else 0.0

@@ -1,0 +1,95 @@
+"""Run given tests, in a given order, in a fresh child process of the runner.
+
+Used by ``--bisect`` and by the rerun of failed tests alone.  The child is
+the runner itself, on the parent's labels, with ``--ids-file`` (the ids, in
+order; nothing is reordered or selected) and ``--results-file`` (its
+counts and per-test records).  Its output is collected, not shown.  It gets
+its own copy of every server or file test database (``PROPER_UNITTEST_WORKER``
+is set to a name, so the database is ``<name>_<that name>``), so it never
+touches the parent's.
+"""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from .procs import WORKER_ENV, child_env, runner_command, run_collected
+from .records import FAILED_OUTCOMES
+from .results import Counts
+
+
+class ChildCrashed(Exception):
+    """A child exited without reporting results (it crashed, or could not load the tests)."""
+
+    def __init__(self, status, output):
+        super().__init__(f"the child process exited with status {status} without reporting results")
+        self.status = status
+        self.output = output
+
+    def describe(self):
+        """The message and the end of the child's output."""
+        tail = "\n".join(self.output.strip().splitlines()[-20:])
+        return f"{self}; the end of its output:\n{tail}" if tail else str(self)
+
+
+@dataclass
+class ChildRun:
+    """What one child run reported: its counts (with records), exit status and output."""
+
+    counts: Counts
+    status: int
+    output: str
+
+    def failed(self, test_id):
+        """True unless the test *test_id* ran and did not fail.
+
+        A test that never ran (its class or module fixture failed) counts as
+        failed.
+        """
+        return not any(
+            record["id"] == test_id and not record.get("fixture")
+            and record["outcome"] not in FAILED_OUTCOMES
+            for record in self.counts.records
+        )
+
+
+class ChildRunner:
+    """Runs lists of test ids in child processes; one per call, each in a fresh process.
+
+    *labels* and *options* are the parent's (the child must load the same
+    tests); *cwd* is where the command was typed; *tmp* a folder for the
+    ids, results and output files; *name* names the child's databases.
+    """
+
+    def __init__(self, labels, options, cwd, tmp, name):
+        self.labels = labels
+        self.options = options
+        self.cwd = cwd
+        self.tmp = Path(tmp)
+        self.name = name
+        self.runs = 0
+
+    def run(self, test_ids):
+        """Run *test_ids* in that order in a new child process; return its :class:`ChildRun`."""
+        self.runs += 1
+        ids_path = self.tmp / f"{self.name}{self.runs}-ids.json"
+        results_path = self.tmp / f"{self.name}{self.runs}-results.json"
+        output_path = self.tmp / f"{self.name}{self.runs}-output.txt"
+        ids_path.write_text(json.dumps(list(test_ids)), encoding="utf-8")
+        options = [*self.options, "--ids-file", str(ids_path), "--results-file", str(results_path)]
+        env = child_env(**{WORKER_ENV: self.name})
+        status = run_collected(runner_command(self.labels, options), self.cwd, env, output_path)
+        counts = Counts.load(results_path)
+        output = output_path.read_text(encoding="utf-8", errors="replace")
+        if counts is None:
+            raise ChildCrashed(status, output)
+        return ChildRun(counts, status, output)
+
+
+def child_options(args):
+    """The options a child needs to load the same tests as the parent (not order, not -f)."""
+    options = []
+    for pattern in args.patterns or ():
+        options += ["-k", pattern]
+    options += ["--repo"] if args.repo else []
+    return options

@@ -1,0 +1,309 @@
+"""Order-dependent failures: ``--bisect TEST`` and the rerun of failed tests alone.
+
+The runner runs as a subprocess on throwaway projects whose order
+dependence comes from a module-level global (state that lives as long as
+the process), from a file (state that outlives it; the project's
+tests/__init__.py resets it when a run starts, as a session fixture would),
+and, in a Proper app, from a module global the library cannot undo while it
+does undo the database rows.
+"""
+
+import json
+import shlex
+
+from tests.test_runner import HELPERS, RunnerTestCase, write_tree
+from tests.test_runner_project import APP_PROJECT, ProjectTestCase
+
+# 3 modules; ``test_alpha.PoisonTests.test_poison`` sets a global that
+# ``test_zulu.VictimTests.test_victim`` trips on (13 tests run before it);
+# ``test_mid.FileTests.test_write_marker`` writes a file that
+# ``test_zulu.VictimTests.test_file_victim`` trips on; ``test_genuine`` always fails.
+ORDER_PROJECT = {
+    "tests/__init__.py": """
+        import os
+        from pathlib import Path
+
+        MARKER = Path(os.environ["RUNNER_LOG"]).with_name("marker.txt")
+        MARKER.unlink(missing_ok=True)  # each run starts clean
+    """,
+    "tests/helpers.py": HELPERS,
+    "tests/state.py": "POISONED = []\n",
+    "tests/test_alpha.py": """
+        import unittest
+        from tests import state
+
+        class AlphaTests(unittest.TestCase):
+            def test_a(self): pass
+            def test_b(self): pass
+            def test_c(self): pass
+
+        class PoisonTests(unittest.TestCase):
+            @classmethod
+            def setUpClass(cls):
+                cls.ready = True
+
+            def test_before(self): self.assertTrue(self.ready)
+            def test_poison(self): state.POISONED.append("leak")
+            def test_after(self): self.assertTrue(self.ready)
+    """,
+    "tests/test_mid.py": """
+        import unittest
+        from tests import MARKER
+
+        class MidTests(unittest.TestCase):
+            def test_a(self): pass
+            def test_b(self): pass
+            def test_c(self): pass
+
+        class FileTests(unittest.TestCase):
+            def test_read(self): pass
+            def test_write_marker(self): MARKER.write_text("left behind")
+            def test_z(self): pass
+    """,
+    "tests/test_zulu.py": """
+        import unittest
+        from tests import MARKER, state
+        from tests.helpers import log
+
+        class VictimTests(unittest.TestCase):
+            def setUp(self):
+                log(self._testMethodName.removeprefix("test_"))
+
+            def test_file_victim(self):
+                self.assertFalse(MARKER.exists(), "an earlier test left the marker file")
+
+            def test_genuine(self):
+                self.fail("fails in any order")
+
+            def test_victim(self):
+                self.assertEqual(state.POISONED, [], "an earlier test poisoned the state")
+    """,
+}
+
+VICTIM = "tests.test_zulu.VictimTests.test_victim"
+FILE_VICTIM = "tests.test_zulu.VictimTests.test_file_victim"
+GENUINE = "tests.test_zulu.VictimTests.test_genuine"
+POISON = "tests.test_alpha.PoisonTests.test_poison"
+MARKER_WRITER = "tests.test_mid.FileTests.test_write_marker"
+
+
+def order_dependent(proc):
+    """The test ids the run's closing summary labels order-dependent."""
+    return [line.split()[0] for line in proc.stderr.splitlines() if line.endswith("[order-dependent]")]
+
+
+class OrderProjectTestCase(RunnerTestCase):
+    """The order-dependent project in ``self.order``; runs from inside it."""
+
+    def setUp(self):
+        super().setUp()
+        self.order = write_tree(self.tmp / "order", ORDER_PROJECT)
+
+    def run_here(self, *args, env=None):
+        """Run ``python -m proper_unittest *args`` in the project."""
+        return self.run_runner(*args, cwd=self.order, module=True, env=env)
+
+    def listed(self, *args):
+        proc = self.run_here("--list", *args)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        return proc.stdout.split()
+
+    def assertCulprit(self, proc, victim, culprit):
+        """Assert --bisect named *culprit* and that its reproducer reruns the failure."""
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        lines = proc.stdout.strip().splitlines()
+        self.assertEqual(lines[0], f"{victim} fails after {culprit}", proc.stderr)
+        self.assertEqual(lines[-1].strip(), f"python -m proper_unittest {culprit} {victim}")
+        command = shlex.split(lines[-1])
+        self.assertEqual(command[:3], ["python", "-m", "proper_unittest"])
+        rerun = self.run_here(*command[3:])
+        self.assertEqual(rerun.returncode, 1, rerun.stderr)
+        self.assertIn(f"FAIL: {victim.rsplit('.', 1)[1]}", rerun.stderr)
+        self.assertIn("1 passed, 1 failed", rerun.stdout.splitlines())
+
+
+class BisectTests(OrderProjectTestCase):
+    """--bisect TEST."""
+
+    def test_finds_the_test_that_leaks_a_global_among_14_earlier_tests(self):
+        ids = self.listed()
+        self.assertGreaterEqual(ids.index(VICTIM), 8)
+        proc = self.run_here("--bisect", VICTIM)
+        self.assertFalse((self.order / ".proper_unittest").exists(), "a bisect step recorded history")
+        self.assertIn(f"running {VICTIM} after the {ids.index(VICTIM)} test(s) before it", proc.stderr)
+        self.assertCulprit(proc, VICTIM, POISON)
+
+    def test_finds_the_test_that_leaves_a_file_in_a_shuffled_order(self):
+        seed = next(
+            seed for seed in range(1, 60)
+            if (ids := self.listed(f"--shuffle={seed}")).index(FILE_VICTIM) >= 8
+            and ids.index(MARKER_WRITER) < ids.index(FILE_VICTIM)
+            and ids.index(MARKER_WRITER) not in (0, ids.index(FILE_VICTIM) - 1)
+        )
+        proc = self.run_here("--bisect", FILE_VICTIM, f"--shuffle={seed}")
+        self.assertCulprit(proc, FILE_VICTIM, MARKER_WRITER)
+
+    def test_a_test_that_passes_in_this_order_is_not_bisected(self):
+        # Reversed, the poisoning test runs after the victim.
+        proc = self.run_here("--bisect", VICTIM, "--reverse")
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertIn("is the first test in this order", proc.stderr)
+        proc = self.run_here("--bisect", VICTIM, "-k", "MidTests", "-k", "VictimTests")
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        self.assertIn("does not fail in this order", proc.stderr)
+        self.assertNotIn("fails after", proc.stdout)
+
+    def test_a_test_that_fails_alone_has_no_culprit(self):
+        proc = self.run_here("--bisect", GENUINE)
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertIn(f"{GENUINE} fails when run alone too", proc.stderr)
+        self.assertNotIn("fails after", proc.stdout)
+
+    def test_usage_errors_exit_2(self):
+        for args, fragment in [
+            (["--bisect", "tests.test_zulu.VictimTests.test_missing"], "is not one of the 15 selected tests"),
+            (["--bisect", "tests.test_zulu.VictimTests"], "give a full test id"),
+            (["--bisect", VICTIM, "-k", "AlphaTests"], "is not one of the 3 selected tests"),
+            (["--bisect", VICTIM, ".", str(self.project)], "give labels of one project"),
+        ]:
+            with self.subTest(args=args):
+                proc = self.run_here(*args)
+                self.assertOneLineError(proc, "--bisect", fragment)
+
+    def test_a_project_label_from_elsewhere_gives_a_project_reproducer(self):
+        proc = self.run_runner(self.order, "--bisect", VICTIM, cwd=self.tmp, module=True)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout.strip().splitlines()[-1].strip(),
+                         f"python -m proper_unittest order:{POISON} order:{VICTIM}")
+
+
+class RerunFailuresTests(OrderProjectTestCase):
+    """Failed tests rerun alone; those that pass are labelled order-dependent."""
+
+    def assertLabelled(self, proc, expected):
+        """Assert the run failed 3 tests and labelled exactly *expected* order-dependent."""
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertEqual(proc.stdout.strip().splitlines()[-1], "12 passed, 3 failed")
+        self.assertEqual(sorted(order_dependent(proc)), sorted(expected))
+        self.assertIn("Rerunning 3 failed test(s) alone", proc.stderr)
+        self.assertIn("python -m proper_unittest --bisect", proc.stderr)
+
+    def test_serial_run_labels_the_order_dependent_failures_not_the_genuine_one(self):
+        proc = self.run_here()
+        self.assertLabelled(proc, [VICTIM, FILE_VICTIM])
+        # Each failed test ran once more, alone, in a rerun process (it logs its worker).
+        reruns = [line.split("|")[0] for line in self.logged(reruns=True) if line.split("|")[1] == "rerun"]
+        self.assertEqual(sorted(reruns), ["file_victim", "genuine", "victim"])
+        failed = json.loads((self.order / ".proper_unittest" / "failed.json").read_text())
+        self.assertEqual(sorted(failed), sorted([VICTIM, FILE_VICTIM, GENUINE]), "a failure stays a failure")
+
+    def test_parallel_run_labels_them_too(self):
+        # Two workers: AlphaTests and MidTests in one, PoisonTests and VictimTests in the other.
+        proc = self.run_here("--parallel", "2", "-k", "Alpha", "-k", "Mid", "-k", "Poison", "-k", "Victim")
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertIn("with 2 worker processes", proc.stderr)
+        self.assertEqual(proc.stdout.strip().splitlines()[-1], "10 passed, 2 failed")
+        labelled = order_dependent(proc)
+        self.assertEqual(labelled, [VICTIM])
+        self.assertIn("Rerunning 2 failed test(s) alone", proc.stderr)
+
+    def test_the_suggested_bisect_command_finds_the_culprit(self):
+        proc = self.run_here("-k", "Alpha", "-k", "Poison", "-k", "test_victim")
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        lines = [line.strip() for line in proc.stderr.splitlines()]
+        (suggested,) = [line for line in lines if line.startswith("python ")]
+        self.assertEqual(
+            suggested, f"python -m proper_unittest --bisect {VICTIM} -k Alpha -k Poison -k test_victim"
+        )
+        bisect = self.run_here(*shlex.split(suggested)[3:])
+        self.assertCulprit(bisect, VICTIM, POISON)
+
+    def test_turned_off_by_flag_or_environment(self):
+        for args, env in [(["--no-rerun-failures"], None), ([], {"PROPER_UNITTEST_RERUN_FAILURES": "0"})]:
+            with self.subTest(args=args, env=env):
+                proc = self.run_here(*args, env=env)
+                self.assertEqual(proc.returncode, 1, proc.stderr)
+                self.assertEqual(proc.stdout.strip().splitlines()[-1], "12 passed, 3 failed")
+                self.assertNotIn("Rerunning", proc.stderr)
+                self.assertNotIn("order-dependent", proc.stderr)
+
+    def test_more_than_ten_failures_are_not_rerun(self):
+        many = "\n".join(f"    def test_{n}(self): self.fail('no')" for n in range(11))
+        source = f"import unittest\n\nclass ManyTests(unittest.TestCase):\n{many}\n"
+        write_tree(self.order, {"tests/test_many.py": source})
+        proc = self.run_here()
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertEqual(proc.stdout.strip().splitlines()[-1], "12 passed, 14 failed")
+        self.assertIn("14 tests failed, more than 10: not rerunning them alone", proc.stderr)
+        self.assertNotIn("[order-dependent]", proc.stderr)
+
+    def test_a_passing_run_reruns_nothing(self):
+        proc = self.run_here("-k", "Alpha")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertNotIn("Rerunning", proc.stderr)
+
+
+# A Proper app whose module-level cache outlives a test: the library rolls
+# back the rows each test made, not the app's own globals.
+CACHE_PROJECT = {
+    "app.py": APP_PROJECT["app.py"] + """
+
+    FIRST_NAME_CACHE = {}
+
+
+    def first_item_name():
+        if "name" not in FIRST_NAME_CACHE:
+            FIRST_NAME_CACHE["name"] = Item.select().order_by(Item.id).first().name
+        return FIRST_NAME_CACHE["name"]
+    """,
+    "tests/test_cache.py": """
+        from proper_unittest import ProperTestCase
+        from app import Item, first_item_name
+
+
+        class EarlyTests(ProperTestCase):
+    """ + "".join(f"""
+            def test_{n}(self):
+                Item.create(name="early{n}")
+                self.assertEqual(Item.select().count(), 1)
+    """ for n in range(4)) + """
+            def test_caches(self):
+                Item.create(name="cached")
+                self.assertEqual(first_item_name(), "cached")
+    """ + "".join(f"""
+            def test_{n}_more(self):
+                Item.create(name="more{n}")
+                self.assertEqual(Item.select().count(), 1)
+    """ for n in range(4)) + """
+
+        class LateTests(ProperTestCase):
+            def test_first_name(self):
+                Item.create(name="mine")
+                self.assertEqual(Item.select().count(), 1, "the rows were rolled back")
+                self.assertEqual(first_item_name(), "mine")
+    """,
+}
+
+
+class ProperAppTests(ProjectTestCase):
+    """A ProperTestCase test that leaks through an app module global."""
+
+    def setUp(self):
+        super().setUp()
+        (self.app_project / "tests" / "test_items.py").unlink()
+        write_tree(self.app_project, CACHE_PROJECT)
+
+    def test_rerun_labels_it_and_bisect_finds_the_caching_test(self):
+        victim = "tests.test_cache.LateTests.test_first_name"
+        culprit = "tests.test_cache.EarlyTests.test_caches"
+        proc = self.run_in_project()
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertEqual(proc.stdout.strip().splitlines()[-1], "9 passed, 1 failed")
+        self.assertIn(f"  {victim}  [order-dependent]", proc.stderr)
+        proc = self.run_in_project("--bisect", victim)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout.splitlines()[0], f"{victim} fails after {culprit}")
+        command = shlex.split(proc.stdout.strip().splitlines()[-1])
+        self.assertEqual(command, ["python", "-m", "proper_unittest", culprit, victim])
+        rerun = self.run_in_project(*command[3:])
+        self.assertEqual(rerun.stdout.strip().splitlines()[-1], "1 passed, 1 failed", rerun.stderr)
