@@ -8,7 +8,7 @@ when the flight recorder is on, the result is wrapped so that failures get
 the appendix (see ``_flight_recorder``).
 """
 import unittest
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from ._flight_recorder import ResultWithAppendix, is_enabled
 from ._recording import TestRecording
@@ -32,7 +32,7 @@ class RecordedTestMixin(ChangeAssertions, TaskAssertions, BroadcastAssertions,
 
     if TYPE_CHECKING:  # set by the test case's class set-up
         app: Any
-        _databases: dict[int, Any]
+        _databases: ClassVar[dict[int, Any]]
 
     def run(self, result: unittest.TestResult | None = None) -> unittest.TestResult | None:
         """Run the test with its recording on (see the module docstring)."""

@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
@@ -72,7 +72,7 @@ class ProperAssertions(TestCaseMixin):
 
     if TYPE_CHECKING:
         app: Any
-        _databases: dict[int, pw.Database]
+        _databases: ClassVar[dict[int, Any]]
 
     # ---- responses ----
 

@@ -4,7 +4,7 @@ import copy
 import unittest
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 from unittest.case import _subtest_msg_sentinel
 
 from proper import current
@@ -186,7 +186,8 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
         """Run the test in its own copy of the class's context (so what the
         class set-up put in ``current`` is there, and what the test puts
         there does not leak)."""
-        return self._run_in_own_context(super().run, result)
+        outcome: unittest.TestResult | None = self._run_in_own_context(super().run, result)
+        return outcome
 
     def _run_in_own_context(self, run: Callable[[Any], Any], result: Any) -> Any:
         return class_context.for_test(type(self)).run(self._run_in_one_loop, run, result)
@@ -204,7 +205,7 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
         # ended, even if its setUp forgot super().
         self._in_test_context(self._pre_setup)
         self.addCleanup(self._post_teardown)
-        super()._callSetUp()
+        cast(Any, super())._callSetUp()  # unittest-private, not in typeshed
 
     def _in_test_context(self, func: Callable[[], Any]) -> Any:
         return func()
@@ -373,7 +374,8 @@ class AsyncChannelTestCase(
     slow_callback_duration = 1.0
 
     def _callSetUp(self) -> None:
-        self._asyncioRunner.get_loop().slow_callback_duration = self.slow_callback_duration
+        # unittest-private names, not in typeshed.
+        cast(Any, self)._asyncioRunner.get_loop().slow_callback_duration = self.slow_callback_duration
         super()._callSetUp()
 
     async def connect(self, path: str = "", timeout: float = 1.0) -> ChannelSession:
