@@ -10,9 +10,9 @@ import importlib
 import importlib.util
 import inspect
 import tomllib
-from typing import Any
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from proper import App
 
