@@ -12,7 +12,11 @@ tasks it leaves behind are cancelled when it returns.
 import asyncio
 import contextvars
 import threading
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
 
 
 class _TestLoop:
@@ -22,7 +26,7 @@ class _TestLoop:
         self.thread = threading.get_ident()
         self.runner: asyncio.Runner | None = None
 
-    def run(self, coro):
+    def run(self, coro: Coroutine[Any, Any, _T]) -> _T:
         if self.runner is None:
             # A loop_factory keeps the runner from installing its loop as
             # the thread's current loop: outside a request, the test sees
@@ -47,7 +51,7 @@ _current_test_loop: contextvars.ContextVar[_TestLoop | None] = contextvars.Conte
 
 
 @contextmanager
-def one_loop_per_test():
+def one_loop_per_test() -> Iterator[None]:
     """Within this block, :func:`run_request` runs every request made on
     this thread in one event loop, closed when the block ends."""
     loop = _TestLoop()
@@ -59,7 +63,7 @@ def one_loop_per_test():
         loop.close()
 
 
-def run_request(coro):
+def run_request(coro: Coroutine[Any, Any, _T]) -> _T:
     """Run a request's coroutine to completion: in the test's loop inside
     :func:`one_loop_per_test` on its thread, else with ``asyncio.run``."""
     loop = _current_test_loop.get()

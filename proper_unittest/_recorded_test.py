@@ -7,6 +7,9 @@ the per-test set-up and stops it after the teardown, whatever happened;
 when the flight recorder is on, the result is wrapped so that failures get
 the appendix (see ``_flight_recorder``).
 """
+import unittest
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
 from ._flight_recorder import ResultWithAppendix, is_enabled
 from ._recording import TestRecording
 from ._time import TimeTravel
@@ -25,9 +28,13 @@ class RecordedTestMixin(ChangeAssertions, TaskAssertions, BroadcastAssertions,
     #: for a whole run.
     flight_recorder = True
 
-    _recording = None
+    _recording: Any = None
 
-    def run(self, result=None):
+    if TYPE_CHECKING:  # set by the test case's class set-up
+        app: Any
+        _databases: ClassVar[dict[int, Any]]
+
+    def run(self, result: unittest.TestResult | None = None) -> unittest.TestResult | None:
         """Run the test with its recording on (see the module docstring)."""
         if not getattr(type(self), "_proper_ready", False):
             return super().run(result)  # the base class reports the misconfiguration
@@ -45,7 +52,7 @@ class RecordedTestMixin(ChangeAssertions, TaskAssertions, BroadcastAssertions,
         recording = TestRecording(self.app, self._databases.values(), record_sql=appendix)
         self._recording = recording.start()
         try:
-            super().run(ResultWithAppendix(result, self, recording) if appendix else result)
+            super().run(cast(unittest.TestResult, ResultWithAppendix(result, self, recording)) if appendix else result)
         finally:
             recording.stop()
         return result

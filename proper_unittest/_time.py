@@ -8,15 +8,19 @@ time`` at import, which mocking a name would miss. ``time.monotonic()`` is
 left alone, so asyncio timeouts keep working.
 """
 import datetime as dt
+from types import ModuleType
+from typing import Any
+
+from ._mixin_base import TestCaseMixin
 
 from .errors import ConfigurationError
 
 
-class TimeTravel:
+class TimeTravel(TestCaseMixin):
     """Test case methods to freeze or move the clock; undone at the end
     of the test (pass or fail), or at the end of a ``with`` block."""
 
-    def travel_to(self, destination, *, tick: bool = False) -> "Travel":
+    def travel_to(self, destination: dt.datetime | dt.date | float | str, *, tick: bool = False) -> "Travel":
         """Move the clock to `destination` (a datetime, date, POSIX
         timestamp or ISO 8601 string; naive datetimes are taken as UTC),
         frozen there unless ``tick=True``. Works as a statement (until the
@@ -32,7 +36,7 @@ class TimeTravel:
         self.addCleanup(travel.stop)
         return travel
 
-    def travel(self, delta, *, tick: bool = False) -> "Travel":
+    def travel(self, delta: dt.timedelta | float, *, tick: bool = False) -> "Travel":
         """Move the clock forward by `delta` (a timedelta or seconds) from
         now; frozen there unless ``tick=True``. Same use as :meth:`travel_to`."""
         if not isinstance(delta, dt.timedelta):
@@ -46,22 +50,23 @@ class Travel:
     """A clock change in progress: ``shift(delta)``, ``move_to(destination)``,
     ``stop()``; as a context manager, stops at the end of the block."""
 
-    def __init__(self, traveller, coordinates) -> None:
+    def __init__(self, traveller: Any, coordinates: Any) -> None:
         self._traveller = traveller
         self._coordinates = coordinates
         self._stopped = False
 
-    def shift(self, delta) -> None:
+    def shift(self, delta: dt.timedelta | float) -> None:
         """Move the clock by `delta` (a timedelta or seconds)."""
         self._coordinates.shift(delta)
 
-    def move_to(self, destination) -> None:
+    def move_to(self, destination: dt.datetime | dt.date | float | str) -> None:
         """Move the clock to `destination`."""
         self._coordinates.move_to(destination)
 
     def time(self) -> float:
         """The travelled clock's POSIX time."""
-        return self._coordinates.time()
+        seconds: float = self._coordinates.time()
+        return seconds
 
     def stop(self) -> None:
         """Put the real clock back (again: no effect)."""
@@ -72,11 +77,11 @@ class Travel:
     def __enter__(self) -> "Travel":
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
 
-def _time_machine():
+def _time_machine() -> ModuleType:
     try:
         import time_machine
     except ImportError:  # pragma: no cover - a declared dependency

@@ -10,9 +10,12 @@ records are formatted only when a failure message reads them.
 import logging
 import traceback
 import unittest
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 from proper.helpers import logger as proper_logger
+
+from ._mixin_base import TestCaseMixin
 
 
 # unittest leaves frames of modules with this global out of failure
@@ -54,7 +57,7 @@ class AppLog(logging.Handler):
             line = line.replace("] ", f"] {record.name}: ", 1)
         return line
 
-    def install(self, app) -> None:
+    def install(self, app: Any) -> None:
         """Start collecting; the handler also keeps the records off stderr
         (logging's last-resort handler prints them when no handler is set)."""
         _active.append(self)
@@ -86,7 +89,7 @@ class AppLog(logging.Handler):
         return LogLines(self, self.records[mark[0]:]), self.tracebacks[mark[1]:]
 
 
-class LogLines(Sequence):
+class LogLines(Sequence[str]):
     """Log records read as formatted lines, formatted on first read (only
     a failure message reads them). Compares equal to a list of the lines."""
 
@@ -100,13 +103,13 @@ class LogLines(Sequence):
             self._lines = [self._handler.format_line(record) for record in self._records]
         return self._lines
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> Any:
         return self._formatted()[index]
 
     def __len__(self) -> int:
         return len(self._records)
 
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:
         if isinstance(other, Sequence) and not isinstance(other, str):
             return self._formatted() == list(other)
         return NotImplemented
@@ -139,16 +142,17 @@ class _LoggerLevel:
         self.logger.setLevel(max(captured, self.effective_before))
 
 
-class ShowsLogOnFailure:
+class ShowsLogOnFailure(TestCaseMixin):
     """Test case mixin: when the test method fails or errors, what was
     logged during the test (and is not in the failure message already) is
     added to its report, as a note on the exception. Passing tests show
     nothing. Expects ``self._app_log``, an installed :class:`AppLog`."""
 
-    def _callTestMethod(self, method):
+    def _callTestMethod(self, method: Callable[[], object]) -> Any:
         __tracebackhide__ = True  # the same for pytest  # noqa: F841
         try:
-            return super()._callTestMethod(method)
+            # A private unittest method, not in typeshed.
+            return cast(Any, super())._callTestMethod(method)
         except unittest.SkipTest:
             raise
         except Exception as error:

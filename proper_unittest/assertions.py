@@ -5,13 +5,20 @@ request, status, Location, the start of the body and, for server errors,
 the app's own traceback.
 """
 import json
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from email.message import EmailMessage
+from typing import TYPE_CHECKING, Any, ClassVar
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
 import peewee as pw
 from playhouse.test_utils import count_queries
 
+from ._mixin_base import TestCaseMixin
+
+if TYPE_CHECKING:
+    from .client import Response
 from .databases import recover_aborted_transactions
 from .isolation import outbox
 from .streams import StreamRecorder
@@ -24,7 +31,7 @@ BODY_PREVIEW = 800
 TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT")
 
 
-def describe_response(response) -> str:
+def describe_response(response: "Response") -> str:
     """A readable account of a response, for failure messages."""
     status = response.status
     try:
@@ -46,12 +53,12 @@ def describe_response(response) -> str:
     return "\n".join(lines)
 
 
-def describe_email(message) -> str:
+def describe_email(message: EmailMessage) -> str:
     """One line per email: recipients and subject."""
     return f"To: {message['To']!s}; Cc: {message['Cc'] or '-'}; Subject: {message['Subject']!s}"
 
 
-def email_text(message) -> str:
+def email_text(message: EmailMessage) -> str:
     """All the text parts of an email, joined."""
     parts = message.walk() if message.is_multipart() else [message]
     return "\n".join(
@@ -60,17 +67,21 @@ def email_text(message) -> str:
     )
 
 
-class ProperAssertions:
+class ProperAssertions(TestCaseMixin):
     """Assertion methods shared by the test case classes. Expects ``self.app``."""
+
+    if TYPE_CHECKING:
+        app: Any
+        _databases: ClassVar[dict[int, Any]]
 
     # ---- responses ----
 
-    def assertStatus(self, response, status: int, msg=None) -> None:
+    def assertStatus(self, response: "Response", status: int, msg: Any = None) -> None:
         """Assert the response has the given status code."""
         if response.status != status:
             self.fail(self._formatMessage(msg, f"Expected status {status}.\n{describe_response(response)}"))
 
-    def assertRedirects(self, response, location: str, status: int = 303, msg=None, *,
+    def assertRedirects(self, response: "Response", location: str, status: int = 303, msg: Any = None, *,
                         target_status: int = 200) -> None:
         """Assert the response redirects to `location` with `status` (303 by
         default, Proper's ``redirect_to``). A relative `location` also
@@ -97,7 +108,8 @@ class ProperAssertions:
                 msg, f"Expected a {status} redirect to {location!r}.\n{describe_response(response)}"
             ))
 
-    def assertContains(self, response, text: str, status: int = 200, count: int | None = None, msg=None) -> None:
+    def assertContains(self, response: "Response", text: str, status: int = 200, count: int | None = None,
+                       msg: Any = None) -> None:
         """Assert the response has `status` and its body contains `text`
         (exactly `count` times, if given)."""
         self.assertStatus(response, status, msg)
@@ -108,13 +120,13 @@ class ProperAssertions:
                 msg, f"Expected {text!r} in the body {times}, found {found}.\n{describe_response(response)}"
             ))
 
-    def assertNotContains(self, response, text: str, status: int = 200, msg=None) -> None:
+    def assertNotContains(self, response: "Response", text: str, status: int = 200, msg: Any = None) -> None:
         """Assert the response has `status` and its body does not contain `text`."""
         self.assertStatus(response, status, msg)
         if text in response.body:
             self.fail(self._formatMessage(msg, f"Did not expect {text!r} in the body.\n{describe_response(response)}"))
 
-    def assertJSON(self, response, expected, status: int = 200, msg=None):
+    def assertJSON(self, response: "Response", expected: Any, status: int = 200, msg: Any = None) -> Any:
         """Assert the response has `status`, is JSON, and equals `expected`.
         Returns the parsed body."""
         self.assertStatus(response, status, msg)
@@ -133,12 +145,13 @@ class ProperAssertions:
     # ---- emails ----
 
     @property
-    def outbox(self) -> list:
+    def outbox(self) -> list[EmailMessage]:
         """Emails sent during this test (stdlib ``EmailMessage`` objects)."""
         return outbox(self.app)
 
     def assertEmailSent(self, *, to: str | None = None, subject: str | None = None,
-                        contains: str | None = None, count: int | None = None, msg=None) -> list:
+                        contains: str | None = None, count: int | None = None,
+                        msg: Any = None) -> list[EmailMessage]:
         """Assert emails matching every given filter were sent: at least one,
         or exactly `count`. `to` matches To and Cc; `subject` is exact;
         `contains` searches the text and HTML parts. Returns the matches."""
@@ -160,7 +173,7 @@ class ProperAssertions:
             ))
         return matches
 
-    def assertNoEmailSent(self, msg=None) -> None:
+    def assertNoEmailSent(self, msg: Any = None) -> None:
         """Assert no email was sent during this test."""
         if self.outbox:
             sent = "\n".join(f"  {describe_email(m)}" for m in self.outbox)
@@ -169,12 +182,13 @@ class ProperAssertions:
     # ---- database ----
 
     @contextmanager
-    def assertNumQueries(self, expected: int, msg=None):
+    def assertNumQueries(self, expected: int, msg: Any = None) -> Iterator[Any]:
         """Assert the block runs exactly `expected` queries. Every query peewee
         runs counts (playhouse's ``count_queries``), including those of a
         ``SqliteCache`` installed by :func:`override_cache`; transaction and
         savepoint statements do not, as they differ between backends."""
-        with count_queries() as counter:
+        counter: Any
+        with count_queries() as counter:  # type: ignore[no-untyped-call]  # playhouse ships no types
             yield counter
         queries = [
             record.msg[0] if isinstance(record.msg, tuple) else str(record.msg)
@@ -185,7 +199,7 @@ class ProperAssertions:
             listing = "\n".join(f"  {i}. {sql}" for i, sql in enumerate(queries, 1)) or "  (none)"
             self.fail(self._formatMessage(msg, f"Expected {expected} queries, {len(queries)} ran:\n{listing}"))
 
-    def assertRaises(self, expected_exception, *args, **kwargs):
+    def assertRaises(self, expected_exception: Any, *args: Any, **kwargs: Any) -> Any:
         """unittest's assertRaises; for database errors the block also runs
         in a savepoint, so that on PostgreSQL the test can keep querying
         after the expected IntegrityError, as on other databases."""
@@ -197,21 +211,21 @@ class ProperAssertions:
             return None
         return self._recovering(super().assertRaises(expected_exception, **kwargs))
 
-    def assertRaisesRegex(self, expected_exception, expected_regex, *args, **kwargs):
+    def assertRaisesRegex(self, expected_exception: Any, expected_regex: Any, *args: Any, **kwargs: Any) -> Any:
         """unittest's assertRaisesRegex, with the same savepoint as :meth:`assertRaises`."""
         if not _is_database_error(expected_exception) or args:
             return super().assertRaisesRegex(expected_exception, expected_regex, *args, **kwargs)
         return self._recovering(super().assertRaisesRegex(expected_exception, expected_regex, **kwargs))
 
     @contextmanager
-    def _recovering(self, context):
+    def _recovering(self, context: Any) -> Iterator[Any]:
         with recover_aborted_transactions(self._databases.values()):
             with context:
                 yield context
 
     # ---- tasks and broadcasts ----
 
-    def captureTasks(self):
+    def captureTasks(self) -> capture_tasks:
         """Context manager: tasks enqueued inside are captured, not run.
         ``with self.captureTasks() as tasks: ...`` then ``tasks.names``,
         ``tasks[0].args``, ``tasks.run()``."""
@@ -233,6 +247,6 @@ def _same_location(actual: str | None, expected: str) -> bool:
     return not urlsplit(expected).netloc and path == expected
 
 
-def _is_database_error(exception) -> bool:
+def _is_database_error(exception: Any) -> bool:
     classes = exception if isinstance(exception, tuple) else (exception,)
     return any(isinstance(c, type) and issubclass(c, pw.DatabaseError) for c in classes)

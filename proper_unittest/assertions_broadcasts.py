@@ -4,18 +4,21 @@ Every ``app.cable.broadcast(stream, data)`` made during the test (by a
 controller, a channel, a task) is recorded (see ``_recording.BroadcastLog``)
 and still delivered to the cable's listeners.
 """
+from typing import Any
+
+from ._mixin_base import TestCaseMixin
 from .errors import ConfigurationError
 
 
-class BroadcastAssertions:
+class BroadcastAssertions(TestCaseMixin):
     """Assertions about what the test broadcast on the app's cable."""
 
     @property
-    def broadcasts(self) -> list:
+    def broadcasts(self) -> list[Any]:
         """Every broadcast of this test, in order (``.stream``, ``.data``)."""
         return list(self._broadcast_log().entries)
 
-    def assertBroadcastOn(self, stream: str, data, msg=None) -> None:
+    def assertBroadcastOn(self, stream: str, data: Any, msg: Any = None) -> None:
         """Assert `data` was broadcast to `stream` during this test."""
         log = self._broadcast_log()
         if data not in log.on(stream):
@@ -23,7 +26,7 @@ class BroadcastAssertions:
                 msg, f"Expected a broadcast on {stream!r} of {data!r}.\n{_listing(log.entries)}"
             ))
 
-    def assertBroadcasts(self, stream: str, count: int, msg=None) -> None:
+    def assertBroadcasts(self, stream: str, count: int, msg: Any = None) -> None:
         """Assert exactly `count` broadcasts went to `stream` during this test."""
         log = self._broadcast_log()
         sent = len(log.on(stream))
@@ -32,7 +35,7 @@ class BroadcastAssertions:
                 msg, f"Expected {count} broadcast(s) on {stream!r}, {sent} sent.\n{_listing(log.entries)}"
             ))
 
-    def assertNoBroadcasts(self, stream: str | None = None, msg=None) -> None:
+    def assertNoBroadcasts(self, stream: str | None = None, msg: Any = None) -> None:
         """Assert nothing was broadcast during this test (to `stream`, or at all)."""
         log = self._broadcast_log()
         sent = log.entries if stream is None else [b for b in log.entries if b.stream == stream]
@@ -42,7 +45,7 @@ class BroadcastAssertions:
                 msg, f"Expected no broadcasts {where}, {len(sent)} sent.\n{_listing(log.entries)}"
             ))
 
-    def _broadcast_log(self):
+    def _broadcast_log(self) -> Any:
         recording = getattr(self, "_recording", None)
         if recording is None:
             raise ConfigurationError(
@@ -52,7 +55,7 @@ class BroadcastAssertions:
         return recording.broadcasts
 
 
-def _listing(entries) -> str:
+def _listing(entries: list[Any]) -> str:
     if not entries:
         return "Nothing was broadcast in this test."
     lines = "\n".join(f"  {i}. {b.stream}: {b.data!r}" for i, b in enumerate(entries, 1))

@@ -1,16 +1,21 @@
 """assertChanges / assertNoChanges: how a value moves across a block."""
 import inspect
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
+
+from ._mixin_base import TestCaseMixin
 
 
-_UNSET = object()
+_UNSET: Any = object()
 
 
-class ChangeAssertions:
+class ChangeAssertions(TestCaseMixin):
     """Assertions about a value computed before and after a block."""
 
     @contextmanager
-    def assertChanges(self, expr, by=_UNSET, from_=_UNSET, to=_UNSET, msg=None):
+    def assertChanges(self, expr: Callable[[], Any], by: Any = _UNSET, from_: Any = _UNSET, to: Any = _UNSET,
+                      msg: Any = None) -> Iterator[None]:
         """Context manager: assert ``expr()`` changes across the block.
 
         ``by`` is the expected difference (``after - before``), ``from_`` the
@@ -44,7 +49,7 @@ class ChangeAssertions:
             ))
 
     @contextmanager
-    def assertNoChanges(self, expr, msg=None):
+    def assertNoChanges(self, expr: Callable[[], Any], msg: Any = None) -> Iterator[None]:
         """Context manager: assert ``expr()`` is equal before and after the block."""
         _check_callable(expr, "assertNoChanges")
         before = expr()
@@ -57,7 +62,7 @@ class ChangeAssertions:
             ))
 
 
-def _check_callable(expr, name: str) -> None:
+def _check_callable(expr: object, name: str) -> None:
     if not callable(expr):
         raise TypeError(
             f"{name}() takes a callable that computes the value, got {expr!r}: "
@@ -65,7 +70,7 @@ def _check_callable(expr, name: str) -> None:
         )
 
 
-def _difference(expr, before, after):
+def _difference(expr: Callable[[], Any], before: Any, after: Any) -> Any:
     try:
         return after - before
     except TypeError:
@@ -75,7 +80,7 @@ def _difference(expr, before, after):
         ) from None
 
 
-def _describe(expr) -> str:
+def _describe(expr: Callable[[], Any]) -> str:
     """The lambda's source (``Photo.select().count()``) or the callable's name."""
     name = getattr(expr, "__name__", None)
     if name == "<lambda>":

@@ -6,7 +6,11 @@ same whether the queue runs tasks inline (immediate mode, the test
 default) or holds them (inside ``captureTasks()``, or with
 ``app.queue.immediate = False``).
 """
+from typing import Any
+
 from huey.api import TaskWrapper
+
+from ._mixin_base import TestCaseMixin
 
 from .errors import ConfigurationError
 
@@ -14,10 +18,11 @@ from .errors import ConfigurationError
 _ANY = object()
 
 
-class TaskAssertions:
+class TaskAssertions(TestCaseMixin):
     """Assertions about the huey tasks a test enqueued."""
 
-    def assertEnqueued(self, task, count=None, args=None, kwargs=None, msg=None) -> list:
+    def assertEnqueued(self, task: Any, count: int | None = None, args: tuple[Any, ...] | list[Any] | None = None,
+                       kwargs: dict[str, Any] | None = None, msg: Any = None) -> list[Any]:
         """Assert `task` (the decorated function or its name) was enqueued
         during this test: at least once, or exactly `count` times, counting
         only calls whose positional `args` (a tuple or list) and `kwargs`
@@ -42,7 +47,7 @@ class TaskAssertions:
             ))
         return matches
 
-    def assertNotEnqueued(self, task, msg=None) -> None:
+    def assertNotEnqueued(self, task: Any, msg: Any = None) -> None:
         """Assert `task` (the decorated function or its name) was not
         enqueued during this test."""
         name = _task_name(task)
@@ -53,7 +58,7 @@ class TaskAssertions:
                      f"{_listing(log.entries)}"
             ))
 
-    def runEnqueued(self) -> list:
+    def runEnqueued(self) -> list[Any]:
         """Run, inline and in order, every task enqueued during this test
         that has not run yet (those held by a non-immediate queue, and
         those a ``captureTasks()`` block took), including tasks they
@@ -61,7 +66,7 @@ class TaskAssertions:
         raises. Returns the results."""
         log = self._task_log()
         queue = log.queue
-        results = []
+        results: list[Any] = []
         for _ in range(1000):  # tasks may enqueue tasks; a cycle must end
             pending = log.not_run()
             if not pending:
@@ -72,7 +77,7 @@ class TaskAssertions:
                 results.append(entry.task.execute())
         raise AssertionError("runEnqueued(): tasks kept enqueuing tasks (over 1000 rounds).")
 
-    def _task_log(self):
+    def _task_log(self) -> Any:
         recording = getattr(self, "_recording", None)
         if recording is None:
             raise ConfigurationError(
@@ -82,7 +87,7 @@ class TaskAssertions:
         return recording.tasks
 
 
-def _task_name(task) -> str:
+def _task_name(task: Any) -> str:
     if isinstance(task, str):
         return task
     name = task.s().name if isinstance(task, TaskWrapper) else None
@@ -93,14 +98,14 @@ def _task_name(task) -> str:
     return name
 
 
-def _listing(entries) -> str:
+def _listing(entries: list[Any]) -> str:
     if not entries:
         return "No task was enqueued in this test."
     lines = "\n".join(f"  {i}. {entry.describe()}" for i, entry in enumerate(entries, 1))
     return f"Tasks enqueued in this test, in order:\n{lines}"
 
 
-def _take_off_queue(queue, task_ids: set) -> None:
+def _take_off_queue(queue: Any, task_ids: set[Any]) -> None:
     """Remove the given tasks from the queue's storage, leaving the others,
     so that a later consumer (or ``captureTasks``) does not run them again."""
     kept = []

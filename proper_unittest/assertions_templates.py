@@ -6,12 +6,18 @@ recorded on the response as ``response.templates`` (see
 ``_recording.TemplateLog``). A name matches with or without the ``.jx``
 extension.
 """
+from typing import TYPE_CHECKING, Any
+
+from ._mixin_base import TestCaseMixin
+
+if TYPE_CHECKING:
+    from .client import Response
 
 
-class TemplateAssertions:
+class TemplateAssertions(TestCaseMixin):
     """Assertions about the templates a response rendered."""
 
-    def assertTemplateUsed(self, response, name: str, msg=None) -> None:
+    def assertTemplateUsed(self, response: "Response", name: str, msg: Any = None) -> None:
         """Assert the request that produced `response` rendered the jx
         component `name` (``"photos/show.jx"`` or ``"photos/show"``)."""
         used = _templates_of(response)
@@ -23,7 +29,7 @@ class TemplateAssertions:
                 msg, f"Expected template {name!r} to be rendered by {request}.\nRendered:\n{listing}"
             ))
 
-    def assertTemplateNotUsed(self, response, name: str, msg=None) -> None:
+    def assertTemplateNotUsed(self, response: "Response", name: str, msg: Any = None) -> None:
         """Assert the request that produced `response` did not render `name`."""
         used = _templates_of(response)
         if any(_same_template(name, template) for template in used):
@@ -33,8 +39,8 @@ class TemplateAssertions:
             ))
 
 
-def _templates_of(response) -> list[str]:
-    templates = response.get("templates") if hasattr(response, "get") else None
+def _templates_of(response: Any) -> list[str]:
+    templates: list[str] | None = response.get("templates") if hasattr(response, "get") else None
     if templates is None:
         raise TypeError(
             f"assertTemplateUsed() takes a response from self.client, got {type(response).__name__}."

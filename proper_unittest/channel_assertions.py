@@ -1,14 +1,23 @@
 """Assertions about WebSocket connections that the app refuses: a
 connection closed before it is accepted, and a rejected subscription."""
-from .channels import ReceiveTimeout
+from typing import TYPE_CHECKING, Any
+
+from ._mixin_base import AsyncTestCaseMixin
+from .channels import ChannelSession, ReceiveTimeout
+
+if TYPE_CHECKING:
+    from .client import AsyncProperClient
 
 
-class ChannelAssertions:
+class ChannelAssertions(AsyncTestCaseMixin):
     """Async assertion methods for :class:`AsyncChannelTestCase`.
     Expects ``self.client`` (the async client) and unittest's assertions."""
 
+    if TYPE_CHECKING:
+        client: AsyncProperClient
+
     async def assertConnectionRefused(self, path: str = "", code: int | None = None,
-                                      timeout: float = 1.0, msg=None) -> dict:
+                                      timeout: float = 1.0, msg: Any = None) -> dict[str, Any]:
         """Assert the app refuses a WebSocket connection to its cable (or
         `path`), made with the client's cookies: it closes the connection
         instead of accepting it, as Proper does for a path that is not
@@ -37,8 +46,8 @@ class ChannelAssertions:
             ))
         return first
 
-    async def assertSubscriptionRejected(self, session, channel: str, timeout: float = 1.0,
-                                         msg=None, **params) -> dict:
+    async def assertSubscriptionRejected(self, session: ChannelSession, channel: str, timeout: float = 1.0,
+                                         msg: Any = None, **params: Any) -> dict[str, Any]:
         """Subscribe `session` to `channel` with `params` and assert the app
         rejects it (``reject_subscription``: the channel called
         ``self.reject()``, e.g. for a user who may not listen, or the

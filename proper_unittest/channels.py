@@ -9,6 +9,7 @@ which frames did arrive.
 """
 import asyncio
 from collections import deque
+from typing import Any
 
 from proper.helpers import jsonplus
 
@@ -26,21 +27,22 @@ class ReceiveTimeout(AssertionError, TimeoutError):
 class ChannelSession:
     """One WebSocket connection. Open it with ``await session.connect()``."""
 
-    def __init__(self, app, path: str, headers: dict[str, str]) -> None:
+    def __init__(self, app: Any, path: str, headers: dict[str, str]) -> None:
         self.app = app
         self.path = path
         self.headers = dict(headers)
-        self.frames: list = []  # everything received, for failure messages
-        self.subscriptions: dict[str, list[dict]] = {}
-        self.task: asyncio.Task | None = None
-        self._to_app: asyncio.Queue | None = None
-        self._from_app: asyncio.Queue | None = None
-        self._unread: deque = deque()
-        self._idle: asyncio.Event | None = None
+        self.frames: list[Any] = []  # everything received, for failure messages
+        self.subscriptions: dict[str, list[dict[str, Any]]] = {}
+        self.task: asyncio.Task[None] | None = None
+        # Made by handshake(); used only after it (Any: no None checks on each use).
+        self._to_app: Any = None
+        self._from_app: Any = None
+        self._unread: deque[dict[str, Any]] = deque()
+        self._idle: Any = None
 
     # ---- connection ----
 
-    async def connect(self, timeout: float = 1.0) -> asyncio.Task:
+    async def connect(self, timeout: float = 1.0) -> "asyncio.Task[None] | None":
         """Open the connection and wait until the app accepts it.
         Returns the handler task (awaited by :meth:`close`)."""
         first = await self.handshake(timeout=timeout)
@@ -52,7 +54,7 @@ class ChannelSession:
         await self._until_idle(timeout)
         return self.task
 
-    async def handshake(self, timeout: float = 1.0) -> dict:
+    async def handshake(self, timeout: float = 1.0) -> dict[str, Any]:
         """Start the app's handler for this connection and return its first
         ASGI message: ``{"type": "websocket.accept"}`` when it accepts, or
         ``{"type": "websocket.close", "code": ...}`` when it refuses."""
@@ -79,17 +81,17 @@ class ChannelSession:
 
     # ---- commands ----
 
-    async def subscribe(self, channel: str, timeout: float = 1.0, **params) -> dict:
+    async def subscribe(self, channel: str, timeout: float = 1.0, **params: Any) -> dict[str, Any]:
         """Subscribe and return the app's answer for this subscription:
         ``{"type": "confirm_subscription", ...}`` or ``reject_subscription``.
         Messages ``subscribed()`` sent before the answer stay queued for
         :meth:`receive`."""
         self.client_send({"command": "subscribe", "channel": channel, "params": params})
-        skipped = []
+        skipped: list[dict[str, Any]] = []
         try:
             while True:
                 raw = await self.receive_raw(timeout=timeout)
-                frame = _parse(raw)
+                frame: dict[str, Any] = _parse(raw)
                 if (
                     frame.get("type") in ANSWERS and frame.get("channel") == channel
                     and (frame.get("params") or {}) == params
@@ -102,8 +104,8 @@ class ChannelSession:
             self.subscriptions.setdefault(channel, []).append(params)
         return frame
 
-    async def send_action(self, channel: str, action: str, data: dict | None = None,
-                          timeout: float = 1.0, **params) -> None:
+    async def send_action(self, channel: str, action: str, data: dict[str, Any] | None = None,
+                          timeout: float = 1.0, **params: Any) -> None:
         """Call `action` on a subscribed channel and wait until the app has
         run it. Without `params`, those of the only subscription to
         `channel` are used (the app needs them to find the subscription)."""
@@ -114,46 +116,47 @@ class ChannelSession:
             "data": data or {}, "params": params,
         }, timeout=timeout)
 
-    async def unsubscribe(self, channel: str, timeout: float = 1.0, **params) -> None:
+    async def unsubscribe(self, channel: str, timeout: float = 1.0, **params: Any) -> None:
         """Unsubscribe and wait until the app has run ``unsubscribed()``."""
         await self.send({"command": "unsubscribe", "channel": channel, "params": params}, timeout=timeout)
         if params in self.subscriptions.get(channel, []):
             self.subscriptions[channel].remove(params)
 
-    async def send(self, data: dict, timeout: float = 1.0) -> None:
+    async def send(self, data: dict[str, Any], timeout: float = 1.0) -> None:
         """Send a JSON frame and wait until the app has handled it."""
         self.client_send(data)
         await self._until_idle(timeout)
 
-    def client_send(self, data: dict) -> None:
+    def client_send(self, data: dict[str, Any]) -> None:
         """Queue a JSON frame for the app without waiting."""
         self.client_send_raw({"type": "websocket.receive", "text": jsonplus.dumps(data)})
 
-    def client_send_raw(self, message: dict) -> None:
+    def client_send_raw(self, message: dict[str, Any]) -> None:
         """Queue a raw ASGI message for the app without waiting."""
         self._idle.clear()
         self._to_app.put_nowait(message)
 
     # ---- receiving ----
 
-    async def receive(self, timeout: float = 1.0):
+    async def receive(self, timeout: float = 1.0) -> Any:
         """The next frame: parsed JSON for data frames, the raw ASGI
         message otherwise (e.g. a close). Raises :class:`ReceiveTimeout`
         (a ``TimeoutError`` and an ``AssertionError``) after `timeout`
         seconds, listing the frames that did arrive."""
         return _parse(await self.receive_raw(timeout=timeout))
 
-    async def receive_raw(self, timeout: float = 1.0) -> dict:
+    async def receive_raw(self, timeout: float = 1.0) -> dict[str, Any]:
         """The next raw ASGI message from the app; :class:`ReceiveTimeout`
         after `timeout` seconds."""
         if self._unread:
             return self._unread.popleft()
         try:
-            return await asyncio.wait_for(self._from_app.get(), timeout)
+            message: dict[str, Any] = await asyncio.wait_for(self._from_app.get(), timeout)
+            return message
         except TimeoutError:
             raise ReceiveTimeout(self._nothing_came(timeout)) from None
 
-    async def receive_message(self, timeout: float = 1.0):
+    async def receive_message(self, timeout: float = 1.0) -> Any:
         """The ``data`` of the next ``{"type": "message"}`` frame, failing on
         any other frame."""
         frame = await self.receive(timeout=timeout)
@@ -178,7 +181,7 @@ class ChannelSession:
 
     # ---- ASGI side ----
 
-    def _scope(self) -> dict:
+    def _scope(self) -> dict[str, Any]:
         headers = [(b"host", b"example.com")]
         headers += [(name.encode("latin-1"), value.encode("latin-1")) for name, value in self.headers.items()]
         return {
@@ -186,20 +189,22 @@ class ChannelSession:
             "client": ("127.0.0.1", 0), "headers": headers, "query_string": b"", "subprotocols": [],
         }
 
-    async def _receive(self) -> dict:
+    async def _receive(self) -> dict[str, Any]:
         if self._to_app.empty():
             self._idle.set()
-        return await self._to_app.get()
+        message: dict[str, Any] = await self._to_app.get()
+        return message
 
-    async def _send(self, message: dict) -> None:
+    async def _send(self, message: dict[str, Any]) -> None:
         self.frames.append(_parse(message))
         await self._from_app.put(message)
 
     async def _until_idle(self, timeout: float) -> None:
         """Wait until the app is back waiting for the client with nothing
         left to read; then let its writer flush what it queued."""
-        idle = asyncio.ensure_future(self._idle.wait())
-        done, _ = await asyncio.wait({idle, self.task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        idle: asyncio.Future[Any] = asyncio.ensure_future(self._idle.wait())
+        waited: set[asyncio.Future[Any]] = {idle, *([self.task] if self.task is not None else [])}
+        done, _ = await asyncio.wait(waited, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         if idle not in done:
             idle.cancel()
             if self.task in done:
@@ -209,7 +214,7 @@ class ChannelSession:
             await asyncio.sleep(0)
 
 
-def _parse(message: dict):
+def _parse(message: dict[str, Any]) -> Any:
     """A data frame's JSON, or the raw ASGI message for anything else."""
     if message.get("type") == "websocket.send":
         return jsonplus.loads(message["text"])

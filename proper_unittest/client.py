@@ -9,7 +9,7 @@ import asyncio
 import contextvars
 import mimetypes
 import secrets
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -17,6 +17,7 @@ from email.utils import parsedate_to_datetime
 from http.cookies import SimpleCookie
 from io import BytesIO
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar, Unpack, cast
 from urllib.parse import urlencode
 
 import peewee as pw
@@ -30,12 +31,22 @@ from proper.helpers.asgi import make_test_scope
 from ._loop import run_request
 from ._recording import active_recording
 from ._redirects import after_request, follow_once
+from .applog import AppLog
 from .channels import ChannelSession
 from .databases import models_of, recover_aborted_transactions
 from .errors import ConfigurationError
 
 
-_NO_JSON = object()
+_NO_JSON: Any = object()
+
+if TYPE_CHECKING:
+    # Proper ships no types: to a type checker the clients are built from
+    # scratch (their attributes below), so a typo in a test is an error.
+    _TestClientBase = object
+    _ResponseBase = dict[str, Any]
+else:
+    _TestClientBase = TestClient
+    _ResponseBase = DotDict
 
 
 @dataclass(frozen=True)
@@ -64,14 +75,27 @@ class InMemoryUpload:
         return self.content_type or guessed or "application/octet-stream"
 
 
-class Response(DotDict):
+class Response(_ResponseBase):
     """What a request returned: ``status``, ``body`` (str), ``content`` (bytes),
     ``headers`` (case-insensitive), ``mimetype``, ``content_type``, plus
     ``request`` ("POST /photos") and ``app_tracebacks`` for failed requests,
     ``templates`` (the jx components rendered) and ``redirect_chain``
     (``(url, status)`` per redirect followed)."""
 
-    def follow(self):
+    if TYPE_CHECKING:
+        status: int
+        body: str
+        content: bytes
+        headers: CIMultiDict
+        mimetype: str
+        content_type: str
+        request: str
+        app_log: list[str]
+        app_tracebacks: list[str]
+        templates: list[str]
+        redirect_chain: list[tuple[str, int]]
+
+    def follow(self) -> Any:
         """Request the page this redirect points to (await it with the
         async client); the new response's ``redirect_chain`` includes this hop."""
         return follow_once(self)
@@ -79,56 +103,83 @@ class Response(DotDict):
     @property
     def location(self) -> str | None:
         """The Location header, if any."""
-        return self.headers.get("location")
+        location: str | None = self.headers.get("location")
+        return location
 
-    def json(self):
+    def json(self) -> Any:
         """The body parsed as JSON."""
         return jsonplus.loads(self.content)
 
 
-class ProperClient(TestClient):
-    """A ``proper.TestClient`` for one test. See the module docstring."""
+class RequestOptions(TypedDict, total=False):
+    """What every request method takes besides the URL (see ``proper.TestClient``)."""
 
-    def __init__(self, app, *, databases=(), app_log=None, headers=None) -> None:
-        super().__init__(app, headers=headers, sync=True)
+    params: Mapping[str, Any] | None
+    body: bytes | str | BytesIO | Mapping[str, Any] | None
+    upload_files: list[tuple[str, "str | Path | InMemoryUpload"]] | None
+    headers: Mapping[str, str] | None
+
+
+#: What a request method returns: a Response, or with the async client an
+#: awaitable of one.
+_Reply = TypeVar("_Reply")
+
+
+class _ClientBase(_TestClientBase, Generic[_Reply]):
+    """What both clients share; the request methods return `_Reply`."""
+
+    if TYPE_CHECKING:
+        app: Any
+        default_headers: dict[str, str]
+        remote_ip: str
+        user_agent: str
+
+    def __init__(self, app: Any, *, databases: Iterable[pw.Database] = (), app_log: AppLog | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        cast(Any, super()).__init__(app, headers=headers, sync=True)
         self.databases = list(databases)
         self.app_log = app_log
 
     # ---- every verb takes follow_redirects=; body verbs also take json= ----
 
-    def get(self, url, *, follow_redirects=False, **kwargs):
+    def get(self, url: str, *, follow_redirects: bool = False, **kwargs: Unpack[RequestOptions]) -> _Reply:
         """GET; ``follow_redirects=True`` follows redirects (see ``redirect_chain``)."""
         return self._send(url, GET, kwargs, follow_redirects)
 
-    def head(self, url, *, follow_redirects=False, **kwargs):
+    def head(self, url: str, *, follow_redirects: bool = False, **kwargs: Unpack[RequestOptions]) -> _Reply:
         """HEAD; ``follow_redirects=True`` follows redirects."""
         return self._send(url, HEAD, kwargs, follow_redirects)
 
-    def options(self, url, *, follow_redirects=False, **kwargs):
+    def options(self, url: str, *, follow_redirects: bool = False, **kwargs: Unpack[RequestOptions]) -> _Reply:
         """OPTIONS; ``follow_redirects=True`` follows redirects."""
         return self._send(url, OPTIONS, kwargs, follow_redirects)
 
-    def _send(self, url, method, kwargs, follow_redirects):
+    def _send(self, url: str, method: str, kwargs: Mapping[str, Any], follow_redirects: bool) -> _Reply:
         outcome = self._request(url, method=method, **kwargs)
-        return after_request(self, outcome, method, kwargs, follow_redirects)
+        return cast(_Reply, after_request(self, outcome, method, dict(kwargs), follow_redirects))
 
-    def post(self, url, *, json=_NO_JSON, follow_redirects=False, **kwargs):
+    def post(self, url: str, *, json: Any = _NO_JSON, follow_redirects: bool = False,
+             **kwargs: Unpack[RequestOptions]) -> _Reply:
         """POST; ``json=`` sends a JSON body with its content type."""
         return self._send(url, POST, _with_json(json, kwargs), follow_redirects)
 
-    def put(self, url, *, json=_NO_JSON, follow_redirects=False, **kwargs):
+    def put(self, url: str, *, json: Any = _NO_JSON, follow_redirects: bool = False,
+             **kwargs: Unpack[RequestOptions]) -> _Reply:
         """PUT; ``json=`` sends a JSON body with its content type."""
         return self._send(url, PUT, _with_json(json, kwargs), follow_redirects)
 
-    def patch(self, url, *, json=_NO_JSON, follow_redirects=False, **kwargs):
+    def patch(self, url: str, *, json: Any = _NO_JSON, follow_redirects: bool = False,
+             **kwargs: Unpack[RequestOptions]) -> _Reply:
         """PATCH; ``json=`` sends a JSON body with its content type."""
         return self._send(url, PATCH, _with_json(json, kwargs), follow_redirects)
 
-    def delete(self, url, *, json=_NO_JSON, follow_redirects=False, **kwargs):
+    def delete(self, url: str, *, json: Any = _NO_JSON, follow_redirects: bool = False,
+             **kwargs: Unpack[RequestOptions]) -> _Reply:
         """DELETE; ``json=`` sends a JSON body with its content type."""
         return self._send(url, DELETE, _with_json(json, kwargs), follow_redirects)
 
-    def query(self, url, *, json=_NO_JSON, follow_redirects=False, **kwargs):
+    def query(self, url: str, *, json: Any = _NO_JSON, follow_redirects: bool = False,
+             **kwargs: Unpack[RequestOptions]) -> _Reply:
         """QUERY; ``json=`` sends a JSON body with its content type."""
         return self._send(url, QUERY, _with_json(json, kwargs), follow_redirects)
 
@@ -151,7 +202,7 @@ class ProperClient(TestClient):
         else:
             self.default_headers.pop("cookie", None)
 
-    def sign_in(self, user_or_session):
+    def sign_in(self, user_or_session: Any) -> Any:
         """Send a session's signed auth cookie from now on, keeping other
         cookies. Pass a Session, or a user to create one for with the
         Session model's ``create_for_user``. Returns the session.
@@ -175,14 +226,14 @@ class ProperClient(TestClient):
 
     # ---- requests ----
 
-    def _request(self, url, *, method="GET", params=None, body=b"", upload_files=None, headers=None):
-        scope, body_bytes = self._build_request(url, method, params, body, upload_files, headers)
-        _refuse_inside_running_loop(method)
-        with self._request_context(scope) as finish:
-            raw = run_request(_exchange(self.app, scope, body_bytes))
-        return finish(*raw)
+    if TYPE_CHECKING:
+        # Each client defines it: a Response, or a coroutine of one.
+        def _request(self, url: str, *, method: str = "GET", params: Mapping[str, Any] | None = None,
+                     body: Any = b"", upload_files: Any = None,
+                     headers: Mapping[str, str] | None = None) -> Any: ...
 
-    def _build_request(self, url, method, params, body, upload_files, headers):
+    def _build_request(self, url: str, method: str, params: Mapping[str, Any] | None, body: Any,
+                       upload_files: Any, headers: Mapping[str, str] | None) -> tuple[dict[str, Any], bytes]:
         req_headers = dict(self.default_headers)
         req_headers.update({key.lower(): value for key, value in (headers or {}).items()})
         if upload_files:
@@ -199,18 +250,18 @@ class ProperClient(TestClient):
         return scope, body_bytes
 
     @contextmanager
-    def _request_context(self, scope):
+    def _request_context(self, scope: dict[str, Any]) -> Iterator[Callable[[int, CIMultiDict, bytes], Response]]:
         """Savepoint guard and log capture around one request; yields the
         function that turns the raw reply into a :class:`Response`."""
         mark = self.app_log.mark() if self.app_log else None
         recording = active_recording()
         templates_mark = recording.templates.mark() if recording else 0
 
-        def finish(status, headers, content):
+        def finish(status: int, headers: CIMultiDict, content: bytes) -> Response:
             response = _make_response(status, headers, content)
             response["request"] = f"{scope['method']} {scope['path']}"
             if mark is not None:
-                response["app_log"], response["app_tracebacks"] = self.app_log.since(mark)
+                response["app_log"], response["app_tracebacks"] = cast(AppLog, self.app_log).since(mark)
             response["templates"] = recording.templates.since(templates_mark) if recording else []
             response.setdefault("redirect_chain", [])
             if recording:
@@ -221,7 +272,7 @@ class ProperClient(TestClient):
         with recover_aborted_transactions(self.databases):
             yield finish
 
-    def _store_cookies(self, headers) -> None:
+    def _store_cookies(self, headers: CIMultiDict) -> None:
         for header in headers.getall("set-cookie"):
             jar = SimpleCookie()
             jar.load(header)
@@ -229,14 +280,28 @@ class ProperClient(TestClient):
                 self.set_cookie(name, None if _is_expired(morsel) else morsel.value)
 
 
-class AsyncProperClient(ProperClient):
+class ProperClient(_ClientBase[Response]):
+    """A ``proper.TestClient`` for one test. See the module docstring."""
+
+    def _request(self, url: str, *, method: str = "GET", params: Mapping[str, Any] | None = None,
+                 body: Any = b"", upload_files: Any = None, headers: Mapping[str, str] | None = None) -> Response:
+        scope, body_bytes = self._build_request(url, method, params, body, upload_files, headers)
+        _refuse_inside_running_loop(method)
+        with self._request_context(scope) as finish:
+            raw = run_request(_exchange(self.app, scope, body_bytes))
+        return finish(*raw)
+
+
+class AsyncProperClient(_ClientBase[Awaitable[Response]]):
     """The same client for code that runs inside an event loop: every request
     method returns a coroutine (``await client.get("/")``). The request runs
     in the running loop, on the test's thread and inside its transaction,
     in its own copy of the context (as the sync client's ``asyncio.run``
     does): what the app sets in ``current`` stays in that request."""
 
-    async def _request(self, url, *, method="GET", params=None, body=b"", upload_files=None, headers=None):
+    async def _request(self, url: str, *, method: str = "GET", params: Mapping[str, Any] | None = None,
+                       body: Any = b"", upload_files: Any = None,
+                       headers: Mapping[str, str] | None = None) -> Response:
         scope, body_bytes = self._build_request(url, method, params, body, upload_files, headers)
         with self._request_context(scope) as finish:
             exchange = _exchange(self.app, scope, body_bytes)
@@ -244,21 +309,22 @@ class AsyncProperClient(ProperClient):
         return finish(*raw)
 
 
-async def _exchange(app, scope, body_bytes):
+async def _exchange(app: Any, scope: dict[str, Any], body_bytes: bytes) -> tuple[int, CIMultiDict, bytes]:
     """Drive one HTTP request through the ASGI app; return its raw reply."""
     status = 0
     headers = CIMultiDict()
     chunks: list[bytes] = []
     sent = False
 
-    async def receive():
+    async def receive() -> dict[str, Any]:
         nonlocal sent
         if not sent:
             sent = True
             return {"type": "http.request", "body": body_bytes, "more_body": False}
         await asyncio.Event().wait()  # the app never reads past the body
+        raise AssertionError("unreachable")  # pragma: no cover
 
-    async def send(message):
+    async def send(message: dict[str, Any]) -> None:
         nonlocal status
         if message["type"] == "http.response.start":
             status = message["status"]
@@ -271,7 +337,7 @@ async def _exchange(app, scope, body_bytes):
     return status, headers, b"".join(chunks)
 
 
-def _make_response(status, headers, content) -> Response:
+def _make_response(status: int, headers: CIMultiDict, content: bytes) -> Response:
     content_type = headers.get("content-type", "")
     charset = "utf-8"
     if "charset=" in content_type:
@@ -287,15 +353,15 @@ def _make_response(status, headers, content) -> Response:
     return response
 
 
-def _with_json(data, kwargs) -> dict:
+def _with_json(data: Any, kwargs: Mapping[str, Any]) -> dict[str, Any]:
     if data is _NO_JSON:
-        return kwargs
+        return dict(kwargs)
     headers = {key.lower(): value for key, value in (kwargs.get("headers") or {}).items()}
     headers.setdefault("content-type", "application/json")
     return {**kwargs, "body": jsonplus.dumps(data), "headers": headers}
 
 
-def _check_sign_in_argument(value) -> None:
+def _check_sign_in_argument(value: Any) -> None:
     """sign_in() takes a Session or a user model instance, nothing else."""
     if not isinstance(value, type) and (hasattr(value, "token") or isinstance(value, pw.Model)):
         return
@@ -307,10 +373,11 @@ def _check_sign_in_argument(value) -> None:
     )
 
 
-def _session_model_for(user):
+def _session_model_for(user: Any) -> Any:
     """The model with a foreign key to `user`'s model that has create_for_user()."""
-    user_model = type(user)
-    for model in models_of(user_model._meta.database):
+    user_model: Any = type(user)  # types-peewee lacks Model._meta: Any at this boundary
+    candidates: list[Any] = models_of(user_model._meta.database)
+    for model in candidates:
         points_at_user = any(
             getattr(field, "rel_model", None) is user_model for field in model._meta.fields.values()
         )
@@ -322,7 +389,7 @@ def _session_model_for(user):
     )
 
 
-def _encode_body(body) -> bytes:
+def _encode_body(body: Any) -> bytes:
     # Any mapping: a dict (list values repeat a field) or a multidict.MultiDict.
     if isinstance(body, Mapping):
         return urlencode(body, doseq=True).encode() if body else b""
@@ -333,7 +400,7 @@ def _encode_body(body) -> bytes:
     return bytes(body or b"")
 
 
-def _encode_multipart(fields: dict, upload_files) -> tuple[str, bytes]:
+def _encode_multipart(fields: Mapping[str, Any], upload_files: Any) -> tuple[str, bytes]:
     boundary = "proper-unittest-" + secrets.token_hex(12)
     parts: list[bytes] = []
     for name, value in fields.items():
@@ -367,7 +434,7 @@ def _parse_cookie_header(header: str) -> dict[str, str]:
     return cookies
 
 
-def _is_expired(morsel) -> bool:
+def _is_expired(morsel: Any) -> bool:
     if morsel["max-age"] not in ("", None):
         return int(morsel["max-age"]) <= 0
     if morsel["expires"]:
@@ -378,7 +445,7 @@ def _is_expired(morsel) -> bool:
     return False
 
 
-def _text(value) -> str:
+def _text(value: str | bytes) -> str:
     return value.decode("latin-1") if isinstance(value, bytes) else value
 
 

@@ -2,7 +2,9 @@
 every test's writes away from the next. (Creating and removing them is
 ``_provision``'s job.)
 """
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any, cast
 
 import peewee as pw
 
@@ -16,7 +18,7 @@ _PG_IN_TRANSACTION = 2
 _REQUEST_SAVEPOINT = "proper_unittest_request"
 
 
-def app_databases(app) -> dict[str, pw.Database]:
+def app_databases(app: Any) -> dict[str, pw.Database]:
     """The peewee databases the app is configured with (``app.db``)."""
     return {
         name: db for name, db in app.db.items() if isinstance(db, pw.Database)
@@ -42,7 +44,7 @@ def models_of(db: pw.Database) -> list[type[pw.Model]]:
 
 
 @contextmanager
-def recover_aborted_transactions(databases):
+def recover_aborted_transactions(databases: Iterable[pw.Database]) -> Iterator[None]:
     """Run a block with a savepoint on each PostgreSQL database that is in a
     transaction, and roll back to it if the block left the transaction
     aborted (after an IntegrityError, say), so the test can go on querying,
@@ -67,15 +69,16 @@ def recover_aborted_transactions(databases):
                 library_sql(db, f"ROLLBACK TO SAVEPOINT {_REQUEST_SAVEPOINT}")
 
 
-def library_sql(db: pw.Database, sql: str, params=()) -> tuple | None:
+def library_sql(db: pw.Database, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
     """Run one of the library's own statements on `db`'s connection and
     return its first row: through the driver's cursor, so it is not the
     test's SQL (peewee does not log it, so nothing counts or records it).
     Driver errors come out as peewee's, as from ``execute_sql``."""
-    with pw.__exception_wrapper__:
+    with cast(Any, pw).__exception_wrapper__:  # not in types-peewee
         cursor = db.cursor()
         cursor.execute(sql, params or ())
-        return cursor.fetchone() if cursor.description else None
+        row: tuple[Any, ...] | None = cursor.fetchone() if cursor.description else None
+        return row
 
 
 def _pg_in_transaction(db: pw.Database) -> bool:
@@ -83,10 +86,10 @@ def _pg_in_transaction(db: pw.Database) -> bool:
     (savepoints outside one are errors)."""
     if db.is_closed():
         return False
-    conn = db.connection()
+    conn: Any = cast(Any, db).connection()  # untyped in types-peewee
     return not conn.closed and conn.info.transaction_status in (_PG_IN_TRANSACTION, _PG_IN_ERROR)
 
 
 def _is_aborted(db: pw.Database) -> bool:
-    info = getattr(db.connection(), "info", None)
+    info = getattr(cast(Any, db).connection(), "info", None)
     return getattr(info, "transaction_status", None) == _PG_IN_ERROR

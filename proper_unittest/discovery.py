@@ -12,6 +12,7 @@ import inspect
 import tomllib
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from proper import App
 
@@ -148,12 +149,12 @@ def _configparser_problem(error: configparser.Error) -> str:
     if isinstance(error, configparser.ParsingError) and error.errors:
         lineno, line = error.errors[0][:2]
         return f"line {lineno}: cannot parse {line.strip()!r}"
-    lineno = getattr(error, "lineno", None)
+    lineno_attr = getattr(error, "lineno", None)
     first = str(error).splitlines()[0]
-    return f"line {lineno}: {first}" if lineno else first
+    return f"line {lineno_attr}: {first}" if lineno_attr else first
 
 
-def read_pyproject_section(path: Path, whole_tool: bool = False) -> dict:
+def read_pyproject_section(path: Path, whole_tool: bool = False) -> dict[str, Any]:
     """This library's table of pyproject.toml `path` (the whole ``[tool]``
     table with `whole_tool`); a malformed file raises
     :class:`ConfigurationError` with the line."""
@@ -162,8 +163,9 @@ def read_pyproject_section(path: Path, whole_tool: bool = False) -> dict:
             data = tomllib.load(file)
     except tomllib.TOMLDecodeError as error:
         raise ConfigurationError(f"{path} is not valid TOML: {error}") from None
-    tool = data.get("tool", {})
-    return tool if whole_tool else tool.get(SECTION, {})
+    tool: dict[str, Any] = data.get("tool", {})
+    section: dict[str, Any] = tool if whole_tool else tool.get(SECTION, {})
+    return section
 
 
 

@@ -1,10 +1,16 @@
 """Everything in the app a test can change, put back after each test."""
+from collections.abc import Callable, Coroutine, Iterable
+from email.message import EmailMessage
+from typing import Any
+
+import peewee as pw
+
 from .databases import recover_aborted_transactions
 from .overrides import close_if_ours, set_app_cache
 from .tasks import flush_memory_queue
 
 
-def inline_runner(databases):
+def inline_runner(databases: Iterable[pw.Database]) -> Callable[..., Coroutine[Any, Any, Any]]:
     """A stand-in for ``App._run_in_worker`` that runs channel code on the
     event loop's thread, which in tests is the test's thread, inside its
     transaction, instead of in a worker thread with another connection.
@@ -12,7 +18,7 @@ def inline_runner(databases):
     statement on PostgreSQL."""
     databases = list(databases)
 
-    async def run_inline(func, *args):
+    async def run_inline(func: Callable[..., Any], *args: Any) -> Any:
         with recover_aborted_transactions(databases):
             return func(*args)
 
@@ -29,7 +35,7 @@ class AppState:
     leftover tasks, cable stream listeners, outboxes.
     """
 
-    def __init__(self, app, databases=()) -> None:
+    def __init__(self, app: Any, databases: Iterable[pw.Database] = ()) -> None:
         self.app = app
         self.config = _snapshot(app.config)
         self.router_debug = app.router.debug
@@ -60,12 +66,13 @@ class AppState:
             vars(app).pop("_run_in_worker", None)
 
 
-def outbox(app) -> list:
+def outbox(app: Any) -> list[EmailMessage]:
     """The app mailer's outbox (empty list if the mailer keeps none)."""
-    return getattr(app.mailer, "outbox", [])
+    messages: list[EmailMessage] = getattr(app.mailer, "outbox", [])
+    return messages
 
 
-def clear_outboxes(app) -> None:
+def clear_outboxes(app: Any) -> None:
     """Empty the outbox of every mailer the app has built."""
     for mailer in (app.mailer, *app.mailers._instances.values()):
         box = getattr(mailer, "outbox", None)
@@ -73,31 +80,31 @@ def clear_outboxes(app) -> None:
             box.clear()
 
 
-def _stream_snapshot(cable) -> dict:
+def _stream_snapshot(cable: Any) -> dict[str, set[Any]]:
     with cable._lock:
         return {name: set(listeners) for name, listeners in cable._streams.items()}
 
 
-def _restore_streams(cable, snapshot: dict) -> None:
+def _restore_streams(cable: Any, snapshot: dict[str, set[Any]]) -> None:
     with cable._lock:
         cable._streams.clear()
         cable._streams.update({name: set(listeners) for name, listeners in snapshot.items()})
 
 
-def _snapshot(value, memo=None):
+def _snapshot(value: Any, memo: dict[int, Any] | None = None) -> Any:
     """(value, snapshot of its items) for dicts, lists and sets, recursively;
     (value, None) for anything else, which is restored by identity."""
     memo = {} if memo is None else memo
     if id(value) in memo:
         return memo[id(value)]
     if isinstance(value, dict):
-        children = {}
+        children: Any = {}
         memo[id(value)] = (value, children)
         children.update((key, _snapshot(item, memo)) for key, item in dict.items(value))
     elif isinstance(value, list):
-        children = []
-        memo[id(value)] = (value, children)
-        children.extend(_snapshot(item, memo) for item in value)
+        children_list: list[Any] = []
+        memo[id(value)] = (value, children_list)
+        children_list.extend(_snapshot(item, memo) for item in value)
     elif isinstance(value, set):
         memo[id(value)] = (value, set(value))
     else:
@@ -105,7 +112,7 @@ def _snapshot(value, memo=None):
     return memo[id(value)]
 
 
-def _restore(snapshot, done=None):
+def _restore(snapshot: Any, done: set[int] | None = None) -> Any:
     """Put a :func:`_snapshot` back in place and return the value."""
     done = set() if done is None else done
     value, children = snapshot

@@ -1,16 +1,17 @@
 """Capturing background tasks instead of running them."""
+from typing import Any
 
 from huey.storage import MemoryStorage
 
 from ._recording import task_log_for
 
 
-class CapturedTasks(list):
+class CapturedTasks(list[Any]):
     """The huey tasks enqueued inside :meth:`ProperTestCase.captureTasks`,
     in order. Each has ``name``, ``args`` and ``kwargs``. They went through
     huey's serializer, as with a real queue, so unpicklable arguments fail."""
 
-    def __init__(self, queue) -> None:
+    def __init__(self, queue: Any) -> None:
         super().__init__()
         self.queue = queue
 
@@ -19,15 +20,15 @@ class CapturedTasks(list):
         """The task names, in order."""
         return [task.name for task in self]
 
-    def named(self, name: str) -> list:
+    def named(self, name: str) -> list[Any]:
         """The captured tasks called `name`."""
         return [task for task in self if task.name == name]
 
-    def run(self) -> list:
+    def run(self) -> list[Any]:
         """Run every captured task now, inline, and return their results
         (failing tasks raise). Tasks scheduled for later run too."""
         log = task_log_for(self.queue)
-        results = []
+        results: list[Any] = []
         for task in list(self):
             if log is not None:
                 log.mark_run(task)  # runEnqueued() must not run it again
@@ -41,7 +42,7 @@ class capture_tasks:
     collect what is enqueued, and switch back (which drops the queue's
     in-memory storage, as huey does)."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app: Any) -> None:
         self.queue = app.queue
         self.tasks = CapturedTasks(self.queue)
 
@@ -51,7 +52,7 @@ class capture_tasks:
         self._before = {task.id for task in self.queue.pending()}
         return self.tasks
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         captured = [task for task in self.queue.pending() if task.id not in self._before]
         if isinstance(self.queue.storage, MemoryStorage):
             self.queue.flush()
@@ -59,7 +60,7 @@ class capture_tasks:
         self.tasks.extend(captured)
 
 
-def flush_memory_queue(queue) -> None:
+def flush_memory_queue(queue: Any) -> None:
     """Drop tasks left on an in-memory queue (e.g. scheduled for later)."""
     if isinstance(queue.storage, MemoryStorage):
         queue.flush()

@@ -2,7 +2,9 @@
 AsyncChannelTestCase."""
 import copy
 import unittest
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from typing import Any, ClassVar, cast
 from unittest.case import _subtest_msg_sentinel
 
 from proper import current
@@ -19,7 +21,8 @@ from .applog import AppLog, ShowsLogOnFailure
 from .assertions import ProperAssertions
 from .channel_assertions import ChannelAssertions
 from .channels import ReceiveTimeout
-from .client import AsyncProperClient, ProperClient, close_uploaded_files
+from .channels import ChannelSession
+from .client import AsyncProperClient, ProperClient, _ClientBase, close_uploaded_files
 from .discovery import app_for
 from .errors import ConfigurationError
 from .isolation import AppState
@@ -36,21 +39,32 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
 
     #: The app under test: a ``proper.App`` or ``"package.module:attr"``.
     #: When unset, it comes from setup.cfg / pyproject.toml (see README).
-    app = None
+    app: Any = None
     #: Headers every request of ``self.client`` sends (e.g. ``{"accept": "application/json"}``).
-    client_headers: dict = {}
+    client_headers: ClassVar[dict[str, str]] = {}
     #: When to look for rows committed outside the test transaction (by
     #: another thread or connection): ``"class"`` (when the class ends, the
     #: default) or ``"test"`` (after every test, to name it). The
     #: PROPER_UNITTEST_CHECK_WRITES environment variable sets the default.
     check_escaped_writes: str | None = None
 
+    #: The test's client (each test case class names its own type).
+    client: _ClientBase[Any]
+    #: An async client sharing ``self.client``'s cookies, for coroutines.
+    async_client: AsyncProperClient
+
+    # Set by setUpClass.
+    _databases: ClassVar[dict[int, Any]]
+    _app_log: ClassVar[AppLog]
+    _class_data: ClassVar["_ClassData | None"]
+    _write_watch: ClassVar[WriteWatch | None]
+
     _proper_ready = False
-    _client_class = ProperClient
+    _client_class: type[_ClientBase[Any]] = ProperClient
     #: False in ProperTransactionTestCase: no transaction around the tests.
     _uses_transactions = True
 
-    def __init_subclass__(cls, **kwargs) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         for name in ("setUpClass", "tearDownClass"):
             hook = vars(cls).get(name)
@@ -168,31 +182,32 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
 
     # ---- per test ----
 
-    def run(self, result=None):
+    def run(self, result: unittest.TestResult | None = None) -> unittest.TestResult | None:
         """Run the test in its own copy of the class's context (so what the
         class set-up put in ``current`` is there, and what the test puts
         there does not leak)."""
-        return self._run_in_own_context(super().run, result)
+        outcome: unittest.TestResult | None = self._run_in_own_context(super().run, result)
+        return outcome
 
-    def _run_in_own_context(self, run, result):
+    def _run_in_own_context(self, run: Callable[[Any], Any], result: Any) -> Any:
         return class_context.for_test(type(self)).run(self._run_in_one_loop, run, result)
 
     @staticmethod
-    def _run_in_one_loop(run, result):
+    def _run_in_one_loop(run: Callable[[Any], Any], result: Any) -> Any:
         # The synchronous client's requests share one event loop per test.
         with one_loop_per_test():
             return run(result)
 
-    def _callSetUp(self):
+    def _callSetUp(self) -> None:
         # unittest calls this inside its own error handling, so a failure
         # here is an error of this test, counted once; the undo is a
         # cleanup that runs after the test's own cleanups, however the test
         # ended, even if its setUp forgot super().
         self._in_test_context(self._pre_setup)
         self.addCleanup(self._post_teardown)
-        super()._callSetUp()
+        cast(Any, super())._callSetUp()  # unittest-private, not in typeshed
 
-    def _in_test_context(self, func):
+    def _in_test_context(self, func: Callable[[], Any]) -> Any:
         return func()
 
     def _pre_setup(self) -> None:
@@ -289,7 +304,7 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
 
     # ---- authentication ----
 
-    def sign_in(self, user_or_session):
+    def sign_in(self, user_or_session: Any) -> Any:
         """Sign the test's clients in: pass a Session (used as is) or a user
         (a session is created for it with the Session model's
         ``create_for_user``). Returns the session."""
@@ -308,6 +323,9 @@ class ProperTestCase(RecordedTestMixin, _ProperTestMixin, unittest.TestCase):
     outbox, and any config, cache, queue-mode or ``current`` change undone
     afterwards. Channel code runs inline, inside the same transaction.
     """
+
+    #: The test's client: ``self.client.get("/")`` returns the response.
+    client: ProperClient
 
 
 class ProperTransactionTestCase(ProperTestCase):
@@ -348,26 +366,29 @@ class AsyncChannelTestCase(
     teardown.
     """
 
+    #: The test's async client: ``await self.client.get("/")``.
+    client: AsyncProperClient
     _client_class = AsyncProperClient
 
-    def _run_in_own_context(self, run, result):
+    def _run_in_own_context(self, run: Callable[[Any], Any], result: Any) -> Any:
         # unittest's asyncio runner enters this context for setUp, the test
         # and the cleanups.
         self._asyncioTestContext = class_context.for_test(type(self))
         return run(result)
 
-    def _in_test_context(self, func):
+    def _in_test_context(self, func: Callable[[], Any]) -> Any:
         return self._asyncioTestContext.run(func)
 
     #: Seconds a callback may hold the loop before asyncio's debug mode
     #: complains; inline requests do database work on the loop on purpose.
     slow_callback_duration = 1.0
 
-    def _callSetUp(self):
-        self._asyncioRunner.get_loop().slow_callback_duration = self.slow_callback_duration
+    def _callSetUp(self) -> None:
+        # unittest-private names, not in typeshed.
+        cast(Any, self)._asyncioRunner.get_loop().slow_callback_duration = self.slow_callback_duration
         super()._callSetUp()
 
-    async def connect(self, path: str = "", timeout: float = 1.0):
+    async def connect(self, path: str = "", timeout: float = 1.0) -> ChannelSession:
         """Open a WebSocket connection to the app's cable (or `path`),
         carrying the client's cookies. Closed automatically at teardown."""
         session = self.client.websocket(path)
@@ -375,7 +396,8 @@ class AsyncChannelTestCase(
         await session.connect(timeout=timeout)
         return session
 
-    async def assertReceives(self, session, data, timeout: float = 1.0, msg=None):
+    async def assertReceives(self, session: ChannelSession, data: Any, timeout: float = 1.0,
+                             msg: Any = None) -> Any:
         """Assert the next frame on `session` is a message whose data equals `data`."""
         received = await session.receive_message(timeout=timeout)
         if received != data:
@@ -384,7 +406,8 @@ class AsyncChannelTestCase(
             ))
         return received
 
-    async def assertNothingReceived(self, session, timeout: float = 0.1, msg=None) -> None:
+    async def assertNothingReceived(self, session: ChannelSession, timeout: float = 0.1,
+                                    msg: Any = None) -> None:
         """Assert no frame arrives on `session` within `timeout` seconds."""
         try:
             frame = await session.receive(timeout=timeout)
