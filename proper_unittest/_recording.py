@@ -8,8 +8,11 @@ original methods (a broadcast is still delivered, a query still runs) and
 only keep a note of the call.
 """
 from dataclasses import dataclass, field
+from typing import Any
 
 from huey import signals as huey_signals
+
+from .errors import ConfigurationError
 
 
 # Test recordings in progress, innermost last: the client reports its
@@ -21,6 +24,18 @@ _active: list["TestRecording"] = []
 def active_recording() -> "TestRecording | None":
     """The recording of the test running now, if any."""
     return _active[-1] if _active else None
+
+
+def recording_of(test: Any, what: str) -> "TestRecording":
+    """The recording of `test`, which its `what` assertions read; a clear
+    error outside a running test (before the recording starts)."""
+    recording = getattr(test, "_recording", None)
+    if recording is None:
+        raise ConfigurationError(
+            f"{type(test).__qualname__}: {what} assertions work inside a running test "
+            "(the recording starts when the test does)."
+        )
+    return recording
 
 
 class TestRecording:

@@ -7,7 +7,7 @@ and still delivered to the cable's listeners.
 from typing import Any
 
 from ._mixin_base import TestCaseMixin
-from .errors import ConfigurationError
+from ._recording import recording_of
 
 
 class BroadcastAssertions(TestCaseMixin):
@@ -46,13 +46,7 @@ class BroadcastAssertions(TestCaseMixin):
             ))
 
     def _broadcast_log(self) -> Any:
-        recording = getattr(self, "_recording", None)
-        if recording is None:
-            raise ConfigurationError(
-                f"{type(self).__qualname__}: broadcast assertions work inside a running test "
-                "(the recording starts when the test does)."
-            )
-        return recording.broadcasts
+        return recording_of(self, "broadcast").broadcasts
 
 
 def _listing(entries: list[Any]) -> str:

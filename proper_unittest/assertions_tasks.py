@@ -11,8 +11,7 @@ from typing import Any
 from huey.api import TaskWrapper
 
 from ._mixin_base import TestCaseMixin
-
-from .errors import ConfigurationError
+from ._recording import recording_of
 
 
 _ANY = object()
@@ -78,13 +77,7 @@ class TaskAssertions(TestCaseMixin):
         raise AssertionError("runEnqueued(): tasks kept enqueuing tasks (over 1000 rounds).")
 
     def _task_log(self) -> Any:
-        recording = getattr(self, "_recording", None)
-        if recording is None:
-            raise ConfigurationError(
-                f"{type(self).__qualname__}: task assertions work inside a running test "
-                "(the recording starts when the test does)."
-            )
-        return recording.tasks
+        return recording_of(self, "task").tasks
 
 
 def _task_name(task: Any) -> str:
