@@ -16,10 +16,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Sequence
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Literal, NoReturn
 
-from .labels import EXAMPLES_DIR, REPO_ROOT, current_project, default_suites, resolve_label
+from .labels import EXAMPLES_DIR, REPO_ROOT, Target, current_project, default_suites, resolve_label
 from .problems import UsageError, print_usage_error
 from .procs import KEEPDB_ENV, WORKER_ENV, child_env, run_streamed, runner_command, stop_processes
 from .rerun import MAX_RERUNS, RERUN_ENV
@@ -88,7 +90,7 @@ examples:
 """
 
 
-def main(argv=None, prog=None, repo=False):
+def main(argv: Sequence[str] | None = None, prog: str | None = None, repo: bool = False) -> int:
     """Run the tests named on the command line; return the exit status.
 
     *argv* defaults to ``sys.argv[1:]``; *prog* is the command name shown in
@@ -116,12 +118,12 @@ def main(argv=None, prog=None, repo=False):
             return status
 
 
-def console_main():
+def console_main() -> NoReturn:
     """The ``proper-unittest`` console script."""
     sys.exit(main(prog="proper-unittest"))
 
 
-def build_parser(prog=None):
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     """Return the argument parser of the runner."""
     parser = argparse.ArgumentParser(
         prog=prog, description=DESCRIPTION, epilog=EPILOG,
@@ -212,7 +214,7 @@ def build_parser(prog=None):
     return parser
 
 
-def normalize_argv(argv):
+def normalize_argv(argv: Iterable[str]) -> list[str]:
     """Make a bare ``--shuffle`` stand alone, so a label after it is not taken as its seed."""
     argv = list(argv)
     for index, arg in enumerate(argv):
@@ -224,7 +226,7 @@ def normalize_argv(argv):
     return argv
 
 
-def dispatch(args, cwd):
+def dispatch(args: argparse.Namespace, cwd: Path) -> int:
     """Run what *args* asks for, from directory *cwd*; return the exit status."""
     if args.shuffle is not None:
         # Failure reports print a reproducer line with this seed.
@@ -248,9 +250,9 @@ def dispatch(args, cwd):
     return run_project(targets, args, cwd)
 
 
-def group_by_project(targets):
+def group_by_project(targets: Iterable[Target]) -> dict[Path, list[Target]]:
     """Return ``{project_dir: [target, ...]}``, in label order."""
-    projects = {}
+    projects: dict[Path, list[Target]] = {}
     for target in targets:
         projects.setdefault(target.project_dir, []).append(target)
     return projects
@@ -259,7 +261,7 @@ def group_by_project(targets):
 # -- several suites, one process each ----------------------------------------
 
 
-def run_suites(suites, args, cwd):
+def run_suites(suites: Sequence[tuple[str, Sequence[str]]], args: argparse.Namespace, cwd: Path) -> int:
     """Run each ``(name, labels)`` suite in its own process; return the exit status.
 
     Every suite is loaded and checked first (``--list``, in parallel), so a
@@ -289,7 +291,9 @@ def run_suites(suites, args, cwd):
     return finish(total, args, started=started, ok=not failed and total.successful)
 
 
-def check_suites(suites, args, cwd):
+def check_suites(
+    suites: Sequence[tuple[str, Sequence[str]]], args: argparse.Namespace, cwd: Path,
+) -> list[str]:
     """Load every suite in a child process without running it (``--list``).
 
     Returns each suite's list of test ids (text); raises the first problem
@@ -315,7 +319,9 @@ def check_suites(suites, args, cwd):
     return [stdout for stdout, _, _ in outputs]
 
 
-def run_suite_process(name, labels, args, cwd, results_path):
+def run_suite_process(
+    name: str, labels: Sequence[str], args: argparse.Namespace, cwd: Path, results_path: Path,
+) -> tuple[Counts, int]:
     """Run one suite in a child process, output streamed; return ``(counts, exit status)``."""
     options = forwarded_options(args) + ["--suite-name", name, "--results-file", str(results_path)]
     status = run_streamed(runner_command(labels, options), cwd, child_env())
@@ -328,9 +334,9 @@ def run_suite_process(name, labels, args, cwd, results_path):
 # -- command-line plumbing ---------------------------------------------------
 
 
-def suite_options(args):
+def suite_options(args: argparse.Namespace) -> list[str]:
     """Return the options a suite process needs to pick the same tests as asked here."""
-    options = []
+    options: list[str] = []
     if args.shard:
         options.append(f"--shard={args.shard[0]}/{args.shard[1]}")
     options += ["--failed"] if args.failed else []
@@ -338,7 +344,7 @@ def suite_options(args):
     return options
 
 
-def forwarded_options(args):
+def forwarded_options(args: argparse.Namespace) -> list[str]:
     """Return every user-facing option of *args* as command-line arguments (not --junitxml)."""
     options = selection_options(args) + suite_options(args)
     if args.durations is not None:
@@ -351,12 +357,12 @@ def forwarded_options(args):
     return options
 
 
-def info(message):
+def info(message: str) -> None:
     """Print a progress message on stderr, where unittest writes too."""
     print(message, file=sys.stderr, flush=True)
 
 
-def _non_negative_int(text):
+def _non_negative_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
@@ -366,7 +372,7 @@ def _non_negative_int(text):
     return value
 
 
-def _parse_seed(text):
+def _parse_seed(text: str) -> int:
     """Return the shuffle seed: *text* as a number, or a random one when empty."""
     if text == "":
         return random.randrange(10**6)
@@ -376,10 +382,10 @@ def _parse_seed(text):
         raise argparse.ArgumentTypeError(f"the seed must be a whole number, got {text!r}") from None
 
 
-def _parse_parallel(text):
+def _parse_parallel(text: str) -> int | Literal["auto"]:
     """Return the worker count: a number >= 1, or 'auto' (decided once the tests are loaded)."""
     if text == "auto":
-        return text
+        return "auto"
     try:
         value = int(text)
     except ValueError:

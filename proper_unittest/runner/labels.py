@@ -26,10 +26,14 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..discovery import SECTION, has_project_section
 from ..errors import ConfigurationError
 from .problems import UsageError, describe_user_exception
+
+if TYPE_CHECKING:
+    from _typeshed import StrPath
 
 #: The repository holding the ``proper_unittest`` package, ``tests/`` and ``examples/``.
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -61,7 +65,7 @@ class Target:
     name: str | None = None
 
 
-def example_app_names():
+def example_app_names() -> list[str]:
     """Return the sorted names of the example apps under ``examples/``."""
     if not EXAMPLES_DIR.is_dir():
         return []
@@ -72,7 +76,7 @@ def example_app_names():
     )
 
 
-def describe_available():
+def describe_available() -> str:
     """Return a short phrase listing the example apps, for error messages."""
     names = example_app_names()
     if not names:
@@ -80,12 +84,12 @@ def describe_available():
     return "example apps: " + ", ".join(names)
 
 
-def default_suites():
+def default_suites() -> list[tuple[str, list[str]]]:
     """Return ``(display name, [label])`` for every suite run when no label is given.
 
     These are the library's own ``tests/`` and each ``examples/<name>/tests``.
     """
-    suites = []
+    suites: list[tuple[str, list[str]]] = []
     if (REPO_ROOT / TESTS_DIRNAME).is_dir():
         suites.append((TESTS_DIRNAME, [str(REPO_ROOT)]))
     for name in example_app_names():
@@ -94,7 +98,7 @@ def default_suites():
     return suites
 
 
-def find_project(start):
+def find_project(start: "StrPath") -> Path | None:
     """Return the nearest directory at or above *start* whose setup.cfg or
     pyproject.toml has this library's section, or None.
 
@@ -111,7 +115,7 @@ def find_project(start):
     return None
 
 
-def current_project(cwd):
+def current_project(cwd: "StrPath") -> str:
     """Return the label of the project ``python -m proper_unittest`` runs without labels.
 
     That is the nearest project with this library's config section, else
@@ -129,7 +133,7 @@ def current_project(cwd):
     return str(project)
 
 
-def resolve_label(label, cwd, repo=False):
+def resolve_label(label: str, cwd: "StrPath", repo: bool = False) -> Target:
     """Return the :class:`Target` for *label*, relative paths being taken from *cwd*.
 
     *repo* (``runtests.py``) also accepts the names of this repository's
@@ -152,18 +156,20 @@ def resolve_label(label, cwd, repo=False):
     raise LabelError(unknown_label_message(label, repo=repo))
 
 
-def unknown_label_message(label, detail=None, repo=False):
+def unknown_label_message(
+    label: str, detail: str | None = None, repo: bool = False,
+) -> str:
     """Return the one-line message for a label that names nothing runnable."""
     reason = f" ({detail})" if detail else ""
     kinds = "an example app, a path or an importable test name" if repo else "a path or an importable test name"
     return f"{label!r} is not {kinds}{reason}{_available(repo)}"
 
 
-def _available(repo):
+def _available(repo: bool) -> str:
     return f"; {describe_available()}" if repo else ""
 
 
-def why_unresolvable(name):
+def why_unresolvable(name: str) -> str | None:
     """Return why dotted *name* names nothing, or None when it resolves.
 
     A module that exists but fails to import is the user's error: it raises
@@ -173,7 +179,7 @@ def why_unresolvable(name):
     for count in range(len(parts), 0, -1):
         module_name = ".".join(parts[:count])
         try:
-            obj = importlib.import_module(module_name)
+            obj: object = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
             if _is_missing(module_name, exc):
                 continue
@@ -192,26 +198,26 @@ def why_unresolvable(name):
     return None
 
 
-def import_failed(module_name, exc):
+def import_failed(module_name: str, exc: BaseException) -> UsageError:
     """Return the usage error for test module *module_name* failing to import with *exc*."""
     return UsageError(f"cannot import {module_name!r}: {describe_user_exception(exc)}")
 
 
-def _is_missing(module_name, exc):
+def _is_missing(module_name: str, exc: ModuleNotFoundError) -> bool:
     """Tell whether *exc* says *module_name* itself (or a parent) does not exist."""
     missing = exc.name or ""
     return module_name == missing or module_name.startswith(missing + ".")
 
 
-def _is_example_name(label):
+def _is_example_name(label: str) -> bool:
     return bool(_EXAMPLE_NAME.match(label)) and (EXAMPLES_DIR / label).is_dir()
 
 
-def _looks_like_path(label):
+def _looks_like_path(label: str) -> bool:
     return label.endswith(".py") or "/" in label or os.sep in label
 
 
-def _path_target(label, path):
+def _path_target(label: str, path: Path) -> Target:
     if path.is_dir():
         if (path / TESTS_DIRNAME).is_dir():
             return _project_target(label, path)
@@ -221,7 +227,7 @@ def _path_target(label, path):
     raise LabelError(f"{label!r} is neither a directory nor a .py test file")
 
 
-def _project_target(label, project_dir):
+def _project_target(label: str, project_dir: Path) -> Target:
     """Discover the ``tests/`` directory of a project directory."""
     start_dir = project_dir / TESTS_DIRNAME
     if not start_dir.is_dir():
@@ -230,7 +236,7 @@ def _project_target(label, project_dir):
     return Target(label, project_dir=project_dir, import_root=root, start_dir=start_dir)
 
 
-def _tests_dir_target(label, start_dir):
+def _tests_dir_target(label: str, start_dir: Path) -> Target:
     """Discover a tests directory given directly."""
     root = _import_root(start_dir)
     if root is None:
@@ -238,7 +244,7 @@ def _tests_dir_target(label, start_dir):
     return Target(label, project_dir=root, import_root=root, start_dir=start_dir)
 
 
-def _file_target(label, path):
+def _file_target(label: str, path: Path) -> Target:
     """Load one test module given by its file path."""
     directory = path.parent
     root = _import_root(directory)
@@ -248,7 +254,7 @@ def _file_target(label, path):
     return Target(label, project_dir=root, import_root=root, name=module)
 
 
-def _project_name_target(label, project, name, cwd, repo):
+def _project_name_target(label: str, project: str, name: str, cwd: "StrPath", repo: bool) -> Target:
     """Resolve ``PROJECT:NAME``."""
     if not _DOTTED_NAME.match(name):
         raise LabelError(f"{label!r}: {name!r} is not a dotted test name")
@@ -261,7 +267,7 @@ def _project_name_target(label, project, name, cwd, repo):
     return Target(label, project_dir=project_dir, import_root=project_dir, name=name)
 
 
-def _import_root(directory):
+def _import_root(directory: Path) -> Path | None:
     """Return the directory above the outermost package holding *directory*.
 
     Returns None when *directory* is not a package (has no ``__init__.py``).
@@ -273,7 +279,7 @@ def _import_root(directory):
     return directory
 
 
-def _bare_dir_project(directory):
+def _bare_dir_project(directory: Path) -> Path:
     """Return the project of a directory that is not a package.
 
     It is its own project only if it holds a setup.cfg or pyproject.toml;

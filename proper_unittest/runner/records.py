@@ -17,6 +17,11 @@ import re
 import sys
 import time
 import unittest
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
+
+if TYPE_CHECKING:
+    from _typeshed import OptExcInfo
 
 FAILED_OUTCOMES = ("failure", "error", "unexpected_success")
 
@@ -24,18 +29,33 @@ FAILED_OUTCOMES = ("failure", "error", "unexpected_success")
 _FIXTURE = re.compile(r"(?P<name>\w+) \((?P<where>[\w.]+)\)")
 
 
+class _Record(TypedDict):
+    """One test's record (see the module doc); a fixture's has ``fixture`` and no ``file``."""
+
+    id: str
+    classname: str
+    name: str
+    file: NotRequired[str]
+    outcome: str
+    time: float
+    wall: float
+    message: str
+    detail: str
+    fixture: NotRequired[bool]
+
+
 class RecordingResult(unittest.TextTestResult):
     """unittest's text result, also keeping one record per test (see the module doc)."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.records = []
-        self._by_test = {}
+        self.records: list[_Record] = []
+        self._by_test: dict[int, _Record] = {}
         self._last_stop = time.perf_counter()
 
-    def startTest(self, test):
+    def startTest(self, test: unittest.TestCase) -> None:
         super().startTest(test)
-        record = {
+        record: _Record = {
             "id": test.id(), "classname": _class_path(type(test)), "name": test._testMethodName,
             "file": _source_file(type(test)),
             "outcome": "passed", "time": 0.0, "wall": 0.0, "message": "", "detail": "",
@@ -43,7 +63,7 @@ class RecordingResult(unittest.TextTestResult):
         self._by_test[id(test)] = record
         self.records.append(record)
 
-    def stopTest(self, test):
+    def stopTest(self, test: unittest.TestCase) -> None:
         super().stopTest(test)
         now = time.perf_counter()
         record = self._by_test.pop(id(test), None)
@@ -51,53 +71,60 @@ class RecordingResult(unittest.TextTestResult):
             record["wall"] = now - self._last_stop
         self._last_stop = now
 
-    def addDuration(self, test, elapsed):
+    def addDuration(self, test: unittest.TestCase, elapsed: float) -> None:
         super().addDuration(test, elapsed)
         record = self._by_test.get(id(test))
         if record is not None:
             record["time"] = elapsed
 
-    def addFailure(self, test, err):
+    def addFailure(self, test: unittest.TestCase, err: "OptExcInfo") -> None:
         super().addFailure(test, err)
         self._note(test, "failure", err)
 
-    def addError(self, test, err):
+    def addError(self, test: unittest.TestCase, err: "OptExcInfo") -> None:
         super().addError(test, err)
         self._note(test, "error", err)
 
-    def addSubTest(self, test, subtest, err):
+    def addSubTest(
+        self, test: unittest.TestCase, subtest: unittest.TestCase, err: "OptExcInfo | None",
+    ) -> None:
         super().addSubTest(test, subtest, err)
-        if err is not None:
+        if err is not None and err[0] is not None:
             outcome = "failure" if issubclass(err[0], test.failureException) else "error"
             self._note(test, outcome, err, prefix=f"{subtest.id()}: ")
 
-    def addSkip(self, test, reason):
+    def addSkip(self, test: unittest.TestCase, reason: str) -> None:
         super().addSkip(test, reason)
         self._note(test, "skipped", message=reason)
 
-    def addExpectedFailure(self, test, err):
+    def addExpectedFailure(self, test: unittest.TestCase, err: "OptExcInfo") -> None:
         super().addExpectedFailure(test, err)
         self._note(test, "expected_failure", err)
 
-    def addUnexpectedSuccess(self, test):
+    def addUnexpectedSuccess(self, test: unittest.TestCase) -> None:
         super().addUnexpectedSuccess(test)
         self._note(test, "unexpected_success", message="unexpected success")
 
-    def _note(self, test, outcome, err=None, message="", prefix=""):
+    def _note(
+        self, test: unittest.TestCase, outcome: str,
+        err: "OptExcInfo | None" = None, message: str = "", prefix: str = "",
+    ) -> None:
         record = self._by_test.get(id(test)) or self._fixture_record(test)
-        if err is not None:
+        if err is not None and err[0] is not None:
             message = f"{err[0].__name__}: {_first_line(err[1])}"
-            record["detail"] = (record["detail"] + "\n" + self._exc_info_to_string(err, test)).strip("\n")
+            # unittest's own traceback formatting: private, so not in typeshed.
+            detail = self._exc_info_to_string(err, test)  # type: ignore[attr-defined]
+            record["detail"] = (record["detail"] + "\n" + detail).strip("\n")
         if record["outcome"] not in FAILED_OUTCOMES:  # the first failure names the test's outcome
             record["outcome"] = outcome
             record["message"] = prefix + message
 
-    def _fixture_record(self, holder):
+    def _fixture_record(self, holder: unittest.TestCase) -> _Record:
         """A record for an error outside any test (a class or module fixture)."""
         description = holder.id()
         match = _FIXTURE.fullmatch(description)
         name, where = (match["name"], match["where"]) if match else (description, description)
-        record = {
+        record: _Record = {
             "id": description, "classname": where, "name": name, "outcome": "passed",
             "time": 0.0, "wall": 0.0, "message": "", "detail": "", "fixture": True,
         }
@@ -105,7 +132,7 @@ class RecordingResult(unittest.TextTestResult):
         return record
 
 
-def failed_ids(records):
+def failed_ids(records: Iterable[_Record]) -> list[str]:
     """Return the ids of the failed records (a fixture's: its class or module)."""
     return [
         record["classname"] if record.get("fixture") else record["id"]
@@ -114,19 +141,19 @@ def failed_ids(records):
     ]
 
 
-def _source_file(cls):
+def _source_file(cls: type) -> str:
     """The file defining *cls*, relative to the current directory (the project) when inside it."""
-    filename = getattr(sys.modules.get(cls.__module__), "__file__", None)
+    filename: str | None = getattr(sys.modules.get(cls.__module__), "__file__", None)
     if not filename:
         return ""
     relative = os.path.relpath(filename)
     return filename if relative.startswith("..") else relative
 
 
-def _class_path(cls):
+def _class_path(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def _first_line(value):
+def _first_line(value: object) -> str:
     lines = str(value).strip().splitlines()
     return lines[0] if lines else ""

@@ -8,15 +8,20 @@ and passes the safety checks; the tests are loaded; then selected
 run is a :class:`UsageError` and nothing runs.
 """
 
+import argparse
 import os
 import sys
 import time
 import unittest
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
 
 from .app_check import check_configured_app
 from .bisection import bisect_order
 from .history import load_durations, load_failed, record_run
 from .junit import write_junit_xml
+from .labels import Target
 from .loading import describe_skipped, import_tests_packages, load_suite, skipped_test_folders
 from .order import iter_tests, reverse_tests, select_by_id, shuffle_tests
 from .parallel import print_parallel_summary, read_worker_ids, run_in_workers
@@ -33,7 +38,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 AUTO_PARALLEL_MIN_TESTS = 50
 
 
-def run_project(targets, args, cwd):
+def run_project(targets: Sequence[Target], args: argparse.Namespace, cwd: Path) -> int:
     """Run *targets*, which share one project, here or in parallel workers."""
     started = time.perf_counter()
     project = targets[0].project_dir
@@ -68,7 +73,7 @@ def run_project(targets, args, cwd):
     return finish(counts, args, project, started)
 
 
-def enter_project(targets):
+def enter_project(targets: Sequence[Target]) -> None:
     """Put the project first on sys.path and make it the current directory."""
     project = targets[0].project_dir
     for root in dict.fromkeys(t.import_root for t in targets):
@@ -78,7 +83,9 @@ def enter_project(targets):
     os.chdir(project)
 
 
-def select_tests(tests, args, project):
+def select_tests(
+    tests: list[unittest.TestCase], args: argparse.Namespace, project: Path,
+) -> list[unittest.TestCase]:
     """Apply ``--failed``, ``--shard`` and ``--shuffle``/``--reverse`` to the loaded *tests*."""
     if args.failed:
         tests = failed_tests(tests, project)
@@ -92,7 +99,7 @@ def select_tests(tests, args, project):
     return tests
 
 
-def failed_tests(tests, project):
+def failed_tests(tests: list[unittest.TestCase], project: Path) -> list[unittest.TestCase]:
     """Return the tests that failed in the last run (a failing fixture's whole class or module)."""
     failed = load_failed(project)
     selected = [
@@ -106,12 +113,12 @@ def failed_tests(tests, project):
     return selected
 
 
-def is_child(args):
+def is_child(args: argparse.Namespace) -> bool:
     """True in a process the runner started to run tests it chose (a worker, a rerun, a bisect step)."""
     return args.worker is not None or bool(args.ids_file)
 
 
-def worker_tests(tests, args):
+def worker_tests(tests: list[unittest.TestCase], args: argparse.Namespace) -> list[unittest.TestCase]:
     """Return the tests the parent gave this worker (``--ids-file``), in the parent's order."""
     selected, missing = select_by_id(tests, read_worker_ids(args.ids_file))
     if missing:
@@ -123,7 +130,7 @@ def worker_tests(tests, args):
     return selected
 
 
-def worker_count(parallel, tests):
+def worker_count(parallel: int | Literal["auto"], tests: Sequence[unittest.TestCase]) -> int:
     """Return how many workers to start: ``--parallel N``, or decided for 'auto'."""
     if parallel != "auto":
         return parallel
@@ -135,7 +142,10 @@ def worker_count(parallel, tests):
     return max(1, min(os.process_cpu_count() or 1, classes))
 
 
-def no_tests_message(targets, patterns, skipped_folders, project):
+def no_tests_message(
+    targets: Sequence[Target], patterns: Sequence[str] | None, skipped_folders: list[tuple[Path, Path]],
+    project: Path,
+) -> str:
     """Return the message for a run that found no tests (and which folders discovery skipped)."""
     where = ", ".join(str(t.start_dir or t.label) for t in targets)
     matching = " matching " + " or ".join(f"-k {p!r}" for p in patterns) if patterns else ""
@@ -143,7 +153,7 @@ def no_tests_message(targets, patterns, skipped_folders, project):
     return f"no tests found in {where}{matching}{hint}"
 
 
-def run_here(suite, args):
+def run_here(suite: unittest.TestSuite, args: argparse.Namespace) -> Counts:
     """Run *suite* in this process with unittest's text runner; return its counts."""
     runner = unittest.TextTestRunner(
         verbosity=args.verbosity,
@@ -157,7 +167,7 @@ def run_here(suite, args):
     return Counts.from_result(runner.run(suite))
 
 
-def run_parallel(tests, workers, args, cwd):
+def run_parallel(tests: list[unittest.TestCase], workers: int, args: argparse.Namespace, cwd: Path) -> Counts:
     """Run *tests* split among *workers* worker processes; return the combined counts."""
     started = time.perf_counter()
     total, used = run_in_workers(tests, workers, args.labels, selection_options(args), cwd)
@@ -166,9 +176,9 @@ def run_parallel(tests, workers, args, cwd):
     return total
 
 
-def selection_options(args):
+def selection_options(args: argparse.Namespace) -> list[str]:
     """The options that select and show tests, and the mode, as arguments for a child runner."""
-    options = []
+    options: list[str] = []
     for pattern in args.patterns or ():
         options += ["-k", pattern]
     options += ["--failfast"] if args.failfast else []
@@ -178,7 +188,10 @@ def selection_options(args):
     return options
 
 
-def finish(counts, args, project=None, started=None, ok=None):
+def finish(
+    counts: Counts, args: argparse.Namespace, project: Path | None = None, started: float | None = None,
+    ok: bool | None = None,
+) -> int:
     """Report *counts* (summary line, results file, history, JUnit XML); return the exit status.
 
     *ok* overrides whether the run succeeded (default: nothing failed).
@@ -196,7 +209,7 @@ def finish(counts, args, project=None, started=None, ok=None):
     return EXIT_OK if ok else EXIT_FAILED
 
 
-def summary_prefix(args):
+def summary_prefix(args: argparse.Namespace) -> str:
     """Return what precedes the summary line: nothing, except in the runner's child processes."""
     if args.worker is not None:
         return f"worker {args.worker}: "
@@ -205,6 +218,6 @@ def summary_prefix(args):
     return ""
 
 
-def info(message):
+def info(message: str) -> None:
     """Print a progress message on stderr, where unittest writes too."""
     print(message, file=sys.stderr, flush=True)
