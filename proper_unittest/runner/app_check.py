@@ -1,6 +1,10 @@
 """Load the app a project's config names and run the safety checks on it,
 before any test runs; the same lookup the test cases use (see discovery.py)."""
 
+from pathlib import Path
+
+from proper import App
+
 from .._provision import preflight
 from ..discovery import find_project_app_spec, load_app
 from ..errors import ConfigurationError
@@ -11,7 +15,7 @@ class AppCheckError(UsageError):
     """The configured app cannot be loaded, is not a ``proper.App``, or is not safe to test."""
 
 
-def check_configured_app(project_dir):
+def check_configured_app(project_dir: Path) -> App | None:
     """Import the app named by the project's setup.cfg / pyproject.toml and check it is safe.
 
     Returns the app, or None when the project configures none.  Raises
@@ -37,7 +41,7 @@ def check_configured_app(project_dir):
     return app
 
 
-def check_app_is_safe(app):
+def check_app_is_safe(app: App) -> None:
     """Run the library's safety checks on *app*, before any test: the test
     environment, the name of every database, and what existing ones hold.
 
@@ -51,7 +55,7 @@ def check_app_is_safe(app):
         raise AppCheckError(one_line(error)) from None
 
 
-def _load_problem(error):
+def _load_problem(error: ConfigurationError) -> str:
     """The first line of a ConfigurationError, plus the user's frames of its cause."""
     message = str(error).splitlines()[0]
     cause = error.__cause__

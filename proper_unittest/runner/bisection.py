@@ -13,10 +13,13 @@ single test makes it fail), 2 when TEST does not fail in this order or is
 not one of the selected tests.
 """
 
+import argparse
 import os
 import shlex
 import sys
 import tempfile
+import unittest
+from collections.abc import Sequence
 from pathlib import Path
 
 from .child_runs import ChildCrashed, ChildRunner, child_options
@@ -26,7 +29,9 @@ from .problems import UsageError
 EXIT_CULPRIT, EXIT_NO_CULPRIT, EXIT_NOT_REPRODUCED = 0, 1, 2
 
 
-def bisect_order(test_id, tests, args, cwd, project):
+def bisect_order(
+    test_id: str, tests: Sequence[unittest.TestCase], args: argparse.Namespace, cwd: Path, project: Path
+) -> int:
     """Find the test before *test_id* in *tests* (the run's order) that makes it fail.
 
     Prints progress on stderr and the result on stdout; returns the exit status.
@@ -51,7 +56,7 @@ def bisect_order(test_id, tests, args, cwd, project):
             return EXIT_NO_CULPRIT
 
 
-def _bisect(runner, test_id, before, cwd, project):
+def _bisect(runner: ChildRunner, test_id: str, before: list[str], cwd: Path, project: Path) -> int:
     _info(f"--bisect: running {test_id} after the {len(before)} test(s) before it")
     if not runner.run([*before, test_id]).failed(test_id):
         _info(
@@ -81,7 +86,7 @@ def _bisect(runner, test_id, before, cwd, project):
     return EXIT_CULPRIT
 
 
-def reproducer(culprit, test_id, cwd, project):
+def reproducer(culprit: str, test_id: str, cwd: Path, project: Path) -> str:
     """Return the command that runs *culprit* then *test_id*, typed in *cwd*."""
     if (find_project(cwd) or Path(cwd).resolve()) == Path(project).resolve():
         labels = [culprit, test_id]
@@ -91,5 +96,5 @@ def reproducer(culprit, test_id, cwd, project):
     return shlex.join(["python", "-m", "proper_unittest", *labels])
 
 
-def _info(message):
+def _info(message: str) -> None:
     print(message, file=sys.stderr, flush=True)

@@ -9,7 +9,10 @@ is set to a name, so the database is ``<name>_<that name>``), so it never
 touches the parent's.
 """
 
+import argparse
 import json
+import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,12 +24,12 @@ from .results import Counts
 class ChildCrashed(Exception):
     """A child exited without reporting results (it crashed, or could not load the tests)."""
 
-    def __init__(self, status, output):
+    def __init__(self, status: int, output: str) -> None:
         super().__init__(f"the child process exited with status {status} without reporting results")
         self.status = status
         self.output = output
 
-    def describe(self):
+    def describe(self) -> str:
         """The message and the end of the child's output."""
         tail = "\n".join(self.output.strip().splitlines()[-20:])
         return f"{self}; the end of its output:\n{tail}" if tail else str(self)
@@ -40,7 +43,7 @@ class ChildRun:
     status: int
     output: str
 
-    def failed(self, test_id):
+    def failed(self, test_id: str) -> bool:
         """True unless the test *test_id* ran and did not fail.
 
         A test that never ran (its class or module fixture failed) counts as
@@ -61,7 +64,9 @@ class ChildRunner:
     ids, results and output files; *name* names the child's databases.
     """
 
-    def __init__(self, labels, options, cwd, tmp, name):
+    def __init__(
+        self, labels: Sequence[str], options: Sequence[str], cwd: Path, tmp: str | os.PathLike[str], name: str
+    ) -> None:
         self.labels = labels
         self.options = options
         self.cwd = cwd
@@ -69,7 +74,7 @@ class ChildRunner:
         self.name = name
         self.runs = 0
 
-    def run(self, test_ids):
+    def run(self, test_ids: Iterable[str]) -> ChildRun:
         """Run *test_ids* in that order in a new child process; return its :class:`ChildRun`."""
         self.runs += 1
         ids_path = self.tmp / f"{self.name}{self.runs}-ids.json"
@@ -86,9 +91,9 @@ class ChildRunner:
         return ChildRun(counts, status, output)
 
 
-def child_options(args):
+def child_options(args: argparse.Namespace) -> list[str]:
     """The options a child needs to load the same tests as the parent (not order, not -f)."""
-    options = []
+    options: list[str] = []
     for pattern in args.patterns or ():
         options += ["-k", pattern]
     options += ["--repo"] if args.repo else []

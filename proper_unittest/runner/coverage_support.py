@@ -12,21 +12,27 @@ data files, and at exit leaves a parallel copy of its own data beside them
 import atexit
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from coverage import Coverage
 
 # Relative paths in coverage's settings are taken from the directory it started in.
 _START_DIR = os.getcwd()
 
 
-def current_coverage():
+def current_coverage() -> "Coverage | None":
     """Return the running ``coverage.Coverage`` of this process, or None."""
     module = sys.modules.get("coverage")
     if module is None or not hasattr(module, "Coverage"):
         return None
-    return module.Coverage.current()
+    coverage_class: "type[Coverage]" = module.Coverage
+    return coverage_class.current()
 
 
-def python_command():
+def python_command() -> list[str]:
     """Return how to start a child Python: plain, or under coverage when we are."""
     cov = current_coverage()
     if cov is None:
@@ -48,7 +54,7 @@ def python_command():
     return command
 
 
-def combine_worker_data(worker_pids):
+def combine_worker_data(worker_pids: Sequence[int]) -> None:
     """Fold the data files of the workers with *worker_pids* into ours (when measured)."""
     cov = current_coverage()
     if cov is None:
@@ -63,7 +69,7 @@ def combine_worker_data(worker_pids):
         atexit.register(_write_parallel_copy, cov)
 
 
-def _write_parallel_copy(cov):
+def _write_parallel_copy(cov: "Coverage") -> None:
     """Write our data as a parallel data file too, for ``coverage combine``."""
     from coverage import CoverageData
 
@@ -73,10 +79,10 @@ def _write_parallel_copy(cov):
     copy.write()
 
 
-def _data_file(cov):
+def _data_file(cov: "Coverage") -> str:
     return str(Path(_START_DIR, cov.config.data_file))
 
 
-def _absolute_if_path(source):
+def _absolute_if_path(source: str) -> str:
     path = Path(_START_DIR, source)
     return str(path) if path.exists() else source

@@ -10,7 +10,9 @@ entries of the tests it ran and keeps the others.
 import json
 import os
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from .records import failed_ids
 
@@ -19,23 +21,24 @@ DURATIONS_FILE = "durations.json"
 FAILED_FILE = "failed.json"
 
 
-def history_dir(project_dir):
+def history_dir(project_dir: str | os.PathLike[str]) -> Path:
     """Return the folder holding the project's run history."""
     return Path(project_dir) / HISTORY_DIRNAME
 
 
-def load_durations(project_dir):
+def load_durations(project_dir: str | os.PathLike[str]) -> dict[str, float]:
     """Return ``{test id: seconds}`` recorded for the project ({} when none)."""
-    data = _load(history_dir(project_dir) / DURATIONS_FILE, {})
+    data: dict[str, object] = _load(history_dir(project_dir) / DURATIONS_FILE, {})
     return {key: float(value) for key, value in data.items() if isinstance(value, (int, float))}
 
 
-def load_failed(project_dir):
+def load_failed(project_dir: str | os.PathLike[str]) -> set[str]:
     """Return the set of ids (tests, classes or modules) that failed in the last run."""
-    return {item for item in _load(history_dir(project_dir) / FAILED_FILE, []) if isinstance(item, str)}
+    data: list[object] = _load(history_dir(project_dir) / FAILED_FILE, [])
+    return {item for item in data if isinstance(item, str)}
 
 
-def record_run(project_dir, records):
+def record_run(project_dir: str | os.PathLike[str], records: Sequence[Mapping[str, Any]]) -> None:
     """Update the project's durations and failed tests with this run's *records*."""
     folder = history_dir(project_dir)
     durations = load_durations(project_dir)
@@ -51,7 +54,7 @@ def record_run(project_dir, records):
         print(f"warning: could not record this run in {folder}: {error}", file=sys.stderr)
 
 
-def _load(path, default):
+def _load[T](path: Path, default: T) -> T:
     try:
         with open(path, encoding="utf-8") as file:
             data = json.load(file)
@@ -60,7 +63,7 @@ def _load(path, default):
     return data if isinstance(data, type(default)) else default
 
 
-def _write(path, data):
+def _write(path: Path, data: object) -> None:
     """Write *data* as JSON, atomically (a reader never sees half a file)."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}")
     temporary.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")

@@ -11,6 +11,8 @@ import datetime
 import os
 import socket
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 _ELEMENT = {
     "failure": "failure", "error": "error", "unexpected_success": "failure",
@@ -18,10 +20,12 @@ _ELEMENT = {
 }
 
 
-def write_junit_xml(path, records, elapsed, name="proper_unittest"):
+def write_junit_xml(
+    path: str, records: Iterable[Mapping[str, Any]], elapsed: float, name: str = "proper_unittest"
+) -> None:
     """Write *records* (see records.py) as a JUnit XML file at *path*."""
     counts = {kind: 0 for kind in ("failure", "error", "skipped")}
-    cases = []
+    cases: list[ET.Element] = []
     for record in records:
         case = ET.Element("testcase", {
             "classname": record["classname"], "name": record["name"], "time": f"{record['time']:.3f}",
@@ -52,6 +56,6 @@ def write_junit_xml(path, records, elapsed, name="proper_unittest"):
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
 
 
-def _clean(text):
+def _clean(text: object) -> str:
     """Drop the characters XML 1.0 cannot hold (control characters from test output)."""
     return "".join(ch for ch in str(text) if ch in "\t\n\r" or ord(ch) >= 0x20)

@@ -11,9 +11,10 @@ import importlib.util
 import os
 import unittest
 import unittest.loader
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from .labels import LabelError, import_failed, unknown_label_message, why_unresolvable
+from .labels import LabelError, Target, import_failed, unknown_label_message, why_unresolvable
 from .order import iter_tests
 from .problems import UsageError
 
@@ -21,7 +22,7 @@ from .problems import UsageError
 TEST_FILE_PATTERN = "test*.py"
 
 
-def import_tests_packages(targets):
+def import_tests_packages(targets: Iterable[Target]) -> None:
     """Import the top-level package of each target's tests (``tests/__init__.py``).
 
     ``python -m unittest discover -s tests -t .`` imports it before any test
@@ -39,7 +40,9 @@ def import_tests_packages(targets):
             raise import_failed(name, exc) from None
 
 
-def load_suite(targets, patterns, repo=False):
+def load_suite(
+    targets: Iterable[Target], patterns: Sequence[str] | None, repo: bool = False
+) -> unittest.TestSuite:
     """Load the tests of every target into one suite, keeping only those matching -k *patterns*.
 
     Raises :class:`UsageError` when a test module cannot be imported.
@@ -52,20 +55,21 @@ def load_suite(targets, patterns, repo=False):
     for target in targets:
         suite.addTest(_load_target(loader, target, repo))
     for test in iter_tests(suite):
-        if isinstance(test, unittest.loader._FailedTest):
+        # _FailedTest is private to unittest: typeshed does not declare it.
+        if isinstance(test, unittest.loader._FailedTest):  # type: ignore[attr-defined]
             raise _load_failure(test)
     return suite
 
 
-def skipped_test_folders(start_dir):
+def skipped_test_folders(start_dir: str | os.PathLike[str]) -> list[tuple[Path, Path]]:
     """Return ``[(folder, missing __init__.py)]`` for the folders under *start_dir*
     holding test files that discovery skips because a package is missing its
     ``__init__.py`` (the folder's own or one between it and *start_dir*)."""
     start_dir = Path(start_dir)
     skipped = []
-    for folder, dirnames, filenames in os.walk(start_dir):
+    for dirpath, dirnames, filenames in os.walk(start_dir):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "_")))
-        folder = Path(folder)
+        folder = Path(dirpath)
         if folder == start_dir or not any(Path(f).match(TEST_FILE_PATTERN) for f in filenames):
             continue
         missing = _first_missing_init(start_dir, folder)
@@ -74,7 +78,7 @@ def skipped_test_folders(start_dir):
     return skipped
 
 
-def describe_skipped(skipped, base):
+def describe_skipped(skipped: Iterable[tuple[Path, Path]], base: Path) -> str:
     """Return a phrase naming the skipped folders and the ``__init__.py`` each needs."""
     parts = [
         f"{_relative(folder, base)} (no {_relative(missing / '__init__.py', base)})"
@@ -86,7 +90,7 @@ def describe_skipped(skipped, base):
     )
 
 
-def _first_missing_init(start_dir, folder):
+def _first_missing_init(start_dir: Path, folder: Path) -> Path | None:
     """The first folder from *start_dir* (excluded) down to *folder* without __init__.py."""
     current = start_dir
     for part in folder.relative_to(start_dir).parts:
@@ -96,27 +100,28 @@ def _first_missing_init(start_dir, folder):
     return None
 
 
-def _relative(path, base):
+def _relative(path: Path, base: Path) -> str:
     try:
         return str(Path(path).relative_to(base))
     except ValueError:
         return str(path)
 
 
-def _load_target(loader, target, repo):
+def _load_target(loader: unittest.TestLoader, target: Target, repo: bool) -> unittest.TestSuite:
     """Discover or load the tests of one target."""
     if target.start_dir is not None:
         try:
             return loader.discover(str(target.start_dir), top_level_dir=str(target.import_root))
         except ImportError as exc:
             raise UsageError(f"cannot discover tests in {target.start_dir}: {exc}") from None
+    assert target.name is not None  # a Target without a start_dir has a name
     problem = why_unresolvable(target.name)
     if problem:
         raise LabelError(unknown_label_message(target.label, problem, repo=repo))
     return loader.loadTestsFromName(target.name)
 
 
-def _load_failure(failed_test):
+def _load_failure(failed_test: unittest.TestCase) -> UsageError:
     """Return the usage error for a test unittest's loader could not load."""
     name = failed_test._testMethodName
     try:
@@ -129,10 +134,10 @@ def _load_failure(failed_test):
     return UsageError(f"cannot load tests from {name!r}: {message[-1] if message else 'unknown error'}")
 
 
-def _top_package(target):
+def _top_package(target: Target) -> str | None:
     if target.name is not None:
         return target.name.split(".")[0]
-    if target.start_dir != target.import_root:
+    if target.start_dir is not None and target.start_dir != target.import_root:
         return target.start_dir.relative_to(target.import_root).parts[0]
     return None
 

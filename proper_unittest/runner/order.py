@@ -7,9 +7,10 @@ module and the tests within each class are reordered, each as a block.
 
 import random
 import unittest
+from collections.abc import Iterable, Iterator, Sequence
 
 
-def iter_tests(suite):
+def iter_tests(suite: unittest.TestSuite) -> Iterator[unittest.TestCase]:
     """Yield the individual tests of a (possibly nested) suite, in order."""
     for item in suite:
         if isinstance(item, unittest.TestSuite):
@@ -18,21 +19,21 @@ def iter_tests(suite):
             yield item
 
 
-def group_tests(tests):
+def group_tests(tests: Iterable[unittest.TestCase]) -> list[list[list[unittest.TestCase]]]:
     """Group *tests* as ``[[[test, ...] per class] per module]``, keeping first-seen order."""
-    modules = {}
+    modules: dict[str, dict[type[unittest.TestCase], list[unittest.TestCase]]] = {}
     for test in tests:
         cls = type(test)
         modules.setdefault(cls.__module__, {}).setdefault(cls, []).append(test)
     return [list(classes.values()) for classes in modules.values()]
 
 
-def ungroup(groups):
+def ungroup(groups: list[list[list[unittest.TestCase]]]) -> list[unittest.TestCase]:
     """Flatten the result of :func:`group_tests` back to a list of tests."""
     return [test for classes in groups for tests in classes for test in tests]
 
 
-def shuffle_tests(tests, seed):
+def shuffle_tests(tests: Iterable[unittest.TestCase], seed: int) -> list[unittest.TestCase]:
     """Return *tests* in a random order, reproducible with the same *seed*."""
     rng = random.Random(seed)
     groups = group_tests(tests)
@@ -44,7 +45,7 @@ def shuffle_tests(tests, seed):
     return ungroup(groups)
 
 
-def reverse_tests(tests):
+def reverse_tests(tests: Iterable[unittest.TestCase]) -> list[unittest.TestCase]:
     """Return *tests* in reverse order (modules, classes and tests each reversed)."""
     groups = group_tests(tests)
     for classes in groups:
@@ -55,7 +56,7 @@ def reverse_tests(tests):
     return ungroup(groups)
 
 
-def partition_tests(tests, count):
+def partition_tests(tests: Sequence[unittest.TestCase], count: int) -> list[list[unittest.TestCase]]:
     """Split *tests* into at most *count* lists, a test class never being split.
 
     Classes are dealt biggest first, each to the list with the fewest tests
@@ -63,23 +64,26 @@ def partition_tests(tests, count):
     """
     classes = [class_tests for module in group_tests(tests) for class_tests in module]
     sizes = [0] * count
-    worker_of = {}
+    worker_of: dict[type[unittest.TestCase], int] = {}
     for class_tests in sorted(classes, key=len, reverse=True):
         worker = sizes.index(min(sizes))
         sizes[worker] += len(class_tests)
         worker_of[type(class_tests[0])] = worker
-    parts = [[] for _ in range(count)]
+    parts: list[list[unittest.TestCase]] = [[] for _ in range(count)]
     for test in tests:
         parts[worker_of[type(test)]].append(test)
     return [part for part in parts if part]
 
 
-def select_by_id(tests, ids):
+def select_by_id(
+    tests: Iterable[unittest.TestCase], ids: Iterable[str]
+) -> tuple[list[unittest.TestCase], list[str]]:
     """Return ``(selected, missing_ids)``: the tests whose ``id()`` is in *ids*, in *ids* order."""
-    by_id = {}
+    by_id: dict[str, list[unittest.TestCase]] = {}
     for test in tests:
         by_id.setdefault(test.id(), []).append(test)
-    selected, missing = [], []
+    selected: list[unittest.TestCase] = []
+    missing: list[str] = []
     for test_id in ids:
         candidates = by_id.get(test_id)
         if candidates:

@@ -9,9 +9,11 @@ interleave.
 """
 
 import json
+import os
 import sys
 import tempfile
 import unittest
+from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,19 +32,21 @@ class Worker:
 
     number: int
     size: int
-    process: Popen
+    process: Popen[bytes]
     output_path: Path
     results_path: Path
 
 
-def run_in_workers(tests, count, labels, options, cwd):
+def run_in_workers(
+    tests: Sequence[unittest.TestCase], count: int, labels: Sequence[str], options: Sequence[str], cwd: Path
+) -> tuple[Counts, int]:
     """Run *tests* among at most *count* workers; return ``(combined counts, workers used)``.
 
     *labels* and *options* are passed to every worker, started in *cwd*.
     """
     parts = partition_tests(tests, count)
     with tempfile.TemporaryDirectory(prefix="proper_unittest-") as tmp, ExitStack() as forwarding:
-        workers = []
+        workers: list[Worker] = []
         try:
             for number, part in enumerate(parts, start=1):
                 workers.append(start_worker(number, part, labels, options, cwd, Path(tmp)))
@@ -55,7 +59,10 @@ def run_in_workers(tests, count, labels, options, cwd):
     return total, len(workers)
 
 
-def start_worker(number, tests, labels, options, cwd, tmp):
+def start_worker(
+    number: int, tests: Sequence[unittest.TestCase], labels: Sequence[str], options: Sequence[str],
+    cwd: Path, tmp: Path,
+) -> Worker:
     """Start worker *number* on *tests*; return its :class:`Worker`."""
     ids_path = tmp / f"worker{number}-ids.json"
     ids_path.write_text(json.dumps([test.id() for test in tests]), encoding="utf-8")
@@ -69,7 +76,7 @@ def start_worker(number, tests, labels, options, cwd, tmp):
     return Worker(number, len(tests), process, output_path, results_path)
 
 
-def collect_worker(worker):
+def collect_worker(worker: Worker) -> Counts:
     """Wait for *worker*, print its output and return its counts."""
     status = worker.process.wait()
     _info(f"===== worker {worker.number} ({worker.size} tests) =====")
@@ -81,13 +88,16 @@ def collect_worker(worker):
     return counts
 
 
-def read_worker_ids(path):
+def read_worker_ids(path: str | os.PathLike[str]) -> list[str]:
     """Return the test ids a worker was given, in order."""
     with open(path, encoding="utf-8") as file:
-        return json.load(file)
+        ids: list[str] = json.load(file)
+    return ids
 
 
-def print_parallel_summary(total, worker_count, elapsed, durations, verbosity):
+def print_parallel_summary(
+    total: Counts, worker_count: int, elapsed: float, durations: int | None, verbosity: int
+) -> None:
     """Print the combined durations (when *durations* is not None), test count and status."""
     lines = [unittest.TextTestResult.separator1]
     if durations is not None:
@@ -102,5 +112,5 @@ def print_parallel_summary(total, worker_count, elapsed, durations, verbosity):
     _info("\n".join(lines))
 
 
-def _info(message):
+def _info(message: str) -> None:
     print(message, file=sys.stderr, flush=True)

@@ -11,6 +11,7 @@ import sys
 import sysconfig
 import traceback
 from pathlib import Path
+from types import TracebackType
 
 
 class UsageError(Exception):
@@ -29,7 +30,7 @@ _NOT_USER_DIRS = tuple(
 )
 
 
-def describe_user_exception(exc):
+def describe_user_exception(exc: BaseException) -> str:
     """Return ``"Type: message"`` plus the user's frames of *exc*, one per line.
 
     A ``SyntaxError`` is shown as file, line, message and the offending line.
@@ -46,12 +47,12 @@ def describe_user_exception(exc):
     return "\n".join(lines)
 
 
-def user_frames(tb):
+def user_frames(tb: TracebackType | None) -> list[traceback.FrameSummary]:
     """Return the frames of traceback *tb* that are in the user's own files."""
     return [frame for frame in traceback.extract_tb(tb) if is_user_file(frame.filename)]
 
 
-def is_user_file(filename):
+def is_user_file(filename: str) -> bool:
     """Tell whether *filename* is user code (not frozen, stdlib, installed or this library)."""
     if not filename or filename.startswith("<"):
         return False
@@ -59,11 +60,11 @@ def is_user_file(filename):
     return not any(path == root or path.startswith(root + "/") for root in _NOT_USER_DIRS)
 
 
-def one_line(text):
+def one_line(text: object) -> str:
     """Return *text* with its line breaks turned into spaces."""
     return " ".join(part.strip() for part in str(text).splitlines() if part.strip())
 
 
-def print_usage_error(prog, message):
+def print_usage_error(prog: str, message: object) -> None:
     """Print ``PROG: error: MESSAGE`` on stderr."""
     print(f"{prog}: error: {message}", file=sys.stderr, flush=True)

@@ -2,7 +2,9 @@
 
 import os
 import subprocess
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from . import coverage_support
 from .signals import forwarding_to
@@ -19,7 +21,7 @@ STOP_TIMEOUT = 60
 _PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent.parent)
 
 
-def runner_command(labels, options):
+def runner_command(labels: Iterable[str], options: Iterable[str]) -> list[str]:
     """Return the command line that runs the runner on *labels* with *options*.
 
     Under ``coverage run``, the child runs under coverage too.
@@ -27,7 +29,7 @@ def runner_command(labels, options):
     return [*coverage_support.python_command(), "-m", "proper_unittest", *options, *labels]
 
 
-def child_env(**extra):
+def child_env(**extra: str) -> dict[str, str]:
     """Return the environment for a child runner: ours, plus *extra*."""
     env = dict(os.environ, APP_ENV="test", **extra)
     paths = [path for path in env.get("PYTHONPATH", "").split(os.pathsep) if path]
@@ -36,7 +38,7 @@ def child_env(**extra):
     return env
 
 
-def run_streamed(command, cwd, env, **popen_options):
+def run_streamed(command: Sequence[str], cwd: Path, env: Mapping[str, str], **popen_options: Any) -> int:
     """Run *command* with its output going straight to ours; return its exit status.
 
     A SIGTERM or SIGINT received meanwhile is passed on to it, and it is
@@ -50,7 +52,9 @@ def run_streamed(command, cwd, env, **popen_options):
             stop_processes([process])
 
 
-def start_collected(command, cwd, env, output_path):
+def start_collected(
+    command: Sequence[str], cwd: Path, env: Mapping[str, str], output_path: Path
+) -> subprocess.Popen[bytes]:
     """Start *command* with its stdout and stderr written to *output_path*; return the process."""
     with open(output_path, "wb") as output:
         return subprocess.Popen(
@@ -59,7 +63,7 @@ def start_collected(command, cwd, env, output_path):
         )
 
 
-def run_collected(command, cwd, env, output_path):
+def run_collected(command: Sequence[str], cwd: Path, env: Mapping[str, str], output_path: Path) -> int:
     """Run *command* with its output written to *output_path*; return its exit status.
 
     Signals are passed on and the child is waited for, as in :func:`run_streamed`.
@@ -72,7 +76,7 @@ def run_collected(command, cwd, env, output_path):
         stop_processes([process])
 
 
-def stop_processes(processes):
+def stop_processes(processes: Sequence[subprocess.Popen[bytes] | subprocess.Popen[str]]) -> None:
     """Reap the given processes: those still running are asked to stop
     (SIGTERM), given time to clean up, then killed."""
     for process in processes:

@@ -11,13 +11,18 @@ rarely all depend on the order, and each rerun starts a process); turn the
 reruns off with ``--no-rerun-failures`` or ``PROPER_UNITTEST_RERUN_FAILURES=0``.
 """
 
+import argparse
 import os
 import shlex
 import sys
 import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
 
 from .child_runs import ChildCrashed, ChildRunner, child_options
 from .records import FAILED_OUTCOMES
+from .results import Counts
 
 #: Environment variable: "0" turns the reruns off (like ``--no-rerun-failures``).
 RERUN_ENV = "PROPER_UNITTEST_RERUN_FAILURES"
@@ -25,13 +30,13 @@ RERUN_ENV = "PROPER_UNITTEST_RERUN_FAILURES"
 MAX_RERUNS = 10
 
 
-def rerun_enabled(args):
+def rerun_enabled(args: argparse.Namespace) -> bool:
     """True unless ``--no-rerun-failures`` or ``PROPER_UNITTEST_RERUN_FAILURES=0`` says otherwise."""
     off = os.environ.get(RERUN_ENV, "").strip().lower() in ("0", "false", "no", "off")
     return not args.no_rerun_failures and not off
 
 
-def failed_test_ids(records):
+def failed_test_ids(records: Iterable[Mapping[str, Any]]) -> list[str]:
     """The ids of the failed tests in *records* (not fixtures), in run order, once each."""
     return list(dict.fromkeys(
         record["id"] for record in records
@@ -39,7 +44,7 @@ def failed_test_ids(records):
     ))
 
 
-def report_order_dependent(counts, args, cwd):
+def report_order_dependent(counts: Counts, args: argparse.Namespace, cwd: Path) -> None:
     """Rerun the failed tests of *counts* alone and print which are order-dependent (stderr)."""
     if counts.successful or not rerun_enabled(args):
         return
@@ -66,7 +71,7 @@ def report_order_dependent(counts, args, cwd):
     _info("\n".join(lines))
 
 
-def _passes_alone(runner, test_id):
+def _passes_alone(runner: ChildRunner, test_id: str) -> bool:
     try:
         return not runner.run([test_id]).failed(test_id)
     except ChildCrashed as crash:
@@ -74,7 +79,7 @@ def _passes_alone(runner, test_id):
         return False
 
 
-def bisect_command(test_id, args):
+def bisect_command(test_id: str, args: argparse.Namespace) -> str:
     """The ``--bisect`` command for *test_id* in the order of this run."""
     entry = ["runtests.py"] if args.repo else ["-m", "proper_unittest"]
     command = ["python", *entry, "--bisect", test_id]
@@ -89,5 +94,5 @@ def bisect_command(test_id, args):
     return shlex.join([*command, *getattr(args, "given_labels", args.labels)])
 
 
-def _info(message):
+def _info(message: str) -> None:
     print(message, file=sys.stderr, flush=True)

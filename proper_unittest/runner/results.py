@@ -1,8 +1,11 @@
 """Count test outcomes, add them up across processes and format the summaries."""
 
 import json
+import os
 import unittest
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any, Self
 
 
 @dataclass
@@ -22,12 +25,13 @@ class Counts:
     skipped: int = 0
     expected_failures: int = 0
     unexpected_successes: int = 0
-    durations: list = field(default_factory=list)
+    #: ``[test description, seconds]`` per test (lists: they travel as JSON).
+    durations: list[list[Any]] = field(default_factory=list)
     #: One dict per test (see records.py): for JUnit XML, durations and --failed.
-    records: list = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
-    def from_result(cls, result):
+    def from_result(cls, result: unittest.TestResult) -> Self:
         """Build the counts of a finished ``unittest.TestResult``."""
         outcomes = (
             result.failures, result.errors, result.skipped,
@@ -48,7 +52,7 @@ class Counts:
         )
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path: str | os.PathLike[str]) -> Self | None:
         """Read counts written by :meth:`dump`; None if the file is missing or unreadable."""
         try:
             with open(path, encoding="utf-8") as file:
@@ -57,16 +61,16 @@ class Counts:
             return None
 
     @classmethod
-    def broken(cls):
+    def broken(cls) -> Self:
         """Counts for a suite or worker that crashed before reporting: one error."""
         return cls(errors=1)
 
-    def dump(self, path):
+    def dump(self, path: str | os.PathLike[str]) -> None:
         """Write the counts to *path* as JSON."""
         with open(path, "w", encoding="utf-8") as file:
             json.dump(asdict(self), file)
 
-    def __add__(self, other):
+    def __add__(self, other: "Counts") -> "Counts":
         return Counts(
             tests_run=self.tests_run + other.tests_run,
             passed=self.passed + other.passed,
@@ -80,25 +84,25 @@ class Counts:
         )
 
     @property
-    def failed(self):
+    def failed(self) -> int:
         """Failures + errors + unexpected successes."""
         return self.failures + self.errors + self.unexpected_successes
 
     @property
-    def successful(self):
+    def successful(self) -> bool:
         """True when nothing failed."""
         return self.failed == 0
 
-    def summary_line(self):
+    def summary_line(self) -> str:
         """Return ``N passed, N failed`` (``, N skipped`` when any): the line CI reads."""
         line = f"{self.passed} passed, {self.failed} failed"
         if self.skipped:
             line += f", {self.skipped} skipped"
         return line
 
-    def status_line(self):
+    def status_line(self) -> str:
         """Return unittest's closing line: ``OK (...)`` or ``FAILED (...)``."""
-        infos = []
+        infos: list[str] = []
         if not self.successful:
             infos += [f"failures={self.failures}"] if self.failures else []
             infos += [f"errors={self.errors}"] if self.errors else []
@@ -110,7 +114,7 @@ class Counts:
         return f"{status} ({', '.join(infos)})" if infos else status
 
 
-def format_durations(durations, count, verbosity):
+def format_durations(durations: Iterable[Sequence[Any]], count: int, verbosity: int) -> list[str]:
     """Return the lines of unittest's "Slowest test durations" report for *durations*.
 
     *durations* is a list of ``(test description, seconds)``; *count* 0 shows all.
@@ -130,7 +134,7 @@ def format_durations(durations, count, verbosity):
     return lines + [""]
 
 
-def _outcome_test(item):
+def _outcome_test(item: object) -> unittest.TestCase | None:
     """Return the test an outcome entry is about (a subtest's own test), or None.
 
     Errors of class and module fixtures are reported on stand-in objects

@@ -10,29 +10,33 @@ files.  Later signals are ignored, so clean-up is not interrupted.
 
 import signal
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
+from subprocess import Popen
+from types import FrameType
+from typing import AnyStr, NoReturn
 
 HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 # The child processes (``subprocess.Popen``) a signal is passed on to.
-_children = []
+_children: list[Popen[bytes] | Popen[str]] = []
 
 
 class Interrupted(KeyboardInterrupt):
     """The run was stopped by a signal; ``exit_status`` is 128 + its number."""
 
-    def __init__(self, signum):
+    def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
 
     @property
-    def exit_status(self):
+    def exit_status(self) -> int:
         """The shell convention: 130 for SIGINT, 143 for SIGTERM."""
         return 128 + self.signum
 
 
 @contextmanager
-def stop_on_signals():
+def stop_on_signals() -> Iterator[None]:
     """Within the block, SIGTERM and SIGINT raise :class:`Interrupted`.
 
     Only the main thread can set signal handlers: elsewhere this does nothing.
@@ -49,7 +53,7 @@ def stop_on_signals():
 
 
 @contextmanager
-def forwarding_to(process):
+def forwarding_to(process: Popen[AnyStr]) -> Iterator[Popen[AnyStr]]:
     """Pass the signals this process receives on to *process* while the block runs."""
     _children.append(process)
     try:
@@ -58,7 +62,7 @@ def forwarding_to(process):
         _children.remove(process)
 
 
-def _on_signal(signum, frame):
+def _on_signal(signum: int, frame: FrameType | None) -> NoReturn:
     for other in HANDLED_SIGNALS:
         signal.signal(other, signal.SIG_IGN)
     for process in list(_children):
