@@ -17,7 +17,7 @@ import re
 import sys
 import time
 import unittest
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 if TYPE_CHECKING:
@@ -132,7 +132,7 @@ class RecordingResult(unittest.TextTestResult):
         return record
 
 
-def failed_ids(records: Iterable[_Record]) -> list[str]:
+def failed_ids(records: Iterable[Mapping[str, Any]]) -> list[str]:
     """Return the ids of the failed records (a fixture's: its class or module)."""
     return [
         record["classname"] if record.get("fixture") else record["id"]
