@@ -8,10 +8,21 @@ unittest's ``TextTestRunner``, the library's runner and pytest.
 """
 import os
 import sys
+import unittest
 from collections import Counter
+from email.message import EmailMessage
 from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
+from ._recording import TestRecording
 from .isolation import outbox
+
+if TYPE_CHECKING:
+    from .client import Response
+
+# What unittest passes to addFailure/addError (sys.exc_info()).
+_ExcInfo = tuple[type[BaseException], BaseException, TracebackType] | tuple[None, None, None]
 
 
 #: Environment variable that turns the appendix off ("0", "false", "no", "off").
@@ -26,7 +37,7 @@ TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT")
 HEADER = "---- Flight recorder: what this test did ----"
 
 
-def is_enabled(test) -> bool:
+def is_enabled(test: unittest.TestCase) -> bool:
     """Whether `test` gets an appendix: the ``flight_recorder`` class
     attribute and the environment variable must both allow it."""
     if os.environ.get(SWITCH_VARIABLE, "").strip().lower() in ("0", "false", "no", "off"):
@@ -39,31 +50,33 @@ class ResultWithAppendix:
     and errors get the appendix as a note on their exception, then go on to
     the real result. Everything else is passed through unchanged."""
 
-    def __init__(self, result, test, recording) -> None:
+    def __init__(self, result: unittest.TestResult, test: unittest.TestCase,
+                 recording: TestRecording) -> None:
         self._result = result
         self._test = test
         self._recording = recording
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._result, name)
 
-    def addFailure(self, test, err):  # noqa: N802 - unittest's name
+    def addFailure(self, test: unittest.TestCase, err: _ExcInfo) -> None:  # noqa: N802 - unittest's name
         """Annotate, then report the failure."""
         self._annotate(err)
-        return self._result.addFailure(test, err)
+        self._result.addFailure(test, err)
 
-    def addError(self, test, err):  # noqa: N802 - unittest's name
+    def addError(self, test: unittest.TestCase, err: _ExcInfo) -> None:  # noqa: N802 - unittest's name
         """Annotate, then report the error."""
         self._annotate(err)
-        return self._result.addError(test, err)
+        self._result.addError(test, err)
 
-    def addSubTest(self, test, subtest, err):  # noqa: N802 - unittest's name
+    def addSubTest(self, test: unittest.TestCase, subtest: unittest.TestCase,  # noqa: N802 - unittest's name
+                   err: _ExcInfo | None) -> None:
         """Annotate a failing subtest, then report it."""
         if err is not None:
             self._annotate(err)
-        return self._result.addSubTest(test, subtest, err)
+        self._result.addSubTest(test, subtest, err)
 
-    def _annotate(self, err) -> None:
+    def _annotate(self, err: object) -> None:
         exception = err[1] if isinstance(err, tuple) and len(err) == 3 else None
         if not isinstance(exception, BaseException):
             return
@@ -75,7 +88,7 @@ class ResultWithAppendix:
             exception.add_note(f"{HEADER}\n(could not be written: {problem!r})")
 
 
-def appendix(test, recording) -> str:
+def appendix(test: unittest.TestCase, recording: TestRecording) -> str:
     """The appendix text for `test`, at most :data:`MAX_CHARS` long."""
     sections = [
         _section("Requests", [_describe_request(r) for r in recording.requests]),
@@ -93,7 +106,7 @@ def appendix(test, recording) -> str:
     return f"{text}\nRerun just this test:\n{rerun}\n{off}"
 
 
-def reproducer_lines(test) -> list[str]:
+def reproducer_lines(test: unittest.TestCase) -> list[str]:
     """Commands that rerun exactly `test`: the library's runner (with the
     run's ``--shuffle`` seed, if any) and the pytest node id."""
     test_id = test.id()
@@ -141,7 +154,7 @@ def _sql_section(statements: list[str]) -> str:
     return f"SQL ({len(statements)} statements, {len(counts)} distinct{note}):\n{listing}{more}"
 
 
-def _describe_request(response) -> str:
+def _describe_request(response: "Response") -> str:
     line = f"{response.get('request', '?')} -> {response.status}"
     location = response.headers.get("location")
     if location and 300 <= response.status < 400:
@@ -149,7 +162,7 @@ def _describe_request(response) -> str:
     return line
 
 
-def _describe_email(message) -> str:
+def _describe_email(message: EmailMessage) -> str:
     return f"To: {message['To']!s}; Subject: {message['Subject']!s}"
 
 
@@ -161,13 +174,13 @@ def _clip(line: str) -> str:
 # ---- where the test lives --------------------------------------------------
 
 
-def _module_file(test) -> Path | None:
+def _module_file(test: unittest.TestCase) -> Path | None:
     module = sys.modules.get(type(test).__module__)
     filename = getattr(module, "__file__", None)
     return Path(filename).resolve() if filename else None
 
 
-def _import_root(test) -> Path | None:
+def _import_root(test: unittest.TestCase) -> Path | None:
     """The directory the test's module is imported from."""
     path = _module_file(test)
     if path is None:
@@ -188,7 +201,7 @@ def _relative(path: Path) -> str:
         return str(path)
 
 
-def _pytest_node_id(test) -> str | None:
+def _pytest_node_id(test: unittest.TestCase) -> str | None:
     own = f"{type(test).__name__}::{test._testMethodName}"
     running = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]
     if running.endswith(f"::{own}"):  # "path::Class::test (call)", set by pytest

@@ -3,12 +3,15 @@ committed through another connection (a thread, ``asyncio.to_thread``, a
 second ``Database`` object) or by code that committed.
 """
 import os
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
 
 import peewee as pw
 
 from ._provision import created_tables, plain_connection
 from .databases import models_of
 from .errors import ConfigurationError
+from .safety import table_name
 
 
 #: Environment variable: ``test`` checks for escaped writes after every test.
@@ -26,10 +29,10 @@ def _created_tables(db: pw.Database) -> list[type[pw.Model]]:
     """The models whose tables the library created on `db` (the one place
     that decides it): never a table it found there."""
     created = set(created_tables(db))
-    return [model for model in models_of(db) if model._meta.table_name in created]
+    return [model for model in models_of(db) if table_name(model) in created]
 
 
-def empty_tables(db: pw.Database, models=None) -> None:
+def empty_tables(db: pw.Database, models: Sequence[type[pw.Model]] | None = None) -> None:
     """Delete every row of the library's tables on `db` (or of `models`),
     children first, in autocommit: the clean state between classes."""
     models = _created_tables(db) if models is None else models
@@ -39,14 +42,14 @@ def empty_tables(db: pw.Database, models=None) -> None:
     if mysql:  # InnoDB checks each row, so a self-reference could refuse
         db.execute_sql("SET FOREIGN_KEY_CHECKS = 0")
     try:
-        for model in reversed(pw.sort_models(models)):
+        for model in reversed(cast(Any, pw).sort_models(models)):  # not in types-peewee
             db.execute(model.delete())
     finally:
         if mysql:
             db.execute_sql("SET FOREIGN_KEY_CHECKS = 1")
 
 
-def row_counts(db: pw.Database, models=None) -> dict[str, int]:
+def row_counts(db: pw.Database, models: Sequence[type[pw.Model]] | None = None) -> dict[str, int]:
     """{table name: rows} for the library's tables on `db`, in one query.
     Seen from `db`'s own connection: inside a transaction, its own
     uncommitted rows count too."""
@@ -54,13 +57,13 @@ def row_counts(db: pw.Database, models=None) -> dict[str, int]:
     if not models:
         return {}
     parts = ", ".join(
-        f"(SELECT COUNT(*) FROM {model._meta.table_name.join(db.quote)})" for model in models
+        f"(SELECT COUNT(*) FROM {table_name(model).join(db.quote)})" for model in models
     )
     row = db.execute_sql(f"SELECT {parts}").fetchone()
-    return {model._meta.table_name: int(count) for model, count in zip(models, row)}
+    return {table_name(model): int(count) for model, count in zip(models, row)}
 
 
-def check_setting(test_class) -> str:
+def check_setting(test_class: type) -> str:
     """``"class"`` (default) or ``"test"``: when escaped writes are looked
     for, from the class attribute ``check_escaped_writes`` or the
     environment variable PROPER_UNITTEST_CHECK_WRITES."""
@@ -90,7 +93,7 @@ class WriteWatch:
     connection when it has none open, else from a second connection of the
     library (so the class's own uncommitted rows never count)."""
 
-    def __init__(self, databases) -> None:
+    def __init__(self, databases: Iterable[pw.Database]) -> None:
         self.databases = [db for db in databases if can_escape(db)]
         self._observers: dict[int, pw.Database] = {}
         self.baseline = {id(db): self._committed_counts(db) for db in self.databases}
@@ -100,7 +103,7 @@ class WriteWatch:
         """{database: {table: (rows before, rows now)}} for tables whose
         committed row count changed; the baseline moves to the counts now,
         so each escape is reported once."""
-        found = {}
+        found: dict[pw.Database, dict[str, tuple[int, int]]] = {}
         for db in self.databases:
             now = self._committed_counts(db)
             before = self.baseline[id(db)]
@@ -131,7 +134,7 @@ class WriteWatch:
         return row_counts(observer, _created_tables(db))
 
 
-def explain_escaped(where: str, found) -> str:
+def explain_escaped(where: str, found: dict[pw.Database, dict[str, tuple[int, int]]]) -> str:
     """The error message for writes that escaped during `where`."""
     lines = [f"Rows were committed outside the test transaction during {where}:"]
     for db, tables in found.items():

@@ -11,8 +11,10 @@ import fcntl
 import hashlib
 import os
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, BinaryIO, TypedDict, cast
 
 import peewee as pw
 
@@ -45,7 +47,7 @@ _claims: dict[int, Claim] = {}
 _in_progress: dict[int, Claim] = {}
 
 
-def claim_app_databases(app, requester: str) -> list[pw.Database]:
+def claim_app_databases(app: Any, requester: str) -> list[pw.Database]:
     """Check that `app` may be tested and claim and prepare its test
     databases; return them. A refusal is said in full once per app: a later
     test class of the same app gets a one-line reference to it."""
@@ -67,7 +69,7 @@ def claim_app_databases(app, requester: str) -> list[pw.Database]:
 _refusals: dict[int, tuple[str, str]] = {}
 
 
-def prepare_databases(databases) -> None:
+def prepare_databases(databases: Iterable[pw.Database]) -> None:
     """Claim each database (refusing one that is not provably a test
     database), connect it on this thread and (re)create its schema, once
     per process per database. Call only after the configuration checks."""
@@ -102,19 +104,19 @@ def _join_claim(db: pw.Database, other: "Claim") -> "Claim":
 
     _connect_for_tests(db)
     existing = set(_user_tables(db))
-    new_models = [m for m in models_of(db) if m._meta.table_name not in existing]
-    clashes = sorted({m._meta.table_name for m in models_of(db)} & existing - set(other.tables))
+    new_models = [m for m in models_of(db) if safety.table_name(m) not in existing]
+    clashes = sorted({safety.table_name(m) for m in models_of(db)} & existing - set(other.tables))
     if clashes and not _is_adopted(db):
         db.close()
         raise UnsafeDatabaseError(_clash_message(db, clashes))
     db.create_tables(new_models)
-    other.tables.extend(m._meta.table_name for m in new_models)
+    other.tables.extend(safety.table_name(m) for m in new_models)
     claim = Claim(db, owns_database=other.owns_database, tables=other.tables)
     _write_marker(db, claim, schema="")  # a mixed schema: never reused as is
     return claim
 
 
-def _physical_key(db: pw.Database) -> tuple:
+def _physical_key(db: pw.Database) -> tuple[object, ...]:
     if isinstance(db, pw.SqliteDatabase):
         return ("sqlite", os.path.realpath(safety.sqlite_path(db)))
     params = db.connect_params
@@ -149,9 +151,9 @@ def use_worker_database(db: pw.Database) -> None:
         db.init(f"{db.database}_{worker}")
 
 
-def _reset_tables(db: pw.Database, tables) -> None:
+def _reset_tables(db: pw.Database, tables: list[str]) -> None:
     """Delete every row of `tables` and reset their id sequences."""
-    tables = [t for t in tables if t in set(db.get_tables())]
+    tables = [t for t in tables if t in set(_get_tables(db))]
     if not tables:
         return
     quoted = [_quote(db, t) for t in tables]
@@ -204,7 +206,7 @@ def _claim_and_build(db: pw.Database) -> Claim:
     models = models_of(db)
     schema = schema_hash(db, models)
     if keep_databases() and marker and marker["schema"] == schema and set(previous) >= {
-        m._meta.table_name for m in models
+        safety.table_name(m) for m in models
     } and set(tables) >= set(previous):
         claim.tables = list(previous)
         _reset_tables(db, claim.tables)
@@ -214,7 +216,7 @@ def _claim_and_build(db: pw.Database) -> Claim:
     return claim
 
 
-def preflight(app) -> None:
+def preflight(app: Any) -> None:
     """Every check :func:`claim_app_databases` makes, without writing
     anything: configuration first, then, for each existing server database
     or SQLite file, what it holds. Raises ``UnsafeDatabaseError``."""
@@ -230,7 +232,7 @@ def preflight(app) -> None:
                 db.close()
 
 
-def _ownership(db, *, created: bool):
+def _ownership(db: pw.Database, *, created: bool) -> tuple[list[str], "_Marker | None", bool, list[str]]:
     """Check that `db` (connected) is provably a test database this library
     may use; return ``(tables, marker or None, adopted, clashing tables)``."""
     from .databases import models_of  # noqa: PLC0415 - databases imports this module
@@ -242,13 +244,13 @@ def _ownership(db, *, created: bool):
     if marker is None and tables and not created and not adopted:
         raise UnsafeDatabaseError(_not_ours_message(db, tables))
     previous = marker["tables"] if marker else []
-    clashes = sorted({m._meta.table_name for m in models_of(db)} & set(tables) - set(previous))
+    clashes = sorted({safety.table_name(m) for m in models_of(db)} & set(tables) - set(previous))
     if clashes and not adopted:
         raise UnsafeDatabaseError(_clash_message(db, clashes))
     return tables, marker, adopted, clashes
 
 
-def _exists(db) -> bool:
+def _exists(db: pw.Database) -> bool:
     if isinstance(db, pw.SqliteDatabase):
         return Path(safety.sqlite_path(db)).exists()
     server = _server_connection(db)
@@ -271,7 +273,7 @@ def _exists(db) -> bool:
             server.close()
 
 
-def _build(db, models, claim: Claim, previous) -> None:
+def _build(db: pw.Database, models: list[type[pw.Model]], claim: Claim, previous: list[str]) -> None:
     """Drop the tables the library made earlier, then create the models' tables."""
     if previous:
         quoted = ", ".join(_quote(db, t) for t in previous)
@@ -285,17 +287,17 @@ def _build(db, models, claim: Claim, previous) -> None:
                 db.execute_sql("SET FOREIGN_KEY_CHECKS = 1")
     # Listed (and marked) before they exist, so that a run stopped while
     # creating them still knows them for its own.
-    claim.tables = [m._meta.table_name for m in models]
+    claim.tables = [safety.table_name(m) for m in models]
     if not safety.is_in_memory(db):
         _write_marker(db, claim, schema="")
     db.create_tables(models)
 
 
-def schema_hash(db: pw.Database, models) -> str:
+def schema_hash(db: pw.Database, models: Iterable[type[pw.Model]]) -> str:
     """A hash of the DDL the models' tables and indexes are created with."""
     statements = []
-    for model in sorted(models, key=lambda m: m._meta.table_name):
-        schema = model._schema
+    for model in sorted(models, key=safety.table_name):
+        schema = cast(Any, model)._schema  # not in types-peewee
         statements.append(db.get_sql_context().sql(schema._create_table(safe=False)).query()[0])
         for index in schema._create_indexes(safe=False):
             statements.append(db.get_sql_context().sql(index).query()[0])
@@ -359,7 +361,7 @@ def _hold_for_this_run(db: pw.Database) -> None:
 
 
 # SQLite files locked by _hold_for_this_run, open until the process ends.
-_held_files: list = []
+_held_files: list[BinaryIO] = []
 
 
 def _user_tables(db: pw.Database) -> list[str]:
@@ -377,10 +379,16 @@ def _user_tables(db: pw.Database) -> list[str]:
             "WHERE table_schema = DATABASE() ORDER BY table_name"
         ).fetchall()
         return [row[0] for row in rows]
-    return sorted(db.get_tables())
+    return sorted(_get_tables(db))
 
 
-def _sqlite_internal_tables(db) -> set[str]:
+def _get_tables(db: pw.Database) -> list[str]:
+    """``db.get_tables()`` (types-peewee has it return None)."""
+    tables: list[str] = cast(Any, db).get_tables()
+    return tables
+
+
+def _sqlite_internal_tables(db: pw.Database) -> set[str]:
     rows = db.execute_sql("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
     return {row[0] for row in rows}
 
@@ -388,9 +396,17 @@ def _sqlite_internal_tables(db) -> set[str]:
 # ---- the marker ----
 
 
-def _read_marker(db) -> dict:
+class _Marker(TypedDict):
+    """What the marker table of a database says."""
+
+    created: bool  # the library created the database
+    schema: str  # schema_hash() of the tables, "" when mixed or unfinished
+    tables: list[str]  # the tables the library created
+
+
+def _read_marker(db: pw.Database) -> _Marker:
     rows = db.execute_sql(f"SELECT kind, value FROM {_quote(db, MARKER_TABLE)}").fetchall()
-    marker = {"created": False, "schema": "", "tables": []}
+    marker: _Marker = {"created": False, "schema": "", "tables": []}
     for kind, value in rows:
         if kind == "table":
             marker["tables"].append(value)
@@ -401,7 +417,7 @@ def _read_marker(db) -> dict:
     return marker
 
 
-def _write_marker(db, claim: Claim, schema: str) -> None:
+def _write_marker(db: pw.Database, claim: Claim, schema: str) -> None:
     table = _quote(db, MARKER_TABLE)
     db.execute_sql(f"CREATE TABLE IF NOT EXISTS {table} (kind VARCHAR(20), value VARCHAR(255))")
     db.execute_sql(f"DELETE FROM {table}")
@@ -412,13 +428,13 @@ def _write_marker(db, claim: Claim, schema: str) -> None:
         db.execute_sql(f"INSERT INTO {table} (kind, value) VALUES ({param}, {param})", (kind, value))
 
 
-def _is_adopted(db) -> bool:
+def _is_adopted(db: pw.Database) -> bool:
     wanted = {n.strip() for n in os.environ.get(ADOPT_ENV, "").split(",") if n.strip()}
     name = Path(safety.sqlite_path(db)).name if isinstance(db, pw.SqliteDatabase) else safety.target_name(db)
     return name in wanted
 
 
-def _not_ours_message(db, tables) -> str:
+def _not_ours_message(db: pw.Database, tables: list[str]) -> str:
     name = _display_name(db)
     shown = ", ".join(tables[:5]) + (f" and {len(tables) - 5} more" if len(tables) > 5 else "")
     return (
@@ -431,7 +447,7 @@ def _not_ours_message(db, tables) -> str:
     )
 
 
-def _clash_message(db, clashes) -> str:
+def _clash_message(db: pw.Database, clashes: list[str]) -> str:
     name = _display_name(db)
     return (
         f"Refusing to use test database {name!r}: it holds table(s) "
@@ -441,7 +457,7 @@ def _clash_message(db, clashes) -> str:
     )
 
 
-def _display_name(db) -> str:
+def _display_name(db: pw.Database) -> str:
     if isinstance(db, pw.SqliteDatabase):
         return Path(safety.sqlite_path(db)).name
     return safety.target_name(db)
@@ -494,6 +510,7 @@ def _create_database_if_missing(db: pw.Database, claim: Claim) -> None:
 
 def _drop_server_database(db: pw.Database) -> None:
     server = _server_connection(db)
+    assert server is not None  # only PostgreSQL and MySQL databases are created and dropped
     name = _quote(server, safety.target_name(db))
     server.connect()
     try:
@@ -505,7 +522,7 @@ def _drop_server_database(db: pw.Database) -> None:
         server.close()
 
 
-def _silence_deprecated_mysql_db_argument(db) -> None:
+def _silence_deprecated_mysql_db_argument(db: pw.Database) -> None:
     # peewee passes the name as PyMySQL's deprecated `db=`; an explicit
     # `database=` (the same name) is what PyMySQL uses then, silently.
     if safety.backend_of(db) == "mysql" and not safety.name_override_key(db):
@@ -536,7 +553,7 @@ def _release(claims: list[Claim]) -> None:
         for claim in claims:
             _best_effort(claim.db.close)
         return
-    removed: set[tuple] = set()
+    removed: set[tuple[object, ...]] = set()
     for claim in claims:
         key = _physical_key(claim.db)
         if key in removed:
@@ -551,7 +568,7 @@ def _release(claims: list[Claim]) -> None:
             removed.add(key)
 
 
-def _end_transactions(db) -> None:
+def _end_transactions(db: pw.Database) -> None:
     if db.is_closed():
         return
     while db.in_transaction():  # a run stopped mid-test left its blocks open
@@ -559,14 +576,14 @@ def _end_transactions(db) -> None:
     db.rollback()
 
 
-def _best_effort(func, *args) -> None:
+def _best_effort(func: Callable[..., object], *args: Any) -> None:
     try:
         func(*args)
     except Exception:  # pragma: no cover - at interpreter exit, go on with the rest
         pass
 
 
-def _remove(db) -> None:
+def _remove(db: pw.Database) -> None:
     if isinstance(db, pw.SqliteDatabase):
         path = Path(safety.sqlite_path(db))
         for suffix in ("", "-journal", "-wal", "-shm"):
@@ -580,7 +597,7 @@ def _remove(db) -> None:
                 time.sleep(0.2 * (attempt + 1))
 
 
-def _drop_tables(db, tables) -> None:
+def _drop_tables(db: pw.Database, tables: list[str]) -> None:
     present = set(_user_tables(db))
     names = [t for t in tables if t in present]
     if not names:
@@ -595,7 +612,7 @@ def _drop_tables(db, tables) -> None:
         db.execute_sql("SET FOREIGN_KEY_CHECKS = 1")
 
 
-def _quote(db, name: str) -> str:
+def _quote(db: pw.Database, name: str) -> str:
     return name.join(db.quote)  # peewee's quote is the pair of quote characters
 
 

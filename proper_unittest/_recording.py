@@ -7,12 +7,17 @@ happened. Nothing here replaces the real thing: the wrappers call the
 original methods (a broadcast is still delivered, a query still runs) and
 only keep a note of the call.
 """
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+import peewee as pw
 from huey import signals as huey_signals
 
 from .errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from .client import Response
 
 
 # Test recordings in progress, innermost last: the client reports its
@@ -29,7 +34,7 @@ def active_recording() -> "TestRecording | None":
 def recording_of(test: Any, what: str) -> "TestRecording":
     """The recording of `test`, which its `what` assertions read; a clear
     error outside a running test (before the recording starts)."""
-    recording = getattr(test, "_recording", None)
+    recording: TestRecording | None = getattr(test, "_recording", None)
     if recording is None:
         raise ConfigurationError(
             f"{type(test).__qualname__}: {what} assertions work inside a running test "
@@ -42,9 +47,9 @@ class TestRecording:
     """Everything recorded for one test. ``sql`` is None when the flight
     recorder is off (statements are only kept for the failure report)."""
 
-    def __init__(self, app, databases, *, record_sql: bool) -> None:
+    def __init__(self, app: Any, databases: Iterable[pw.Database], *, record_sql: bool) -> None:
         self.app = app
-        self.requests: list = []
+        self.requests: list[Response] = []
         self.tasks = TaskLog(app.queue)
         self.broadcasts = BroadcastLog(app.cable)
         self.templates = TemplateLog(app.catalog)
@@ -52,8 +57,8 @@ class TestRecording:
 
     def start(self) -> "TestRecording":
         """Begin recording (install every wrapper and signal handler)."""
-        parts = [self.tasks, self.broadcasts, self.templates, self.sql]
-        started = []
+        parts: list[_Part | None] = [self.tasks, self.broadcasts, self.templates, self.sql]
+        started: list[_Part] = []
         try:
             for part in parts:
                 if part is not None:
@@ -70,13 +75,23 @@ class TestRecording:
         """Stop recording and put the app's methods back."""
         if self in _active:
             _active.remove(self)
-        for part in (self.sql, self.templates, self.broadcasts, self.tasks):
+        parts: tuple[_Part | None, ...] = (self.sql, self.templates, self.broadcasts, self.tasks)
+        for part in parts:
             if part is not None:
                 part.uninstall()
 
-    def note_response(self, response) -> None:
+    def note_response(self, response: "Response") -> None:
         """Called by the client after each request (and each redirect hop)."""
         self.requests.append(response)
+
+
+class _Part(Protocol):
+    """What a recording is made of: a log that installs and uninstalls its
+    wrappers or signal handlers."""
+
+    def install(self) -> None: ...
+
+    def uninstall(self) -> None: ...
 
 
 # ---- tasks -----------------------------------------------------------------
@@ -88,8 +103,8 @@ class RecordedTask:
     ``kwargs``, the huey ``task`` itself, and whether it has ``run``."""
 
     name: str
-    args: tuple
-    kwargs: dict
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
     task: object = field(repr=False)
     run: bool = False
 
@@ -106,7 +121,7 @@ class TaskLog:
     then runs inline) and in capture mode alike. ``SIGNAL_EXECUTING`` marks
     a task as run."""
 
-    def __init__(self, queue) -> None:
+    def __init__(self, queue: Any) -> None:
         self.queue = queue
         self.entries: list[RecordedTask] = []
         self._by_id: dict[str, RecordedTask] = {}
@@ -121,15 +136,15 @@ class TaskLog:
         self.queue.disconnect_signal(self._on_enqueued, huey_signals.SIGNAL_ENQUEUED)
         self.queue.disconnect_signal(self._on_executing, huey_signals.SIGNAL_EXECUTING)
 
-    def _on_enqueued(self, signal, task, *args, **kwargs) -> None:
+    def _on_enqueued(self, signal: str, task: Any, *args: Any, **kwargs: Any) -> None:
         entry = RecordedTask(task.name, tuple(task.args or ()), dict(task.kwargs or {}), task)
         self.entries.append(entry)
         self._by_id[task.id] = entry
 
-    def _on_executing(self, signal, task, *args, **kwargs) -> None:
+    def _on_executing(self, signal: str, task: Any, *args: Any, **kwargs: Any) -> None:
         self.mark_run(task)
 
-    def mark_run(self, task) -> None:
+    def mark_run(self, task: Any) -> None:
         """Note that `task` has run (also for tasks run outside huey's
         ``execute``, e.g. by ``captureTasks().run()``)."""
         entry = self._by_id.get(task.id)
@@ -145,7 +160,7 @@ class TaskLog:
         return [entry for entry in self.entries if not entry.run]
 
 
-def task_log_for(queue) -> "TaskLog | None":
+def task_log_for(queue: Any) -> "TaskLog | None":
     """The task log of the running test's recording, if it records `queue`."""
     recording = active_recording()
     if recording is not None and recording.tasks.queue is queue:
@@ -169,7 +184,7 @@ class BroadcastLog:
     own method still runs (the message is delivered): it is wrapped on the
     instance for the test and the wrapper removed afterwards."""
 
-    def __init__(self, cable) -> None:
+    def __init__(self, cable: Any) -> None:
         self.cable = cable
         self.entries: list[RecordedBroadcast] = []
 
@@ -180,7 +195,7 @@ class BroadcastLog:
         original = self.cable.broadcast
         entries = self.entries
 
-        def broadcast(stream_name, data):
+        def broadcast(stream_name: str, data: object) -> Any:
             entries.append(RecordedBroadcast(stream_name, data))
             return original(stream_name, data)
 
@@ -193,7 +208,7 @@ class BroadcastLog:
         else:
             vars(self.cable).pop("broadcast", None)
 
-    def on(self, stream: str) -> list:
+    def on(self, stream: str) -> list[object]:
         """The data broadcast to `stream`, in order."""
         return [entry.data for entry in self.entries if entry.stream == stream]
 
@@ -207,7 +222,7 @@ class TemplateLog:
     templates. Recorded by wrapping the catalog's ``get_component_data``
     (every component goes through it, imported ones included)."""
 
-    def __init__(self, catalog) -> None:
+    def __init__(self, catalog: Any) -> None:
         self.catalog = catalog
         self.names: list[str] = []
 
@@ -218,7 +233,7 @@ class TemplateLog:
         original = self.catalog.get_component_data
         names = self.names
 
-        def get_component_data(relpath):
+        def get_component_data(relpath: str) -> Any:
             names.append(relpath)
             return original(relpath)
 
@@ -248,10 +263,10 @@ class SqlLog:
     each database's ``execute_sql`` for the test (cheaper than peewee's
     DEBUG logging, and nothing reaches the log handlers of the test run)."""
 
-    def __init__(self, databases) -> None:
+    def __init__(self, databases: Iterable[pw.Database]) -> None:
         self.databases = list(databases)
         self.statements: list[str] = []
-        self._saved: list = []
+        self._saved: list[tuple[pw.Database, bool, Callable[..., Any] | None]] = []
 
     def install(self) -> None:
         """Wrap ``execute_sql`` on every database."""
@@ -261,11 +276,13 @@ class SqlLog:
             self._saved.append((database, had_own, vars(database).get("execute_sql")))
             original = database.execute_sql
 
-            def execute_sql(sql, params=None, *args, _original=original, **kwargs):
+            def execute_sql(sql: str, params: Any = None, *args: Any,
+                            _original: Callable[..., Any] = original, **kwargs: Any) -> Any:
                 statements.append(sql)
                 return _original(sql, params, *args, **kwargs)
 
-            database.execute_sql = execute_sql
+            # On the instance, for this test only: uninstall() removes it.
+            database.execute_sql = execute_sql  # type: ignore[method-assign]
 
     def uninstall(self) -> None:
         """Put every database's ``execute_sql`` back."""

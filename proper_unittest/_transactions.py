@@ -3,6 +3,8 @@ a test ends them: detection (committed, rolled back, connection lost) and
 recovery (empty the library's tables, reconnect, start again).
 """
 import sqlite3
+from collections.abc import Iterable
+from typing import Any, cast
 
 import peewee as pw
 
@@ -49,7 +51,8 @@ def transaction_problem(db: pw.Database) -> str | None:
             return LOST
         return ENDED if status == _PG_IDLE else None
     try:
-        (in_transaction,) = library_sql(db, "SELECT @@in_transaction")
+        # A SELECT: always a row, never None.
+        (in_transaction,) = cast(tuple[Any, ...], library_sql(db, "SELECT @@in_transaction"))
     except _DRIVER_ERRORS:
         return LOST
     return None if in_transaction else ENDED
@@ -64,9 +67,9 @@ class ClassTransaction:
     """The transaction each database runs a test class in, rolled back when
     the class is done (a savepoint if one is already open)."""
 
-    def __init__(self, databases) -> None:
+    def __init__(self, databases: Iterable[pw.Database]) -> None:
         self.databases = list(databases)
-        self._open: list[tuple[pw.Database, object]] = []
+        self._open: list[tuple[pw.Database, pw._transaction | pw._savepoint]] = []
         self._depths: dict[int, int] = {}  # peewee's transaction stack depth after begin()
         #: After :meth:`rollback`: {database: {table: rows}} that had been
         #: committed where the transaction had ended (then removed).
@@ -91,7 +94,7 @@ class ClassTransaction:
                 found[db] = problem
         return found
 
-    def rollback(self, known: dict | None = None) -> dict[pw.Database, str]:
+    def rollback(self, known: dict[pw.Database, str] | None = None) -> dict[pw.Database, str]:
         """Roll back on every database. Where the transaction was already
         gone (or is in `known`: ended, then another one begun), put the
         database back to a clean state instead; returns those databases and
@@ -124,7 +127,7 @@ class TestSavepoint:
     rollback releases it too.
     """
 
-    def __init__(self, databases, keep: bool = False) -> None:
+    def __init__(self, databases: Iterable[pw.Database], keep: bool = False) -> None:
         self.databases = list(databases)
         self.keep = keep
         self._open: list[tuple[pw.Database, pw._savepoint, int]] = []
@@ -198,7 +201,7 @@ def reset_database(db: pw.Database) -> dict[str, int]:
         try:
             db.close()
         except (*_DRIVER_ERRORS, sqlite3.Error):
-            db._state.reset()
+            cast(Any, db)._state.reset()  # not in types-peewee
         db.connect()
         # A new connection to in-memory SQLite is a new, empty database.
         db.create_tables(_created_tables(db), safe=True)
@@ -213,7 +216,8 @@ _RECOVERED = ("The library emptied the tables it created and reopened its transa
               "so later tests start clean.")
 
 
-def explain(who: str, found: dict[pw.Database, str], after: str = _RECOVERED, committed=None) -> str:
+def explain(who: str, found: dict[pw.Database, str], after: str = _RECOVERED,
+            committed: dict[pw.Database, dict[str, int]] | None = None) -> str:
     """The error message for `who` (a test id or a class hook) having ended
     or lost the transaction on the databases in `found`; `committed` is
     what :attr:`ClassTransaction.committed` found there."""

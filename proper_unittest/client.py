@@ -9,7 +9,7 @@ import asyncio
 import contextvars
 import mimetypes
 import secrets
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -44,6 +44,16 @@ if TYPE_CHECKING:
     # scratch (their attributes below), so a typo in a test is an error.
     _TestClientBase = object
     _ResponseBase = dict[str, Any]
+
+    class _Headers(MutableMapping[str, str]):
+        """A response's headers, Proper's ``CIMultiDict``: names are
+        case-insensitive and may have several values; ``[name]`` and
+        ``get`` give the last one, ``getall`` every one."""
+
+        def get(self, key: str, default: Any = None, *, type: Callable[[str], Any] | None = None,
+                index: int = -1) -> Any: ...
+
+        def getall(self, key: str, *, type: Callable[[str], Any] | None = None) -> list[Any]: ...
 else:
     _TestClientBase = TestClient
     _ResponseBase = DotDict
@@ -86,7 +96,7 @@ class Response(_ResponseBase):
         status: int
         body: str
         content: bytes
-        headers: CIMultiDict
+        headers: _Headers
         mimetype: str
         content_type: str
         request: str

@@ -11,6 +11,7 @@ name the driver will connect to, words being split on ``_``, ``-`` and
 import os
 import re
 from pathlib import PurePath
+from typing import Any, cast
 from urllib.parse import parse_qs
 
 import peewee as pw
@@ -108,7 +109,7 @@ def why_not_a_test_database(db: pw.Database) -> str | None:
     return f"{where} does not have 'test' as a whole word"
 
 
-def check_test_environment(app) -> None:
+def check_test_environment(app: Any) -> None:
     """Fail unless both the process and the app were set up with APP_ENV=test."""
     env_var = os.environ.get("APP_ENV")
     if env_var == "test" and app.env == "test":
@@ -139,7 +140,7 @@ def check_test_databases(databases: dict[str, pw.Database]) -> None:
             )
 
 
-def test_databases(app) -> dict[str, pw.Database]:
+def test_databases(app: Any) -> dict[str, pw.Database]:
     """Every database tests of `app` may write to, keyed by where it comes
     from: the app's ``DATABASES`` and the databases any model is bound to."""
     found: dict[str, pw.Database] = {}
@@ -158,7 +159,7 @@ def test_databases(app) -> dict[str, pw.Database]:
     return found
 
 
-def check_app(app) -> dict[str, pw.Database]:
+def check_app(app: Any) -> dict[str, pw.Database]:
     """Run every configuration check for testing `app`; return its test
     databases (see :func:`test_databases`). Touches no database."""
     check_test_environment(app)
@@ -167,7 +168,7 @@ def check_app(app) -> dict[str, pw.Database]:
     return databases
 
 
-def remember_app(app) -> None:
+def remember_app(app: Any) -> None:
     """Note that `app` is under test in this process, so that models bound
     to its databases are not taken for another app's outside databases."""
     _apps_under_test[id(app)] = app
@@ -185,10 +186,10 @@ def all_model_classes() -> list[type[pw.Model]]:
     return list(seen)
 
 
-_apps_under_test: dict[int, object] = {}
+_apps_under_test: dict[int, Any] = {}
 
 
-def _other_apps_databases(app) -> set[int]:
+def _other_apps_databases(app: Any) -> set[int]:
     return {
         id(db)
         for other in _apps_under_test.values() if other is not app
@@ -196,14 +197,26 @@ def _other_apps_databases(app) -> set[int]:
     }
 
 
-def bound_database(model) -> pw.Database | None:
+def bound_database(model: type[pw.Model]) -> pw.Database | None:
     """The initialized database `model` is bound to (through a proxy too)."""
-    db = model._meta.database
+    db = model_meta(model).database
     if isinstance(db, pw.DatabaseProxy):
         db = db.obj
     if not isinstance(db, pw.Database) or db.deferred:
         return None
     return db
+
+
+def model_meta(model: type[pw.Model]) -> pw.Metadata:
+    """``model._meta``, which types-peewee does not declare."""
+    meta: pw.Metadata = cast(Any, model)._meta
+    return meta
+
+
+def table_name(model: type[pw.Model]) -> str:
+    """The name of `model`'s table."""
+    name: str = model_meta(model).table_name
+    return name
 
 
 def _describe(where: str) -> str:

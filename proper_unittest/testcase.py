@@ -4,9 +4,10 @@ import copy
 import unittest
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from typing import Any, ClassVar, cast
-from unittest.case import _subtest_msg_sentinel
+from typing import Any, ClassVar, Generic, TypeVar, cast
+from unittest.case import _subtest_msg_sentinel  # type: ignore[attr-defined]  # private, not in typeshed
 
+import peewee as pw
 from proper import current
 
 from . import _class_context as class_context
@@ -56,7 +57,7 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
     # Set by setUpClass.
     _databases: ClassVar[dict[int, Any]]
     _app_log: ClassVar[AppLog]
-    _class_data: ClassVar["_ClassData | None"]
+    _class_data: ClassVar["_ClassData[ClassTransaction] | None"]
     _write_watch: ClassVar[WriteWatch | None]
 
     _proper_ready = False
@@ -153,12 +154,12 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
             ))
 
     @classmethod
-    def _reload_class_data(cls, found: dict) -> dict:
+    def _reload_class_data(cls, found: dict[pw.Database, str]) -> dict[pw.Database, dict[str, int]]:
         """Start the class data again, after a test ended its transaction
         on the databases in `found`; returns the rows that had been
         committed there (see ClassTransaction.committed)."""
         data, cls._class_data = cls._class_data, None
-        committed = {}
+        committed: dict[pw.Database, dict[str, int]] = {}
         if data is not None:
             data.close(found)  # resets the databases in `found`
             committed = data.transaction.committed
@@ -285,7 +286,7 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
                 )
 
     @contextmanager
-    def subTest(self, msg=_subtest_msg_sentinel, **params):
+    def subTest(self, msg: Any = _subtest_msg_sentinel, **params: Any) -> Iterator[None]:
         """unittest's ``subTest``, with each block in its own savepoint:
         rows one sub-test writes are gone before the next one starts."""
         with super().subTest(msg, **params):
@@ -343,12 +344,13 @@ class ProperTransactionTestCase(ProperTestCase):
 
     def _start_test_databases(self) -> None:
         self._transaction_ended = False
-        self._test_data = _ClassData(type(self), None)
+        self._test_data: _ClassData[None] | None = _ClassData(type(self), None)
         self._test_data.load()
 
     def _end_test_databases(self) -> None:
         data, self._test_data = self._test_data, None
         try:
+            assert data is not None  # set by _start_test_databases
             data.close()
         finally:
             for db in self._databases.values():
@@ -418,21 +420,24 @@ class AsyncChannelTestCase(
 
 _MISSING = object()
 
+#: The transaction a class's data lives in: none in ProperTransactionTestCase.
+_Transaction = TypeVar("_Transaction", ClassTransaction, None)
 
-class _ClassData:
+
+class _ClassData(Generic[_Transaction]):
     """One load of a class's data: the class transaction (None in
     ProperTransactionTestCase) and the class attributes ``load_fixtures()``
     and ``setUpTestData()`` set, each read by tests as a per-test copy and
     put back as it was by :meth:`close`."""
 
-    def __init__(self, cls, transaction) -> None:
+    def __init__(self, cls: type[_ProperTestMixin], transaction: _Transaction) -> None:
         self.cls = cls
-        self.transaction = transaction
+        self.transaction: _Transaction = transaction
         self.replaced: dict[str, object] = {}
         #: The savepoint every test of the class is rolled back to (see
         #: TestSavepoint), established by the first test after checking the
         #: class transaction is still open.
-        self.test_savepoint = None
+        self.test_savepoint: TestSavepoint | None = None
 
     def load(self) -> None:
         """Run the hooks; wrap every attribute they set or replaced."""
@@ -449,7 +454,7 @@ class _ClassData:
                 if _is_data(value):
                     setattr(cls, name, _PerTestCopy(name, value))
 
-    def close(self, known: dict | None = None) -> dict:
+    def close(self, known: dict[pw.Database, str] | None = None) -> dict[pw.Database, str]:
         """Put the attributes back; roll back the class transaction and
         return the databases where it had ended (see ClassTransaction)."""
         for name, original in self.replaced.items():
@@ -462,7 +467,7 @@ class _ClassData:
         return self.transaction.rollback(known) if self.transaction is not None else {}
 
 
-def _is_data(value) -> bool:
+def _is_data(value: object) -> bool:
     return not callable(value) and not isinstance(value, (classmethod, staticmethod, property))
 
 
@@ -470,11 +475,11 @@ class _PerTestCopy:
     """Class attribute from setUpTestData: each test instance reads its own
     deep copy, so one test changing it cannot affect the next."""
 
-    def __init__(self, name: str, value) -> None:
+    def __init__(self, name: str, value: object) -> None:
         self.name = name
         self.value = value
 
-    def __get__(self, instance, owner):
+    def __get__(self, instance: object | None, owner: type) -> object:
         if instance is None:
             return self.value
         try:
