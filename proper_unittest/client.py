@@ -9,7 +9,7 @@ import asyncio
 import contextvars
 import mimetypes
 import secrets
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -302,7 +302,7 @@ class ProperClient(_ClientBase[Response]):
         return finish(*raw)
 
 
-class AsyncProperClient(_ClientBase[Awaitable[Response]]):
+class AsyncProperClient(_ClientBase[Coroutine[Any, Any, Response]]):
     """The same client for code that runs inside an event loop: every request
     method returns a coroutine (``await client.get("/")``). The request runs
     in the running loop, on the test's thread and inside its transaction,

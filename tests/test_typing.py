@@ -36,13 +36,14 @@ class Sync(ProperTestCase):
 class Async(AsyncChannelTestCase):
     async def test_not_awaited(self) -> None:
         self.assertContains(self.client.get("/"), "Hello")
+        self.client.post("/")
 
 
 reveal_type(Sync.test_typo)
 reveal_type(Sync.test_wrong_keyword)
 '''
 #: The lines of MISTAKES with a planted mistake.
-MISTAKE_LINES = {7, 11, 16}
+MISTAKE_LINES = {7, 11, 16, 17}
 
 # The public API as a test module uses it, with no untyped app models in
 # the way: both checkers must accept it with every report on (an unknown
@@ -188,19 +189,22 @@ class TypedUserCodeTests(unittest.TestCase):
     def test_the_async_client_must_be_awaited(self) -> None:
         self.assertRegex(
             self.output, r'mistakes.py:16: error: Argument 1 to "assertContains" .* '
-                         r'incompatible type "Awaitable\[Response\]"; expected "Response"',
+                         r'incompatible type "Coroutine\[Any, Any, Response\]"; expected "Response"',
         )
 
+    def test_a_request_left_unawaited_is_an_error(self) -> None:
+        self.assertIn('mistakes.py:17: error: Value of type "Coroutine[Any, Any, Response]" must be used', self.output)
+
     def test_override_decorators_keep_the_method_type(self) -> None:
-        self.assertIn('mistakes.py:19: note: Revealed type is "def (self: mistakes.Sync)"', self.output)
+        self.assertIn('mistakes.py:20: note: Revealed type is "def (self: mistakes.Sync)"', self.output)
         self.assertIn(
-            'mistakes.py:20: note: Revealed type is '
+            'mistakes.py:21: note: Revealed type is '
             '"def (self: mistakes.Sync) -> typing.Coroutine[Any, Any, None]"', self.output,
         )
 
     def test_exactly_the_planted_mistakes_are_reported(self) -> None:
         errors = [line for line in self.mistake_lines if ": error:" in line]
-        self.assertEqual(len(errors), 3, self.output)
+        self.assertEqual(len(errors), len(MISTAKE_LINES), self.output)
 
 
 @unittest.skipUnless(importlib.util.find_spec("pyright"), "needs pyright: pip install -e .[dev]")
@@ -265,13 +269,16 @@ class PyrightTypedUserCodeTests(unittest.TestCase):
 
     def test_the_async_client_must_be_awaited(self) -> None:
         self.reported(16, "reportArgumentType",
-                      r'"Awaitable\[Response\]" cannot be assigned to parameter "response" of type "Response"')
+                      r'"Coroutine\[Any, Any, Response\]" cannot be assigned to parameter "response" of type "Response"')
+
+    def test_a_request_left_unawaited_is_an_error(self) -> None:
+        self.reported(17, "reportUnusedCoroutine", r"Result of async function call is not used")
 
     def test_override_decorators_keep_the_method_type(self) -> None:
         revealed = {d["range"]["start"]["line"] + 1: d["message"]
                     for d in self.of(self.mistakes["a module of its own"], "information")}
-        self.assertEqual(revealed.get(19), 'Type of "Sync.test_typo" is "(self: Sync) -> None"', self.output)
-        self.assertRegex(revealed.get(20, ""), r'^Type of "Sync.test_wrong_keyword" is '
+        self.assertEqual(revealed.get(20), 'Type of "Sync.test_typo" is "(self: Sync) -> None"', self.output)
+        self.assertRegex(revealed.get(21, ""), r'^Type of "Sync.test_wrong_keyword" is '
                                                r'"\(self: Sync\) -> Coroutine(Type)?\[Any, Any, None\]"$')
 
     def test_exactly_the_planted_mistakes_are_reported(self) -> None:
