@@ -35,9 +35,10 @@ class AppState:
     leftover tasks, cable stream listeners, outboxes.
     """
 
-    def __init__(self, app: Any, databases: Iterable[pw.Database] = ()) -> None:
+    def __init__(self, app: Any, databases: Iterable[pw.Database] = (),
+                 config: "ConfigSnapshot | None" = None) -> None:
         self.app = app
-        self.config = _snapshot(app.config)
+        self.config = config if config is not None else ConfigSnapshot(app.config)
         self.router_debug = app.router.debug
         self.auto_reload = app.catalog.auto_reload
         self.cache = app.cache
@@ -52,7 +53,7 @@ class AppState:
     def restore(self) -> None:
         """Put everything back as it was when the snapshot was taken."""
         app = self.app
-        _restore(self.config)
+        self.config.restore()
         app.router.debug = self.router_debug
         app.catalog.auto_reload = self.auto_reload
         if app.cache is not self.cache:
@@ -64,6 +65,34 @@ class AppState:
         clear_outboxes(app)
         if not self.had_worker_override:
             vars(app).pop("_run_in_worker", None)
+
+
+class ConfigSnapshot:
+    """The app config's values, to put back in place: nested dicts, lists
+    and sets are refilled (so whoever holds one sees it restored), anything
+    else is put back by identity.
+
+    One snapshot serves every test of a class: before each test,
+    :meth:`matches` compares the config with a plain copy of the snapshot
+    (one C-level ``==``), which is much cheaper than walking it again; and
+    after a test that changed nothing, nothing needs putting back.
+    """
+
+    def __init__(self, config: Any) -> None:
+        self.tree = _snapshot(config)
+        self._values = _plain_copy(self.tree, {})
+
+    def matches(self, config: Any) -> bool:
+        """True when `config` holds the values this snapshot restores."""
+        try:
+            return bool(config == self._values)
+        except Exception:  # a cycle (RecursionError), or a value whose == raises
+            return False
+
+    def restore(self) -> None:
+        """Put the values back in place (nothing to do if they are there)."""
+        if not self.matches(self.tree[0]):
+            _restore(self.tree)
 
 
 def outbox(app: Any) -> list[EmailMessage]:
@@ -110,6 +139,27 @@ def _snapshot(value: Any, memo: dict[int, Any] | None = None) -> Any:
     else:
         memo[id(value)] = (value, None)
     return memo[id(value)]
+
+
+def _plain_copy(snapshot: Any, memo: dict[int, Any]) -> Any:
+    """A copy of what a :func:`_snapshot` restores, in plain containers
+    (a cycle in the config is copied as a cycle)."""
+    value, children = snapshot
+    if children is None:
+        return value
+    if id(value) in memo:
+        return memo[id(value)]
+    if isinstance(value, dict):
+        copied: dict[Any, Any] = {}
+        memo[id(value)] = copied
+        copied.update((key, _plain_copy(child, memo)) for key, child in children.items())
+        return copied
+    if isinstance(value, list):
+        copied_list: list[Any] = []
+        memo[id(value)] = copied_list
+        copied_list.extend(_plain_copy(child, memo) for child in children)
+        return copied_list
+    return set(children)
 
 
 def _restore(snapshot: Any, done: set[int] | None = None) -> Any:

@@ -26,7 +26,7 @@ from .channels import ChannelSession
 from .client import AsyncProperClient, ProperClient, _ClientBase, close_uploaded_files
 from .discovery import app_for
 from .errors import ConfigurationError
-from .isolation import AppState
+from .isolation import AppState, ConfigSnapshot
 
 # unittest and pytest leave this module's frames out of tracebacks, so that
 # a set-up error (re-raised here without its library frames) reads as the
@@ -59,6 +59,7 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
     _app_log: ClassVar[AppLog]
     _class_data: ClassVar["_ClassData[ClassTransaction] | None"]
     _write_watch: ClassVar[WriteWatch | None]
+    _test_config: ClassVar[ConfigSnapshot | None] = None
 
     _proper_ready = False
     _client_class: type[_ClientBase[Any]] = ProperClient
@@ -93,6 +94,10 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
         # back last, after the class data is gone and checked.
         class_state = AppState(app, databases.values())
         cls.addClassCleanup(class_state.restore)
+        # Each test's clients set it (Proper's TestClient does, to run
+        # requests inline); set for the class, it is part of the config
+        # every test starts with, so one config snapshot serves them all.
+        app.config.RUN_SYNC = True
         cls._app_log = AppLog()
         cls._app_log.install(app)
         cls.addClassCleanup(cls._app_log.uninstall)
@@ -101,6 +106,8 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
 
         cls._class_data = None
         cls._write_watch = None
+        cls._test_config = None
+        cls.addClassCleanup(setattr, cls, "_test_config", None)
         check_setting(cls)  # a bad value fails here, before any test
         if cls._uses_transactions:
             cls._write_watch = WriteWatch(databases.values())
@@ -110,6 +117,16 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
         cls._proper_ready = True
         cls.addClassCleanup(setattr, cls, "_proper_ready", False)
         cls.addClassCleanup(class_context.forget, cls)
+
+    @classmethod
+    def _config_at_test_start(cls) -> ConfigSnapshot:
+        """The config as every test of the class starts with it: one
+        snapshot per class, taken again if the config no longer matches it
+        (a pytest fixture around the test changed it, say)."""
+        snapshot = cls._test_config
+        if snapshot is None or not snapshot.matches(cls.app.config):
+            snapshot = cls._test_config = ConfigSnapshot(cls.app.config)
+        return snapshot
 
     @classmethod
     def load_fixtures(cls) -> None:
@@ -219,7 +236,7 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
                 "setUpClass, that must call super().setUpClass() first."
             )
         with ExitStack() as undo:  # undoes what succeeded if a step fails
-            state = AppState(self.app, self._databases.values())
+            state = AppState(self.app, self._databases.values(), config=cls._config_at_test_start())
             undo.callback(state.restore)
             undo.callback(self._end_test_databases)
             self._start_test_databases()

@@ -261,6 +261,20 @@ class CookiesAndSignInTests(ProperTestCase):
         self.client.get("/remember", params={"color": "teal"})  # replaced, not added
         self.assertEqual(self.client.get("/cookies").body, "color=teal")
 
+    def test_expired_cookies_are_removed_and_live_ones_kept(self):
+        self.client.get("/remember", params={"color": "red", "max_age": "3600"})
+        self.assertEqual(self.client.cookies, {"color": "red"})
+        self.client.get("/forget")  # Max-Age=0 and an Expires of now
+        self.assertEqual(self.client.cookies, {})
+        self.assertEqual(self.client.get("/cookies").body, "")
+        self.client.get("/remember", params={"color": "red"})
+        self.client.get("/remember", params={"color": "blue", "max_age": "-1"})
+        self.assertEqual(self.client.cookies, {})
+
+    def test_a_quoted_cookie_value_is_unquoted(self):
+        self.client.get("/remember", params={"color": '"sea green"'})
+        self.assertEqual(self.client.cookies, {"color": "sea green"})
+
     def test_anonymous_me_redirects_to_sign_in(self):
         result = self.client.get("/me")
         self.assertRedirects(result, "/sign-in", status=303)

@@ -220,6 +220,50 @@ class MisuseTests(unittest.TestCase):
         self.assertEqual(len(result.errors), 1, output)
         self.assertIn("BadApp.app is 42: it must be a proper.App or a 'module:attr' string", output)
 
+    def test_nested_config_changed_in_place_is_restored_for_every_test(self):
+        # One config snapshot serves the whole class: it must still undo
+        # each test's in-place change, not only the first one's.
+        app.config.NOTES_NESTED = {"levels": [1, 2], "tags": {"a"}}
+        self.addCleanup(app.config.pop, "NOTES_NESTED")
+        seen = []
+
+        class ChangesNested(Notes):
+            def check_and_change(self):
+                nested = self.app.config.NOTES_NESTED
+                seen.append((list(nested["levels"]), set(nested["tags"])))
+                nested["levels"].append(self._testMethodName)
+                nested["tags"].add(self._testMethodName)
+                nested["new"] = True
+
+            test_1 = test_2 = test_3 = check_and_change
+
+        result, output = run_inner(ChangesNested)
+        self.assertTrue(result.wasSuccessful(), output)
+        self.assertEqual(seen, [([1, 2], {"a"})] * 3)
+        self.assertEqual(app.config.NOTES_NESTED, {"levels": [1, 2], "tags": {"a"}})
+
+    def test_a_config_change_made_between_tests_is_what_the_next_test_is_rolled_back_to(self):
+        # As a pytest fixture around each test would: the config each test
+        # starts with differs, and each test's undo returns to its own start.
+        after_each = []
+
+        class StartsDiffer(Notes):
+            def run(self, result=None):
+                after_each.append(self.app.config.get("NOTES_FLAG"))
+                self.app.config.NOTES_FLAG = f"before {self._testMethodName}"
+                return super().run(result)
+
+            def change(self):
+                self.assertEqual(self.app.config.NOTES_FLAG, f"before {self._testMethodName}")
+                self.app.config.NOTES_FLAG = "changed by the test"
+
+            test_1 = test_2 = test_3 = change
+
+        result, output = run_inner(StartsDiffer)
+        app.config.pop("NOTES_FLAG", None)
+        self.assertTrue(result.wasSuccessful(), output)
+        self.assertEqual(after_each, [None, "before test_1", "before test_2"])
+
     def test_config_set_by_inner_tests_is_gone_afterwards(self):
         class SetsFlag(Notes):
             def test_sets(self):

@@ -133,7 +133,16 @@ class NotesController(Controller):
 
     @router.get("remember")
     def remember(self):
-        self.response.set_cookie("color", self.params.get("color", "blue"))
+        max_age = self.params.get("max_age")
+        self.response.set_cookie(
+            "color", self.params.get("color", "blue"),
+            max_age=None if max_age is None else int(max_age),
+        )
+        return self.render(text="ok")
+
+    @router.get("forget")
+    def forget(self):
+        self.response.unset_cookie("color")
         return self.render(text="ok")
 
     @router.get("cookies")
