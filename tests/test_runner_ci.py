@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 from tests.test_runner import DEFAULT_ORDER, REPO, RunnerTestCase, many_classes_project, write_tree
 
@@ -170,22 +171,46 @@ class ParallelAutoAndKeepdbTests(RunnerTestCase):
     def test_auto_runs_few_tests_serially_and_says_so(self):
         proc = self.run_runner(self.project, "--parallel", "auto")
         self.assertEqual(proc.returncode, 1, proc.stderr)
-        self.assertIn("--parallel auto: 8 tests, fewer than 50: running them in this process", proc.stderr)
+        self.assertIn("--parallel auto: 8 tests, fewer than 1000 (and no recorded durations): "
+                      "running them in this process", proc.stderr)
         self.assertEqual({line.split("|")[1] for line in self.logged()}, {"-"})
 
-    def test_auto_never_starts_more_workers_than_cores(self):
+    def sixty_tests(self, seconds_each: float | None) -> Path:
+        """A project of 6 classes of 10 empty tests, with `seconds_each`
+        recorded for every test (None: no durations recorded)."""
         files = {"tests/__init__.py": "", "tests/test_many.py": "import unittest\n" + "".join(
             f"class C{n}(unittest.TestCase):\n" + "".join(f"    def test_{m}(self): pass\n" for m in range(10))
             for n in range(6)
         )}
-        project = write_tree(self.tmp / "many", files)
-        proc = self.run_runner(project, "--parallel", "auto")
+        if seconds_each is not None:
+            durations = {f"tests.test_many.C{n}.test_{m}": seconds_each for n in range(6) for m in range(10)}
+            files[".proper_unittest/durations.json"] = json.dumps(durations)
+        return write_tree(self.tmp / f"many-{seconds_each}", files)
+
+    def test_auto_never_starts_more_workers_than_cores(self):
+        # 60 tests recorded at 1 s each: worth 6 workers, capped by the cores.
+        proc = self.run_runner(self.sixty_tests(1.0), "--parallel", "auto")
         self.assertEqual(proc.returncode, 0, proc.stderr)
         cores = os.process_cpu_count() or 1
         if cores == 1:
             self.assertIn("Ran 60 tests", proc.stderr)
         else:
             self.assertIn(f"with {min(cores, 6)} worker processes", proc.stderr)
+
+    def test_auto_judges_by_recorded_durations_when_there_are_some(self):
+        proc = self.run_runner(self.sixty_tests(0.001), "--parallel", "auto")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("--parallel auto: 60 tests of about 0.06 s in all (recorded durations), "
+                      "less than 1.5 s: running them in this process", proc.stderr)
+        self.assertNotIn("worker processes", proc.stderr)
+
+    def test_auto_starts_no_more_workers_than_the_work_is_worth(self):
+        # 60 x 0.03 s = 1.8 s of recorded work: above the threshold, and
+        # worth two workers of 0.75 s (not one per class).
+        proc = self.run_runner(self.sixty_tests(0.03), "--parallel", "auto")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        if (os.process_cpu_count() or 1) > 1:
+            self.assertIn("with 2 worker processes", proc.stderr)
 
     def test_keepdb_is_passed_to_the_run_and_its_workers(self):
         write_tree(self.project, {"tests/test_keepdb.py": """

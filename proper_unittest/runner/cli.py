@@ -26,7 +26,7 @@ from .problems import UsageError, print_usage_error
 from .procs import KEEPDB_ENV, WORKER_ENV, child_env, run_streamed, runner_command, stop_processes
 from .rerun import MAX_RERUNS, RERUN_ENV
 from .results import Counts
-from .session import AUTO_PARALLEL_MIN_TESTS, EXIT_OK, EXIT_USAGE, finish, run_project
+from .session import AUTO_PARALLEL_MIN_SECONDS, AUTO_PARALLEL_MIN_TESTS, EXIT_OK, EXIT_USAGE, finish, run_project
 from .session import selection_options
 from .shard import parse_shard
 from .signals import Interrupted, forwarding_to, stop_on_signals
@@ -83,7 +83,7 @@ examples:
   proper-unittest -k upload -k 'Photo*Tests.test_list*'
   proper-unittest --shard 2/4 --junitxml report.xml # CI: the 2nd of 4 machines
   proper-unittest --failed                          # rerun what failed last time
-  proper-unittest --parallel auto                   # serial below {AUTO_PARALLEL_MIN_TESTS} tests
+  proper-unittest --parallel auto                   # workers only when the run is big enough
   proper-unittest --shuffle=1234                    # the same random order again
   proper-unittest --bisect tests.test_x.XTests.test_y --shuffle=1234  # which test breaks it
   python runtests.py myapp --parallel 4 --durations 10   # this repository's example app
@@ -168,7 +168,8 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument(
         "--parallel", type=_parse_parallel, default=1, metavar="N",
         help="split the test classes among N worker processes; 'auto': one per CPU core, "
-        f"or none (serial) for fewer than {AUTO_PARALLEL_MIN_TESTS} tests; "
+        f"or none (serial) below {AUTO_PARALLEL_MIN_SECONDS:g} s of recorded test time "
+        f"(below {AUTO_PARALLEL_MIN_TESTS} tests when no durations are recorded); "
         f"each worker has {WORKER_ENV}=1..N in its environment and its own test databases",
     )
     parser.add_argument(

@@ -13,7 +13,7 @@ import os
 import sys
 import time
 import unittest
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -32,10 +32,19 @@ from .results import Counts
 from .shard import class_key, shard_tests
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-#: ``--parallel auto`` runs fewer tests than this in one process: below it,
-#: starting workers (each importing the app and building its databases) costs
-#: more than it saves (Rails' parallelization threshold is 50 too).
-AUTO_PARALLEL_MIN_TESTS = 50
+# ``--parallel auto``: a worker costs about half a second to start
+# (interpreter, app import, test loading, databases), so a run stays in
+# this process unless the workers have clearly more than that to share.
+# On 2 cores (bench/run.py --scaling, SQLite, tests of ~3.5 ms) two
+# workers break even at about 0.6 s of test work (150-200 such tests).
+#: With recorded durations (``.proper_unittest/durations.json``): the least
+#: estimated test time, in seconds, worth starting workers for; and the
+#: least each worker should get.
+AUTO_PARALLEL_MIN_SECONDS = 1.5
+AUTO_PARALLEL_SECONDS_PER_WORKER = 0.75
+#: Without recorded durations for most of the run: the fewest tests worth
+#: starting workers for (1000 fast tests of 1 ms still gain a little).
+AUTO_PARALLEL_MIN_TESTS = 1000
 
 
 def run_project(targets: Sequence[Target], args: argparse.Namespace, cwd: Path) -> int:
@@ -63,7 +72,7 @@ def run_project(targets: Sequence[Target], args: argparse.Namespace, cwd: Path) 
     if not tests:
         info(f"shard {args.shard[0]}/{args.shard[1]} has no tests: nothing to run")
         return finish(Counts(), args, project, started)
-    workers = worker_count(args.parallel, tests) if args.worker is None else 1
+    workers = worker_count(args.parallel, tests, load_durations(project)) if args.worker is None else 1
     if workers > 1:
         counts = run_parallel(tests, workers, args, cwd)
     else:
@@ -130,16 +139,32 @@ def worker_tests(tests: list[unittest.TestCase], args: argparse.Namespace) -> li
     return selected
 
 
-def worker_count(parallel: int | Literal["auto"], tests: Sequence[unittest.TestCase]) -> int:
-    """Return how many workers to start: ``--parallel N``, or decided for 'auto'."""
+def worker_count(
+    parallel: int | Literal["auto"], tests: Sequence[unittest.TestCase], durations: Mapping[str, float],
+) -> int:
+    """Return how many workers to start: ``--parallel N``, or for 'auto'
+    one per core when the run is big enough (see AUTO_PARALLEL_*), judged
+    by the recorded *durations* when they cover most of the tests, else by
+    the number of tests; never more than cores, nor than test classes."""
     if parallel != "auto":
         return parallel
-    if len(tests) < AUTO_PARALLEL_MIN_TESTS:
-        info(f"--parallel auto: {len(tests)} tests, fewer than {AUTO_PARALLEL_MIN_TESTS}: "
-             "running them in this process")
-        return 1
+    cores = os.process_cpu_count() or 1
+    known = [durations[test.id()] for test in tests if test.id() in durations]
+    if len(known) * 2 >= len(tests):
+        estimate = sum(known) * len(tests) / len(known)
+        if estimate < AUTO_PARALLEL_MIN_SECONDS:
+            info(f"--parallel auto: {len(tests)} tests of about {estimate:.2f} s in all (recorded "
+                 f"durations), less than {AUTO_PARALLEL_MIN_SECONDS} s: running them in this process")
+            return 1
+        wanted = int(estimate // AUTO_PARALLEL_SECONDS_PER_WORKER)
+    else:
+        if len(tests) < AUTO_PARALLEL_MIN_TESTS:
+            info(f"--parallel auto: {len(tests)} tests, fewer than {AUTO_PARALLEL_MIN_TESTS} "
+                 "(and no recorded durations): running them in this process")
+            return 1
+        wanted = cores
     classes = len({class_key(test) for test in tests})
-    return max(1, min(os.process_cpu_count() or 1, classes))
+    return max(1, min(cores, classes, wanted))
 
 
 def no_tests_message(
