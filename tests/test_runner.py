@@ -465,6 +465,19 @@ class HelperTests(unittest.TestCase):
         first, second = ({type(test) for test in part} for part in parts)
         self.assertFalse(first & second)
 
+    def test_partition_weighs_classes_by_recorded_seconds(self):
+        tests = self.make_tests()
+        seconds = {test.id(): (1.0 if type(test).__name__ == "B" else 0.1) for test in tests}
+        parts = partition_tests(tests, 2, seconds)
+        self.assertEqual([{type(test).__name__ for test in part} for part in parts], [{"B"}, {"A", "C", "D"}])
+
+    def test_partition_gives_the_running_process_a_head_start(self):
+        tests = self.make_tests()
+        seconds = {test.id(): 0.1 for test in tests}
+        self.assertEqual([len(part) for part in partition_tests(tests, 2, seconds)], [7, 5])
+        # The first list's process is already running: it takes 0.4 s more work.
+        self.assertEqual([len(part) for part in partition_tests(tests, 2, seconds, head_start=0.4)], [9, 3])
+
     def test_partition_drops_empty_workers(self):
         self.assertEqual(len(partition_tests(self.make_tests(), 10)), 4)
 

@@ -7,7 +7,7 @@ module and the tests within each class are reordered, each as a block.
 
 import random
 import unittest
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 
 def iter_tests(suite: unittest.TestSuite) -> Iterator[unittest.TestCase]:
@@ -56,18 +56,38 @@ def reverse_tests(tests: Iterable[unittest.TestCase]) -> list[unittest.TestCase]
     return ungroup(groups)
 
 
-def partition_tests(tests: Sequence[unittest.TestCase], count: int) -> list[list[unittest.TestCase]]:
+def partition_tests(
+    tests: Sequence[unittest.TestCase], count: int,
+    seconds: Mapping[str, float] | None = None, head_start: float = 0.0,
+) -> list[list[unittest.TestCase]]:
     """Split *tests* into at most *count* lists, a test class never being split.
 
-    Classes are dealt biggest first, each to the list with the fewest tests
-    so far.  Each list keeps the order of *tests*; empty lists are dropped.
+    Classes are dealt heaviest first: one to each list, then each to the
+    list with the least work so far. A class weighs the recorded *seconds* of its tests (a test with
+    no record counts as the mean of those recorded) or, with no records,
+    its number of tests. With records, the first list starts *head_start*
+    seconds behind the others: it goes to a process that is running already
+    while the others start. Each list keeps the order of *tests*; empty
+    lists are dropped.
     """
     classes = [class_tests for module in group_tests(tests) for class_tests in module]
-    sizes = [0] * count
+    records = seconds or {}
+    known = [records[test.id()] for test in tests if test.id() in records]
+    default = sum(known) / len(known) if known else 1.0
+
+    def weight(class_tests: list[unittest.TestCase]) -> float:
+        if not known:
+            return len(class_tests)
+        return sum(records.get(test.id(), default) for test in class_tests)
+
+    loads = [0.0] * count
+    if known:
+        loads[0] = -head_start
     worker_of: dict[type[unittest.TestCase], int] = {}
-    for class_tests in sorted(classes, key=len, reverse=True):
-        worker = sizes.index(min(sizes))
-        sizes[worker] += len(class_tests)
+    for index, class_tests in enumerate(sorted(classes, key=weight, reverse=True)):
+        # Every list gets a class before any gets a second one.
+        worker = index if index < count else loads.index(min(loads))
+        loads[worker] += weight(class_tests)
         worker_of[type(class_tests[0])] = worker
     parts: list[list[unittest.TestCase]] = [[] for _ in range(count)]
     for test in tests:

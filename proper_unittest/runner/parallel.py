@@ -1,6 +1,9 @@
-"""Run a list of tests split among parallel worker processes (``--parallel N``).
+"""Run a list of tests split among parallel workers (``--parallel N``).
 
-Each worker is the runner itself, started with the same labels plus
+Worker 1 is this process, which has loaded the tests already: it starts
+the others, then runs its own share (a little bigger, by the time the
+others take to start) with ``PROPER_UNITTEST_WORKER=1`` set while it does.
+Every other worker is the runner itself, started with the same labels plus
 ``--worker K --ids-file FILE --results-file FILE`` and with
 ``PROPER_UNITTEST_WORKER=K`` in its environment: it loads the same tests,
 runs those whose ids are in FILE, in that order, and writes its counts.
@@ -13,8 +16,8 @@ import os
 import sys
 import tempfile
 import unittest
-from collections.abc import Sequence
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from subprocess import Popen
@@ -37,26 +40,55 @@ class Worker:
     results_path: Path
 
 
-def run_in_workers(
-    tests: Sequence[unittest.TestCase], count: int, labels: Sequence[str], options: Sequence[str], cwd: Path
-) -> tuple[Counts, int]:
-    """Run *tests* among at most *count* workers; return ``(combined counts, workers used)``.
+#: About how long a worker process takes to start (interpreter, app
+#: import, test loading) on a 2-core machine: this process's share is
+#: that much bigger, when recorded durations say how long tests take.
+WORKER_START_SECONDS = 0.4
 
-    *labels* and *options* are passed to every worker, started in *cwd*.
+
+def run_in_workers(
+    tests: Sequence[unittest.TestCase], count: int, labels: Sequence[str], options: Sequence[str], cwd: Path,
+    run_share: Callable[[list[unittest.TestCase]], Counts], durations: Mapping[str, float],
+) -> tuple[Counts, int]:
+    """Run *tests* in this process and at most *count* - 1 worker processes;
+    return ``(combined counts, workers used)``.
+
+    This process's share is run by *run_share*; *labels* and *options* are
+    passed to every worker process, started in *cwd*. *durations* (recorded
+    seconds per test id) balance the shares.
     """
-    parts = partition_tests(tests, count)
+    own, *others = partition_tests(tests, count, durations, head_start=WORKER_START_SECONDS)
     with tempfile.TemporaryDirectory(prefix="proper_unittest-") as tmp, ExitStack() as forwarding:
         workers: list[Worker] = []
         try:
-            for number, part in enumerate(parts, start=1):
+            for number, part in enumerate(others, start=2):
                 workers.append(start_worker(number, part, labels, options, cwd, Path(tmp)))
                 forwarding.enter_context(forwarding_to(workers[-1].process))
-            total = sum((collect_worker(worker) for worker in workers), Counts())
+            _info(f"===== worker 1 (this process, {len(own)} tests) =====")
+            with worker_number(1):
+                total = run_share(own)
+            _info(f"worker 1: {total.summary_line()}")
+            total = sum((collect_worker(worker) for worker in workers), total)
         finally:
             # On SIGTERM/SIGINT the workers got the signal too: wait for their clean-up.
             stop_processes([worker.process for worker in workers])
     coverage_support.combine_worker_data([worker.process.pid for worker in workers])
-    return total, len(workers)
+    return total, 1 + len(workers)
+
+
+@contextmanager
+def worker_number(number: int) -> Iterator[None]:
+    """Within this block, this process is worker *number*: its test
+    databases get that worker's names, as a worker process's do."""
+    saved = os.environ.get(WORKER_ENV)
+    os.environ[WORKER_ENV] = str(number)
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(WORKER_ENV, None)
+        else:
+            os.environ[WORKER_ENV] = saved
 
 
 def start_worker(

@@ -74,7 +74,7 @@ def run_project(targets: Sequence[Target], args: argparse.Namespace, cwd: Path) 
         return finish(Counts(), args, project, started)
     workers = worker_count(args.parallel, tests, load_durations(project)) if args.worker is None else 1
     if workers > 1:
-        counts = run_parallel(tests, workers, args, cwd)
+        counts = run_parallel(tests, workers, args, cwd, project)
     else:
         counts = run_here(unittest.TestSuite(tests), args)
     if not is_child(args):
@@ -178,24 +178,34 @@ def no_tests_message(
     return f"no tests found in {where}{matching}{hint}"
 
 
-def run_here(suite: unittest.TestSuite, args: argparse.Namespace) -> Counts:
-    """Run *suite* in this process with unittest's text runner; return its counts."""
+def run_here(suite: unittest.TestSuite, args: argparse.Namespace, report_durations: bool = True) -> Counts:
+    """Run *suite* in this process with unittest's text runner; return its counts.
+    Without *report_durations*, ``--durations`` is left to the caller."""
     runner = unittest.TextTestRunner(
         verbosity=args.verbosity,
         failfast=args.failfast,
         buffer=args.buffer,
         resultclass=RecordingResult,
         # Workers report durations to the parent, which prints them all together.
-        durations=args.durations if args.worker is None else None,
+        durations=args.durations if args.worker is None and report_durations else None,
         warnings=None if sys.warnoptions else "default",
     )
     return Counts.from_result(runner.run(suite))
 
 
-def run_parallel(tests: list[unittest.TestCase], workers: int, args: argparse.Namespace, cwd: Path) -> Counts:
-    """Run *tests* split among *workers* worker processes; return the combined counts."""
+def run_parallel(
+    tests: list[unittest.TestCase], workers: int, args: argparse.Namespace, cwd: Path, project: Path,
+) -> Counts:
+    """Run *tests* split among *workers* workers (this process and worker
+    processes); return the combined counts."""
     started = time.perf_counter()
-    total, used = run_in_workers(tests, workers, args.labels, selection_options(args), cwd)
+
+    def run_share(share: list[unittest.TestCase]) -> Counts:
+        return run_here(unittest.TestSuite(share), args, report_durations=False)
+
+    total, used = run_in_workers(
+        tests, workers, args.labels, selection_options(args), cwd, run_share, load_durations(project),
+    )
     elapsed = time.perf_counter() - started
     print_parallel_summary(total, used, elapsed, args.durations, args.verbosity)
     return total
