@@ -448,6 +448,28 @@ class ParallelTests(RunnerTestCase):
         self.assertEqual({line.split("|")[1] for line in self.logged()}, {"1", "2", "3"})
 
 
+class DismissedWorkerTests(RunnerTestCase):
+    """Workers started before the tests were loaded, and not needed after."""
+
+    def test_more_workers_than_classes_the_extra_ones_run_nothing(self):
+        # 3 classes, --parallel 5: workers 4 and 5 started early, then dismissed.
+        proc = self.run_runner(self.project, "--parallel", "5")
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertSummary(proc, "6 passed, 1 failed, 1 skipped")
+        self.assertIn("with 3 worker processes", proc.stderr)
+        self.assertNotIn("worker 4", proc.stderr)
+        self.assertEqual({line.split("|")[1] for line in self.logged()}, {"1", "2", "3"})
+
+    def test_a_worker_whose_stdin_closes_empty_runs_nothing_and_says_nothing(self):
+        proc = subprocess.run(
+            [sys.executable, str(RUNTESTS), str(self.project), "--worker", "2", "--ids-file", "-"],
+            input="", cwd=REPO, env=dict(os.environ, RUNNER_LOG=str(self.log_path)),
+            capture_output=True, text=True, timeout=60,
+        )
+        self.assertEqual((proc.returncode, proc.stdout, proc.stderr), (0, "", ""))
+        self.assertEqual(self.logged(), [])
+
+
 class HelperTests(unittest.TestCase):
     """The runner's pure helpers, in process."""
 

@@ -179,6 +179,29 @@ class BadInputTests(ProjectTestCase):
         proc = self.run_in_project()
         self.assertUsageError(proc, "SyntaxError in", "test_broken.py, line 3", "def oops(:")
 
+    def test_syntax_error_with_parallel_workers(self):
+        # The workers start before the tests are loaded: they are dismissed,
+        # and the error is said once, by this process.
+        write_tree(self.app_project, {"tests/test_broken.py": "import unittest\n\ndef oops(:\n    pass\n"})
+        proc = self.run_in_project("--parallel", "2")
+        self.assertUsageError(proc, "SyntaxError in", "test_broken.py, line 3")
+        self.assertNotIn("worker", proc.stderr)
+
+    def test_unsafe_database_with_parallel_workers_touches_nothing(self):
+        existing = self.app_project / "shared.sqlite3"
+        connection = sqlite3.connect(existing)
+        connection.execute("CREATE TABLE audit (id INTEGER PRIMARY KEY, note TEXT)")
+        connection.execute("INSERT INTO audit (note) VALUES ('keep me')")
+        connection.commit()
+        connection.close()
+        write_tree(self.app_project, {"tests/__init__.py": f"import os\nos.environ['APP_DB'] = {str(existing)!r}\n"})
+        proc = self.run_in_project("--parallel", "2")
+        self.assertUsageError(proc, "'shared.sqlite3'")
+        self.assertEqual(sorted(path.name for path in self.app_project.glob("shared*")), ["shared.sqlite3"])
+        connection = sqlite3.connect(existing)
+        self.assertEqual(connection.execute("SELECT note FROM audit").fetchall(), [("keep me",)])
+        connection.close()
+
     def test_label_whose_module_fails_to_import(self):
         write_tree(self.app_project, {
             "tests/test_needs.py": "import unittest\n\nimport no_such_dependency_xyz\n",

@@ -24,7 +24,7 @@ from .junit import write_junit_xml
 from .labels import Target
 from .loading import describe_skipped, import_tests_packages, load_suite, skipped_test_folders
 from .order import iter_tests, reverse_tests, select_by_id, shuffle_tests
-from .parallel import print_parallel_summary, read_worker_ids, run_in_workers
+from .parallel import WorkerPool, print_parallel_summary, read_worker_ids
 from .problems import UsageError
 from .records import RecordingResult
 from .rerun import report_order_dependent
@@ -51,6 +51,16 @@ def run_project(targets: Sequence[Target], args: argparse.Namespace, cwd: Path) 
     """Run *targets*, which share one project, here or in parallel workers."""
     started = time.perf_counter()
     project = targets[0].project_dir
+    with WorkerPool(args.labels, selection_options(args), cwd) as pool:
+        # Workers known to be needed start now, and load the tests while we do.
+        pool.start(planned_workers(args, project))
+        return _run_project(targets, args, cwd, project, started, pool)
+
+
+def _run_project(
+    targets: Sequence[Target], args: argparse.Namespace, cwd: Path, project: Path, started: float,
+    pool: WorkerPool,
+) -> int:
     enter_project(targets)
     import_tests_packages(targets)
     check_configured_app(project)
@@ -59,7 +69,10 @@ def run_project(targets: Sequence[Target], args: argparse.Namespace, cwd: Path) 
     if not loaded:
         raise UsageError(no_tests_message(targets, args.patterns, skipped_folders, project))
     if args.worker is not None or args.ids_file:
-        tests = worker_tests(loaded, args)
+        given = worker_tests(loaded, args)
+        if given is None:
+            return EXIT_OK  # dismissed by the parent: nothing to run, nothing to report
+        tests = given
     else:
         if skipped_folders and not args.list_only:
             info("warning: " + describe_skipped(skipped_folders, project))
@@ -74,7 +87,7 @@ def run_project(targets: Sequence[Target], args: argparse.Namespace, cwd: Path) 
         return finish(Counts(), args, project, started)
     workers = worker_count(args.parallel, tests, load_durations(project)) if args.worker is None else 1
     if workers > 1:
-        counts = run_parallel(tests, workers, args, cwd, project)
+        counts = run_parallel(tests, workers, args, project, pool)
     else:
         counts = run_here(unittest.TestSuite(tests), args)
     if not is_child(args):
@@ -127,9 +140,13 @@ def is_child(args: argparse.Namespace) -> bool:
     return args.worker is not None or bool(args.ids_file)
 
 
-def worker_tests(tests: list[unittest.TestCase], args: argparse.Namespace) -> list[unittest.TestCase]:
-    """Return the tests the parent gave this worker (``--ids-file``), in the parent's order."""
-    selected, missing = select_by_id(tests, read_worker_ids(args.ids_file))
+def worker_tests(tests: list[unittest.TestCase], args: argparse.Namespace) -> list[unittest.TestCase] | None:
+    """Return the tests the parent gave this worker (``--ids-file``), in the
+    parent's order; None if the parent dismissed it."""
+    ids = read_worker_ids(args.ids_file)
+    if ids is None:
+        return None
+    selected, missing = select_by_id(tests, ids)
     if missing:
         who = f"worker {args.worker}" if args.worker is not None else "--ids-file"
         raise UsageError(
@@ -137,6 +154,21 @@ def worker_tests(tests: list[unittest.TestCase], args: argparse.Namespace) -> li
             f"first {missing[0]!r}"
         )
     return selected
+
+
+def planned_workers(args: argparse.Namespace, project: Path) -> int:
+    """How many workers a run will want, as far as it is known before the
+    tests are loaded: ``--parallel N``, or for 'auto' what the recorded
+    durations of the project's tests are worth (0 when unknown)."""
+    parallel: int | Literal["auto"] = args.parallel
+    if is_child(args) or args.list_only or args.bisect:
+        return 0
+    if parallel != "auto":
+        return parallel
+    recorded = sum(load_durations(project).values())
+    if recorded < AUTO_PARALLEL_MIN_SECONDS:
+        return 0
+    return min(os.process_cpu_count() or 1, int(recorded // AUTO_PARALLEL_SECONDS_PER_WORKER))
 
 
 def worker_count(
@@ -194,18 +226,16 @@ def run_here(suite: unittest.TestSuite, args: argparse.Namespace, report_duratio
 
 
 def run_parallel(
-    tests: list[unittest.TestCase], workers: int, args: argparse.Namespace, cwd: Path, project: Path,
+    tests: list[unittest.TestCase], workers: int, args: argparse.Namespace, project: Path, pool: WorkerPool,
 ) -> Counts:
-    """Run *tests* split among *workers* workers (this process and worker
-    processes); return the combined counts."""
+    """Run *tests* split among *workers* workers (this process and the
+    *pool*'s processes); return the combined counts."""
     started = time.perf_counter()
 
     def run_share(share: list[unittest.TestCase]) -> Counts:
         return run_here(unittest.TestSuite(share), args, report_durations=False)
 
-    total, used = run_in_workers(
-        tests, workers, args.labels, selection_options(args), cwd, run_share, load_durations(project),
-    )
+    total, used = pool.run(tests, workers, run_share, load_durations(project))
     elapsed = time.perf_counter() - started
     print_parallel_summary(total, used, elapsed, args.durations, args.verbosity)
     return total
