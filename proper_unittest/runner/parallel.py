@@ -2,15 +2,16 @@
 
 Worker 1 is this process. Workers 2..N are the runner itself, started with
 the same labels plus ``--worker K --ids-file - --results-file FILE`` and
-with ``PROPER_UNITTEST_WORKER=K`` in their environment, as soon as the run
-is known to be parallel (before this process has loaded the tests, when
-the options or the recorded durations say so): each loads the same tests
-while this process does, then reads the ids of its share on stdin and runs
-those, in that order, and writes its counts. A worker whose stdin closes
-with no ids is dismissed: it exits having touched nothing. This process
-runs its own share (a little bigger, by the time the others take to
-start, when they start only after it has loaded the tests) with ``PROPER_UNITTEST_WORKER=1`` set while it does. Worker output
-is collected and printed worker by worker, so it does not interleave.
+with ``PROPER_UNITTEST_WORKER=K`` in their environment. When the options
+or the recorded durations say the run is parallel, they start before this
+process has loaded the tests and load them meanwhile. Each then reads the
+ids of its share on stdin, runs those in that order, and writes its
+counts; one whose stdin closes with no ids is dismissed and exits having
+touched nothing. This process runs its own share with
+``PROPER_UNITTEST_WORKER=1`` set while it does (a share bigger by a
+worker's start-up time when the others start only after the tests are
+loaded). Worker output is collected and printed worker by worker, so it
+does not interleave.
 """
 
 import json
