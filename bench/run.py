@@ -483,12 +483,14 @@ def run_once(job, env):
 
 def run_all(jobs, repeats, env):
     """One untimed warm-up run of each job, then `repeats` timed rounds, the
-    jobs interleaved (in the given order) in every round."""
+    jobs interleaved in every round; each round starts one job further
+    along the list, so no job always runs right after the same other one."""
     for job in jobs:
         progress(f"warm-up {job.name}")
         run_once(job, env)
     for round_number in range(1, repeats + 1):
-        for job in jobs:
+        shift = (round_number - 1) % len(jobs)
+        for job in jobs[shift:] + jobs[:shift]:
             elapsed, cpu = run_once(job, env)
             job.times.append(elapsed)
             job.cpu_times.append(cpu)
