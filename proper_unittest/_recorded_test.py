@@ -55,4 +55,7 @@ class RecordedTestMixin(ChangeAssertions, TaskAssertions, BroadcastAssertions,
             super().run(cast(unittest.TestResult, ResultWithAppendix(result, self, recording)) if appendix else result)
         finally:
             recording.stop()
+            # The responses and SQL it kept are done with; a runner that
+            # keeps the test object would otherwise keep them too.
+            self._recording = None
         return result

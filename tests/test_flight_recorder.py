@@ -1,11 +1,14 @@
 """The flight recorder: what a failing test's report says it did, the
 reproducer line (which reruns exactly that test), the cap and the switch."""
+import gc
 import os
 import re
 import subprocess
 import sys
 import tempfile
 import textwrap
+import unittest
+import weakref
 from pathlib import Path
 
 from proper_unittest import AsyncChannelTestCase, ProperTestCase
@@ -150,6 +153,25 @@ class SwitchTests(ProperTestCase):
         text = failure_text(run_inner(flight_cases.BusyFailingTest)[0])
         self.assertIn("3 != 99", text)
         self.assertNotIn("Flight recorder", text)
+
+    def test_a_finished_test_keeps_no_response(self):
+        # A runner may keep every test object until the run ends: what the
+        # recording kept for the appendix must not stay with it.
+        responses = []
+
+        class Inner(ProperTestCase):
+            app = APP
+
+            def test_requests(self):
+                response = self.client.get("/entries")
+                responses.append(weakref.ref(response))
+
+        test = Inner("test_requests")  # kept here, as such a runner would
+        result = unittest.TestResult()
+        unittest.TestSuite([test]).run(result)
+        self.assertTrue(result.wasSuccessful(), failure_text(result))
+        gc.collect()
+        self.assertIsNone(responses[0](), "the response outlived its test")
 
     def test_assertions_still_work_when_it_is_off(self):
         class Inner(ProperTestCase):
