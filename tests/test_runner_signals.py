@@ -176,3 +176,45 @@ class SigintSqliteParallelTests(SigintSqliteSerialTests):
 
     args = ("--parallel", "2")
     whole_group = True
+
+
+class LaterSignalsTests(unittest.TestCase):
+    """After the first signal, later ones are ignored until the process has
+    exited: a parent stopping its workers (SIGTERM) while their exit hooks
+    clean up must not cut the clean-up short."""
+
+    def test_a_signal_during_the_exit_hooks_does_not_stop_them(self):
+        skip_unless_sqlite()
+        with tempfile.TemporaryDirectory() as folder:
+            marker = Path(folder, "hook-finished")
+            project = write_tree(Path(folder, "project"), {
+                "tests/__init__.py": "",
+                "tests/test_stop.py": f"""
+                    import atexit
+                    import os
+                    import signal
+                    import time
+                    import unittest
+
+
+                    def exit_hook():
+                        os.kill(os.getpid(), signal.SIGTERM)  # as a parent's stop would
+                        time.sleep(0.2)
+                        open({str(marker)!r}, "w").close()
+
+
+                    class StopTests(unittest.TestCase):
+                        def test_interrupted(self):
+                            atexit.register(exit_hook)
+                            os.kill(os.getpid(), signal.SIGINT)
+                            time.sleep(5)
+                """,
+            })
+            env = dict(os.environ)
+            env.pop("PROPER_UNITTEST_WORKER", None)
+            proc = subprocess.run(
+                [sys.executable, "-m", "proper_unittest"], cwd=project, env=env,
+                capture_output=True, text=True, timeout=60,
+            )
+            self.assertEqual(proc.returncode, 130, proc.stderr)
+            self.assertTrue(marker.exists(), "the exit hook was cut short by the later SIGTERM")

@@ -5,7 +5,8 @@ The first SIGTERM or SIGINT raises :class:`Interrupted` (a
 error) after passing the signal on to the child processes the runner
 started.  The process then exits normally, so ``atexit`` hooks run: the
 library's hooks drop the test tables and databases and remove SQLite test
-files.  Later signals are ignored, so clean-up is not interrupted.
+files.  Later signals are ignored until the process exits, so clean-up is
+not interrupted.
 """
 
 import signal
@@ -20,6 +21,8 @@ HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 # The child processes (``subprocess.Popen``) a signal is passed on to.
 _children: list[Popen[bytes] | Popen[str]] = []
+# True once a signal was received: the process is on its way out.
+_stopping = False
 
 
 class Interrupted(KeyboardInterrupt):
@@ -48,8 +51,12 @@ def stop_on_signals() -> Iterator[None]:
     try:
         yield
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        # After a signal, later ones stay ignored until the process has
+        # exited: a parent stopping its workers must not cut their exit
+        # hooks short.
+        if not _stopping:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
 
 
 @contextmanager
@@ -63,6 +70,8 @@ def forwarding_to(process: Popen[AnyStr]) -> Iterator[Popen[AnyStr]]:
 
 
 def _on_signal(signum: int, frame: FrameType | None) -> NoReturn:
+    global _stopping
+    _stopping = True
     for other in HANDLED_SIGNALS:
         signal.signal(other, signal.SIG_IGN)
     for process in list(_children):
