@@ -190,8 +190,6 @@ class BroadcastLog:
 
     def install(self) -> None:
         """Wrap the cable's ``broadcast``."""
-        self._had_own = "broadcast" in vars(self.cable)
-        self._previous = vars(self.cable).get("broadcast")
         original = self.cable.broadcast
         entries = self.entries
 
@@ -199,14 +197,11 @@ class BroadcastLog:
             entries.append(RecordedBroadcast(stream_name, data))
             return original(stream_name, data)
 
-        self.cable.broadcast = broadcast
+        self._undo = _wrap_on_instance(self.cable, "broadcast", broadcast)
 
     def uninstall(self) -> None:
         """Put the cable's ``broadcast`` back."""
-        if self._had_own:
-            self.cable.broadcast = self._previous
-        else:
-            vars(self.cable).pop("broadcast", None)
+        self._undo()
 
     def on(self, stream: str) -> list[object]:
         """The data broadcast to `stream`, in order."""
@@ -228,8 +223,6 @@ class TemplateLog:
 
     def install(self) -> None:
         """Wrap the catalog's component lookup."""
-        self._had_own = "get_component_data" in vars(self.catalog)
-        self._previous = vars(self.catalog).get("get_component_data")
         original = self.catalog.get_component_data
         names = self.names
 
@@ -237,14 +230,11 @@ class TemplateLog:
             names.append(relpath)
             return original(relpath)
 
-        self.catalog.get_component_data = get_component_data
+        self._undo = _wrap_on_instance(self.catalog, "get_component_data", get_component_data)
 
     def uninstall(self) -> None:
         """Put the catalog's lookup back."""
-        if self._had_own:
-            self.catalog.get_component_data = self._previous
-        else:
-            vars(self.catalog).pop("get_component_data", None)
+        self._undo()
 
     def mark(self) -> int:
         """A position for :meth:`since`."""
@@ -266,14 +256,12 @@ class SqlLog:
     def __init__(self, databases: Iterable[pw.Database]) -> None:
         self.databases = list(databases)
         self.statements: list[str] = []
-        self._saved: list[tuple[pw.Database, bool, Callable[..., Any] | None]] = []
+        self._undo: list[Callable[[], None]] = []
 
     def install(self) -> None:
         """Wrap ``execute_sql`` on every database."""
         statements = self.statements
         for database in self.databases:
-            had_own = "execute_sql" in vars(database)
-            self._saved.append((database, had_own, vars(database).get("execute_sql")))
             original = database.execute_sql
 
             def execute_sql(sql: str, params: Any = None, *args: Any,
@@ -281,14 +269,27 @@ class SqlLog:
                 statements.append(sql)
                 return _original(sql, params, *args, **kwargs)
 
-            # On the instance, for this test only: uninstall() removes it.
-            database.execute_sql = execute_sql  # type: ignore[method-assign]
+            self._undo.append(_wrap_on_instance(database, "execute_sql", execute_sql))
 
     def uninstall(self) -> None:
         """Put every database's ``execute_sql`` back."""
-        for database, had_own, previous in reversed(self._saved):
-            if had_own:
-                database.execute_sql = previous
-            else:
-                vars(database).pop("execute_sql", None)
-        self._saved.clear()
+        for undo in reversed(self._undo):
+            undo()
+        self._undo.clear()
+
+
+def _wrap_on_instance(obj: Any, name: str, wrapper: Callable[..., Any]) -> Callable[[], None]:
+    """Put `wrapper` in place of `obj`'s method `name`, on the instance
+    (for this test only); return the function that puts back what was
+    there: the instance's own attribute, or none (the class's method)."""
+    had_own = name in vars(obj)
+    previous = vars(obj).get(name)
+    setattr(obj, name, wrapper)
+
+    def undo() -> None:
+        if had_own:
+            setattr(obj, name, previous)
+        else:
+            vars(obj).pop(name, None)
+
+    return undo
