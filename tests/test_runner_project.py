@@ -90,6 +90,25 @@ class ProjectTestCase(RunnerTestCase):
             capture_output=True, text=True, timeout=120,
         )
 
+    def someones_database(self, name):
+        """A SQLite file `name` in the project holding someone's `audit`
+        table with one row, made the app's database; returns its path."""
+        path = self.app_project / name
+        connection = sqlite3.connect(path)
+        connection.execute("CREATE TABLE audit (id INTEGER PRIMARY KEY, note TEXT)")
+        connection.execute("INSERT INTO audit (note) VALUES ('keep me')")
+        connection.commit()
+        connection.close()
+        write_tree(self.app_project, {"tests/__init__.py": f"import os\nos.environ['APP_DB'] = {str(path)!r}\n"})
+        return path
+
+    def assertUntouched(self, path):
+        """The file of :meth:`someones_database` holds its table and row, nothing else."""
+        connection = sqlite3.connect(path)
+        self.addCleanup(connection.close)
+        self.assertEqual(connection.execute("SELECT note FROM audit").fetchall(), [("keep me",)])
+        self.assertEqual([row[0] for row in connection.execute("SELECT name FROM sqlite_master")], ["audit"])
+
     def assertUsageError(self, proc, *fragments):
         """Assert exit status 2, nothing run, every fragment in stderr, no library frame."""
         self.assertEqual(proc.returncode, 2, proc.stderr)
@@ -146,20 +165,11 @@ class ProjectFirstTests(ProjectTestCase):
 
     def test_unmarked_test_database_with_tables_is_refused_before_any_test(self):
         # A test-named file that holds someone's tables, with no marker of ours.
-        existing = self.app_project / "shared_test.sqlite3"
-        connection = sqlite3.connect(existing)
-        connection.execute("CREATE TABLE audit (id INTEGER PRIMARY KEY, note TEXT)")
-        connection.execute("INSERT INTO audit (note) VALUES ('keep me')")
-        connection.commit()
-        connection.close()
-        write_tree(self.app_project, {"tests/__init__.py": f"import os\nos.environ['APP_DB'] = {str(existing)!r}\n"})
+        existing = self.someones_database("shared_test.sqlite3")
         proc = self.run_in_project()
         self.assertUsageError(proc, "Refusing to use test database 'shared_test.sqlite3'", "(audit)",
                               "PROPER_UNITTEST_ADOPT=shared_test.sqlite3")
-        connection = sqlite3.connect(existing)
-        self.assertEqual(connection.execute("SELECT note FROM audit").fetchall(), [("keep me",)])
-        self.assertEqual([row[0] for row in connection.execute("SELECT name FROM sqlite_master")], ["audit"])
-        connection.close()
+        self.assertUntouched(existing)
 
 
 class BadInputTests(ProjectTestCase):
@@ -188,19 +198,11 @@ class BadInputTests(ProjectTestCase):
         self.assertNotIn("worker", proc.stderr)
 
     def test_unsafe_database_with_parallel_workers_touches_nothing(self):
-        existing = self.app_project / "shared.sqlite3"
-        connection = sqlite3.connect(existing)
-        connection.execute("CREATE TABLE audit (id INTEGER PRIMARY KEY, note TEXT)")
-        connection.execute("INSERT INTO audit (note) VALUES ('keep me')")
-        connection.commit()
-        connection.close()
-        write_tree(self.app_project, {"tests/__init__.py": f"import os\nos.environ['APP_DB'] = {str(existing)!r}\n"})
+        existing = self.someones_database("shared.sqlite3")
         proc = self.run_in_project("--parallel", "2")
         self.assertUsageError(proc, "'shared.sqlite3'")
         self.assertEqual(sorted(path.name for path in self.app_project.glob("shared*")), ["shared.sqlite3"])
-        connection = sqlite3.connect(existing)
-        self.assertEqual(connection.execute("SELECT note FROM audit").fetchall(), [("keep me",)])
-        connection.close()
+        self.assertUntouched(existing)
 
     def test_label_whose_module_fails_to_import(self):
         write_tree(self.app_project, {
