@@ -51,15 +51,17 @@ def run_project(targets: Sequence[Target], args: argparse.Namespace, cwd: Path) 
     """Run *targets*, which share one project, here or in parallel workers."""
     started = time.perf_counter()
     project = targets[0].project_dir
+    # Recorded seconds per test (read once): they size and balance the workers.
+    durations = {} if is_child(args) else load_durations(project)
     with WorkerPool(args.labels, selection_options(args), cwd) as pool:
         # Workers known to be needed start now, and load the tests while we do.
-        pool.start(planned_workers(args, project))
-        return _run_project(targets, args, cwd, project, started, pool)
+        pool.start(planned_workers(args, durations))
+        return _run_project(targets, args, cwd, project, started, pool, durations)
 
 
 def _run_project(
     targets: Sequence[Target], args: argparse.Namespace, cwd: Path, project: Path, started: float,
-    pool: WorkerPool,
+    pool: WorkerPool, durations: Mapping[str, float],
 ) -> int:
     enter_project(targets)
     import_tests_packages(targets)
@@ -76,7 +78,7 @@ def _run_project(
     else:
         if skipped_folders and not args.list_only:
             info("warning: " + describe_skipped(skipped_folders, project))
-        tests = select_tests(loaded, args, project)
+        tests = select_tests(loaded, args, project, durations)
     if args.list_only:
         print("\n".join(test.id() for test in tests), flush=True)
         return EXIT_OK
@@ -85,9 +87,9 @@ def _run_project(
     if not tests:
         info(f"shard {args.shard[0]}/{args.shard[1]} has no tests: nothing to run")
         return finish(Counts(), args, project, started)
-    workers = worker_count(args.parallel, tests, load_durations(project)) if args.worker is None else 1
+    workers = worker_count(args.parallel, tests, durations) if args.worker is None else 1
     if workers > 1:
-        counts = run_parallel(tests, workers, args, project, pool)
+        counts = run_parallel(tests, workers, args, pool, durations)
     else:
         counts = run_here(unittest.TestSuite(tests), args)
     if not is_child(args):
@@ -106,14 +108,15 @@ def enter_project(targets: Sequence[Target]) -> None:
 
 
 def select_tests(
-    tests: list[unittest.TestCase], args: argparse.Namespace, project: Path,
+    tests: list[unittest.TestCase], args: argparse.Namespace, project: Path, durations: Mapping[str, float],
 ) -> list[unittest.TestCase]:
-    """Apply ``--failed``, ``--shard`` and ``--shuffle``/``--reverse`` to the loaded *tests*."""
+    """Apply ``--failed``, ``--shard`` (balanced by *durations*) and
+    ``--shuffle``/``--reverse`` to the loaded *tests*."""
     if args.failed:
         tests = failed_tests(tests, project)
     if args.shard:
         index, count = args.shard
-        tests = shard_tests(tests, index, count, load_durations(project))
+        tests = shard_tests(tests, index, count, durations)
     if args.shuffle is not None:
         tests = shuffle_tests(tests, args.shuffle)
     elif args.reverse:
@@ -156,16 +159,16 @@ def worker_tests(tests: list[unittest.TestCase], args: argparse.Namespace) -> li
     return selected
 
 
-def planned_workers(args: argparse.Namespace, project: Path) -> int:
+def planned_workers(args: argparse.Namespace, durations: Mapping[str, float]) -> int:
     """How many workers a run will want, as far as it is known before the
     tests are loaded: ``--parallel N``, or for 'auto' what the recorded
-    durations of the project's tests are worth (0 when unknown)."""
+    *durations* of the project's tests are worth (0 when unknown)."""
     parallel: int | Literal["auto"] = args.parallel
     if is_child(args) or args.list_only or args.bisect:
         return 0
     if parallel != "auto":
         return parallel
-    recorded = sum(load_durations(project).values())
+    recorded = sum(durations.values())
     if recorded < AUTO_PARALLEL_MIN_SECONDS:
         return 0
     return min(os.process_cpu_count() or 1, int(recorded // AUTO_PARALLEL_SECONDS_PER_WORKER))
@@ -226,7 +229,8 @@ def run_here(suite: unittest.TestSuite, args: argparse.Namespace, report_duratio
 
 
 def run_parallel(
-    tests: list[unittest.TestCase], workers: int, args: argparse.Namespace, project: Path, pool: WorkerPool,
+    tests: list[unittest.TestCase], workers: int, args: argparse.Namespace, pool: WorkerPool,
+    durations: Mapping[str, float],
 ) -> Counts:
     """Run *tests* split among *workers* workers (this process and the
     *pool*'s processes); return the combined counts."""
@@ -235,7 +239,7 @@ def run_parallel(
     def run_share(share: list[unittest.TestCase]) -> Counts:
         return run_here(unittest.TestSuite(share), args, report_durations=False)
 
-    total, used = pool.run(tests, workers, run_share, load_durations(project))
+    total, used = pool.run(tests, workers, run_share, durations)
     elapsed = time.perf_counter() - started
     print_parallel_summary(total, used, elapsed, args.durations, args.verbosity)
     return total
