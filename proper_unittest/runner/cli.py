@@ -23,6 +23,7 @@ from typing import Literal, NoReturn
 
 from .labels import EXAMPLES_DIR, REPO_ROOT, Target, current_project, default_suites, resolve_label
 from .problems import UsageError, print_usage_error
+from .._time_spent import ENV_VAR as TIME_SPENT_ENV
 from .procs import KEEPDB_ENV, WORKER_ENV, child_env, run_streamed, runner_command, stop_processes
 from .rerun import MAX_RERUNS, RERUN_ENV
 from .results import Counts
@@ -106,6 +107,10 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None, repo: bool 
         args.junitxml = os.path.abspath(args.junitxml)
     if args.keepdb:
         os.environ[KEEPDB_ENV] = "1"
+    if args.durations is not None:
+        # The slowest tests' report says where their time went (workers
+        # inherit it); measured only when the report is asked for.
+        os.environ[TIME_SPENT_ENV] = "1"
     with stop_on_signals():
         try:
             return dispatch(args, Path.cwd())
@@ -152,7 +157,8 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--durations", type=_non_negative_int, metavar="N",
-        help="after the run, print the N slowest tests and their times (0: all)",
+        help="after the run, print the N slowest tests, their times and where the time went "
+        "(SQL, password hashing, requests, templates, emails, tasks; 0: all)",
     )
     order = parser.add_mutually_exclusive_group()
     order.add_argument(

@@ -7,6 +7,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Self
 
+from .._time_spent import describe
+
 
 @dataclass
 class Counts:
@@ -47,7 +49,7 @@ class Counts:
             skipped=len(result.skipped),
             expected_failures=len(result.expectedFailures),
             unexpected_successes=len(result.unexpectedSuccesses),
-            durations=[list(item) for item in getattr(result, "collectedDurations", [])],
+            durations=_with_time_spent(getattr(result, "collectedDurations", []), getattr(result, "time_spent", {})),
             records=list(getattr(result, "records", [])),
         )
 
@@ -114,21 +116,44 @@ class Counts:
         return f"{status} ({', '.join(infos)})" if infos else status
 
 
+def _with_time_spent(durations: Iterable[Sequence[Any]], spent: dict[str, dict[str, float]]) -> list[list[Any]]:
+    """unittest's ``(test, seconds)`` pairs as lists, each with its seconds
+    per part when they were measured."""
+    return [[*item, spent[item[0]]] if item[0] in spent else list(item) for item in durations]
+
+
+class DurationsRunner(unittest.TextTestRunner):
+    """unittest's text runner, whose ``--durations`` report also says where
+    each slow test's time went when it was measured."""
+
+    def _printDurations(self, result: unittest.TestResult) -> None:
+        collected = getattr(result, "collectedDurations", [])
+        if not collected:
+            return
+        durations = _with_time_spent(collected, getattr(result, "time_spent", {}))
+        for line in format_durations(durations, self.durations or 0, self.verbosity):
+            self.stream.writeln(line)
+
+
 def format_durations(durations: Iterable[Sequence[Any]], count: int, verbosity: int) -> list[str]:
     """Return the lines of unittest's "Slowest test durations" report for *durations*.
 
-    *durations* is a list of ``(test description, seconds)``; *count* 0 shows all.
+    *durations* is a list of ``(test description, seconds)``, each with a
+    third item (seconds per part, see ``_time_spent``) when the run measured
+    where the time went; *count* 0 shows all.
     """
     slowest = sorted(durations, key=lambda item: item[1], reverse=True)
     if count > 0:
         slowest = slowest[:count]
     lines = ["Slowest test durations", unittest.TextTestResult.separator2]
     hidden = False
-    for test, elapsed in slowest:
+    for test, elapsed, *spent in slowest:
         if verbosity < 2 and elapsed < 0.001:
             hidden = True
             continue
         lines.append("%-10s %s" % (f"{elapsed:.3f}s", test))
+        if spent:
+            lines.append(" " * 11 + describe(spent[0], elapsed))
     if hidden:
         lines += ["", "(durations < 0.001s were hidden; use -v to show these durations)"]
     return lines + [""]
