@@ -43,6 +43,7 @@ __unittest = True
 #: the working directory).
 SCREENSHOTS_DIR = "tmp/screenshots"
 BROWSER_NOTE = "---- Browser at failure:"
+SAVE_TIMEOUT_MS = 10_000
 
 
 class SystemClient(ProperClient):
@@ -205,7 +206,8 @@ class SystemTestCase(ProperTestCase):
         try:
             folder.mkdir(parents=True, exist_ok=True)
             image, html = folder / f"{stem}.png", folder / f"{stem}.html"
-            page.screenshot(path=str(image), full_page=True)
+            # Its own timeout: a short browser_timeout must not lose the picture.
+            page.screenshot(path=str(image), full_page=True, timeout=SAVE_TIMEOUT_MS)
             html.write_text(page.content(), encoding="utf-8")
             lines += [f"Screenshot: {image}", f"HTML: {html}"]
         except Exception as problem:  # never hide the real failure
