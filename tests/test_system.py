@@ -5,6 +5,8 @@ browser; the in-process client and later test cases after Playwright ran.
 Skipped where no Chromium is found (CI sets PROPER_UNITTEST_REQUIRE_BROWSER=1,
 which makes that an error instead)."""
 import os
+import subprocess
+import sys
 import tempfile
 import unittest
 from pathlib import Path
@@ -162,6 +164,20 @@ class WithoutABrowserTests(unittest.TestCase):
             result, output = run_inner(self.Case)
         self.assertEqual(len(result.errors), 1, output)
         self.assertIn("PROPER_UNITTEST_REQUIRE_BROWSER is set", output)
+
+
+class LazyImportTests(unittest.TestCase):
+    def test_only_system_test_case_imports_playwright(self):
+        code = ("import sys, proper_unittest as p; before = 'playwright' in sys.modules; "
+                "p.SystemTestCase; print(before, 'playwright' in sys.modules, 'SystemTestCase' in p.__all__)")
+        shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                               cwd=Path(__file__).resolve().parent.parent).stdout.split()
+        self.assertEqual(shown, ["False", "True", "True"])
+
+    def test_an_unknown_name_is_still_an_attribute_error(self):
+        import proper_unittest
+        with self.assertRaisesRegex(AttributeError, "has no attribute 'SystemTestcase'"):
+            proper_unittest.SystemTestcase  # noqa: B018
 
 
 class AfterASystemTestTests(NeedsABrowser):
