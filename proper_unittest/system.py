@@ -131,6 +131,13 @@ class SystemTestCase(ProperTestCase):
         with self._shared_connection.lock:
             super()._pre_setup()
         self.client.lock = self._shared_connection.lock
+        try:
+            self._open_page()
+        except BaseException:  # the test's cleanups are not registered yet: undo here
+            self._post_teardown()
+            raise
+
+    def _open_page(self) -> None:
         mark_playwright_loop()
         context = browser_for(self._browser_settings).new_context(
             base_url=self.live_server_url, viewport=cast(Any, self.viewport)

@@ -117,7 +117,7 @@ class NeedsABrowser(unittest.TestCase):
 
 class FailureReportTests(NeedsABrowser):
     def test_a_failing_system_test_saves_the_page_and_names_the_files(self):
-        folder = tempfile.mkdtemp()
+        folder = self.enterContext(tempfile.TemporaryDirectory())
 
         class Failing(SystemTestCase):
             app = APP
