@@ -6,9 +6,10 @@ Each part is timed by wrapping one method of the app for the test (the
 original still runs). Times are exclusive: a template rendered inside a
 request counts as rendering, not as the request, so the parts add up to at
 most the test's own duration; the rest is the test's own code and the
-library's set-up.
+library's set-up. Only the test's own thread is timed.
 """
 import os
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
@@ -36,6 +37,9 @@ class TimeSpent:
 
     def __init__(self, clock: Callable[[], float] = time.perf_counter) -> None:
         self.clock = clock
+        # Only the test's thread is timed (a live server's thread would
+        # interleave with it); other threads' calls go straight through.
+        self._thread = threading.get_ident()
         self.seconds: dict[str, float] = dict.fromkeys(PARTS, 0.0)
         self._open: list[list[Any]] = []  # [part, started], innermost last
         self._undo: list[Callable[[], None]] = []
@@ -56,6 +60,8 @@ class TimeSpent:
 
     def _timed(self, part: str, method: Callable[..., Any]) -> Callable[..., Any]:
         def timed(*args: Any, **kwargs: Any) -> Any:
+            if threading.get_ident() != self._thread:
+                return method(*args, **kwargs)
             self._enter(part)
             try:
                 return method(*args, **kwargs)
@@ -65,6 +71,8 @@ class TimeSpent:
 
     def _timed_async(self, part: str, method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         async def timed(*args: Any, **kwargs: Any) -> Any:
+            if threading.get_ident() != self._thread:
+                return await method(*args, **kwargs)
             self._enter(part)
             try:
                 return await method(*args, **kwargs)
