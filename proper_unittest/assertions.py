@@ -16,6 +16,8 @@ import peewee as pw
 from playhouse.test_utils import count_queries
 
 from ._mixin_base import TestCaseMixin
+from .assertions_html import HTMLAssertions
+from .assertions_turbo import TurboAssertions
 
 if TYPE_CHECKING:
     from .client import Response
@@ -67,7 +69,7 @@ def email_text(message: EmailMessage) -> str:
     )
 
 
-class ProperAssertions(TestCaseMixin):
+class ProperAssertions(HTMLAssertions, TurboAssertions, TestCaseMixin):
     """Assertion methods shared by the test case classes. Expects ``self.app``."""
 
     if TYPE_CHECKING:

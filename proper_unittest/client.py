@@ -32,6 +32,7 @@ from ._loop import run_request
 from ._recording import active_recording
 from ._redirects import after_request, follow_once
 from .applog import AppLog
+from .turbo import TurboStream, parse_streams, turbo_headers
 from .channels import ChannelSession
 from .databases import models_of, recover_aborted_transactions
 from .errors import ConfigurationError
@@ -120,6 +121,12 @@ class Response(_ResponseBase):
         """The body parsed as JSON."""
         return jsonplus.loads(self.content)
 
+    @property
+    def turbo_streams(self) -> list[TurboStream]:
+        """The ``<turbo-stream>`` elements of the body, parsed (``action``,
+        ``target``, ``targets``, ``template``), in order."""
+        return parse_streams(self.body)
+
 
 class RequestOptions(TypedDict, total=False):
     """What every request method takes besides the URL (see ``proper.TestClient``)."""
@@ -128,6 +135,11 @@ class RequestOptions(TypedDict, total=False):
     body: bytes | str | BytesIO | Mapping[str, Any] | None
     upload_files: list[tuple[str, "str | Path | InMemoryUpload"]] | None
     headers: Mapping[str, str] | None
+    #: Send Turbo's Accept header, as a Turbo form submission does: the app
+    #: may answer with a Turbo Stream (``result.turbo_streams``).
+    turbo_stream: bool
+    #: Send ``Turbo-Frame: <id>``, as a navigation inside that frame does.
+    turbo_frame: str
 
 
 #: What a request method returns: a Response, or with the async client an
@@ -165,6 +177,7 @@ class _ClientBase(_TestClientBase, Generic[_Reply]):
         return self._send(url, OPTIONS, kwargs, follow_redirects)
 
     def _send(self, url: str, method: str, kwargs: Mapping[str, Any], follow_redirects: bool) -> _Reply:
+        kwargs = turbo_headers(kwargs)
         outcome = self._request(url, method=method, **kwargs)
         return cast(_Reply, after_request(self, outcome, method, dict(kwargs), follow_redirects))
 
