@@ -70,7 +70,7 @@ class PackagingTests(unittest.TestCase):
     def test_required_dependencies_are_imported_by_the_library(self):
         required = [r.split(">")[0].split("<")[0].split("=")[0].strip()
                     for r in self.metadata.get_all("Requires-Dist") if "extra ==" not in r]
-        self.assertEqual(sorted(required), ["huey", "peewee", "proper", "time-machine"])
+        self.assertEqual(sorted(required), ["huey", "peewee", "proper", "selectolax", "time-machine"])
         source = "\n".join(path.read_text() for path in (REPO / "proper_unittest").rglob("*.py"))
 
         def imported(name):
