@@ -17,6 +17,7 @@ from playhouse.test_utils import count_queries
 
 from ._mixin_base import TestCaseMixin
 from .assertions_html import HTMLAssertions
+from .assertions_storage import StorageAssertions
 from .assertions_turbo import TurboAssertions
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ def email_text(message: EmailMessage) -> str:
     )
 
 
-class ProperAssertions(HTMLAssertions, TurboAssertions, TestCaseMixin):
+class ProperAssertions(HTMLAssertions, TurboAssertions, StorageAssertions, TestCaseMixin):
     """Assertion methods shared by the test case classes. Expects ``self.app``."""
 
     if TYPE_CHECKING:

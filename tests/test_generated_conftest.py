@@ -146,3 +146,24 @@ class GeneratedConftestTests(unittest.TestCase):
         proc = self.run_pytest("-p", "no:proper_unittest", "-x")
         self.assertNotEqual(proc.returncode, 0)
         self.assertRegex(proc.stdout, r"(failed|error)")
+
+
+class BareUnittestTests(unittest.TestCase):
+    """A bare ``python -m unittest`` in the example app's folder builds the app
+    before tests/__init__.py sets APP_ENV: the refusal gives the fix that applies."""
+
+    def test_the_refusal_names_discovery_from_the_tests_folder(self):
+        if not own_database_url().startswith("sqlite"):
+            self.skipTest("backend-independent: runs once, on SQLite")
+        env = dict(os.environ)
+        env.pop("APP_ENV", None)
+        # The dev app's own warnings (argon2's) are not what this is about.
+        env.pop("PYTHONWARNINGS", None)
+        folder = REPO / "examples" / "myapp"
+        proc = subprocess.run([sys.executable, "-m", "unittest"], cwd=folder, env=env,
+                              capture_output=True, text=True, timeout=120)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("the app was configured with APP_ENV='dev', before APP_ENV was set to 'test'", proc.stderr)
+        self.assertIn("`python -m unittest discover -s tests -t .`", proc.stderr)
+        self.assertNotIn("set it in tests/__init__.py", proc.stderr)
+        self.assertEqual(list(folder.glob("*.sqlite3")), [], "the dev database was created")
