@@ -121,7 +121,7 @@ def check_test_environment(app: Any) -> None:
         # tests/__init__.py runs).
         raise UnsafeDatabaseError(
             f"Refusing to run tests: the app was configured with APP_ENV={app.env!r}, before "
-            "APP_ENV was set to 'test' (its package was imported first). With plain unittest, "
+            "APP_ENV was set to 'test' (its package was most likely imported first). With plain unittest, "
             "point discovery at the tests folder: `python -m unittest discover -s tests -t .` "
             "(a bare `python -m unittest` imports the app package while looking for tests, "
             "before tests/__init__.py runs); or `export APP_ENV=test`; or run "
