@@ -164,7 +164,8 @@ class ProjectSetting(unittest.TestCase):
             Path(folder, "setup.cfg").write_text(
                 f"[proper_unittest]\napp = {NOTES}\nfast_password_hashing = false\n")
             Path(folder, "test_project_cost.py").write_text(test_module)
-            env = {**os.environ, "PYTHONPATH": str(REPO)}
+            # Its own database: this process may hold the notes app's.
+            env = {**os.environ, "PYTHONPATH": str(REPO), "NOTES_DB_NAME": "notes_password_cost_test"}
             env.pop("PROPER_UNITTEST_FAST_PASSWORD_HASHING", None)
             done = subprocess.run([sys.executable, "-m", "unittest", "test_project_cost", "-v"], cwd=folder,
                                   env=env, capture_output=True, text=True, timeout=120)
