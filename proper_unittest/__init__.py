@@ -10,6 +10,7 @@ import os
 # safety checks then refuse to run.
 os.environ.setdefault("APP_ENV", "test")
 
+from .channels import ErrorReply, ReceiveTimeout  # noqa: E402
 from .client import InMemoryUpload  # noqa: E402
 from .errors import ConfigurationError, UnsafeDatabaseError  # noqa: E402
 from .overrides import override_cache, override_config  # noqa: E402
@@ -19,9 +20,11 @@ from .testcase import AsyncChannelTestCase, ProperTestCase, ProperTransactionTes
 __all__ = (
     "AsyncChannelTestCase",
     "ConfigurationError",
+    "ErrorReply",
     "InMemoryUpload",
     "ProperTestCase",
     "ProperTransactionTestCase",
+    "ReceiveTimeout",
     "UnsafeDatabaseError",
     "override_cache",
     "override_config",

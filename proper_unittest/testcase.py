@@ -1,7 +1,9 @@
 """The test case classes: ProperTestCase, ProperTransactionTestCase and
 AsyncChannelTestCase."""
 import copy
+import inspect
 import unittest
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any, ClassVar, Generic, TypeVar, cast
@@ -345,6 +347,23 @@ class ProperTestCase(RecordedTestMixin, _ProperTestMixin, unittest.TestCase):
     #: The test's client: ``self.client.get("/")`` returns the response.
     client: ProperClient
 
+    def _callTestMethod(self, method: Callable[[], Any]) -> None:
+        # unittest only warns when a test returns a coroutine (it never ran,
+        # and the test would count as passed): here it fails, with the fix.
+        returned = method()
+        if inspect.isawaitable(returned):
+            if inspect.iscoroutine(returned):
+                returned.close()
+            self.fail(
+                f"{self._testMethodName} is an async test, which {type(self).__name__} "
+                f"(a {_sync_base(type(self))}) cannot run: it was never awaited. Make the class "
+                "an AsyncChannelTestCase (from proper_unittest import AsyncChannelTestCase), "
+                "whose tests may be async, or make the test a plain def."
+            )
+        if returned is not None:  # unittest's own warning
+            warnings.warn(f"It is deprecated to return a value that is not None from a test case ({method})",
+                          DeprecationWarning, stacklevel=3)
+
 
 class ProperTransactionTestCase(ProperTestCase):
     """A ProperTestCase without the transaction: for code that must commit.
@@ -433,6 +452,11 @@ class AsyncChannelTestCase(
         except ReceiveTimeout:
             return
         self.fail(self._formatMessage(msg, f"Expected no frame, got {frame!r}.\n{session._history()}"))
+
+
+def _sync_base(cls: type) -> str:
+    """The library class `cls` derives from, for messages."""
+    return "ProperTransactionTestCase" if issubclass(cls, ProperTransactionTestCase) else "ProperTestCase"
 
 
 _MISSING = object()
