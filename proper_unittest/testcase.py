@@ -3,7 +3,6 @@ AsyncChannelTestCase."""
 import copy
 import inspect
 import unittest
-import warnings
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any, ClassVar, Generic, TypeVar, cast
@@ -350,19 +349,20 @@ class ProperTestCase(RecordedTestMixin, _ProperTestMixin, unittest.TestCase):
     def _callTestMethod(self, method: Callable[[], Any]) -> None:
         # unittest only warns when a test returns a coroutine (it never ran,
         # and the test would count as passed): here it fails, with the fix.
-        returned = method()
-        if inspect.isawaitable(returned):
-            if inspect.iscoroutine(returned):
-                returned.close()
-            self.fail(
-                f"{self._testMethodName} is an async test, which {type(self).__name__} "
-                f"(a {_sync_base(type(self))}) cannot run: it was never awaited. Make the class "
-                "an AsyncChannelTestCase (from proper_unittest import AsyncChannelTestCase), "
-                "whose tests may be async, or make the test a plain def."
-            )
-        if returned is not None:  # unittest's own warning
-            warnings.warn(f"It is deprecated to return a value that is not None from a test case ({method})",
-                          DeprecationWarning, stacklevel=3)
+        def call_and_check() -> Any:
+            returned = method()
+            if inspect.isawaitable(returned):
+                if inspect.iscoroutine(returned):
+                    returned.close()
+                self.fail(
+                    f"{self._testMethodName} is an async test, which {type(self).__name__} "
+                    f"(a {_sync_base(type(self))}) cannot run: it was never awaited. Make the class "
+                    "an AsyncChannelTestCase (from proper_unittest import AsyncChannelTestCase), "
+                    "whose tests may be async, or make the test a plain def."
+                )
+            return returned
+
+        cast(Any, super())._callTestMethod(call_and_check)  # unittest-private, not in typeshed
 
 
 class ProperTransactionTestCase(ProperTestCase):

@@ -90,3 +90,22 @@ class EmailAddressTests(ProperTestCase):
         with self.assertRaises(AssertionError) as caught:
             self.assertEmailSent(subject_contains="Goodbye")
         self.assertIn("subject_contains='Goodbye'", str(caught.exception))
+
+
+class ReportOrderTests(ProperTestCase):
+    app = "tests.apps.notes.main:app"
+
+    def test_message_then_the_log_then_the_flight_recorder(self):
+        class Inner(NotesCase):
+            def test_fails(self):
+                self.client.get("/boom")
+                self.fail("the message")
+
+        result, _ = run_inner(Inner)
+        report = result.failures[0][1]
+        positions = [report.find(part) for part in (
+            "AssertionError: the message", "Logged during this test (proper, huey):",
+            "---- Flight recorder: what this test did ----",
+        )]
+        self.assertNotIn(-1, positions, report)
+        self.assertEqual(positions, sorted(positions), report)
