@@ -14,6 +14,7 @@ from .channels import ErrorReply, ReceiveTimeout  # noqa: E402
 from .client import InMemoryUpload  # noqa: E402
 from .errors import ConfigurationError, UnsafeDatabaseError  # noqa: E402
 from .overrides import override_cache, override_config  # noqa: E402
+from ._timeout import TestTimeout  # noqa: E402
 from .testcase import AsyncChannelTestCase, ProperTestCase, ProperTransactionTestCase  # noqa: E402
 
 
@@ -25,6 +26,7 @@ __all__ = (
     "ProperTestCase",
     "ProperTransactionTestCase",
     "ReceiveTimeout",
+    "TestTimeout",
     "UnsafeDatabaseError",
     "override_cache",
     "override_config",

@@ -19,6 +19,7 @@ from ._loop import one_loop_per_test
 from ._provision import claim_app_databases
 from ._transactions import ClassTransaction, TestSavepoint, TransactionEnded, explain, reset_database
 from ._recorded_test import RecordedTestMixin
+from ._timeout import TIMEOUT_ENV, TimeLimit, limit_for
 from .applog import AppLog, ShowsLogOnFailure
 from .assertions import ProperAssertions
 from .channel_assertions import ChannelAssertions
@@ -49,6 +50,11 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
     #: default) or ``"test"`` (after every test, to name it). The
     #: PROPER_UNITTEST_CHECK_WRITES environment variable sets the default.
     check_escaped_writes: str | None = None
+    #: Seconds a test method may run before it fails with the stack of
+    #: where it was (0 or None: no limit). When unset, the
+    #: PROPER_UNITTEST_TIMEOUT environment variable (the runner's
+    #: ``--timeout``) gives it.
+    timeout: float | None = None
 
     #: The test's client (each test case class names its own type).
     client: _ClientBase[Any]
@@ -229,6 +235,14 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
     def _in_test_context(self, func: Callable[[], Any]) -> Any:
         return func()
 
+    def _time_limit(self, method: Callable[..., Any]) -> TimeLimit | None:
+        """The time limit of this test's method, if it has one."""
+        seconds = limit_for(type(self))
+        if seconds is None:
+            return None
+        source = f"{type(self).__name__}.timeout" if type(self).timeout is not None else TIMEOUT_ENV
+        return TimeLimit(self.id(), seconds, source, method)
+
     def _pre_setup(self) -> None:
         cls = type(self)
         if not cls._proper_ready:
@@ -362,7 +376,12 @@ class ProperTestCase(RecordedTestMixin, _ProperTestMixin, unittest.TestCase):
                 )
             return returned
 
-        cast(Any, super())._callTestMethod(call_and_check)  # unittest-private, not in typeshed
+        limit = self._time_limit(method)
+        if limit is None:
+            cast(Any, super())._callTestMethod(call_and_check)  # unittest-private, not in typeshed
+            return
+        with limit.armed():
+            cast(Any, super())._callTestMethod(call_and_check)
 
 
 class ProperTransactionTestCase(ProperTestCase):
@@ -425,6 +444,14 @@ class AsyncChannelTestCase(
         # unittest-private names, not in typeshed.
         cast(Any, self)._asyncioRunner.get_loop().slow_callback_duration = self.slow_callback_duration
         super()._callSetUp()
+
+    def _callTestMethod(self, method: Callable[[], Any]) -> None:
+        limit = self._time_limit(method)
+        if limit is None or not inspect.iscoroutinefunction(method):
+            cast(Any, super())._callTestMethod(method)  # unittest-private, not in typeshed
+            return
+        with limit.armed():
+            cast(Any, super())._callTestMethod(limit.wrap_coroutine(method))
 
     async def connect(self, path: str = "", timeout: float = 1.0) -> ChannelSession:
         """Open a WebSocket connection to the app's cable (or `path`),

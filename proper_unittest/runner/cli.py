@@ -21,6 +21,8 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Literal, NoReturn
 
+from .._timeout import TIMEOUT_ENV, parse_seconds
+from ..errors import ConfigurationError
 from .labels import EXAMPLES_DIR, REPO_ROOT, Target, current_project, default_suites, resolve_label
 from .problems import UsageError, print_usage_error
 from .procs import KEEPDB_ENV, WORKER_ENV, child_env, run_streamed, runner_command, stop_processes
@@ -106,6 +108,8 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None, repo: bool 
         args.junitxml = os.path.abspath(args.junitxml)
     if args.keepdb:
         os.environ[KEEPDB_ENV] = "1"
+    if args.timeout is not None:
+        os.environ[TIMEOUT_ENV] = f"{args.timeout:g}"
     with stop_on_signals():
         try:
             return dispatch(args, Path.cwd())
@@ -203,6 +207,12 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         f"passes alone is labelled order-dependent); also {RERUN_ENV}=0",
     )
     parser.add_argument(
+        "--timeout", type=parse_timeout, metavar="SECONDS",
+        help=f"fail a test method that runs longer than SECONDS, with the stack of where it was, "
+        f"and go on with the run (0: no limit); sets {TIMEOUT_ENV}, which unittest and pytest "
+        "runs read too; a class's own `timeout` attribute wins",
+    )
+    parser.add_argument(
         "--list", dest="list_only", action="store_true",
         help="print the ids of the tests that would run, one per line, and run none",
     )
@@ -213,6 +223,15 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--results-file", help=argparse.SUPPRESS)
     parser.add_argument("--suite-name", help=argparse.SUPPRESS)
     return parser
+
+
+def parse_timeout(value: str) -> float:
+    """--timeout's value: seconds, 0 or more."""
+    try:
+        seconds = parse_seconds(value, "--timeout")
+    except ConfigurationError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return seconds or 0.0
 
 
 def normalize_argv(argv: Iterable[str]) -> list[str]:
