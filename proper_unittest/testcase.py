@@ -1,5 +1,6 @@
 """The test case classes: ProperTestCase, ProperTransactionTestCase and
 AsyncChannelTestCase."""
+import asyncio
 import copy
 import inspect
 import unittest
@@ -230,7 +231,12 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
         # ended, even if its setUp forgot super().
         self._in_test_context(self._pre_setup)
         self.addCleanup(self._post_teardown)
+        self._before_rollback()
         cast(Any, super())._callSetUp()  # unittest-private, not in typeshed
+
+    def _before_rollback(self) -> None:
+        """Hook: register cleanups that must run after the test's own
+        cleanups and before its rollback."""
 
     def _in_test_context(self, func: Callable[[], Any]) -> Any:
         return func()
@@ -453,6 +459,38 @@ class AsyncChannelTestCase(
         with limit.armed():
             cast(Any, super())._callTestMethod(limit.wrap_coroutine(method))
 
+    def _before_rollback(self) -> None:
+        self.addAsyncCleanup(self._close_what_the_test_opened)
+
+    async def _close_what_the_test_opened(self) -> None:
+        """Close the WebSocket sessions the test left open and cancel the
+        tasks it left running, inside its transaction (their last writes,
+        e.g. ``unsubscribed()``, are rolled back with it). What fails to
+        close or refuses to end is an error of this test."""
+        problems: list[str] = []
+        for session in [*self.client.sessions, *self.async_client.sessions]:
+            if not session.is_open:
+                continue
+            try:
+                await session.close()
+            except Exception as error:  # the app's unsubscribed() raised, or it hung
+                problems.append(f"closing the WebSocket session to {session.path!r} it left open "
+                                f"failed: {error!r}{session._crash()}")
+        this = asyncio.current_task()
+        leftovers = [task for task in asyncio.all_tasks() if task is not this and not task.done()]
+        for task in leftovers:
+            task.cancel()
+        if leftovers:
+            _, pending = await asyncio.wait(leftovers, timeout=1.0)
+            problems += [f"the task {task.get_name()} ({task.get_coro()!r}) it left running did not "
+                         "end within 1s of being cancelled" for task in pending]
+        if problems:
+            raise LeftRunning(
+                f"The test {self.id()} left work running that the library could not end before "
+                "rolling it back:\n" + "\n".join(f"- {problem}" for problem in problems)
+                + "\nClose sessions and await (or cancel) tasks inside the test."
+            )
+
     async def connect(self, path: str = "", timeout: float = 1.0) -> ChannelSession:
         """Open a WebSocket connection to the app's cable (or `path`),
         carrying the client's cookies. Closed automatically at teardown."""
@@ -484,6 +522,11 @@ class AsyncChannelTestCase(
 def _sync_base(cls: type) -> str:
     """The library class `cls` derives from, for messages."""
     return "ProperTransactionTestCase" if issubclass(cls, ProperTransactionTestCase) else "ProperTestCase"
+
+
+class LeftRunning(Exception):
+    """A test left a WebSocket session or a task that the library could not
+    close or cancel before rolling the test back."""
 
 
 _MISSING = object()

@@ -1,8 +1,11 @@
 """Tests that must not pass green by accident: an async test the class
 cannot run, and email addresses matched as whole addresses."""
+import asyncio
+import unittest
+
 from proper.emails import EmailMessage
 
-from proper_unittest import ProperTestCase, ProperTransactionTestCase
+from proper_unittest import AsyncChannelTestCase, ProperTestCase, ProperTransactionTestCase
 from tests.inner import NotesCase, run_inner
 
 
@@ -109,3 +112,77 @@ class ReportOrderTests(ProperTestCase):
         )]
         self.assertNotIn(-1, positions, report)
         self.assertEqual(positions, sorted(positions), report)
+
+
+def left_running_classes(events):
+    """Test classes that leave work behind (made here: discovery never runs them)."""
+    from tests.apps.notes.main import Note
+
+    class LeavesASessionOpen(AsyncChannelTestCase):
+        app = "tests.apps.notes.main:app"
+
+        async def test_1_leaves_it_open(self):
+            ws = self.client.websocket()
+            await ws.connect()
+            await ws.subscribe("GoodbyeChannel")
+            self.assertEqual(self.app.cable.streams.get("goodbye"), 1)
+
+        async def test_2_starts_clean(self):
+            events.append(("rows", Note.select().count()))
+            events.append(("listeners", self.app.cable.streams.get("goodbye")))
+
+    class LeavesATaskRunning(AsyncChannelTestCase):
+        app = "tests.apps.notes.main:app"
+
+        async def test_1_leaves_it_running(self):
+            async def write_later():
+                try:
+                    await asyncio.sleep(0.2)
+                    Note.create(title="written late")
+                except asyncio.CancelledError:
+                    events.append(("cancelled", True))
+                    raise
+
+            asyncio.create_task(write_later())
+
+        async def test_2_starts_clean(self):
+            await asyncio.sleep(0.3)
+            events.append(("rows", Note.select().count()))
+
+    class LeavesAStubbornTask(AsyncChannelTestCase):
+        app = "tests.apps.notes.main:app"
+
+        async def test_refuses_the_first_cancel(self):
+            async def stubborn():
+                try:
+                    await asyncio.sleep(30)
+                except asyncio.CancelledError:
+                    await asyncio.sleep(3)  # ends when cancelled again, by unittest's loop close
+
+            asyncio.create_task(stubborn(), name="stubborn-writer")
+
+    return LeavesASessionOpen, LeavesATaskRunning, LeavesAStubbornTask
+
+
+class LeftRunningTests(unittest.TestCase):
+    """Outside any test transaction: the inner classes open their own."""
+
+    def test_a_session_left_open_is_closed_inside_its_test(self):
+        events = []
+        result, output = run_inner(left_running_classes(events)[0])
+        self.assertTrue(result.wasSuccessful(), output)
+        self.assertEqual(events, [("rows", 0), ("listeners", None)])
+
+    def test_a_task_left_running_is_cancelled_inside_its_test(self):
+        events = []
+        result, output = run_inner(left_running_classes(events)[1])
+        self.assertTrue(result.wasSuccessful(), output)
+        self.assertEqual(events, [("cancelled", True), ("rows", 0)])
+
+    def test_a_task_that_will_not_end_is_an_error_of_its_test_named(self):
+        result, output = run_inner(left_running_classes([])[2])
+        self.assertEqual(len(result.errors), 1, output)
+        test, report = result.errors[0]
+        self.assertIn(f"The test {test.id()} left work running", report)
+        self.assertIn("the task stubborn-writer", report)
+        self.assertIn("did not end within 1s of being cancelled", report)
