@@ -13,6 +13,7 @@ import peewee as pw
 from proper import current
 
 from . import _class_context as class_context
+from . import _password_cost as password_cost
 from ._leaks import (
     CHECK_AFTER_TEST, EscapedWritesError, WriteWatch, check_setting, empty_tables, explain_escaped,
 )
@@ -56,6 +57,11 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
     #: PROPER_UNITTEST_TIMEOUT environment variable (the runner's
     #: ``--timeout``) gives it.
     timeout: float | None = None
+    #: Hash passwords at the app's scheme's minimum cost (the default) or,
+    #: set to False, at the app's own cost (a class that tests it). The
+    #: project config key ``fast_password_hashing`` and the environment
+    #: variable PROPER_UNITTEST_FAST_PASSWORD_HASHING set the default.
+    fast_password_hashing: bool | None = None
 
     #: The test's client (each test case class names its own type).
     client: _ClientBase[Any]
@@ -92,9 +98,12 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
         super().setUpClass()
         try:
             app = app_for(cls)
+            fast_hashing = password_cost.wanted(cls)
             databases = {id(db): db for db in claim_app_databases(app, cls.__qualname__)}
         except ConfigurationError as error:
             raise error.with_traceback(None)  # the message says it all
+
+        cls.addClassCleanup(password_cost.cost_for_class(app, fast_hashing))
 
         cls.app = app
         cls._databases = databases
