@@ -81,6 +81,8 @@ SETTINGS = {
     # 14. Tips
     "@override_config(SIGNUPS_OPEN=False)": Setting("class"),
     "with override_config(DEBUG=True) as config": Setting("method"),
+    # System tests (skipped, as a SystemTestCase is, where no browser is installed)
+    "class PhotoFormTests(SystemTestCase):": Setting("module"),
 }
 
 
