@@ -60,6 +60,9 @@ SETTINGS = {
     # 5. The result object
     "self.assertStatus(result, 200)": Setting("method", SIGNED_IN + 'photo = make_photo(user, "Sunset")\n'),
     'self.assertSelect(result, "article.photo", count=3)': Setting("compile"),
+    'self.client.post("/rooms/general/messages"': Setting("compile"),
+    'self.assertFormError(result, "title"': Setting("compile"),
+    'cover = self.file_fixture("pixel.png")': Setting("compile"),
     # 6. Authentication
     "session = self.sign_in(user)": Setting("method", 'user = make_user("alice@example.com")\n'),
     # 7. Testing models
