@@ -11,7 +11,9 @@ import os
 os.environ.setdefault("APP_ENV", "test")
 
 from .client import InMemoryUpload  # noqa: E402
-from .errors import ConfigurationError, UnsafeDatabaseError  # noqa: E402
+from .errors import ConfigurationError, UnsafeDatabaseError, UnsafeServiceError  # noqa: E402
+from .network_guard import NetworkBlockedError, allow_network  # noqa: E402
+from .process_state import ProcessStateChanged  # noqa: E402
 from .overrides import override_cache, override_config  # noqa: E402
 from .testcase import AsyncChannelTestCase, ProperTestCase, ProperTransactionTestCase  # noqa: E402
 
@@ -20,9 +22,13 @@ __all__ = (
     "AsyncChannelTestCase",
     "ConfigurationError",
     "InMemoryUpload",
+    "NetworkBlockedError",
+    "ProcessStateChanged",
     "ProperTestCase",
     "ProperTransactionTestCase",
     "UnsafeDatabaseError",
+    "UnsafeServiceError",
+    "allow_network",
     "override_cache",
     "override_config",
 )

@@ -29,9 +29,23 @@ def runner_command(labels: Iterable[str], options: Iterable[str]) -> list[str]:
     return [*coverage_support.python_command(), "-m", "proper_unittest", *options, *labels]
 
 
-def child_env(**extra: str) -> dict[str, str]:
-    """Return the environment for a child runner: ours, plus *extra*."""
-    env = dict(os.environ, APP_ENV="test", **extra)
+# The environment when the run started, before any test module was
+# imported or any test ran (see remember_starting_environment).
+_starting_environ: dict[str, str] | None = None
+
+
+def remember_starting_environment() -> None:
+    """Note the environment as it is now, when the run starts: what
+    ``child_env(from_start=True)`` gives, whatever tests change later."""
+    global _starting_environ
+    _starting_environ = dict(os.environ)
+
+
+def child_env(*, from_start: bool = False, **extra: str) -> dict[str, str]:
+    """Return the environment for a child runner: ours (the one the run
+    started with, when *from_start*), plus *extra*."""
+    base = _starting_environ if from_start and _starting_environ is not None else os.environ
+    env = dict(base, APP_ENV="test", **extra)
     paths = [path for path in env.get("PYTHONPATH", "").split(os.pathsep) if path]
     if _PACKAGE_PARENT not in paths:
         env["PYTHONPATH"] = os.pathsep.join([_PACKAGE_PARENT, *paths])

@@ -1,0 +1,164 @@
+"""What a test can change in the process, compared and put back after it,
+as CPython's regression test runner does (``test.libregrtest``'s
+saved_test_environment).
+
+Checked: ``os.environ``, the working directory, ``sys.path``, the level,
+handlers and ``disabled`` flag of every logger, and the signal handlers.
+A change is put back and the test (or class) is named on stderr; with
+``strict_process_state = True`` on the class, or
+``PROPER_UNITTEST_STRICT_STATE=1``, it is an error of the test. Threads the
+test started and left running are named too (they cannot be put back).
+"""
+import logging
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+#: Environment variable turning every change into an error.
+STRICT_ENV = "PROPER_UNITTEST_STRICT_STATE"
+
+# unittest leaves this module's frames out of the error it reports.
+__unittest = True
+
+_SIGNALS = tuple(
+    s for s in signal.valid_signals() if s not in (signal.SIGKILL, signal.SIGSTOP)
+)
+
+
+class ProcessStateChanged(Exception):
+    """A test changed the process's state (see the module doc) and left it
+    so; raised only in strict mode, as an error of the test."""
+
+
+def is_strict(test_class: type) -> bool:
+    """True when changes are errors for `test_class`."""
+    if getattr(test_class, "strict_process_state", False):
+        return True
+    return os.environ.get(STRICT_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _loggers() -> list[logging.Logger]:
+    found = [logging.getLogger()]
+    found.extend(
+        logger for logger in list(logging.Logger.manager.loggerDict.values())
+        if isinstance(logger, logging.Logger)
+    )
+    return found
+
+
+def _signal_handlers() -> list[Any]:
+    return [signal.getsignal(signum) for signum in _SIGNALS]
+
+
+class ProcessState:
+    """A snapshot of the process's state; :meth:`restore` puts it back and
+    says what had changed."""
+
+    def __init__(self) -> None:
+        self.environ = dict(os.environ)
+        self.cwd = os.getcwd()
+        self.path = list(sys.path)
+        self.loggers = _loggers()
+        self.logger_state = [(lg.level, tuple(lg.handlers), lg.disabled) for lg in self.loggers]
+        self.signals = _signal_handlers()
+        self.threads = set(threading.enumerate())
+
+    def restore(self) -> list[str]:
+        """Put back what changed; return one description per change."""
+        changes: list[str] = []
+        if os.environ != self.environ:
+            changes.append(self._restore_environ())
+        try:
+            cwd = os.getcwd()
+        except OSError:  # the test removed the folder it moved to
+            cwd = "(a removed folder)"
+        if cwd != self.cwd:
+            os.chdir(self.cwd)
+            changes.append(f"the working directory (to {cwd})")
+        if sys.path != self.path:
+            changes.append(_list_change("sys.path", self.path, sys.path))
+            sys.path[:] = self.path
+        state = [(lg.level, tuple(lg.handlers), lg.disabled) for lg in self.loggers]
+        if state != self.logger_state:
+            changes.extend(self._restore_loggers(state))
+        if threading.current_thread() is threading.main_thread():
+            now = _signal_handlers()
+            if now != self.signals:
+                changes.extend(self._restore_signals(now))
+        return changes
+
+    def new_threads(self) -> list[threading.Thread]:
+        """Threads started since the snapshot and still alive."""
+        return [t for t in threading.enumerate() if t not in self.threads and t.is_alive()]
+
+    def _restore_environ(self) -> str:
+        now = dict(os.environ)
+        added = sorted(set(now) - set(self.environ))
+        removed = sorted(set(self.environ) - set(now))
+        changed = sorted(k for k in set(now) & set(self.environ) if now[k] != self.environ[k])
+        for key in added:
+            del os.environ[key]
+        for key in removed + changed:
+            os.environ[key] = self.environ[key]
+        parts = [f"{verb} {', '.join(keys)}" for verb, keys in
+                 (("added", added), ("removed", removed), ("changed", changed)) if keys]
+        return f"os.environ ({'; '.join(parts)})"
+
+    def _restore_loggers(self, state: list[tuple[int, tuple[logging.Handler, ...], bool]]) -> list[str]:
+        changes: list[str] = []
+        for logger, (level, handlers, disabled), now in zip(self.loggers, self.logger_state, state):
+            if now == (level, handlers, disabled):
+                continue
+            name = logger.name if logger.name != "root" or logger is not logging.getLogger() else "root"
+            what = []
+            if now[0] != level:
+                what.append(f"level {logging.getLevelName(level)} -> {logging.getLevelName(now[0])}")
+                logger.setLevel(level)
+            if now[1] != handlers:
+                what.append("handlers")
+                logger.handlers[:] = handlers
+            if now[2] != disabled:
+                what.append(f"disabled {disabled} -> {now[2]}")
+                logger.disabled = disabled
+            changes.append(f"the logger {name!r} ({', '.join(what)})")
+        return changes
+
+    def _restore_signals(self, now: list[Any]) -> list[str]:
+        changes: list[str] = []
+        for signum, before, after in zip(_SIGNALS, self.signals, now):
+            if after is before or after == before:
+                continue
+            try:
+                signal.signal(signum, before if before is not None else signal.SIG_DFL)
+            except (OSError, ValueError, TypeError):
+                pass
+            changes.append(f"the handler of {signal.Signals(signum).name}")
+        return changes
+
+
+def _list_change(name: str, before: list[str], after: list[str]) -> str:
+    added = [p for p in after if p not in before]
+    removed = [p for p in before if p not in after]
+    parts = [f"added {', '.join(added)}" if added else "", f"removed {', '.join(removed)}" if removed else ""]
+    detail = "; ".join(p for p in parts if p) or "reordered"
+    return f"{name} ({detail})"
+
+
+def report(who: str, state: ProcessState, strict: bool) -> None:
+    """Put back what `who` changed, say so on stderr (raise
+    :class:`ProcessStateChanged` when `strict`), and name threads it left."""
+    changes = state.restore()
+    threads = state.new_threads()
+    lines = [f"{who} changed {change}; put back." for change in changes]
+    lines += [
+        f"{who} left a thread running: {t.name!r}{' (daemon)' if t.daemon else ''}."
+        for t in threads
+    ]
+    if not lines:
+        return
+    if strict:
+        raise ProcessStateChanged("\n".join(lines))
+    for line in lines:
+        print(f"proper_unittest: {line}", file=sys.stderr)
