@@ -9,6 +9,7 @@ A change is put back and the test (or class) is named on stderr; with
 ``PROPER_UNITTEST_STRICT_STATE=1``, it is an error of the test. Threads the
 test started and left running are named too (they cannot be put back).
 """
+import _signal  # type: ignore[import-not-found]  # CPython's C module, no stub
 import logging
 import os
 import signal
@@ -22,9 +23,9 @@ STRICT_ENV = "PROPER_UNITTEST_STRICT_STATE"
 # unittest leaves this module's frames out of the error it reports.
 __unittest = True
 
-_SIGNALS = tuple(
-    s for s in signal.valid_signals() if s not in (signal.SIGKILL, signal.SIGSTOP)
-)
+# The named signals (the real-time ones, SIGRTMIN+n, are left out: nothing
+# in an app sets them, and they would double the cost of the check).
+_SIGNALS = tuple(s for s in signal.Signals if s not in (signal.SIGKILL, signal.SIGSTOP))
 
 
 class ProcessStateChanged(Exception):
@@ -39,17 +40,33 @@ def is_strict(test_class: type) -> bool:
     return os.environ.get(STRICT_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
+_known_loggers: tuple[int, list[logging.Logger]] = (-1, [])
+
+
 def _loggers() -> list[logging.Logger]:
-    found = [logging.getLogger()]
-    found.extend(
-        logger for logger in list(logging.Logger.manager.loggerDict.values())
-        if isinstance(logger, logging.Logger)
-    )
+    """The root logger and every logger made so far (recomputed only when
+    loggers were added: a logger is never removed)."""
+    global _known_loggers
+    registry = logging.Logger.manager.loggerDict
+    count, found = _known_loggers
+    if count != len(registry):
+        found = [logging.getLogger()]
+        found.extend(lg for lg in list(registry.values()) if isinstance(lg, logging.Logger))
+        _known_loggers = (len(registry), found)
     return found
 
 
 def _signal_handlers() -> list[Any]:
-    return [signal.getsignal(signum) for signum in _SIGNALS]
+    # The C function: signal.getsignal wraps each answer in an enum lookup
+    # that costs more than the whole rest of the check.
+    return list(map(_signal.getsignal, _SIGNALS))
+
+
+def _environ() -> dict[Any, Any]:
+    # os.environ's raw (bytes) mapping: copying os.environ itself decodes
+    # every key and value, a hundred times slower.
+    raw: dict[Any, Any] | None = getattr(os.environ, "_data", None)
+    return dict(raw) if raw is not None else dict(os.environ)
 
 
 class ProcessState:
@@ -57,18 +74,18 @@ class ProcessState:
     says what had changed."""
 
     def __init__(self) -> None:
-        self.environ = dict(os.environ)
+        self.environ = _environ()
         self.cwd = os.getcwd()
         self.path = list(sys.path)
         self.loggers = _loggers()
-        self.logger_state = [(lg.level, tuple(lg.handlers), lg.disabled) for lg in self.loggers]
+        self.logger_state = [(lg.level, [*lg.handlers], lg.disabled) for lg in self.loggers]
         self.signals = _signal_handlers()
         self.threads = set(threading.enumerate())
 
     def restore(self) -> list[str]:
         """Put back what changed; return one description per change."""
         changes: list[str] = []
-        if os.environ != self.environ:
+        if _environ() != self.environ:
             changes.append(self._restore_environ())
         try:
             cwd = os.getcwd()
@@ -80,7 +97,7 @@ class ProcessState:
         if sys.path != self.path:
             changes.append(_list_change("sys.path", self.path, sys.path))
             sys.path[:] = self.path
-        state = [(lg.level, tuple(lg.handlers), lg.disabled) for lg in self.loggers]
+        state = [(lg.level, [*lg.handlers], lg.disabled) for lg in self.loggers]
         if state != self.logger_state:
             changes.extend(self._restore_loggers(state))
         if threading.current_thread() is threading.main_thread():
@@ -94,19 +111,22 @@ class ProcessState:
         return [t for t in threading.enumerate() if t not in self.threads and t.is_alive()]
 
     def _restore_environ(self) -> str:
+        decode = getattr(os.environ, "decodekey", lambda key: key)
+        decode_value = getattr(os.environ, "decodevalue", lambda value: value)
+        before = {decode(k): decode_value(v) for k, v in self.environ.items()}
         now = dict(os.environ)
-        added = sorted(set(now) - set(self.environ))
-        removed = sorted(set(self.environ) - set(now))
-        changed = sorted(k for k in set(now) & set(self.environ) if now[k] != self.environ[k])
+        added = sorted(set(now) - set(before))
+        removed = sorted(set(before) - set(now))
+        changed = sorted(k for k in set(now) & set(before) if now[k] != before[k])
         for key in added:
             del os.environ[key]
         for key in removed + changed:
-            os.environ[key] = self.environ[key]
+            os.environ[key] = before[key]
         parts = [f"{verb} {', '.join(keys)}" for verb, keys in
                  (("added", added), ("removed", removed), ("changed", changed)) if keys]
         return f"os.environ ({'; '.join(parts)})"
 
-    def _restore_loggers(self, state: list[tuple[int, tuple[logging.Handler, ...], bool]]) -> list[str]:
+    def _restore_loggers(self, state: list[tuple[int, list[logging.Handler], bool]]) -> list[str]:
         changes: list[str] = []
         for logger, (level, handlers, disabled), now in zip(self.loggers, self.logger_state, state):
             if now == (level, handlers, disabled):

@@ -36,16 +36,24 @@ _starting_environ: dict[str, str] | None = None
 
 def remember_starting_environment() -> None:
     """Note the environment as it is now, when the run starts: what
-    ``child_env(from_start=True)`` gives, whatever tests change later."""
+    :func:`child_env_from_start` gives, whatever tests change later."""
     global _starting_environ
     _starting_environ = dict(os.environ)
 
 
-def child_env(*, from_start: bool = False, **extra: str) -> dict[str, str]:
-    """Return the environment for a child runner: ours (the one the run
-    started with, when *from_start*), plus *extra*."""
-    base = _starting_environ if from_start and _starting_environ is not None else os.environ
-    env = dict(base, APP_ENV="test", **extra)
+def child_env_from_start(**extra: str) -> dict[str, str]:
+    """Return the environment for a child runner: the one the run started
+    with (see :func:`remember_starting_environment`), plus *extra*."""
+    return _with_package(dict(_starting_environ if _starting_environ is not None else os.environ,
+                              APP_ENV="test", **extra))
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """Return the environment for a child runner: ours, plus *extra*."""
+    return _with_package(dict(os.environ, APP_ENV="test", **extra))
+
+
+def _with_package(env: dict[str, str]) -> dict[str, str]:
     paths = [path for path in env.get("PYTHONPATH", "").split(os.pathsep) if path]
     if _PACKAGE_PARENT not in paths:
         env["PYTHONPATH"] = os.pathsep.join([_PACKAGE_PARENT, *paths])
