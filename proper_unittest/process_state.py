@@ -108,7 +108,12 @@ class ProcessState:
 
     def new_threads(self) -> list[threading.Thread]:
         """Threads started since the snapshot and still alive."""
-        return [t for t in threading.enumerate() if t not in self.threads and t.is_alive()]
+        # "asyncio_N" threads are the default executor of the test's event
+        # loop, shut down with the loop right after the test's clean-ups.
+        return [
+            t for t in threading.enumerate()
+            if t not in self.threads and t.is_alive() and not t.name.startswith("asyncio_")
+        ]
 
     def _restore_environ(self) -> str:
         decode = getattr(os.environ, "decodekey", lambda key: key)
