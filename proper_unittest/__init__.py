@@ -10,6 +10,7 @@ import os
 # safety checks then refuse to run.
 os.environ.setdefault("APP_ENV", "test")
 
+from ._password_cost import install as _install_password_cost  # noqa: E402
 from .client import InMemoryUpload  # noqa: E402
 from .errors import ConfigurationError, UnsafeDatabaseError, UnsafeServiceError  # noqa: E402
 from .network_guard import NetworkBlockedError, allow_network  # noqa: E402
@@ -17,6 +18,9 @@ from .process_state import ProcessStateChanged  # noqa: E402
 from .overrides import override_cache, override_config  # noqa: E402
 from .testcase import AsyncChannelTestCase, ProperTestCase, ProperTransactionTestCase  # noqa: E402
 
+# Before the app is imported, so its Auth hashes at the minimum cost from its
+# first hash (see README, "Password hashing").
+_install_password_cost()
 
 __all__ = (
     "AsyncChannelTestCase",

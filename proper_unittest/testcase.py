@@ -11,6 +11,7 @@ import peewee as pw
 from proper import current
 
 from . import _class_context as class_context
+from . import _password_cost as password_cost
 from ._leaks import (
     CHECK_AFTER_TEST, EscapedWritesError, WriteWatch, check_setting, empty_tables, explain_escaped,
 )
@@ -63,6 +64,11 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
     #: thread running an error, instead of a note on stderr.
     #: PROPER_UNITTEST_STRICT_STATE=1 sets it for a run.
     strict_process_state = False
+    #: Hash passwords at the app's scheme's minimum cost (the default) or,
+    #: set to False, at the app's own cost (a class that tests it). The
+    #: project config key ``fast_password_hashing`` and the environment
+    #: variable PROPER_UNITTEST_FAST_PASSWORD_HASHING set the default.
+    fast_password_hashing: bool | None = None
 
     #: The test's client (each test case class names its own type).
     client: _ClientBase[Any]
@@ -108,6 +114,7 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
             check_server_services(app, cls)
             check_storage(app, cls)
             cls._network_allowed = allowed(cls, "network") or network_guard.is_allowed_for(cls)
+            fast_hashing = password_cost.wanted(cls)
             databases = {id(db): db for db in claim_app_databases(app, cls.__qualname__)}
         except ConfigurationError as error:
             raise error.with_traceback(None)  # the message says it all
@@ -119,6 +126,8 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
         cls._storage_roots = redirect_disk_roots(app)
         if cls._storage_roots:
             cls.addClassCleanup(StoredFiles(cls._storage_roots).remove_new)
+        cls.addClassCleanup(password_cost.cost_for_class(app, fast_hashing))
+
         cls.app = app
         cls._databases = databases
         # Class cleanups run last-registered first: the app's state is put
