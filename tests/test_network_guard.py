@@ -140,7 +140,10 @@ class NetworkGuardTests(unittest.TestCase):
             "        except OSError:\n"
             "            print('ATTEMPTED')\n"
         )
-        refused = run_in_subprocess(source)
-        self.assertIn("BLOCKED Network access refused during test_inner_case.Case.test_out", refused.stdout)
-        allowed = run_in_subprocess(source, setup_cfg="[proper_unittest]\nallow_outside = network\n")
+        # Its own database: this process holds the notes app's.
+        env = {"NOTES_DB_NAME": "notes_network_test"}
+        refused = run_in_subprocess(source, env=env)
+        self.assertIn("BLOCKED Network access refused during test_inner_case.Case.test_out", refused.stdout,
+                      refused.stderr)
+        allowed = run_in_subprocess(source, env=env, setup_cfg="[proper_unittest]\nallow_outside = network\n")
         self.assertIn("ATTEMPTED", allowed.stdout, allowed.stderr)
