@@ -147,3 +147,32 @@ class NetworkGuardTests(unittest.TestCase):
                       refused.stderr)
         allowed = run_in_subprocess(source, env=env, setup_cfg="[proper_unittest]\nallow_outside = network\n")
         self.assertIn("ATTEMPTED", allowed.stdout, allowed.stderr)
+
+
+class UnderPytestTests(unittest.TestCase):
+    def test_the_guard_works_under_pytest(self):
+        import os
+        import subprocess
+        import sys
+        import tempfile
+        from pathlib import Path
+
+        from tests.inner import REPO
+
+        with tempfile.TemporaryDirectory() as folder:
+            Path(folder, "test_guarded.py").write_text(
+                "import socket\n"
+                "from tests.inner import NotesCase\n"
+                "class Case(NotesCase):\n"
+                "    def test_out(self):\n"
+                "        socket.create_connection(('192.0.2.1', 443), timeout=5)\n"
+            )
+            env = {**os.environ, "PYTHONPATH": str(REPO), "NOTES_DB_NAME": "notes_network_test"}
+            env.pop("PROPER_UNITTEST_WORKER", None)
+            run = subprocess.run(
+                [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_guarded.py"],
+                cwd=folder, env=env, capture_output=True, text=True, timeout=120,
+            )
+        self.assertEqual(run.returncode, 1, run.stdout + run.stderr)
+        self.assertIn("NetworkBlockedError: Network access refused during test_guarded.Case.test_out: "
+                      "a connection to 192.0.2.1, port 443", run.stdout)
