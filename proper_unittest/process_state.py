@@ -66,7 +66,15 @@ def _environ() -> dict[Any, Any]:
     # os.environ's raw (bytes) mapping: copying os.environ itself decodes
     # every key and value, a hundred times slower.
     raw: dict[Any, Any] | None = getattr(os.environ, "_data", None)
-    return dict(raw) if raw is not None else dict(os.environ)
+    found = dict(raw) if raw is not None else dict(os.environ)
+    for key in _IGNORED_VARIABLES:
+        found.pop(key, None)
+    return found
+
+
+# pytest names the phase running in this variable (setup, call, teardown):
+# it changes between a class's set-up and its clean-up on purpose.
+_IGNORED_VARIABLES = ("PYTEST_CURRENT_TEST", b"PYTEST_CURRENT_TEST")
 
 
 class ProcessState:
@@ -119,7 +127,7 @@ class ProcessState:
         decode = getattr(os.environ, "decodekey", lambda key: key)
         decode_value = getattr(os.environ, "decodevalue", lambda value: value)
         before = {decode(k): decode_value(v) for k, v in self.environ.items()}
-        now = dict(os.environ)
+        now = {k: v for k, v in os.environ.items() if k not in _IGNORED_VARIABLES}
         added = sorted(set(now) - set(before))
         removed = sorted(set(before) - set(now))
         changed = sorted(k for k in set(now) & set(before) if now[k] != before[k])

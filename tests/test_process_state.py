@@ -132,3 +132,33 @@ class ProcessStateTests(unittest.TestCase):
         self.assertTrue(result.wasSuccessful(), output)
         self.assertIn("Case.test_starts_thread left a thread running: 'pu-left-behind' (daemon).", stderr)
         self.assertNotIn("test_clean", stderr)
+
+
+class UnderPytestTests(unittest.TestCase):
+    def test_pytests_own_variable_is_not_reported_and_a_leak_is(self):
+        import subprocess
+        from pathlib import Path
+
+        from tests.inner import REPO
+
+        with tempfile.TemporaryDirectory() as folder:
+            Path(folder, "test_state.py").write_text(
+                "import os\n"
+                "from tests.inner import NotesCase\n"
+                "class First(NotesCase):\n"
+                "    def test_a(self): pass\n"
+                "class Second(NotesCase):\n"
+                "    def test_leaks(self): os.environ['PU_PYTEST_LEAK'] = '1'\n"
+                "    def test_clean(self): assert 'PU_PYTEST_LEAK' not in os.environ\n"
+            )
+            env = {**os.environ, "PYTHONPATH": str(REPO), "NOTES_DB_NAME": "notes_state_test"}
+            env.pop("PROPER_UNITTEST_WORKER", None)
+            run = subprocess.run(
+                [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "test_state.py"],
+                cwd=folder, env=env, capture_output=True, text=True, timeout=120,
+            )
+        output = run.stdout + run.stderr
+        self.assertEqual(run.returncode, 0, output)
+        notes = [line for line in output.splitlines() if "proper_unittest:" in line]
+        self.assertEqual(len(notes), 1, output)
+        self.assertIn("Second.test_leaks changed os.environ (added PU_PYTEST_LEAK); put back.", notes[0])
