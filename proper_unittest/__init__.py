@@ -4,6 +4,7 @@ The public API is what this module exports; every other module in the
 package is private.
 """
 import os
+from typing import TYPE_CHECKING, Any
 
 # The app reads APP_ENV when it is created: importing this package first
 # (as test modules do) is enough. An explicit other value is kept, and the
@@ -22,6 +23,19 @@ from .testcase import AsyncChannelTestCase, ProperTestCase, ProperTransactionTes
 # first hash (see README, "Password hashing").
 _install_password_cost()
 
+if TYPE_CHECKING:
+    from .system import SystemTestCase
+
+
+def __getattr__(name: str) -> Any:
+    # SystemTestCase needs Playwright (the `system` extra): loaded on
+    # first use, so that nothing else in the library imports it.
+    if name == "SystemTestCase":
+        from .system import SystemTestCase  # noqa: PLC0415
+
+        return SystemTestCase
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 __all__ = (
     "AsyncChannelTestCase",
     "ConfigurationError",
@@ -30,6 +44,7 @@ __all__ = (
     "ProcessStateChanged",
     "ProperTestCase",
     "ProperTransactionTestCase",
+    "SystemTestCase",
     "UnsafeDatabaseError",
     "UnsafeServiceError",
     "allow_network",
