@@ -28,6 +28,12 @@ class TurboStreamTests(ProperTestCase):
         self.client.post("/rooms/general/messages", body={"message": "Hello"}, turbo_stream=True)
         self.assertTurboStreamBroadcast("turbo:general", "append", "messages", count=1, contains="Hello")
         self.assertTurboStreamBroadcast("turbo:random", "append", "messages", count=0)
+        [broadcast] = [b for b in self.broadcasts if b.stream == "turbo:general"]
+        self.assertEqual([(s.action, s.target) for s in broadcast.turbo_streams], [("append", "messages")])
+        with self.assertRaises(AssertionError) as caught:
+            self.assertBroadcasts("turbo:general", 2)
+        self.assertIn('turbo:general: Turbo Streams:\n       <turbo-stream action="append" target="messages"> '
+                      '<li id="message-', str(caught.exception))
 
     def test_without_turbo_it_redirects(self):
         result = self.client.post("/rooms/general/messages", body={"message": "Hello"})
