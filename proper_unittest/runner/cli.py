@@ -25,7 +25,10 @@ from .._timeout import TIMEOUT_ENV, parse_seconds
 from ..errors import ConfigurationError
 from .labels import EXAMPLES_DIR, REPO_ROOT, Target, current_project, default_suites, resolve_label
 from .problems import UsageError, print_usage_error
-from .procs import KEEPDB_ENV, WORKER_ENV, child_env, run_streamed, runner_command, stop_processes
+from .procs import (
+    KEEPDB_ENV, WORKER_ENV, child_env, remember_starting_environment, run_streamed, runner_command,
+    stop_processes,
+)
 from .rerun import MAX_RERUNS, RERUN_ENV
 from .results import Counts
 from .session import AUTO_PARALLEL_MIN_SECONDS, AUTO_PARALLEL_MIN_TESTS, EXIT_OK, EXIT_USAGE, finish, run_project
@@ -110,6 +113,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None, repo: bool 
         os.environ[KEEPDB_ENV] = "1"
     if args.timeout is not None:
         os.environ[TIMEOUT_ENV] = f"{args.timeout:g}"
+    remember_starting_environment()
     with stop_on_signals():
         try:
             return dispatch(args, Path.cwd())
