@@ -63,6 +63,8 @@ SETTINGS = {
     'self.client.post("/rooms/general/messages"': Setting("compile"),
     'self.assertFormError(result, "title"': Setting("compile"),
     'cover = self.file_fixture("pixel.png")': Setting("compile"),
+    "class ReportCacheTests(ProperTestCase):": Setting("compile"),
+    "from proper_unittest import ProperTestCase, allow_network": Setting("compile"),
     # 6. Authentication
     "session = self.sign_in(user)": Setting("method", 'user = make_user("alice@example.com")\n'),
     # 7. Testing models
