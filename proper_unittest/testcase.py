@@ -10,7 +10,7 @@ from unittest.case import _subtest_msg_sentinel  # type: ignore[attr-defined]  #
 import peewee as pw
 from proper import current
 
-from . import _class_context as class_context
+from . import _class_context as class_context, _guard
 from ._leaks import (
     CHECK_AFTER_TEST, EscapedWritesError, WriteWatch, check_setting, empty_tables, explain_escaped,
 )
@@ -82,6 +82,9 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
         save the app's state, then open the class transaction and load
         class data. Runs in the class's own context copy."""
         super().setUpClass()
+        # Every connection from here to the last class clean-up must go to
+        # a database the run proved (registered first: undone last).
+        cls.enterClassContext(_guard.guarding(f"the set-up or clean-up of {cls.__qualname__}"))
         try:
             app = app_for(cls)
             databases = {id(db): db for db in claim_app_databases(app, cls.__qualname__)}
@@ -90,6 +93,7 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
 
         cls.app = app
         cls._databases = databases
+        _guard.limit_to(databases.values())
         # Class cleanups run last-registered first: the app's state is put
         # back last, after the class data is gone and checked.
         class_state = AppState(app, databases.values())
@@ -204,7 +208,8 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
         """Run the test in its own copy of the class's context (so what the
         class set-up put in ``current`` is there, and what the test puts
         there does not leak)."""
-        outcome: unittest.TestResult | None = self._run_in_own_context(super().run, result)
+        with _guard.running(f"the test {self.id()}"):
+            outcome: unittest.TestResult | None = self._run_in_own_context(super().run, result)
         return outcome
 
     def _run_in_own_context(self, run: Callable[[Any], Any], result: Any) -> Any:
