@@ -2,6 +2,7 @@
 only to a database the run proved to be its test database, whatever
 object makes it (a late proxy, a Database made inside a test, bind_ctx, a
 second app); and what was opened is asked, not assumed."""
+import sqlite3
 import tempfile
 import unittest
 from pathlib import Path
@@ -13,6 +14,8 @@ from proper_unittest import _guard
 from tests.apps.testdb import backend
 from tests.inner import run_in_subprocess
 from tests.servers import server_database, worker_suffix
+from tests.test_runner import write_tree
+from tests.test_runner_project import ProjectTestCase
 from tests.test_safety import Planted, inner_app
 
 
@@ -131,6 +134,21 @@ class GuardRefusalTests(unittest.TestCase):
         self.assertIn(f"connected to database {prod.name!r}", done.stderr)
         prod.assert_untouched()
 
+    def test_mysql_schema_naming_another_database_is_refused(self):
+        if backend() != "mysql":
+            self.skipTest("on MySQL/MariaDB a schema is another database")
+        prod = Planted(self, self.name("pu_guard_accounts_prod"))
+        extra = (
+            "class Note(pw.Model):\n    title = pw.CharField()\n\n"
+            f"    class Meta:\n        database = db\n        table_name = 'note'\n        schema = {prod.name!r}\n\n"
+            "class SchemaTests(ProperTestCase):\n    app = app\n\n"
+            "    def test_write(self):\n        Note.create(id=2, title='x')\n"
+        )
+        done = self.run_with(extra)
+        self.assertIn(f"Meta.schema = {prod.name!r}, which on MySQL/MariaDB is another database", done.stderr)
+        self.assertNotIn("Traceback", done.stderr)
+        prod.assert_untouched()
+
 
 class GuardPassingTests(ProperTestCase):
     """What the guard lets through, in a real test class of this suite."""
@@ -174,3 +192,47 @@ class UnguardedOutsideProperClassesTests(unittest.TestCase):
         self.assertFalse(db.is_closed())
         db.close()
 
+
+
+class RunnerRefusalTests(ProjectTestCase):
+    """Under the runner, a refusal at connect is one message, exit 2, and
+    the run stops: no later test, no rerun."""
+
+    def test_a_late_proxy_refused_mid_run_exits_2_and_stops(self):
+        prod = self.app_project / "prod.sqlite3"
+        connection = sqlite3.connect(prod)
+        connection.execute("CREATE TABLE audit (id INTEGER PRIMARY KEY, note TEXT)")
+        connection.execute("INSERT INTO audit (note) VALUES ('keep me')")
+        connection.commit()
+        connection.close()
+        write_tree(self.app_project, {"tests/test_late.py": f"""
+            import peewee as pw
+            from proper_unittest import ProperTestCase
+            from tests.helpers import log
+
+            late = pw.DatabaseProxy()
+
+
+            class Note(pw.Model):
+                note = pw.TextField()
+
+                class Meta:
+                    database = late
+                    table_name = "audit"
+
+
+            class LateTests(ProperTestCase):
+                def test_a_late_proxy(self):
+                    late.initialize(pw.SqliteDatabase({str(prod)!r}))
+                    Note.create(note="written by a test")
+
+                def test_b_after(self):
+                    log("test_b_after")
+        """})
+        proc = self.run_in_project("tests.test_late")
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        self.assertEqual(proc.stderr.count("UnsafeDatabaseError: Refusing to connect SqliteDatabase"), 1, proc.stderr)
+        self.assertIn("during the test tests.test_late.LateTests.test_a_late_proxy", proc.stderr)
+        self.assertNotIn("Traceback", proc.stderr)
+        self.assertEqual(self.logged(), [], "the run stopped at the refusal")
+        self.assertUntouched(prod)
