@@ -96,7 +96,7 @@ class RecordingResult(unittest.TextTestResult):
         # A refusal is a message for the user, not a traceback.
         if err[0] is not None and issubclass(err[0], UnsafeDatabaseError):
             return f"{err[0].__name__}: {err[1]}\n"
-        text: str = super()._exc_info_to_string(err, test)
+        text: str = super()._exc_info_to_string(err, test)  # type: ignore[misc]  # private, not in typeshed
         return text
 
     def addSubTest(
@@ -127,7 +127,7 @@ class RecordingResult(unittest.TextTestResult):
         if err is not None and err[0] is not None:
             message = f"{err[0].__name__}: {_first_line(err[1])}"
             # unittest's own traceback formatting: private, so not in typeshed.
-            detail = self._exc_info_to_string(err, test)  # type: ignore[attr-defined]
+            detail = self._exc_info_to_string(err, test)
             record["detail"] = (record["detail"] + "\n" + detail).strip("\n")
         if record["outcome"] not in FAILED_OUTCOMES:  # the first failure names the test's outcome
             record["outcome"] = outcome
