@@ -54,6 +54,8 @@ def physical_key(db: pw.Database) -> tuple[object, ...]:
 
 def prove(db: pw.Database) -> None:
     """Record that `db` is a test database this run owns or adopted."""
+    if safety.is_in_memory(db):  # allowed anyway; its "path" is no file's
+        return
     _proven.add(physical_key(db))
     _claimed[id(db)] = db
 
