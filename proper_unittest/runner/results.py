@@ -29,6 +29,8 @@ class Counts:
     unexpected_successes: int = 0
     #: Failure/error reports beyond the first for the same test.
     repeats: int = 0
+    #: Errors that were safety refusals (UnsafeDatabaseError): the run exits 2.
+    refused: int = 0
     #: ``[test description, seconds]`` per test (lists: they travel as JSON).
     durations: list[list[Any]] = field(default_factory=list)
     #: One dict per test (see records.py): for JUnit XML, durations and --failed.
@@ -53,6 +55,7 @@ class Counts:
             expected_failures=len(result.expectedFailures),
             unexpected_successes=len(result.unexpectedSuccesses),
             repeats=len(reports) - len({id(test) for test in reports}),
+            refused=int(getattr(result, "refused", 0)),
             durations=[list(item) for item in getattr(result, "collectedDurations", [])],
             records=list(getattr(result, "records", [])),
         )
@@ -86,6 +89,7 @@ class Counts:
             expected_failures=self.expected_failures + other.expected_failures,
             unexpected_successes=self.unexpected_successes + other.unexpected_successes,
             repeats=self.repeats + other.repeats,
+            refused=self.refused + other.refused,
             durations=self.durations + other.durations,
             records=self.records + other.records,
         )
