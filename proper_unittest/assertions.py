@@ -5,6 +5,7 @@ request, status, Location, the start of the body and, for server errors,
 the app's own traceback.
 """
 import json
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
@@ -227,8 +228,14 @@ class ProperAssertions(HTMLAssertions, TurboAssertions, StorageAssertions, TestC
         ``SqliteCache`` installed by :func:`override_cache`; transaction and
         savepoint statements do not, as they differ between backends."""
         counter: Any
-        with count_queries() as counter:  # type: ignore[no-untyped-call]  # playhouse ships no types
-            yield counter
+        # count_queries sets peewee's logger to DEBUG and leaves it so.
+        peewee_logger = logging.getLogger("peewee")
+        level = peewee_logger.level
+        try:
+            with count_queries() as counter:  # type: ignore[no-untyped-call]  # playhouse ships no types
+                yield counter
+        finally:
+            peewee_logger.setLevel(level)
         queries = [
             record.msg[0] if isinstance(record.msg, tuple) else str(record.msg)
             for record in counter.get_queries()

@@ -205,3 +205,23 @@ def _module_dir(test_class: type) -> Path:
         return Path(inspect.getfile(test_class)).resolve().parent
     except (TypeError, OSError):
         return Path.cwd()
+
+
+def project_option(test_class: type, key: str) -> tuple[str, Path] | None:
+    """The value of `key` in the project config nearest to `test_class`'s
+    module (or the current directory), with its file; None when unset."""
+    for start in (_module_dir(test_class), Path.cwd()):
+        for folder in (start, *start.parents):
+            config_file = has_project_section(folder)
+            if config_file is None:
+                continue
+            if config_file.name == "setup.cfg":
+                parser = _read_setup_cfg(config_file)
+                if parser.has_option(SECTION, key):
+                    return parser.get(SECTION, key), config_file
+                return None
+            value = read_pyproject_section(config_file).get(key)
+            if value is None:
+                return None
+            return (" ".join(map(str, value)) if isinstance(value, list) else str(value)), config_file
+    return None
