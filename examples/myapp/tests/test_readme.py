@@ -65,6 +65,7 @@ SETTINGS = {
     'cover = self.file_fixture("pixel.png")': Setting("compile"),
     "class ReportCacheTests(ProperTestCase):": Setting("compile"),
     "from proper_unittest import ProperTestCase, allow_network": Setting("compile"),
+    'late = pw.DatabaseProxy()           # bound by a model, initialized on first use': Setting("compile"),
     # 6. Authentication
     "session = self.sign_in(user)": Setting("method", 'user = make_user("alice@example.com")\n'),
     # 7. Testing models
