@@ -16,7 +16,11 @@ from functools import cache
 from typing import Any
 from urllib.parse import quote
 
-_MODES = ("ro", "rw", "rwc", "memory")
+# SQLite's open flags: a "mode" replaces the access bits, and may not ask
+# for more access than those before it allowed (Python opens read-write-create).
+_READ_ONLY, _READ_WRITE, _CREATE, _MEMORY = 0x1, 0x2, 0x4, 0x80
+_MODES = {"ro": _READ_ONLY, "rw": _READ_WRITE, "rwc": _READ_WRITE | _CREATE, "memory": _MEMORY}
+_ACCESS = _READ_ONLY | _READ_WRITE | _CREATE | _MEMORY
 
 
 @dataclass(frozen=True)
@@ -77,16 +81,19 @@ def _read_uri(name: str) -> SqliteName:
         decoded = path.decode()
     except UnicodeDecodeError:
         return _unprovable(name, "its URI path is not UTF-8 once decoded")
-    mode = ""
+    flags = _READ_WRITE | _CREATE
     for key, value in options:
         if key == b"vfs":
             return _unprovable(name, "it names a VFS, whose files the library cannot check")
         if key == b"mode":
-            if value.decode(errors="replace") not in _MODES:
+            mode = _MODES.get(value.decode(errors="replace"), 0)
+            if not mode:
                 return _unprovable(name, f"its mode {value.decode(errors='replace')!r} is not one of "
                                          f"{', '.join(_MODES)}")
-            mode = value.decode()
-    in_memory = mode == "memory" or decoded in (":memory:", "")
+            if mode & ~_MEMORY > flags & _ACCESS:
+                return _unprovable(name, f"its mode {value.decode()!r} asks for more than an earlier mode allows")
+            flags = flags & ~_ACCESS | mode
+    in_memory = bool(flags & _MEMORY) or decoded in (":memory:", "")
     return SqliteName(in_memory=in_memory, path="" if in_memory else decoded, is_uri=True, query=query)
 
 
