@@ -119,6 +119,15 @@ class NameCharsetTests(unittest.TestCase):
         self.assertIsNone(why_not_a_test_database(pw.MySQLDatabase("a" * 59 + "_test")))
         self.assertIn("keeps only 64", why_not_a_test_database(pw.MySQLDatabase("a" * 60 + "_test")))
 
+    def test_quoting_doubles_embedded_quotes(self):
+        db = pw.SqliteDatabase(":memory:")
+        for name in ('a"b', '""', 'x" --', "plain"):
+            with self.subTest(name=name):
+                db.execute_sql(f"CREATE TABLE {_names.quote_identifier(db, name)} (x)")
+                self.assertEqual(db.get_tables(), [name])
+                db.execute_sql(f"DROP TABLE {_names.quote_identifier(db, name)}")
+        self.assertEqual(_names.quote_identifier(pw.MySQLDatabase("x"), "a`b"), "`a``b`")
+
     @server_only
     def test_quoting_doubles_embedded_quotes_on_the_server(self):
         # Quoting alone (the name rule aside) makes exactly the name given.
