@@ -1,6 +1,7 @@
 """Names read the way the server reads them (issue 16, cases 1, 2, 6, 7, 8):
 quotes in database names, SQLite URIs, relative paths and chdir(), long
 derived names. Each run-level test plants a sentinel that must survive."""
+import hashlib
 import os
 import sqlite3
 import subprocess
@@ -121,12 +122,21 @@ class NameCharsetTests(unittest.TestCase):
 
     def test_quoting_doubles_embedded_quotes(self):
         db = pw.SqliteDatabase(":memory:")
+        self.addCleanup(db.close)
         for name in ('a"b', '""', 'x" --', "plain"):
             with self.subTest(name=name):
                 db.execute_sql(f"CREATE TABLE {_names.quote_identifier(db, name)} (x)")
                 self.assertEqual(db.get_tables(), [name])
                 db.execute_sql(f"DROP TABLE {_names.quote_identifier(db, name)}")
         self.assertEqual(_names.quote_identifier(pw.MySQLDatabase("x"), "a`b"), "`a``b`")
+
+        class Bracketed(pw.SqliteDatabase):
+            quote = "[]"
+
+        self.assertEqual(_names.quote_identifier(Bracketed(":memory:"), "a]b[c"), "[a]]b[c]")
+
+    def test_an_empty_name_is_said_to_hold_nothing(self):
+        self.assertIn("'' holds nothing", _names.why_not_a_safe_name("") or "")
 
     @server_only
     def test_quoting_doubles_embedded_quotes_on_the_server(self):
@@ -174,10 +184,26 @@ class DerivedNameTests(unittest.TestCase):
         with self.assertRaisesRegex(Exception, "keeps only 63"):
             _names.derived_name("shop_test", "x" * 60, "postgres")
 
+    def test_the_cut_keeps_the_last_test_word_and_the_hash_of_the_whole_base(self):
+        base = "test_shop_" + "x" * 60 + "_tests"
+        digest = hashlib.sha256(base.encode()).hexdigest()[:8]
+        name = _names.derived_name(base, "w1", "postgres")
+        self.assertEqual(name, base[:63 - len(f"_{digest}_tests_w1")] + f"_{digest}_tests_w1")
+        self.assertEqual(len(name), 63)
+
+    def test_the_longest_suffix_that_fits_leaves_one_character_of_the_base(self):
+        base = "shop_test"
+        suffix = "s" * (63 - len("_12345678_test_") - 1)
+        self.assertTrue(_names.derived_name(base * 8, suffix, "postgres").startswith("s_"))
+        with self.assertRaisesRegex(Exception, "keeps only 63"):
+            _names.derived_name(base * 8, suffix + "s", "postgres")
+
     def test_lock_names_are_hashes_of_the_whole_name(self):
         head = "s" * 60
         self.assertNotEqual(_names.lock_name(head + "_a_test"), _names.lock_name(head + "_b_test"))
-        self.assertLessEqual(len(_names.lock_name("x" * 200)), 64)
+        # Two runs (of any version) must agree on it: the form is fixed.
+        digest = hashlib.sha256(b"x" * 200).hexdigest()
+        self.assertEqual(_names.lock_name("x" * 200), f"proper_unittest:{digest[:40]}")
 
     @server_only
     def test_parallel_workers_on_a_long_name_each_get_their_own_database(self):
