@@ -45,7 +45,7 @@ def why_too_long(name: str, backend: str) -> str | None:
 
 def quote_identifier(db: pw.Database, name: str) -> str:
     """`name` quoted for `db`'s SQL, an embedded quote character doubled."""
-    opening, closing = db.quote[0], db.quote[-1]
+    opening, closing = db.quote  # the pair of quote characters
     return opening + name.replace(closing, closing * 2) + closing
 
 

@@ -135,6 +135,9 @@ class NameCharsetTests(unittest.TestCase):
 
         self.assertEqual(_names.quote_identifier(Bracketed(":memory:"), "a]b[c"), "[a]]b[c]")
 
+    def test_the_message_names_the_characters(self):
+        self.assertIn("""holds '"', ';'""", _names.why_not_a_safe_name('a;b"_test') or "")
+
     def test_an_empty_name_is_said_to_hold_nothing(self):
         self.assertIn("'' holds nothing", _names.why_not_a_safe_name("") or "")
 
@@ -177,6 +180,8 @@ class DerivedNameTests(unittest.TestCase):
     def test_short_names_are_unchanged(self):
         self.assertEqual(_names.derived_name("shop_test", "w1", "postgres"), "shop_test_w1")
         self.assertEqual(_names.derived_name("x" * 100, "w1", "other"), "x" * 100 + "_w1")
+        exact = "a" * (63 - len("_test_w1")) + "_test"  # 63 with its suffix: fits
+        self.assertEqual(_names.derived_name(exact, "w1", "postgres"), exact + "_w1")
         limit = _names.NAME_LIMITS["mysql"]
         self.assertEqual(_names.derived_name("a" * (limit - 8) + "_t", "w1", "mysql"), "a" * (limit - 8) + "_t_w1")
 
