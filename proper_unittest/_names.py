@@ -45,8 +45,8 @@ def why_too_long(name: str, backend: str) -> str | None:
 
 def quote_identifier(db: pw.Database, name: str) -> str:
     """`name` quoted for `db`'s SQL, an embedded quote character doubled."""
-    opening, closing = db.quote  # the pair of quote characters
-    return opening + name.replace(closing, closing * 2) + closing
+    closing = db.quote[1:]  # peewee's quote is the pair of quote characters
+    return db.quote[:1] + name.replace(closing, closing * 2) + closing
 
 
 def derived_name(base: str, suffix: str, backend: str) -> str:
