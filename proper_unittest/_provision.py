@@ -340,6 +340,11 @@ def _connect_for_tests(db: pw.Database) -> None:
     # request, which would close the test's transaction (and fail). With
     # autoconnect on, it leaves this thread's connection alone.
     db.autoconnect = True
+    if isinstance(db, pw.SqliteDatabase):
+        # A system test's live server uses this connection from its own
+        # thread (see _shared_connection); an in-memory database cannot be
+        # reopened with this later: a new connection is a new, empty database.
+        db.connect_params.setdefault("check_same_thread", False)
     db.connect(reuse_if_open=True)
 
 

@@ -135,6 +135,36 @@ def has_project_section(folder: Path) -> Path | None:
     return None
 
 
+def project_setting(test_class: type, key: str) -> tuple[Any, Path] | None:
+    """``(value, config file)`` of `key` in this library's section of the
+    nearest project config above `test_class`'s module (or the current
+    directory), or None when that config does not set it."""
+    for start in dict.fromkeys((_module_dir(test_class), Path.cwd())):
+        for folder in (start, *start.parents):
+            found = _read_project_setting(folder, key)
+            if found is not _NOT_HERE:
+                return found  # type: ignore[return-value]
+    return None
+
+
+_NOT_HERE = object()
+
+
+@cache
+def _read_project_setting(folder: Path, key: str) -> object:
+    """`key` from `folder`'s config with this library's section: a
+    ``(value, file)`` pair, None when that section does not set it, or
+    _NOT_HERE when `folder` has no such section."""
+    config_file = has_project_section(folder)
+    if config_file is None:
+        return _NOT_HERE
+    if config_file.name == "setup.cfg":
+        parser = _read_setup_cfg(config_file)
+        return (parser.get(SECTION, key).strip(), config_file) if parser.has_option(SECTION, key) else None
+    section = read_pyproject_section(config_file)
+    return (section[key], config_file) if key in section else None
+
+
 def _read_setup_cfg(path: Path) -> configparser.ConfigParser:
     parser = configparser.ConfigParser(interpolation=None)
     try:

@@ -11,6 +11,7 @@ import peewee as pw
 from proper import current
 
 from . import _class_context as class_context
+from . import _password_cost as password_cost
 from ._leaks import (
     CHECK_AFTER_TEST, EscapedWritesError, WriteWatch, check_setting, empty_tables, explain_escaped,
 )
@@ -48,6 +49,11 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
     #: default) or ``"test"`` (after every test, to name it). The
     #: PROPER_UNITTEST_CHECK_WRITES environment variable sets the default.
     check_escaped_writes: str | None = None
+    #: Hash passwords at the app's scheme's minimum cost (the default) or,
+    #: set to False, at the app's own cost (a class that tests it). The
+    #: project config key ``fast_password_hashing`` and the environment
+    #: variable PROPER_UNITTEST_FAST_PASSWORD_HASHING set the default.
+    fast_password_hashing: bool | None = None
 
     #: The test's client (each test case class names its own type).
     client: _ClientBase[Any]
@@ -84,9 +90,12 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
         super().setUpClass()
         try:
             app = app_for(cls)
+            fast_hashing = password_cost.wanted(cls)
             databases = {id(db): db for db in claim_app_databases(app, cls.__qualname__)}
         except ConfigurationError as error:
             raise error.with_traceback(None)  # the message says it all
+
+        cls.addClassCleanup(password_cost.cost_for_class(app, fast_hashing))
 
         cls.app = app
         cls._databases = databases
