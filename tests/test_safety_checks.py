@@ -46,10 +46,19 @@ class ReachableDatabaseTests(unittest.TestCase):
 
     def setUp(self):
         self.folder = self.enterContext(tempfile.TemporaryDirectory())
+        self.made: list[pw.Database] = []
         self.addCleanup(gc.collect)  # the models made here leave peewee.Model's subclasses
 
     def file_db(self, name: str) -> pw.Database:
-        return pw.SqliteDatabase(str(Path(self.folder, name)))
+        db = pw.SqliteDatabase(str(Path(self.folder, name)))
+        self.made.append(db)
+        return db
+
+    def reached(self, app: App, databases: dict[str, pw.Database] | None = None) -> list[pw.Database]:
+        """The databases of `app` (by default what test_databases() finds) that
+        this test made: models of other test modules may be loaded too."""
+        found = safety.test_databases(app) if databases is None else databases
+        return [db for db in found.values() if db in self.made or db is app.db["main"]]
 
     def model(self, db: pw.Database | pw.DatabaseProxy, name: str) -> type[pw.Model]:
         meta = type("Meta", (), {"database": db, "table_name": name})
@@ -62,11 +71,11 @@ class ReachableDatabaseTests(unittest.TestCase):
         self.model(outside, "b_outside")
         self.model(outside, "c_outside_too")
         found = safety.test_databases(app)
-        self.assertEqual(list(found.values()), [app.db["main"], outside])
-        self.assertEqual(list(found)[1], f"model {__name__}.b_outside")
-        with mock.patch.dict(os.environ, {"APP_ENV": "test"}):
-            with self.assertRaisesRegex(UnsafeDatabaseError, r"model .*b_outside = .*outside.sqlite3"):
-                safety.check_app(app)
+        self.assertEqual(self.reached(app), [app.db["main"], outside])
+        self.assertIn(f"model {__name__}.b_outside", found)
+        self.assertNotIn(f"model {__name__}.c_outside_too", found)
+        with self.assertRaisesRegex(UnsafeDatabaseError, r"model .*b_outside = .*outside.sqlite3"):
+            safety.check_test_databases({key: db for key, db in found.items() if db is outside})
 
     def test_models_of_the_app_and_of_proxies(self):
         app = make_app()
@@ -74,21 +83,21 @@ class ReachableDatabaseTests(unittest.TestCase):
         proxy = pw.DatabaseProxy()
         self.model(proxy, "proxied_later")
         self.model(pw.SqliteDatabase(None), "deferred")
-        self.assertEqual(list(safety.test_databases(app).values()), [app.db["main"]])
+        self.assertEqual(self.reached(app), [app.db["main"]])
         proxied = self.file_db("proxied_test.sqlite3")
         proxy.initialize(proxied)
-        self.assertEqual(list(safety.test_databases(app).values()), [app.db["main"], proxied])
-        with mock.patch.dict(os.environ, {"APP_ENV": "test"}):
-            self.assertEqual(list(safety.check_app(app).values()), [app.db["main"], proxied])
+        self.assertEqual(self.reached(app), [app.db["main"], proxied])
+        self.assertEqual(self.reached(app, safety.test_databases(app)), [app.db["main"], proxied])
 
     def test_another_apps_databases_are_its_own(self):
         app, other = make_app(), make_app(database=str(Path(self.folder, "other_test.sqlite3")))
+        self.made.append(other.db["main"])
         self.model(other.db["main"], "other_model")
-        self.assertEqual(len(safety.test_databases(app)), 2)
+        self.assertEqual(self.reached(app), [app.db["main"], other.db["main"]])
         safety.remember_app(other)
         self.addCleanup(safety._apps_under_test.pop, id(other))
-        self.assertEqual(list(safety.test_databases(app).values()), [app.db["main"]])
-        self.assertEqual(len(safety.test_databases(other)), 1, "an app's own models stay its own")
+        self.assertEqual(self.reached(app), [app.db["main"]])
+        self.assertEqual(self.reached(other), [other.db["main"]], "an app's own models stay its own")
 
     def test_concerns_and_subclasses_are_found(self):
         db = self.file_db("deep_test.sqlite3")
