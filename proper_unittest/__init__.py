@@ -13,7 +13,9 @@ os.environ.setdefault("APP_ENV", "test")
 
 from ._password_cost import install as _install_password_cost  # noqa: E402
 from .client import InMemoryUpload  # noqa: E402
-from .errors import ConfigurationError, UnsafeDatabaseError  # noqa: E402
+from .errors import ConfigurationError, UnsafeDatabaseError, UnsafeServiceError  # noqa: E402
+from .network_guard import NetworkBlockedError, allow_network  # noqa: E402
+from .process_state import ProcessStateChanged  # noqa: E402
 from .overrides import override_cache, override_config  # noqa: E402
 from .testcase import AsyncChannelTestCase, ProperTestCase, ProperTransactionTestCase  # noqa: E402
 
@@ -38,10 +40,14 @@ __all__ = (
     "AsyncChannelTestCase",
     "ConfigurationError",
     "InMemoryUpload",
+    "NetworkBlockedError",
+    "ProcessStateChanged",
     "ProperTestCase",
     "ProperTransactionTestCase",
     "SystemTestCase",
     "UnsafeDatabaseError",
+    "UnsafeServiceError",
+    "allow_network",
     "override_cache",
     "override_config",
 )

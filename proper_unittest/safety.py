@@ -110,6 +110,19 @@ def check_test_environment(app: Any) -> None:
     env_var = os.environ.get("APP_ENV")
     if env_var == "test" and app.env == "test":
         return
+    if env_var == "test":
+        # APP_ENV is right now, so it was set after the app was built: the
+        # app's package was imported first (a bare `python -m unittest` in
+        # the project folder imports it while looking for tests, before
+        # tests/__init__.py runs).
+        raise UnsafeDatabaseError(
+            f"Refusing to run tests: the app was configured with APP_ENV={app.env!r}, before "
+            "APP_ENV was set to 'test' (its package was most likely imported first). With plain unittest, "
+            "point discovery at the tests folder: `python -m unittest discover -s tests -t .` "
+            "(a bare `python -m unittest` imports the app package while looking for tests, "
+            "before tests/__init__.py runs); or `export APP_ENV=test`; or run "
+            "`python -m proper_unittest`. No database was touched."
+        )
     raise UnsafeDatabaseError(
         f"Refusing to run tests: APP_ENV is {env_var!r} and the app was configured "
         f"with APP_ENV={app.env!r}; both must be 'test'. Set APP_ENV=test before "

@@ -74,7 +74,7 @@ class PackagingTests(unittest.TestCase):
     def test_required_dependencies_are_imported_by_the_library(self):
         required = [r.split(">")[0].split("<")[0].split("=")[0].strip()
                     for r in self.metadata.get_all("Requires-Dist") if "extra ==" not in r]
-        self.assertEqual(sorted(required), ["huey", "peewee", "proper", "time-machine"])
+        self.assertEqual(sorted(required), ["huey", "peewee", "proper", "selectolax", "time-machine"])
         # Playwright (the `system` extra) is imported by system.py and _browser.py only.
         importers = sorted(path.name for path in (REPO / "proper_unittest").rglob("*.py")
                            if re.search(r"(?m)^\s*(import|from) playwright\b", path.read_text()))
