@@ -36,7 +36,7 @@ class EnvironmentTests(unittest.TestCase):
                     if allowed:
                         safety.check_test_environment(app)
                         continue
-                    with self.assertRaisesRegex(UnsafeDatabaseError, "both must be 'test'"):
+                    with self.assertRaisesRegex(UnsafeDatabaseError, "Refusing to run tests"):
                         safety.check_test_environment(app)
 
 
