@@ -18,7 +18,7 @@ from typing import Any, BinaryIO, TypedDict, cast
 
 import peewee as pw
 
-from . import _names, _sqlite_names, safety
+from . import _guard, _names, _sqlite_names, safety
 from .errors import ConfigurationError, UnsafeDatabaseError
 
 
@@ -57,13 +57,14 @@ def claim_app_databases(app: Any, requester: str) -> list[pw.Database]:
     if refused:
         first_class, summary = refused
         raise UnsafeDatabaseError(f"Refused, as for {first_class} above ({summary}).")
-    safety.remember_app(app)
     try:
         databases = list(safety.check_app(app).values())
         prepare_databases(databases)
     except ConfigurationError as error:
         _refusals[id(app)] = (requester, str(error).split(": ")[0])
         raise
+    # Only now: a refused app's databases never count as another app's.
+    safety.remember_app(app)
     return databases
 
 
@@ -86,9 +87,11 @@ def prepare_databases(databases: Iterable[pw.Database]) -> None:
             raise UnsafeDatabaseError(f"Refusing to run tests on {db.database!r}: {problem}.")
         if not safety.is_in_memory(db):
             _silence_deprecated_mysql_db_argument(db)
-        same = _claim_of_same_database(db)
-        _claims[id(db)] = _join_claim(db, same) if same else _claim_and_build(db)
+        with _guard.provisioning():
+            same = _claim_of_same_database(db)
+            _claims[id(db)] = _join_claim(db, same) if same else _claim_and_build(db)
         _in_progress.pop(id(db), None)
+        _guard.prove(db)
 
 
 def _claim_of_same_database(db: pw.Database) -> "Claim | None":
@@ -120,10 +123,7 @@ def _join_claim(db: pw.Database, other: "Claim") -> "Claim":
 
 
 def _physical_key(db: pw.Database) -> tuple[object, ...]:
-    if isinstance(db, pw.SqliteDatabase):
-        return ("sqlite", os.path.realpath(safety.sqlite_path(db)))
-    params = db.connect_params
-    return (safety.backend_of(db), params.get("host"), params.get("port"), safety.target_name(db))
+    return _guard.physical_key(db)
 
 
 def created_tables(db: pw.Database) -> list[str]:
@@ -206,6 +206,7 @@ def _claim_and_build(db: pw.Database) -> Claim:
     claim = Claim(db)
     if safety.is_in_memory(db):
         _connect_for_tests(db)
+        _verify_connected_database(db)
         _build(db, models_of(db), claim, previous=[])
         return claim
 
@@ -221,6 +222,7 @@ def _claim_and_build(db: pw.Database) -> Claim:
     try:
         _hold_for_this_run(db)
         tables, marker, adopted, clashes = _ownership(db, created=claim.owns_database)
+        _guard.prove(db)
     except UnsafeDatabaseError:
         del _in_progress[id(db)]
         db.close()
@@ -255,12 +257,13 @@ def preflight(app: Any) -> None:
         if id(db) in _claims or safety.is_in_memory(db) or not _exists(db):
             continue
         was_closed = db.is_closed()
-        db.connect(reuse_if_open=True)
-        try:
-            _ownership(db, created=False)
-        finally:
-            if was_closed:
-                db.close()
+        with _guard.provisioning():
+            db.connect(reuse_if_open=True)
+            try:
+                _ownership(db, created=False)
+            finally:
+                if was_closed:
+                    db.close()
 
 
 def _ownership(db: pw.Database, *, created: bool) -> tuple[list[str], "_Marker | None", bool, list[str]]:
@@ -352,19 +355,24 @@ _CURRENT_DATABASE = {"postgres": "SELECT current_database()", "mysql": "SELECT D
 
 
 def _verify_connected_database(db: pw.Database) -> None:
-    """Ask the server which database the connection really is on."""
-    query = _CURRENT_DATABASE.get(safety.backend_of(db))
-    if query is None:
+    """Ask the server (or SQLite: ``PRAGMA database_list``) which database
+    the connection really is on: it must be the test database checked."""
+    actual = _guard.opened_database(db)
+    if actual is None:
         return
-    actual = db.execute_sql(query).fetchone()[0]
-    expected = safety.target_name(db)
-    if actual != expected or not safety.is_test_name(str(actual)):
+    if isinstance(db, pw.SqliteDatabase):
+        expected = "" if safety.is_in_memory(db) else os.path.realpath(safety.sqlite_path(db))
+        is_test = actual == "" or safety.is_test_name(Path(actual).name)
+    else:
+        expected = safety.target_name(db)
+        is_test = safety.is_test_name(actual)
+    if actual != expected or not is_test:
         db.close()
         raise UnsafeDatabaseError(
             f"Refusing to run tests: {type(db).__name__} {expected!r} connected to "
-            f"database {actual!r}, not to the test database it names. Check the "
-            "connection options (a DSN, a service file, an option file) that "
-            "override the name. Nothing was written."
+            f"database {actual or 'in memory'!r}, not to the test database it names. Check "
+            "the connection options (a URI's parameters, a DSN, a service file, an option "
+            "file) that override the name. Nothing was written."
         )
 
 
@@ -606,7 +614,8 @@ def release_databases() -> None:
     _claims.clear()
     _in_progress.clear()
     try:
-        _release(claims)
+        with _guard.guarding("the exit hook (removing the test databases)"):
+            _release(claims)
     finally:
         while _held_files:  # the locks of SQLite files
             _held_files.pop().close()
@@ -650,6 +659,12 @@ def _best_effort(func: Callable[..., object], *args: Any) -> None:
 
 
 def _remove(claim: Claim) -> None:
+    """Remove the database or file `claim` owns (see _remove_now)."""
+    with _guard.provisioning():
+        _remove_now(claim)
+
+
+def _remove_now(claim: Claim) -> None:
     """Remove the database or file `claim` owns, after checking it is still
     the one the library made: the same file (path and identity), or a
     server database whose marker says the library created it."""

@@ -10,7 +10,7 @@ from unittest.case import _subtest_msg_sentinel  # type: ignore[attr-defined]  #
 import peewee as pw
 from proper import current
 
-from . import _class_context as class_context
+from . import _class_context as class_context, _guard
 from . import _password_cost as password_cost
 from ._leaks import (
     CHECK_AFTER_TEST, EscapedWritesError, WriteWatch, check_setting, empty_tables, explain_escaped,
@@ -109,6 +109,9 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
         # tests changed in the process is put back after everything else.
         process_state = ProcessState()
         cls.addClassCleanup(report, f"the class {cls.__qualname__}", process_state, is_strict(cls))
+        # Every connection from here to the class clean-ups' end must go to
+        # a database the run proved.
+        cls.enterClassContext(_guard.guarding(f"the set-up or clean-up of {cls.__qualname__}"))
         try:
             app = app_for(cls)
             check_server_services(app, cls)
@@ -130,6 +133,7 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
 
         cls.app = app
         cls._databases = databases
+        _guard.limit_to(databases.values())
         # Class cleanups run last-registered first: the app's state is put
         # back last, after the class data is gone and checked.
         class_state = AppState(app, databases.values())
@@ -244,7 +248,8 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
         """Run the test in its own copy of the class's context (so what the
         class set-up put in ``current`` is there, and what the test puts
         there does not leak)."""
-        outcome: unittest.TestResult | None = self._run_in_own_context(super().run, result)
+        with _guard.running(f"the test {self.id()}"):
+            outcome: unittest.TestResult | None = self._run_in_own_context(super().run, result)
         return outcome
 
     def _run_in_own_context(self, run: Callable[[Any], Any], result: Any) -> Any:

@@ -25,6 +25,8 @@ class Counts:
     skipped: int = 0
     expected_failures: int = 0
     unexpected_successes: int = 0
+    #: Errors that were safety refusals (UnsafeDatabaseError): the run exits 2.
+    refused: int = 0
     #: ``[test description, seconds]`` per test (lists: they travel as JSON).
     durations: list[list[Any]] = field(default_factory=list)
     #: One dict per test (see records.py): for JUnit XML, durations and --failed.
@@ -47,6 +49,7 @@ class Counts:
             skipped=len(result.skipped),
             expected_failures=len(result.expectedFailures),
             unexpected_successes=len(result.unexpectedSuccesses),
+            refused=int(getattr(result, "refused", 0)),
             durations=[list(item) for item in getattr(result, "collectedDurations", [])],
             records=list(getattr(result, "records", [])),
         )
@@ -79,6 +82,7 @@ class Counts:
             skipped=self.skipped + other.skipped,
             expected_failures=self.expected_failures + other.expected_failures,
             unexpected_successes=self.unexpected_successes + other.unexpected_successes,
+            refused=self.refused + other.refused,
             durations=self.durations + other.durations,
             records=self.records + other.records,
         )
