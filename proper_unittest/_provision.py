@@ -10,6 +10,7 @@ import atexit
 import fcntl
 import hashlib
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -238,15 +239,36 @@ def _claim_and_build(db: pw.Database) -> Claim:
             claim.created_file = (path, (found.st_dev, found.st_ino))
     models = models_of(db)
     schema = schema_hash(db, models)
-    if keep_databases() and marker and marker["schema"] == schema and set(previous) >= {
+    reusable = keep_databases() and marker and marker["schema"] == schema and set(previous) >= {
         safety.table_name(m) for m in models
-    } and set(tables) >= set(previous):
+    } and set(tables) >= set(previous)
+    changed = _changed_by_hand(db, models) if reusable else ""
+    if changed:
+        print(f"proper_unittest: --keepdb: the tables of {_display_name(db)!r} no longer match "
+              f"the models ({changed}): rebuilding them.", file=sys.stderr, flush=True)
+    if reusable and not changed:
         claim.tables = list(previous)
         _reset_tables(db, claim.tables)
     else:
         _build(db, models, claim, previous=[t for t in previous if t in tables] + clashes)
     _write_marker(db, claim, schema)
     return claim
+
+
+def _changed_by_hand(db: pw.Database, models: Iterable[type[pw.Model]]) -> str:
+    """How the live tables of `db` differ from `models` (their column names,
+    as the server reports them), "" when they match."""
+    for model in models:
+        meta = cast(Any, model)._meta
+        schema = meta.schema if safety.backend_of(db) == "postgres" else None
+        live = {column.name for column in db.get_columns(meta.table_name, schema)}
+        wanted = {field.column_name for field in meta.sorted_fields}
+        if live != wanted:
+            extra, missing = sorted(live - wanted), sorted(wanted - live)
+            parts = [f"extra column(s) {', '.join(extra)}"] if extra else []
+            parts += [f"missing column(s) {', '.join(missing)}"] if missing else []
+            return f"table {meta.table_name}: {'; '.join(parts)}"
+    return ""
 
 
 def preflight(app: Any) -> None:
@@ -256,6 +278,7 @@ def preflight(app: Any) -> None:
     for db in safety.check_app(app).values():
         if id(db) in _claims or safety.is_in_memory(db) or not _exists(db):
             continue
+        _refuse_if_in_use(db)
         was_closed = db.is_closed()
         with _guard.provisioning():
             db.connect(reuse_if_open=True)
@@ -376,16 +399,60 @@ def _verify_connected_database(db: pw.Database) -> None:
         )
 
 
+def _refuse_if_in_use(db: pw.Database) -> None:
+    """Refuse, before anything runs, a server database (the one this
+    process would use: a worker's own) that another test run holds."""
+    if safety.backend_of(db) not in ("postgres", "mysql"):
+        return
+    suffix = _worker_suffix()
+    name = f"{safety.target_name(db)}_{suffix}" if suffix else safety.target_name(db)
+    if name != safety.target_name(db) and not _exists(plain_connection(db, name)):
+        return
+    probe = plain_connection(db, name)
+    probe.connect()
+    try:
+        if not _try_lock(probe, name):
+            raise UnsafeDatabaseError(_in_use_message(name))
+        _unlock(probe, name)
+    finally:
+        probe.close()
+
+
+def _lock_name(database: str) -> str:
+    return _names.lock_name(database)
+
+
+def _try_lock(db: pw.Database, database: str) -> bool:
+    """Take the run lock of server database *database* on connection *db*."""
+    if safety.backend_of(db) == "postgres":
+        sql = "SELECT pg_try_advisory_lock(hashtext(%s))"
+        return bool(db.execute_sql(sql, (_lock_name(database),)).fetchone()[0])
+    return bool(db.execute_sql("SELECT GET_LOCK(%s, 0)", (_lock_name(database),)).fetchone()[0] == 1)
+
+
+def _unlock(db: pw.Database, database: str) -> None:
+    if safety.backend_of(db) == "postgres":
+        db.execute_sql("SELECT pg_advisory_unlock(hashtext(%s))", (_lock_name(database),))
+    else:
+        db.execute_sql("SELECT RELEASE_LOCK(%s)", (_lock_name(database),))
+
+
+def _in_use_message(name: str) -> str:
+    return (
+        f"Refusing to use test database {name!r}: another test run (another "
+        "process) is using it right now, and two runs on one database would drop each "
+        "other's tables. Nothing was touched. Give each run its own database (--parallel "
+        "and pytest -n give every worker one), or wait for the other run to end."
+    )
+
+
 def _hold_for_this_run(db: pw.Database) -> None:
     """Take a lock that marks `db` as in use by this process until it ends,
     and refuse a database another test run holds: two runs on one database
     would drop each other's tables."""
-    name = _names.lock_name(safety.target_name(db))
     backend = safety.backend_of(db)
-    if backend == "postgres":
-        held = db.execute_sql("SELECT pg_try_advisory_lock(hashtext(%s))", (name,)).fetchone()[0]
-    elif backend == "mysql":
-        held = db.execute_sql("SELECT GET_LOCK(%s, 0)", (name,)).fetchone()[0] == 1
+    if backend in ("postgres", "mysql"):
+        held = _try_lock(db, safety.target_name(db))
     elif isinstance(db, pw.SqliteDatabase):
         file = open(safety.sqlite_path(db), "rb")  # noqa: SIM115 - held until the process ends
         try:
@@ -398,12 +465,7 @@ def _hold_for_this_run(db: pw.Database) -> None:
     else:
         return
     if not held:
-        raise UnsafeDatabaseError(
-            f"Refusing to use test database {_display_name(db)!r}: another test run (another "
-            "process) is using it right now, and two runs on one database would drop each "
-            "other's tables. Nothing was touched. Give each run its own database (--parallel "
-            "and pytest -n give every worker one), or wait for the other run to end."
-        )
+        raise UnsafeDatabaseError(_in_use_message(_display_name(db)))
 
 
 # SQLite files locked by _hold_for_this_run, open until the process ends.
