@@ -8,10 +8,10 @@ browser, ``SystemTestCase`` with Playwright's locators and ``expect``.
 
 Per round, each style runs a class of 1 test and a class of N tests, in
 this process, on TEST_DATABASE_URL's database; per test = (T_N - T_1) /
-(N - 1), per class = T_1 - per test (for the system class: the live
-server's start and stop, and the browser context of its one test). The
-browser's start (once per process) is timed on its own. Medians, with
-the range over rounds.
+(N - 1), per class = T_1 - per test (noisy, as a difference). The live
+server's start and stop (once per system class) and the browser's start
+(once per process) are also timed on their own. Medians, with the range
+over rounds.
 
     TEST_DATABASE_URL=sqlite:///:memory: .venv/bin/python bench/system_cost.py [--tests 10] [--repeats 3]
 """
@@ -31,6 +31,7 @@ sys.path[:0] = [str(REPO), str(REPO / "examples" / "myapp")]
 from myapp.models import Photo, User  # noqa: E402
 from proper_unittest import ProperTestCase, SystemTestCase  # noqa: E402
 from proper_unittest._browser import BrowserSettings, browser_for, find_executable  # noqa: E402
+from proper_unittest._live_server import LiveServer  # noqa: E402
 from proper_unittest.system import expect  # noqa: E402
 
 
@@ -96,12 +97,19 @@ def main():
             test_cost = (many - one) / (n - 1)
             per_test[name].append(test_cost)
             per_class[name].append(one - test_cost)
+    server = []
+    from myapp.main import app  # noqa: PLC0415 - after the classes set the app up
+    for _ in range(5):
+        start = time.perf_counter()
+        LiveServer(app).start().stop()
+        server.append(time.perf_counter() - start)
     ratios = [s / p for s, p in zip(per_test["system"], per_test["in-process"])]
     database = os.environ.get("TEST_DATABASE_URL", "sqlite:///:memory:").split(":")[0]
     print(f"database: {database}; {n} tests a class, {options.repeats} rounds; median (range), ms")
     print(f"browser start, once per process: {browser_start * 1000:.0f} ms")
     for name in per_test:
         print(f"{name:>10}: per test {summary(per_test[name])}  per class {summary(per_class[name])}")
+    print(f"live server start + stop (per system class), 5 times: {summary(server)}")
     print(f"system / in-process, per test: {statistics.median(ratios):.0f}x ({min(ratios):.0f}-{max(ratios):.0f})")
 
 

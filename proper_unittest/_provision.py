@@ -10,6 +10,7 @@ import atexit
 import fcntl
 import hashlib
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from typing import Any, BinaryIO, TypedDict, cast
 
 import peewee as pw
 
-from . import safety
+from . import _guard, _names, _sqlite_names, safety
 from .errors import ConfigurationError, UnsafeDatabaseError
 
 
@@ -39,6 +40,8 @@ class Claim:
     db: pw.Database
     owns_database: bool = False  # created by the library (this run or a marked earlier one)
     tables: list[str] = field(default_factory=list)  # tables the library created
+    # The SQLite file the library created: its absolute path, (device, inode).
+    created_file: tuple[str, tuple[int, int]] | None = None
 
 
 # id(db) -> its claim, for every database this process prepared.
@@ -55,13 +58,14 @@ def claim_app_databases(app: Any, requester: str) -> list[pw.Database]:
     if refused:
         first_class, summary = refused
         raise UnsafeDatabaseError(f"Refused, as for {first_class} above ({summary}).")
-    safety.remember_app(app)
     try:
         databases = list(safety.check_app(app).values())
         prepare_databases(databases)
     except ConfigurationError as error:
         _refusals[id(app)] = (requester, str(error).split(": ")[0])
         raise
+    # Only now: a refused app's databases never count as another app's.
+    safety.remember_app(app)
     return databases
 
 
@@ -78,14 +82,17 @@ def prepare_databases(databases: Iterable[pw.Database]) -> None:
             db.connect(reuse_if_open=True)
             continue
         use_worker_database(db)
+        _make_path_absolute(db)
         problem = safety.why_not_a_test_database(db)
         if problem:  # a worker suffix never makes a name pass; this is for safety's sake
             raise UnsafeDatabaseError(f"Refusing to run tests on {db.database!r}: {problem}.")
         if not safety.is_in_memory(db):
             _silence_deprecated_mysql_db_argument(db)
-        same = _claim_of_same_database(db)
-        _claims[id(db)] = _join_claim(db, same) if same else _claim_and_build(db)
+        with _guard.provisioning():
+            same = _claim_of_same_database(db)
+            _claims[id(db)] = _join_claim(db, same) if same else _claim_and_build(db)
         _in_progress.pop(id(db), None)
+        _guard.prove(db)
 
 
 def _claim_of_same_database(db: pw.Database) -> "Claim | None":
@@ -111,16 +118,13 @@ def _join_claim(db: pw.Database, other: "Claim") -> "Claim":
         raise UnsafeDatabaseError(_clash_message(db, clashes))
     db.create_tables(new_models)
     other.tables.extend(safety.table_name(m) for m in new_models)
-    claim = Claim(db, owns_database=other.owns_database, tables=other.tables)
+    claim = Claim(db, owns_database=other.owns_database, tables=other.tables, created_file=other.created_file)
     _write_marker(db, claim, schema="")  # a mixed schema: never reused as is
     return claim
 
 
 def _physical_key(db: pw.Database) -> tuple[object, ...]:
-    if isinstance(db, pw.SqliteDatabase):
-        return ("sqlite", os.path.realpath(safety.sqlite_path(db)))
-    params = db.connect_params
-    return (safety.backend_of(db), params.get("host"), params.get("port"), safety.target_name(db))
+    return _guard.physical_key(db)
 
 
 def created_tables(db: pw.Database) -> list[str]:
@@ -141,14 +145,33 @@ def use_worker_database(db: pw.Database) -> None:
     if not worker or safety.is_in_memory(db):
         return
     if isinstance(db, pw.SqliteDatabase):
-        path = Path(safety.sqlite_path(db))
-        db.init(str(path.with_name(f"{path.stem}_{worker}{path.suffix}")))
+        read = _sqlite_names.connection_name(db)
+        path = Path(read.path)
+        _rename(db, _sqlite_names.with_path(read, str(path.with_name(f"{path.stem}_{worker}{path.suffix}"))))
         return
     key = safety.name_override_key(db)
+    name = _names.derived_name(safety.target_name(db), worker, safety.backend_of(db))
     if key:
-        db.connect_params[key] = f"{db.connect_params[key]}_{worker}"
+        db.connect_params[key] = name
     else:
-        db.init(f"{db.database}_{worker}")
+        _rename(db, name)
+
+
+def _make_path_absolute(db: pw.Database) -> None:
+    """Point a SQLite database at its file's absolute path, so that a test
+    that changes the current folder still opens (and the exit removes) it."""
+    if not isinstance(db, pw.SqliteDatabase) or safety.is_in_memory(db):
+        return
+    read = _sqlite_names.connection_name(db)
+    if read.problem is None and not os.path.isabs(read.path):
+        _rename(db, _sqlite_names.with_path(read, _sqlite_names.absolute(read.path)))
+
+
+def _rename(db: pw.Database, name: str) -> None:
+    # Not db.init(), which resets options (SQLite's timeout, PostgreSQL's encoding).
+    if not db.is_closed():
+        db.close()
+    db.database = name
 
 
 def _reset_tables(db: pw.Database, tables: list[str]) -> None:
@@ -184,36 +207,68 @@ def _claim_and_build(db: pw.Database) -> Claim:
     claim = Claim(db)
     if safety.is_in_memory(db):
         _connect_for_tests(db)
+        _verify_connected_database(db)
         _build(db, models_of(db), claim, previous=[])
         return claim
 
     # Known to the exit hook from now on: a run stopped half way through
     # (Ctrl-C, SIGTERM) still removes what it made.
     _in_progress[id(db)] = claim
-    _create_database_if_missing(db, claim)
+    try:
+        _create_database_if_missing(db, claim)
+    except UnsafeDatabaseError:
+        del _in_progress[id(db)]
+        raise
     _connect_for_tests(db)
     try:
         _hold_for_this_run(db)
         tables, marker, adopted, clashes = _ownership(db, created=claim.owns_database)
+        _guard.prove(db)
     except UnsafeDatabaseError:
         del _in_progress[id(db)]
         db.close()
         if claim.owns_database:  # made just now: take it away again
-            _remove(db)
+            _remove(claim)
         raise
     previous = marker["tables"] if marker else []
-    claim.owns_database = claim.owns_database or bool(marker and marker["created"])
+    if not claim.owns_database and marker and marker["created"]:  # an earlier run made it
+        claim.owns_database = True
+        if isinstance(db, pw.SqliteDatabase):
+            path = safety.sqlite_path(db)
+            found = os.stat(path)
+            claim.created_file = (path, (found.st_dev, found.st_ino))
     models = models_of(db)
     schema = schema_hash(db, models)
-    if keep_databases() and marker and marker["schema"] == schema and set(previous) >= {
+    reusable = keep_databases() and marker and marker["schema"] == schema and set(previous) >= {
         safety.table_name(m) for m in models
-    } and set(tables) >= set(previous):
+    } and set(tables) >= set(previous)
+    changed = _changed_by_hand(db, models) if reusable else ""
+    if changed:
+        print(f"proper_unittest: --keepdb: the tables of {_display_name(db)!r} no longer match "
+              f"the models ({changed}): rebuilding them.", file=sys.stderr, flush=True)
+    if reusable and not changed:
         claim.tables = list(previous)
         _reset_tables(db, claim.tables)
     else:
         _build(db, models, claim, previous=[t for t in previous if t in tables] + clashes)
     _write_marker(db, claim, schema)
     return claim
+
+
+def _changed_by_hand(db: pw.Database, models: Iterable[type[pw.Model]]) -> str:
+    """How the live tables of `db` differ from `models` (their column names,
+    as the server reports them), "" when they match."""
+    for model in models:
+        meta = cast(Any, model)._meta
+        schema = meta.schema if safety.backend_of(db) == "postgres" else None
+        live = {column.name for column in db.get_columns(meta.table_name, schema)}
+        wanted = {field.column_name for field in meta.sorted_fields}
+        if live != wanted:
+            extra, missing = sorted(live - wanted), sorted(wanted - live)
+            parts = [f"extra column(s) {', '.join(extra)}"] if extra else []
+            parts += [f"missing column(s) {', '.join(missing)}"] if missing else []
+            return f"table {meta.table_name}: {'; '.join(parts)}"
+    return ""
 
 
 def preflight(app: Any) -> None:
@@ -223,13 +278,15 @@ def preflight(app: Any) -> None:
     for db in safety.check_app(app).values():
         if id(db) in _claims or safety.is_in_memory(db) or not _exists(db):
             continue
+        _refuse_if_in_use(db)
         was_closed = db.is_closed()
-        db.connect(reuse_if_open=True)
-        try:
-            _ownership(db, created=False)
-        finally:
-            if was_closed:
-                db.close()
+        with _guard.provisioning():
+            db.connect(reuse_if_open=True)
+            try:
+                _ownership(db, created=False)
+            finally:
+                if was_closed:
+                    db.close()
 
 
 def _ownership(db: pw.Database, *, created: bool) -> tuple[list[str], "_Marker | None", bool, list[str]]:
@@ -317,34 +374,85 @@ def _connect_for_tests(db: pw.Database) -> None:
     db.connect(reuse_if_open=True)
 
 
+_CURRENT_DATABASE = {"postgres": "SELECT current_database()", "mysql": "SELECT DATABASE()"}
+
+
 def _verify_connected_database(db: pw.Database) -> None:
-    """Ask the server which database the connection really is on."""
-    sql = {"postgres": "SELECT current_database()", "mysql": "SELECT DATABASE()"}
-    query = sql.get(safety.backend_of(db))
-    if query is None:
+    """Ask the server (or SQLite: ``PRAGMA database_list``) which database
+    the connection really is on: it must be the test database checked."""
+    actual = _guard.opened_database(db)
+    if actual is None:
         return
-    actual = db.execute_sql(query).fetchone()[0]
-    expected = safety.target_name(db)
-    if actual != expected or not safety.is_test_name(str(actual)):
+    if isinstance(db, pw.SqliteDatabase):
+        expected = "" if safety.is_in_memory(db) else os.path.realpath(safety.sqlite_path(db))
+        is_test = actual == "" or safety.is_test_name(Path(actual).name)
+    else:
+        expected = safety.target_name(db)
+        is_test = safety.is_test_name(actual)
+    if actual != expected or not is_test:
         db.close()
         raise UnsafeDatabaseError(
             f"Refusing to run tests: {type(db).__name__} {expected!r} connected to "
-            f"database {actual!r}, not to the test database it names. Check the "
-            "connection options (a DSN, a service file, an option file) that "
-            "override the name. Nothing was written."
+            f"database {actual or 'in memory'!r}, not to the test database it names. Check "
+            "the connection options (a URI's parameters, a DSN, a service file, an option "
+            "file) that override the name. Nothing was written."
         )
+
+
+def _refuse_if_in_use(db: pw.Database) -> None:
+    """Refuse, before anything runs, a server database (the one this
+    process would use: a worker's own) that another test run holds."""
+    if safety.backend_of(db) not in ("postgres", "mysql"):
+        return
+    suffix = _worker_suffix()
+    name = f"{safety.target_name(db)}_{suffix}" if suffix else safety.target_name(db)
+    if name != safety.target_name(db) and not _exists(plain_connection(db, name)):
+        return
+    probe = plain_connection(db, name)
+    probe.connect()
+    try:
+        if not _try_lock(probe, name):
+            raise UnsafeDatabaseError(_in_use_message(name))
+        _unlock(probe, name)
+    finally:
+        probe.close()
+
+
+def _lock_name(database: str) -> str:
+    return _names.lock_name(database)
+
+
+def _try_lock(db: pw.Database, database: str) -> bool:
+    """Take the run lock of server database *database* on connection *db*."""
+    if safety.backend_of(db) == "postgres":
+        sql = "SELECT pg_try_advisory_lock(hashtext(%s))"
+        return bool(db.execute_sql(sql, (_lock_name(database),)).fetchone()[0])
+    return bool(db.execute_sql("SELECT GET_LOCK(%s, 0)", (_lock_name(database),)).fetchone()[0] == 1)
+
+
+def _unlock(db: pw.Database, database: str) -> None:
+    if safety.backend_of(db) == "postgres":
+        db.execute_sql("SELECT pg_advisory_unlock(hashtext(%s))", (_lock_name(database),))
+    else:
+        db.execute_sql("SELECT RELEASE_LOCK(%s)", (_lock_name(database),))
+
+
+def _in_use_message(name: str) -> str:
+    return (
+        f"Refusing to use test database {name!r}: another test run (another "
+        "process) is using it right now, and two runs on one database would drop each "
+        "other's tables. Nothing was touched. Give each run its own database (--parallel "
+        "and pytest -n give every worker one), or wait for the other run to end."
+    )
 
 
 def _hold_for_this_run(db: pw.Database) -> None:
     """Take a lock that marks `db` as in use by this process until it ends,
     and refuse a database another test run holds: two runs on one database
     would drop each other's tables."""
-    name = f"proper_unittest:{safety.target_name(db)}"[:64]
     backend = safety.backend_of(db)
-    if backend == "postgres":
-        held = db.execute_sql("SELECT pg_try_advisory_lock(hashtext(%s))", (name,)).fetchone()[0]
-    elif backend == "mysql":
-        held = db.execute_sql("SELECT GET_LOCK(%s, 0)", (name,)).fetchone()[0] == 1
+    if backend in ("postgres", "mysql"):
+        held = _try_lock(db, safety.target_name(db))
     elif isinstance(db, pw.SqliteDatabase):
         file = open(safety.sqlite_path(db), "rb")  # noqa: SIM115 - held until the process ends
         try:
@@ -357,12 +465,7 @@ def _hold_for_this_run(db: pw.Database) -> None:
     else:
         return
     if not held:
-        raise UnsafeDatabaseError(
-            f"Refusing to use test database {_display_name(db)!r}: another test run (another "
-            "process) is using it right now, and two runs on one database would drop each "
-            "other's tables. Nothing was touched. Give each run its own database (--parallel "
-            "and pytest -n give every worker one), or wait for the other run to end."
-        )
+        raise UnsafeDatabaseError(_in_use_message(_display_name(db)))
 
 
 # SQLite files locked by _hold_for_this_run, open until the process ends.
@@ -498,19 +601,47 @@ def _server_connection(db: pw.Database) -> pw.Database | None:
 
 
 def _create_database_if_missing(db: pw.Database, claim: Claim) -> None:
-    """Create a server test database that does not exist yet (a SQLite
-    file is made on connecting); the claim owns what is created."""
+    """Create a test database (a server database or a SQLite file) that
+    does not exist yet. The claim owns it only once it is made: a database
+    that someone else made in between is never taken for the library's."""
     if _exists(db):
         return
-    claim.owns_database = True  # before creating: an interruption leaves no orphan
+    if isinstance(db, pw.SqliteDatabase):
+        _create_file(db, claim)
+        return
     server = _server_connection(db)
     if server is None:
         return
+    name = safety.target_name(db)
     server.connect()
     try:
-        server.execute_sql(f"CREATE DATABASE {_quote(server, safety.target_name(db))}")
+        server.execute_sql(f"CREATE DATABASE {_quote(server, name)}")
+    except pw.DatabaseError as error:
+        raise UnsafeDatabaseError(
+            f"Refusing to use test database {name!r}: creating it failed ({error}). "
+            "Nothing was dropped. Check that the server's user may create databases, or "
+            "create it yourself."
+        ) from None
     finally:
         server.close()
+    claim.owns_database = True
+
+
+def _create_file(db: pw.Database, claim: Claim) -> None:
+    path = safety.sqlite_path(db)
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+    except FileExistsError:  # made by someone else since _exists(): not ours
+        return
+    except OSError as error:
+        raise UnsafeDatabaseError(
+            f"Refusing to use test database {_display_name(db)!r}: its file cannot be "
+            f"created ({error.strerror}: {path}). Nothing was touched. Create its folder, "
+            "or point the database at a folder the tests may write to."
+        ) from None
+    made = os.stat(path)
+    claim.created_file = (path, (made.st_dev, made.st_ino))
+    claim.owns_database = True
 
 
 def _drop_server_database(db: pw.Database) -> None:
@@ -545,7 +676,8 @@ def release_databases() -> None:
     _claims.clear()
     _in_progress.clear()
     try:
-        _release(claims)
+        with _guard.guarding("the exit hook (removing the test databases)"):
+            _release(claims)
     finally:
         while _held_files:  # the locks of SQLite files
             _held_files.pop().close()
@@ -565,7 +697,7 @@ def _release(claims: list[Claim]) -> None:
             _best_effort(claim.db.close)
         elif claim.owns_database:
             _best_effort(claim.db.close)
-            _best_effort(_remove, claim.db)
+            _best_effort(_remove, claim)
             removed.add(key)
         else:
             _best_effort(_drop_tables, claim.db, claim.tables + [MARKER_TABLE])
@@ -588,18 +720,57 @@ def _best_effort(func: Callable[..., object], *args: Any) -> None:
         pass
 
 
-def _remove(db: pw.Database) -> None:
-    if isinstance(db, pw.SqliteDatabase):
-        path = Path(safety.sqlite_path(db))
-        for suffix in ("", "-journal", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-    else:
-        for attempt in range(3):
-            try:
-                _drop_server_database(db)
-                return
-            except pw.OperationalError:  # pragma: no cover - another session still connected
-                time.sleep(0.2 * (attempt + 1))
+def _remove(claim: Claim) -> None:
+    """Remove the database or file `claim` owns (see _remove_now)."""
+    with _guard.provisioning():
+        _remove_now(claim)
+
+
+def _remove_now(claim: Claim) -> None:
+    """Remove the database or file `claim` owns, after checking it is still
+    the one the library made: the same file (path and identity), or a
+    server database whose marker says the library created it."""
+    if isinstance(claim.db, pw.SqliteDatabase):
+        _remove_file(claim)
+        return
+    if not _marked_as_created(claim.db):
+        return
+    for attempt in range(3):
+        try:
+            _drop_server_database(claim.db)
+            return
+        except pw.OperationalError:  # pragma: no cover - another session still connected
+            time.sleep(0.2 * (attempt + 1))
+
+
+def _remove_file(claim: Claim) -> None:
+    if claim.created_file is None:
+        return
+    path, identity = claim.created_file
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
+        return
+    if (found.st_dev, found.st_ino) != identity:
+        return  # another file now has that name
+    for suffix in ("-journal", "-wal", "-shm", ""):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _marked_as_created(db: pw.Database) -> bool:
+    """True when the server database `db` names says (in its marker) that
+    the library created it, or holds no table at all."""
+    own = plain_connection(db)
+    own.connect()
+    try:
+        if own.execute_sql(_CURRENT_DATABASE[safety.backend_of(db)]).fetchone()[0] != safety.target_name(db):
+            return False
+        tables = _user_tables(own)
+        if not tables:
+            return True
+        return MARKER_TABLE in tables and _read_marker(own)["created"]
+    finally:
+        own.close()
 
 
 def _drop_tables(db: pw.Database, tables: list[str]) -> None:
@@ -618,7 +789,7 @@ def _drop_tables(db: pw.Database, tables: list[str]) -> None:
 
 
 def _quote(db: pw.Database, name: str) -> str:
-    return name.join(db.quote)  # peewee's quote is the pair of quote characters
+    return _names.quote_identifier(db, name)
 
 
 def _worker_suffix() -> str:

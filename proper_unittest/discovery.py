@@ -177,8 +177,13 @@ def _read_setup_cfg(path: Path) -> configparser.ConfigParser:
 
 def _configparser_problem(error: configparser.Error) -> str:
     """configparser's error as one line that starts with the line number."""
-    if isinstance(error, configparser.ParsingError) and error.errors:
-        lineno, line = error.errors[0][:2]
+    if isinstance(error, configparser.MissingSectionHeaderError):
+        # A ParsingError without `errors` (AttributeError on 3.13).
+        return (f"line {error.lineno}: {error.line.strip()!r} is not a [section] header, "
+                "and the file must start with one")
+    errors = getattr(error, "errors", None)
+    if isinstance(error, configparser.ParsingError) and errors:
+        lineno, line = errors[0][:2]
         return f"line {lineno}: cannot parse {line.strip()!r}"
     lineno_attr = getattr(error, "lineno", None)
     first = str(error).splitlines()[0]
@@ -205,3 +210,23 @@ def _module_dir(test_class: type) -> Path:
         return Path(inspect.getfile(test_class)).resolve().parent
     except (TypeError, OSError):
         return Path.cwd()
+
+
+def project_option(test_class: type, key: str) -> tuple[str, Path] | None:
+    """The value of `key` in the project config nearest to `test_class`'s
+    module (or the current directory), with its file; None when unset."""
+    for start in (_module_dir(test_class), Path.cwd()):
+        for folder in (start, *start.parents):
+            config_file = has_project_section(folder)
+            if config_file is None:
+                continue
+            if config_file.name == "setup.cfg":
+                parser = _read_setup_cfg(config_file)
+                if parser.has_option(SECTION, key):
+                    return parser.get(SECTION, key), config_file
+                return None
+            value = read_pyproject_section(config_file).get(key)
+            if value is None:
+                return None
+            return (" ".join(map(str, value)) if isinstance(value, list) else str(value)), config_file
+    return None

@@ -6,7 +6,7 @@ order; nothing is reordered or selected) and ``--results-file`` (its
 counts and per-test records).  Its output is collected, not shown.  It gets
 its own copy of every server or file test database (``PROPER_UNITTEST_WORKER``
 is set to a name, so the database is ``<name>_<that name>``), so it never
-touches the parent's.
+touches the parent's, and drops it when it ends, even under ``--keepdb``.
 """
 
 import argparse
@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .procs import WORKER_ENV, child_env, runner_command, run_collected
+from .procs import KEEPDB_ENV, WORKER_ENV, child_env_from_start, runner_command, run_collected
 from .records import FAILED_OUTCOMES
 from .results import Counts
 
@@ -82,7 +82,11 @@ class ChildRunner:
         output_path = self.tmp / f"{self.name}{self.runs}-output.txt"
         ids_path.write_text(json.dumps(list(test_ids)), encoding="utf-8")
         options = [*self.options, "--ids-file", str(ids_path), "--results-file", str(results_path)]
-        env = child_env(**{WORKER_ENV: self.name})
+        # From the environment the run started with: a test that changed
+        # os.environ must not make its rerun (or a bisect step) fail too.
+        env = child_env_from_start(**{WORKER_ENV: self.name})
+        # Its databases are its own, made for this one check: never kept.
+        env.pop(KEEPDB_ENV, None)
         status = run_collected(runner_command(self.labels, options), self.cwd, env, output_path)
         counts = Counts.load(results_path)
         output = output_path.read_text(encoding="utf-8", errors="replace")

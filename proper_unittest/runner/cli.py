@@ -21,10 +21,15 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Literal, NoReturn
 
+from .._timeout import TIMEOUT_ENV, parse_seconds
+from ..errors import ConfigurationError
 from .labels import EXAMPLES_DIR, REPO_ROOT, Target, current_project, default_suites, resolve_label
 from .problems import UsageError, print_usage_error
 from .._time_spent import ENV_VAR as TIME_SPENT_ENV
-from .procs import KEEPDB_ENV, WORKER_ENV, child_env, run_streamed, runner_command, stop_processes
+from .procs import (
+    KEEPDB_ENV, WORKER_ENV, child_env, remember_starting_environment, run_streamed, runner_command,
+    stop_processes,
+)
 from .rerun import MAX_RERUNS, RERUN_ENV
 from .results import Counts
 from .session import AUTO_PARALLEL_MIN_SECONDS, AUTO_PARALLEL_MIN_TESTS, EXIT_OK, EXIT_USAGE, finish, run_project
@@ -111,6 +116,9 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None, repo: bool 
         # The slowest tests' report says where their time went (workers
         # inherit it); measured only when the report is asked for.
         os.environ[TIME_SPENT_ENV] = "1"
+    if args.timeout is not None:
+        os.environ[TIMEOUT_ENV] = f"{args.timeout:g}"
+    remember_starting_environment()
     with stop_on_signals():
         try:
             return dispatch(args, Path.cwd())
@@ -209,6 +217,12 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         f"passes alone is labelled order-dependent); also {RERUN_ENV}=0",
     )
     parser.add_argument(
+        "--timeout", type=parse_timeout, metavar="SECONDS",
+        help=f"fail a test method that runs longer than SECONDS, with the stack of where it was, "
+        f"and go on with the run (0: no limit); sets {TIMEOUT_ENV}, which unittest and pytest "
+        "runs read too; a class's own `timeout` attribute wins",
+    )
+    parser.add_argument(
         "--list", dest="list_only", action="store_true",
         help="print the ids of the tests that would run, one per line, and run none",
     )
@@ -219,6 +233,15 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--results-file", help=argparse.SUPPRESS)
     parser.add_argument("--suite-name", help=argparse.SUPPRESS)
     return parser
+
+
+def parse_timeout(value: str) -> float:
+    """--timeout's value: seconds, 0 or more."""
+    try:
+        seconds = parse_seconds(value, "--timeout")
+    except ConfigurationError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return seconds or 0.0
 
 
 def normalize_argv(argv: Iterable[str]) -> list[str]:

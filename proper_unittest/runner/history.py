@@ -10,7 +10,7 @@ entries of the tests it ran and keeps the others.
 import json
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,13 +38,23 @@ def load_failed(project_dir: str | os.PathLike[str]) -> set[str]:
     return {item for item in data if isinstance(item, str)}
 
 
-def record_run(project_dir: str | os.PathLike[str], records: Sequence[Mapping[str, Any]]) -> None:
-    """Update the project's durations and failed tests with this run's *records*."""
+def record_run(
+    project_dir: str | os.PathLike[str], records: Sequence[Mapping[str, Any]],
+    still_exists: Callable[[str], bool] | None = None,
+) -> None:
+    """Update the project's durations and failed tests with this run's *records*.
+
+    *still_exists* (a test, class or module id -> False when it is known to
+    be gone) makes ``failed.json`` forget renamed and deleted tests.
+    """
     folder = history_dir(project_dir)
     durations = load_durations(project_dir)
     durations.update({r["id"]: round(r["wall"], 4) for r in records if not r.get("fixture")})
     ran = {r["id"] for r in records} | {r["classname"] for r in records}
-    failed = {item for item in load_failed(project_dir) if item not in ran}
+    failed = {
+        item for item in load_failed(project_dir)
+        if item not in ran and (still_exists is None or still_exists(item))
+    }
     failed.update(failed_ids(records))
     try:
         folder.mkdir(exist_ok=True)

@@ -5,10 +5,17 @@ GitLab (``artifacts:reports:junit``) and Jenkins (``junit``) read:
 ``<testsuites>`` holding one ``<testsuite>`` with a ``<testcase>`` per test.
 A failing class or module fixture (``setUpClass``) is a ``<testcase>`` of its
 own with an ``<error>``; an expected failure is reported as skipped.
+
+The report always parses: a character XML 1.0 cannot hold (a control
+character, a lone surrogate, U+FFFE/U+FFFF) in a name, message or
+traceback is written as its escape (``\\x01``, ``\\udc80``), and a
+message longer than :data:`MAX_MESSAGE_CHARS` is cut, once, with a note
+(the full text stays in the element's body, the traceback).
 """
 
 import datetime
 import os
+import re
 import socket
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
@@ -18,6 +25,10 @@ _ELEMENT = {
     "failure": "failure", "error": "error", "unexpected_success": "failure",
     "skipped": "skipped", "expected_failure": "skipped",
 }
+#: The longest ``message`` attribute written; the rest is in the body.
+MAX_MESSAGE_CHARS = 2000
+# What XML 1.0 can hold: everything else is written as its escape.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def write_junit_xml(
@@ -28,17 +39,19 @@ def write_junit_xml(
     cases: list[ET.Element] = []
     for record in records:
         case = ET.Element("testcase", {
-            "classname": record["classname"], "name": record["name"], "time": f"{record['time']:.3f}",
+            "classname": xml_text(record["classname"]), "name": xml_text(record["name"]),
+            "time": f"{record['time']:.3f}",
         })
         if record.get("file"):
-            case.set("file", record["file"])
+            case.set("file", xml_text(record["file"]))
         kind = _ELEMENT.get(record["outcome"])
         if kind is not None:
             counts[kind] += 1
-            child = ET.SubElement(case, kind, {"message": _clean(record["message"])})
+            message = str(record["message"])
+            child = ET.SubElement(case, kind, {"message": xml_text(_cut(message))})
             if kind != "skipped":
-                child.set("type", _clean(record["message"].partition(":")[0]) or record["outcome"])
-                child.text = _clean(record["detail"] or record["message"])
+                child.set("type", xml_text(message.partition(":")[0][:200]) or record["outcome"])
+                child.text = xml_text(record["detail"] or message)
         cases.append(case)
     totals = {
         "tests": str(len(cases)), "failures": str(counts["failure"]), "errors": str(counts["error"]),
@@ -56,6 +69,19 @@ def write_junit_xml(
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
 
 
-def _clean(text: object) -> str:
-    """Drop the characters XML 1.0 cannot hold (control characters from test output)."""
-    return "".join(ch for ch in str(text) if ch in "\t\n\r" or ord(ch) >= 0x20)
+def xml_text(text: object) -> str:
+    """*text* with each character XML 1.0 cannot hold written as its Python escape."""
+    return _NOT_XML.sub(_escape, str(text))
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def _cut(message: str) -> str:
+    """*message*, cut to :data:`MAX_MESSAGE_CHARS` with a note saying so."""
+    if len(message) <= MAX_MESSAGE_CHARS:
+        return message
+    return (message[:MAX_MESSAGE_CHARS]
+            + f" [... {len(message) - MAX_MESSAGE_CHARS} more characters cut; the full text is below]")

@@ -7,8 +7,10 @@ running anything and shows the user's error, file and line.
 """
 
 import importlib
+import importlib.machinery
 import importlib.util
 import os
+import sys
 import unittest
 import unittest.loader
 from collections.abc import Iterable, Sequence
@@ -49,8 +51,7 @@ def load_suite(
     """
     loader = unittest.TestLoader()
     if patterns:
-        # The same rule as unittest's own -k option.
-        loader.testNamePatterns = [p if "*" in p else f"*{p}*" for p in patterns]
+        loader.testNamePatterns = [name_pattern(p) for p in patterns]
     suite = unittest.TestSuite()
     for target in targets:
         suite.addTest(_load_target(loader, target, repo))
@@ -59,6 +60,38 @@ def load_suite(
         if isinstance(test, unittest.loader._FailedTest):  # type: ignore[attr-defined]
             raise _load_failure(test)
     return suite
+
+
+def name_pattern(pattern: str) -> str:
+    """The fnmatch pattern for ``-k PATTERN``, as unittest's ``-k`` documents
+    it: with a ``*``, a wildcard pattern; without, a plain substring (its
+    ``[`` and ``?`` match themselves)."""
+    if "*" in pattern:
+        return pattern
+    return "*" + "".join(f"[{ch}]" if ch in "[?" else ch for ch in pattern) + "*"
+
+
+def may_still_exist(test_id: str) -> bool:
+    """False when *test_id* (``module.Class.test``, a class or a module) is
+    known to be gone: its module was imported and lacks the name, or its
+    package has no such module. Nothing is imported to tell."""
+    parts = test_id.split(" ")[0].split(".")
+    known = 0
+    while known < len(parts) and ".".join(parts[:known + 1]) in sys.modules:
+        known += 1
+    if known == 0:
+        return True  # not a module of this run: nothing known
+    obj: object = sys.modules[".".join(parts[:known])]
+    rest = parts[known:]
+    package_path = getattr(obj, "__path__", None)
+    if rest and package_path is not None and not hasattr(obj, rest[0]):
+        # A module of the package not imported in this run: does its file exist?
+        return importlib.machinery.PathFinder.find_spec(rest[0], list(package_path)) is not None
+    for name in rest:
+        if not hasattr(obj, name):
+            return False
+        obj = getattr(obj, name)
+    return True
 
 
 def skipped_test_folders(start_dir: str | os.PathLike[str]) -> list[tuple[Path, Path]]:

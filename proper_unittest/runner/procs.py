@@ -29,9 +29,31 @@ def runner_command(labels: Iterable[str], options: Iterable[str]) -> list[str]:
     return [*coverage_support.python_command(), "-m", "proper_unittest", *options, *labels]
 
 
+# The environment when the run started, before any test module was
+# imported or any test ran (see remember_starting_environment).
+_starting_environ: dict[str, str] | None = None
+
+
+def remember_starting_environment() -> None:
+    """Note the environment as it is now, when the run starts: what
+    :func:`child_env_from_start` gives, whatever tests change later."""
+    global _starting_environ
+    _starting_environ = dict(os.environ)
+
+
+def child_env_from_start(**extra: str) -> dict[str, str]:
+    """Return the environment for a child runner: the one the run started
+    with (see :func:`remember_starting_environment`), plus *extra*."""
+    return _with_package(dict(_starting_environ if _starting_environ is not None else os.environ,
+                              APP_ENV="test", **extra))
+
+
 def child_env(**extra: str) -> dict[str, str]:
     """Return the environment for a child runner: ours, plus *extra*."""
-    env = dict(os.environ, APP_ENV="test", **extra)
+    return _with_package(dict(os.environ, APP_ENV="test", **extra))
+
+
+def _with_package(env: dict[str, str]) -> dict[str, str]:
     paths = [path for path in env.get("PYTHONPATH", "").split(os.pathsep) if path]
     if _PACKAGE_PARENT not in paths:
         env["PYTHONPATH"] = os.pathsep.join([_PACKAGE_PARENT, *paths])

@@ -17,7 +17,9 @@ class Counts:
     ``passed`` counts the tests that ran with no failure, error, skip,
     expected failure or unexpected success; ``failed`` is failures + errors
     + unexpected successes (so a failing subtest or a failing ``setUpClass``
-    each count as one failure, as in unittest's own ``FAILED (...)`` line).
+    each count as one failure, as in unittest's own ``FAILED (...)`` line),
+    less ``repeats``: a test reported more than once (a failure, then an
+    error in its ``tearDown`` or a cleanup) is one failed test.
     """
 
     tests_run: int = 0
@@ -27,6 +29,10 @@ class Counts:
     skipped: int = 0
     expected_failures: int = 0
     unexpected_successes: int = 0
+    #: Failure/error reports beyond the first for the same test.
+    repeats: int = 0
+    #: Errors that were safety refusals (UnsafeDatabaseError): the run exits 2.
+    refused: int = 0
     #: ``[test description, seconds]`` per test (lists: they travel as JSON).
     durations: list[list[Any]] = field(default_factory=list)
     #: One dict per test (see records.py): for JUnit XML, durations and --failed.
@@ -41,6 +47,7 @@ class Counts:
         )
         tests = (_outcome_test(item) for outcome in outcomes for item in outcome)
         not_passed = {id(test) for test in tests if test is not None}
+        reports = [*(test for test, _ in (*result.failures, *result.errors)), *result.unexpectedSuccesses]
         return cls(
             tests_run=result.testsRun,
             passed=max(result.testsRun - len(not_passed), 0),
@@ -49,6 +56,8 @@ class Counts:
             skipped=len(result.skipped),
             expected_failures=len(result.expectedFailures),
             unexpected_successes=len(result.unexpectedSuccesses),
+            repeats=len(reports) - len({id(test) for test in reports}),
+            refused=int(getattr(result, "refused", 0)),
             durations=_with_time_spent(getattr(result, "collectedDurations", []), getattr(result, "time_spent", {})),
             records=list(getattr(result, "records", [])),
         )
@@ -81,14 +90,17 @@ class Counts:
             skipped=self.skipped + other.skipped,
             expected_failures=self.expected_failures + other.expected_failures,
             unexpected_successes=self.unexpected_successes + other.unexpected_successes,
+            repeats=self.repeats + other.repeats,
+            refused=self.refused + other.refused,
             durations=self.durations + other.durations,
             records=self.records + other.records,
         )
 
     @property
     def failed(self) -> int:
-        """Failures + errors + unexpected successes."""
-        return self.failures + self.errors + self.unexpected_successes
+        """The failed tests: failures + errors + unexpected successes, each
+        test once."""
+        return self.failures + self.errors + self.unexpected_successes - self.repeats
 
     @property
     def successful(self) -> bool:

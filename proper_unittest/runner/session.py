@@ -22,7 +22,7 @@ from .bisection import bisect_order
 from .history import load_durations, load_failed, record_run
 from .junit import write_junit_xml
 from .labels import Target
-from .loading import describe_skipped, import_tests_packages, load_suite, skipped_test_folders
+from .loading import describe_skipped, import_tests_packages, load_suite, may_still_exist, skipped_test_folders
 from .order import iter_tests, reverse_tests, select_by_id, shuffle_tests
 from .parallel import WorkerPool, print_parallel_summary, read_worker_ids
 from .problems import UsageError
@@ -92,7 +92,7 @@ def _run_project(
         counts = run_parallel(tests, workers, args, pool, durations)
     else:
         counts = run_here(unittest.TestSuite(tests), args)
-    if not is_child(args):
+    if not is_child(args) and not counts.refused:  # a refused run is not run again
         report_order_dependent(counts, args, cwd)
     return finish(counts, args, project, started)
 
@@ -167,7 +167,7 @@ def planned_workers(args: argparse.Namespace, durations: Mapping[str, float]) ->
     if is_child(args) or args.list_only or args.bisect:
         return 0
     if parallel != "auto":
-        return parallel
+        return min(parallel, os.process_cpu_count() or 1)
     recorded = sum(durations.values())
     if recorded < AUTO_PARALLEL_MIN_SECONDS:
         return 0
@@ -180,10 +180,17 @@ def worker_count(
     """Return how many workers to start: ``--parallel N``, or for 'auto'
     one per core when the run is big enough (see AUTO_PARALLEL_*), judged
     by the recorded *durations* when they cover most of the tests, else by
-    the number of tests; never more than cores, nor than test classes."""
-    if parallel != "auto":
-        return parallel
+    the number of tests; never more than cores, nor than test classes (a
+    class runs in one worker), saying so when N is cut down."""
     cores = os.process_cpu_count() or 1
+    classes = len({class_key(test) for test in tests})
+    if parallel != "auto":
+        count = max(1, min(parallel, cores, classes))
+        if count < parallel:
+            info(f"--parallel {parallel}: running {count} worker process(es), as many as "
+                 f"there are {'CPU cores' if cores <= classes else 'test classes'} "
+                 f"({cores} cores, {classes} test classes); more would only wait for each other")
+        return count
     known = [durations[test.id()] for test in tests if test.id() in durations]
     if len(known) * 2 >= len(tests):
         estimate = sum(known) * len(tests) / len(known)
@@ -198,7 +205,6 @@ def worker_count(
                  "(and no recorded durations): running them in this process")
             return 1
         wanted = cores
-    classes = len({class_key(test) for test in tests})
     return max(1, min(cores, classes, wanted))
 
 
@@ -268,12 +274,14 @@ def finish(
     if args.results_file:
         counts.dump(args.results_file)
     if project is not None and not is_child(args):
-        record_run(project, counts.records)
+        record_run(project, counts.records, still_exists=may_still_exist)
     if args.junitxml:
         elapsed = time.perf_counter() - started if started is not None else 0.0
         write_junit_xml(args.junitxml, counts.records, elapsed)
     sys.stderr.flush()
     print(summary_prefix(args) + counts.summary_line(), flush=True)
+    if counts.refused:  # a safety refusal is bad input, as at start-up
+        return EXIT_USAGE
     ok = counts.successful if ok is None else ok
     return EXIT_OK if ok else EXIT_FAILED
 

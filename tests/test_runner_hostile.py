@@ -1,0 +1,246 @@
+"""The runner against hostile tests and input: reports that always parse,
+worker counts that fit the machine, -k as documented, a history that
+forgets gone tests, and server databases that are never left behind or
+reused stale (PostgreSQL for the server cases)."""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from tests.apps.testdb import backend, database_config
+from tests.servers import database_exists, drop_database, scratch_database, server_database, worker_suffix
+from tests.test_runner import RunnerTestCase, write_tree
+
+# A project whose app has one PostgreSQL database (its config in HOSTILE_DB)
+# and one model; the tests are added per case.
+SERVER_PROJECT = {
+    "setup.cfg": "[proper_unittest]\napp = app:app\n",
+    "app.py": """
+        import json
+        import os
+
+        import peewee as pw
+        from proper import App, ProperModel
+
+        app = App(__name__, config={
+            "SECRET_KEYS": ["k" * 64],
+            "DATABASES": {"main": json.loads(os.environ["HOSTILE_DB"])},
+        })
+
+
+        class Item(ProperModel):
+            name = pw.CharField()
+
+            class Meta:
+                database = app.db["main"]
+    """,
+    "tests/__init__.py": "",
+}
+
+
+class JUnitXMLAlwaysParsesTests(RunnerTestCase):
+    """Characters XML cannot hold, and a huge message."""
+
+    def test_bad_characters_are_escaped_and_a_long_message_is_cut_once(self):
+        write_tree(self.project, {"tests/test_hostile.py": """
+            import unittest
+
+            class HostileTests(unittest.TestCase):
+                def test_surrogate(self):
+                    self.fail("lone \\udc80 and \\ufffe and \\uffff")
+
+                def test_huge(self):
+                    self.fail("x" * 2_000_000)
+
+            setattr(HostileTests, "test_bell\\x07", lambda self: None)
+        """})
+        path = self.tmp / "junit.xml"
+        proc = self.run_runner(self.project, "--junitxml", path, "-k", "Hostile")
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        suite = ET.parse(path).getroot().find("testsuite")
+        cases = {case.get("name"): case for case in suite.findall("testcase")}
+        self.assertEqual(sorted(cases), ["test_bell\\x07", "test_huge", "test_surrogate"])
+        message = cases["test_surrogate"].find("failure").get("message")
+        self.assertEqual(message, "AssertionError: lone \\udc80 and \\ufffe and \\uffff")
+        huge = cases["test_huge"].find("failure")
+        self.assertLess(len(huge.get("message")), 2100)
+        self.assertIn("more characters cut; the full text is below", huge.get("message"))
+        self.assertIn("x" * 2_000_000, huge.text)
+        self.assertLess(path.stat().st_size, 2_100_000, "the 2 MB message was written more than once")
+
+
+class ParallelCapTests(RunnerTestCase):
+    """--parallel N never starts more workers than cores or test classes."""
+
+    def test_more_workers_than_classes_or_cores_are_not_started(self):
+        # 3 classes; this machine's cores may be fewer.
+        cores = os.process_cpu_count() or 1
+        proc = self.run_runner(self.project, "--parallel", "24")
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertSummary(proc, "6 passed, 1 failed, 1 skipped")
+        expected = min(3, cores)
+        self.assertIn(f"--parallel 24: running {expected} worker process(es)", proc.stderr)
+        self.assertEqual(len({line.split("|")[1] for line in self.logged()}), expected)
+
+    def test_one_class_runs_in_one_process(self):
+        proc = self.run_runner(self.project, "--parallel", "2", "-k", "BetaTests")
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertIn("--parallel 2: running 1 worker process(es)", proc.stderr)
+        self.assertEqual({line.split("|")[1] for line in self.logged()}, {"-"})
+
+
+class KeywordTests(RunnerTestCase):
+    """-k is a substring unless it has a '*'."""
+
+    def test_brackets_without_a_star_are_a_plain_substring(self):
+        proc = self.run_runner(self.project, "-k", "test_[ab]")
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        self.assertIn("no tests found", proc.stderr)
+        proc = self.run_runner(self.project, "-k", "*Alpha*test_[ab]")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(sorted(self.ran_tests()), ["AlphaTests.test_a", "AlphaTests.test_b"])
+
+
+class FailedHistoryTests(RunnerTestCase):
+    """failed.json forgets the tests that no longer exist."""
+
+    def failed(self):
+        return json.loads((self.project / ".proper_unittest" / "failed.json").read_text())
+
+    def test_a_renamed_test_and_a_deleted_module_are_forgotten(self):
+        beta = self.project / "tests" / "test_beta.py"
+        write_tree(self.project, {"tests/test_gone.py": """
+            import unittest
+
+            class GoneTests(unittest.TestCase):
+                def test_fails(self):
+                    self.fail("gone soon")
+        """})
+        self.run_runner(self.project, "--no-rerun-failures")
+        self.assertEqual(self.failed(), ["tests.test_beta.BetaTests.test_fails",
+                                         "tests.test_gone.GoneTests.test_fails"])
+        beta.write_text(beta.read_text().replace("def test_fails", "def test_renamed"))
+        (self.project / "tests" / "test_gone.py").unlink()
+        # A run of other tests: the renamed test's module is loaded (and -k
+        # leaves it out), the deleted module is not there any more.
+        proc = self.run_runner(self.project, "-k", "AlphaTests")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(self.failed(), [])
+
+    def test_a_test_of_a_module_not_loaded_is_kept(self):
+        self.run_runner(self.project, "--no-rerun-failures")
+        proc = self.run_runner(self.project / "tests" / "test_alpha.py")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(self.failed(), ["tests.test_beta.BetaTests.test_fails"])
+
+
+class ServerRunTestCase(unittest.TestCase):
+    """Runs the runner on SERVER_PROJECT with its database on PostgreSQL."""
+
+    @classmethod
+    def setUpClass(cls):
+        if backend() != "postgresql":
+            raise unittest.SkipTest("about the database server: run with a PostgreSQL TEST_DATABASE_URL")
+
+    def setUp(self):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        self.tmp = Path(tmp.name)
+        self.project = write_tree(self.tmp / "project", SERVER_PROJECT)
+        self.runner_tmp = self.tmp / "runner-tmp"
+        self.runner_tmp.mkdir()
+        self.db_name = f"pu_hostile_{self._testMethodName[-20:]}{worker_suffix()}_test".lower()
+        for name in self.all_names():
+            drop_database(server_database(name))
+            self.addCleanup(drop_database, server_database(name))
+
+    def all_names(self):
+        """Every database a run of the project may make."""
+        suffixes = ["", "_w1", "_w2", "_rerun", "_bisect"]
+        return [self.db_name + suffix for suffix in suffixes]
+
+    def left_databases(self):
+        return [name for name in self.all_names() if database_exists(name)]
+
+    def add_tests(self, source):
+        write_tree(self.project, {"tests/test_server.py": source})
+
+    def env(self):
+        config = database_config(self.db_name)
+        database = {"type": "peewee.PostgresqlDatabase", **{k: v for k, v in config.items() if k != "type"}}
+        env = dict(os.environ, HOSTILE_DB=json.dumps(database), TMPDIR=str(self.runner_tmp))
+        env.pop("PROPER_UNITTEST_WORKER", None)
+        return env
+
+    def run_runner(self, *args, timeout=120):
+        return subprocess.run(
+            [sys.executable, "-m", "proper_unittest", *map(str, args)], cwd=self.project, env=self.env(),
+            capture_output=True, text=True, timeout=timeout,
+        )
+
+    def assertNothingLeft(self, keep=()):
+        self.assertEqual([n for n in self.left_databases() if n not in keep], [], "databases left")
+        self.assertEqual(list(self.runner_tmp.iterdir()), [], "temporary files left")
+
+
+ITEM_TESTS = """
+    from proper_unittest import ProperTestCase
+    from app import Item
+
+
+    class ItemTests(ProperTestCase):
+        def test_create(self):
+            Item.create(name="x")
+            self.assertEqual(Item.select().count(), 1)
+"""
+
+
+class SecondRunTests(ServerRunTestCase):
+    """A database another live run holds: one message, exit 2, nothing touched."""
+
+    def test_refused_before_any_test_with_exit_2(self):
+        self.add_tests(ITEM_TESTS)
+        held = scratch_database(self.db_name)
+        with held:
+            held.execute_sql("SELECT pg_advisory_lock(hashtext(%s))", (f"proper_unittest:{self.db_name}",))
+            proc = self.run_runner("--junitxml", self.tmp / "junit.xml")
+            self.assertEqual(proc.returncode, 2, proc.stderr)
+            lines = proc.stderr.strip().splitlines()
+            self.assertEqual(len(lines), 1, proc.stderr)
+            self.assertIn("another test run (another process) is using it", lines[0])
+            self.assertEqual(held.get_tables(), [], "the held database was touched")
+        self.assertNothingLeft(keep=[self.db_name])
+
+
+class KeepdbTests(ServerRunTestCase):
+    """--keepdb: a table changed by hand is rebuilt, the rerun database is dropped."""
+
+    def test_a_table_changed_by_hand_is_rebuilt_with_a_message(self):
+        self.add_tests(ITEM_TESTS)
+        self.assertEqual(self.run_runner("--keepdb").returncode, 0)
+        kept = server_database(self.db_name)
+        with kept:
+            kept.execute_sql("ALTER TABLE item RENAME COLUMN name TO title")
+        proc = self.run_runner("--keepdb", "--junitxml", self.tmp / "junit.xml")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("no longer match the models (table item: extra column(s) title; "
+                      "missing column(s) name): rebuilding them", proc.stderr)
+        ET.parse(self.tmp / "junit.xml")
+        self.assertEqual(self.run_runner("--keepdb").returncode, 0)
+        self.assertNothingLeft(keep=[self.db_name])
+
+    def test_the_rerun_database_is_dropped(self):
+        self.add_tests(ITEM_TESTS + """
+        def test_fails(self):
+            self.fail("boom")
+""")
+        proc = self.run_runner("--keepdb", "--junitxml", self.tmp / "junit.xml")
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertIn("Rerunning 1 failed test(s) alone", proc.stderr)
+        ET.parse(self.tmp / "junit.xml")
+        self.assertNothingLeft(keep=[self.db_name])
