@@ -5,10 +5,12 @@
 PYTHON ?= $(shell command -v python3.13 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
+# The example app's browser test loads Turbo from npm (package-lock.json).
+TURBO := examples/myapp/node_modules/.package-lock.json
 
 .PHONY: myapp test bench setup
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed $(TURBO)
 
 # Strict editable mode: the package is linked into build/ and that folder is
 # put on the path, which mypy and pyright follow (the default mode's import
@@ -20,6 +22,11 @@ $(VENV)/.installed: pyproject.toml Makefile proper_unittest proper_unittest/runn
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]" --config-settings editable_mode=strict
 	touch $@
+
+$(TURBO): examples/myapp/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  cd examples/myapp && npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the example app's Turbo browser test will be skipped"; fi
 
 myapp: setup
 	$(PY) runtests.py myapp
