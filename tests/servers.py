@@ -5,6 +5,7 @@ from pathlib import Path
 
 import peewee as pw
 
+from proper_unittest._guard import provisioning
 from proper_unittest._names import quote_identifier
 from tests.apps.testdb import backend, database_config
 
@@ -65,7 +66,10 @@ def drop_database(db: pw.Database) -> None:
 
 
 def _server() -> pw.Database:
-    """An open connection to the server's maintenance database."""
+    """An open connection to the server's maintenance database (allowed by
+    the library's connection guard, as its own provisioning is, so tests
+    can inspect the server from inside a ProperTestCase)."""
     db = server_database("postgres" if backend() == "postgresql" else "mysql")
-    db.connect()
+    with provisioning():
+        db.connect()
     return db
