@@ -122,9 +122,14 @@ class Hangs(ProperTestCase):
 """
 
 
+# The child processes' own notes database: this process may hold the notes
+# app's (a child run's exit hook would then end this process's connection).
+CHILD_DATABASE = {"NOTES_DB_NAME": "notes_timeouts_test"}
+
+
 class EnvironmentAndRunnerTests(unittest.TestCase):
     def test_the_environment_variable_under_python_m_unittest(self):
-        proc = run_in_subprocess(HANGING_MODULE, env={"PROPER_UNITTEST_TIMEOUT": "0.5"})
+        proc = run_in_subprocess(HANGING_MODULE, env={"PROPER_UNITTEST_TIMEOUT": "0.5", **CHILD_DATABASE})
         self.assertIn("ran longer than its time limit of 0.5s (PROPER_UNITTEST_TIMEOUT)", proc.stderr)
         self.assertIn("time.sleep(30)", proc.stderr)
         self.assertIn("FAILED (failures=1)", proc.stderr)
@@ -133,7 +138,7 @@ class EnvironmentAndRunnerTests(unittest.TestCase):
     def run_tool(self, *command, env=None):
         with tempfile.TemporaryDirectory() as folder:
             Path(folder, "test_hangs.py").write_text(textwrap.dedent(HANGING_MODULE))
-            child_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
+            child_env = {**os.environ, "PYTHONPATH": str(REPO), **CHILD_DATABASE, **(env or {})}
             child_env.pop("PROPER_UNITTEST_WORKER", None)
             return subprocess.run([sys.executable, *command], cwd=folder, env=child_env,
                                   capture_output=True, text=True, timeout=120)
