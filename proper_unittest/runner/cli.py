@@ -21,6 +21,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Literal, NoReturn
 
+from .journal import take_private_settings
 from .labels import EXAMPLES_DIR, REPO_ROOT, Target, current_project, default_suites, resolve_label
 from .problems import UsageError, print_usage_error
 from .procs import KEEPDB_ENV, WORKER_ENV, child_env, run_streamed, runner_command, stop_processes
@@ -30,6 +31,7 @@ from .session import AUTO_PARALLEL_MIN_SECONDS, AUTO_PARALLEL_MIN_TESTS, EXIT_OK
 from .session import selection_options
 from .shard import parse_shard
 from .signals import Interrupted, forwarding_to, stop_on_signals
+from .supervisor import supervised
 
 # An app reads APP_ENV when it is created: set it before any project code is
 # imported (nothing imported above creates an app).
@@ -106,6 +108,14 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None, repo: bool 
         args.junitxml = os.path.abspath(args.junitxml)
     if args.keepdb:
         os.environ[KEEPDB_ENV] = "1"
+    take_private_settings()
+    if argv is None and not (args.worker or args.ids_file or args.results_file or args.list_only):
+        # The command as typed: the run is done in a child this process watches.
+        return supervised(lambda: _run(args, parser), args.junitxml)
+    return _run(args, parser)
+
+
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     with stop_on_signals():
         try:
             return dispatch(args, Path.cwd())
