@@ -4,25 +4,50 @@ The public API is what this module exports; every other module in the
 package is private.
 """
 import os
+from typing import TYPE_CHECKING, Any
 
 # The app reads APP_ENV when it is created: importing this package first
 # (as test modules do) is enough. An explicit other value is kept, and the
 # safety checks then refuse to run.
 os.environ.setdefault("APP_ENV", "test")
 
+from ._password_cost import install as _install_password_cost  # noqa: E402
 from .client import InMemoryUpload  # noqa: E402
-from .errors import ConfigurationError, UnsafeDatabaseError  # noqa: E402
+from .errors import ConfigurationError, UnsafeDatabaseError, UnsafeServiceError  # noqa: E402
+from .network_guard import NetworkBlockedError, allow_network  # noqa: E402
+from .process_state import ProcessStateChanged  # noqa: E402
 from .overrides import override_cache, override_config  # noqa: E402
 from .testcase import AsyncChannelTestCase, ProperTestCase, ProperTransactionTestCase  # noqa: E402
 
+# Before the app is imported, so its Auth hashes at the minimum cost from its
+# first hash (see README, "Password hashing").
+_install_password_cost()
+
+if TYPE_CHECKING:
+    from .system import SystemTestCase
+
+
+def __getattr__(name: str) -> Any:
+    # SystemTestCase needs Playwright (the `system` extra): loaded on
+    # first use, so that nothing else in the library imports it.
+    if name == "SystemTestCase":
+        from .system import SystemTestCase  # noqa: PLC0415
+
+        return SystemTestCase
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = (
     "AsyncChannelTestCase",
     "ConfigurationError",
     "InMemoryUpload",
+    "NetworkBlockedError",
+    "ProcessStateChanged",
     "ProperTestCase",
     "ProperTransactionTestCase",
+    "SystemTestCase",
     "UnsafeDatabaseError",
+    "UnsafeServiceError",
+    "allow_network",
     "override_cache",
     "override_config",
 )

@@ -22,7 +22,7 @@ from typing import Any, BinaryIO, TypedDict, cast
 
 import peewee as pw
 
-from . import safety
+from . import _guard, safety
 from .errors import ConfigurationError, UnsafeDatabaseError
 
 
@@ -62,13 +62,14 @@ def claim_app_databases(app: Any, requester: str) -> list[pw.Database]:
     if refused:
         first_class, summary = refused
         raise UnsafeDatabaseError(f"Refused, as for {first_class} above ({summary}).")
-    safety.remember_app(app)
     try:
         databases = list(safety.check_app(app).values())
         prepare_databases(databases)
     except ConfigurationError as error:
         _refusals[id(app)] = (requester, str(error).split(": ")[0])
         raise
+    # Only now: a refused app's databases never count as another app's.
+    safety.remember_app(app)
     return databases
 
 
@@ -91,9 +92,11 @@ def prepare_databases(databases: Iterable[pw.Database]) -> None:
         if not safety.is_in_memory(db):
             _silence_deprecated_mysql_db_argument(db)
         _name_session(db)
-        same = _claim_of_same_database(db)
-        _claims[id(db)] = _join_claim(db, same) if same else _claim_and_build(db)
+        with _guard.provisioning():
+            same = _claim_of_same_database(db)
+            _claims[id(db)] = _join_claim(db, same) if same else _claim_and_build(db)
         _in_progress.pop(id(db), None)
+        _guard.prove(db)
 
 
 def _claim_of_same_database(db: pw.Database) -> "Claim | None":
@@ -125,10 +128,7 @@ def _join_claim(db: pw.Database, other: "Claim") -> "Claim":
 
 
 def _physical_key(db: pw.Database) -> tuple[object, ...]:
-    if isinstance(db, pw.SqliteDatabase):
-        return ("sqlite", os.path.realpath(safety.sqlite_path(db)))
-    params = db.connect_params
-    return (safety.backend_of(db), params.get("host"), params.get("port"), safety.target_name(db))
+    return _guard.physical_key(db)
 
 
 def created_tables(db: pw.Database) -> list[str]:
@@ -192,6 +192,7 @@ def _claim_and_build(db: pw.Database) -> Claim:
     claim = Claim(db)
     if safety.is_in_memory(db):
         _connect_for_tests(db)
+        _verify_connected_database(db)
         _build(db, models_of(db), claim, previous=[])
         return claim
 
@@ -205,6 +206,7 @@ def _claim_and_build(db: pw.Database) -> Claim:
     try:
         _hold_for_this_run(db)
         tables, marker, adopted, clashes = _ownership(db, created=claim.owns_database)
+        _guard.prove(db)
     except UnsafeDatabaseError:
         del _in_progress[id(db)]
         db.close()
@@ -256,12 +258,13 @@ def preflight(app: Any) -> None:
             continue
         _refuse_if_in_use(db)
         was_closed = db.is_closed()
-        db.connect(reuse_if_open=True)
-        try:
-            _ownership(db, created=False)
-        finally:
-            if was_closed:
-                db.close()
+        with _guard.provisioning():
+            db.connect(reuse_if_open=True)
+            try:
+                _ownership(db, created=False)
+            finally:
+                if was_closed:
+                    db.close()
 
 
 def _ownership(db: pw.Database, *, created: bool) -> tuple[list[str], "_Marker | None", bool, list[str]]:
@@ -341,24 +344,33 @@ def _connect_for_tests(db: pw.Database) -> None:
     # request, which would close the test's transaction (and fail). With
     # autoconnect on, it leaves this thread's connection alone.
     db.autoconnect = True
+    if isinstance(db, pw.SqliteDatabase):
+        # A system test's live server uses this connection from its own
+        # thread (see _shared_connection); an in-memory database cannot be
+        # reopened with this later: a new connection is a new, empty database.
+        db.connect_params.setdefault("check_same_thread", False)
     db.connect(reuse_if_open=True)
 
 
 def _verify_connected_database(db: pw.Database) -> None:
-    """Ask the server which database the connection really is on."""
-    sql = {"postgres": "SELECT current_database()", "mysql": "SELECT DATABASE()"}
-    query = sql.get(safety.backend_of(db))
-    if query is None:
+    """Ask the server (or SQLite: ``PRAGMA database_list``) which database
+    the connection really is on: it must be the test database checked."""
+    actual = _guard.opened_database(db)
+    if actual is None:
         return
-    actual = db.execute_sql(query).fetchone()[0]
-    expected = safety.target_name(db)
-    if actual != expected or not safety.is_test_name(str(actual)):
+    if isinstance(db, pw.SqliteDatabase):
+        expected = "" if safety.is_in_memory(db) else os.path.realpath(safety.sqlite_path(db))
+        is_test = actual == "" or safety.is_test_name(Path(actual).name)
+    else:
+        expected = safety.target_name(db)
+        is_test = safety.is_test_name(actual)
+    if actual != expected or not is_test:
         db.close()
         raise UnsafeDatabaseError(
             f"Refusing to run tests: {type(db).__name__} {expected!r} connected to "
-            f"database {actual!r}, not to the test database it names. Check the "
-            "connection options (a DSN, a service file, an option file) that "
-            "override the name. Nothing was written."
+            f"database {actual or 'in memory'!r}, not to the test database it names. Check "
+            "the connection options (a URI's parameters, a DSN, a service file, an option "
+            "file) that override the name. Nothing was written."
         )
 
 
@@ -704,7 +716,8 @@ def _end_noted_sessions(path: str | os.PathLike[str], function: str) -> None:
         if server is None:
             continue
         try:
-            server.connect()
+            with _guard.provisioning():
+                server.connect()
             server.execute_sql(
                 f"SELECT {function}(pid) FROM pg_stat_activity "
                 "WHERE application_name = %s AND pid <> pg_backend_pid()", (session,)
@@ -747,7 +760,8 @@ def release_databases() -> None:
     _claims.clear()
     _in_progress.clear()
     try:
-        _release(claims)
+        with _guard.guarding("the exit hook (removing the test databases)"):
+            _release(claims)
     finally:
         while _held_files:  # the locks of SQLite files
             _held_files.pop().close()
@@ -791,6 +805,11 @@ def _best_effort(func: Callable[..., object], *args: Any) -> None:
 
 
 def _remove(db: pw.Database) -> None:
+    with _guard.provisioning():
+        _remove_now(db)
+
+
+def _remove_now(db: pw.Database) -> None:
     if isinstance(db, pw.SqliteDatabase):
         path = Path(safety.sqlite_path(db))
         for suffix in ("", "-journal", "-wal", "-shm"):

@@ -173,10 +173,21 @@ def task_log_for(queue: Any) -> "TaskLog | None":
 
 @dataclass(frozen=True)
 class RecordedBroadcast:
-    """One ``app.cable.broadcast(stream, data)`` call."""
+    """One ``app.cable.broadcast(stream, data)`` call; ``turbo_streams``
+    parses Turbo Stream markup data."""
 
     stream: str
     data: object
+
+    @property
+    def turbo_streams(self) -> list[Any]:
+        """The ``<turbo-stream>`` elements of the data (a markup string), parsed
+        (``action``, ``target``, ``template``); empty for other data."""
+        if not isinstance(self.data, str) or "<turbo-stream" not in self.data:
+            return []
+        from .turbo import parse_streams  # the HTML parser only when used
+
+        return list(parse_streams(self.data))
 
 
 class BroadcastLog:

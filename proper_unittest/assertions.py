@@ -5,6 +5,7 @@ request, status, Location, the start of the body and, for server errors,
 the app's own traceback.
 """
 import json
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
@@ -16,6 +17,9 @@ import peewee as pw
 from playhouse.test_utils import count_queries
 
 from ._mixin_base import TestCaseMixin
+from .assertions_html import HTMLAssertions
+from .assertions_storage import StorageAssertions
+from .assertions_turbo import TurboAssertions
 
 if TYPE_CHECKING:
     from .client import Response
@@ -26,6 +30,8 @@ from .tasks import capture_tasks
 
 
 BODY_PREVIEW = 800
+# assertJSON without `expected`: any JSON body passes.
+_ANY_JSON: Any = object()
 # Statements the test transaction and savepoints add around the app's own
 # queries; they differ between backends, so they are not counted.
 TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT")
@@ -58,6 +64,28 @@ def describe_email(message: EmailMessage) -> str:
     return f"To: {message['To']!s}; Cc: {message['Cc'] or '-'}; Subject: {message['Subject']!s}"
 
 
+BODY_LINES = 3
+
+
+def describe_email_bodies(message: EmailMessage) -> str:
+    """The first lines of the email's text and HTML bodies, indented; an
+    empty body is said to be empty."""
+    lines = []
+    for subtype in ("plain", "html"):
+        part = message.get_body((subtype,))
+        if part is None:
+            continue
+        content = str(part.get_content()).strip()
+        label = "text" if subtype == "plain" else "HTML"
+        if not content:
+            lines.append(f"    {label} body: (empty)")
+            continue
+        body_lines = [line.strip() for line in content.splitlines() if line.strip()]
+        more = f" ... ({len(body_lines) - BODY_LINES} more lines)" if len(body_lines) > BODY_LINES else ""
+        lines.append(f"    {label} body: " + " | ".join(body_lines[:BODY_LINES]) + more)
+    return "\n".join(lines) or "    (no text or HTML body)"
+
+
 def email_text(message: EmailMessage) -> str:
     """All the text parts of an email, joined."""
     parts = message.walk() if message.is_multipart() else [message]
@@ -67,7 +95,7 @@ def email_text(message: EmailMessage) -> str:
     )
 
 
-class ProperAssertions(TestCaseMixin):
+class ProperAssertions(HTMLAssertions, TurboAssertions, StorageAssertions, TestCaseMixin):
     """Assertion methods shared by the test case classes. Expects ``self.app``."""
 
     if TYPE_CHECKING:
@@ -126,18 +154,28 @@ class ProperAssertions(TestCaseMixin):
         if text in response.body:
             self.fail(self._formatMessage(msg, f"Did not expect {text!r} in the body.\n{describe_response(response)}"))
 
-    def assertJSON(self, response: "Response", expected: Any, status: int = 200, msg: Any = None) -> Any:
-        """Assert the response has `status`, is JSON, and equals `expected`.
-        Returns the parsed body."""
+    def assertJSON(self, response: "Response", expected: Any = _ANY_JSON, status: int = 200, msg: Any = None,
+                   *, partial: bool = False) -> Any:
+        """Assert the response has `status` and a JSON body; returns it parsed.
+        With `expected`, the body must equal it; with ``partial=True``, only
+        contain it: each key of an expected object (nested ones too) with an
+        equal (or containing) value, and a list as many items, each containing
+        the expected item at its position."""
         self.assertStatus(response, status, msg)
         try:
             data = response.json()
         except (ValueError, UnicodeDecodeError):
             self.fail(self._formatMessage(msg, f"Expected a JSON body.\n{describe_response(response)}"))
-        if data != expected:
+        if expected is _ANY_JSON:
+            return data
+        difference = _json_difference(expected, data, "body") if partial else (
+            None if data == expected else "body")
+        if difference is not None:
+            how = "does not contain the expected part" if partial else "differs"
             self.fail(self._formatMessage(
                 msg,
-                f"JSON body differs.\nExpected: {json.dumps(expected, default=str, indent=1)}\n"
+                f"JSON body {how}" + (f" (at {difference})" if partial else "") + ".\n"
+                f"Expected{' (part)' if partial else ''}: {json.dumps(expected, default=str, indent=1)}\n"
                 f"Got:      {json.dumps(data, default=str, indent=1)}\n({response.get('request', '')})",
             ))
         return data
@@ -166,7 +204,9 @@ class ProperAssertions(TestCaseMixin):
                 f"{name}={value!r}" for name, value in
                 (("to", to), ("subject", subject), ("contains", contains)) if value is not None
             ) or "any"
-            sent = "\n".join(f"  {describe_email(m)}" for m in self.outbox) or "  (none)"
+            sent = "\n".join(
+                f"  {describe_email(m)}\n{describe_email_bodies(m)}" for m in self.outbox
+            ) or "  (none)"
             expected = "at least one email" if count is None else f"{count} email(s)"
             self.fail(self._formatMessage(
                 msg, f"Expected {expected} matching {wanted}; {len(matches)} matched.\nSent in this test:\n{sent}"
@@ -188,8 +228,14 @@ class ProperAssertions(TestCaseMixin):
         ``SqliteCache`` installed by :func:`override_cache`; transaction and
         savepoint statements do not, as they differ between backends."""
         counter: Any
-        with count_queries() as counter:  # type: ignore[no-untyped-call]  # playhouse ships no types
-            yield counter
+        # count_queries sets peewee's logger to DEBUG and leaves it so.
+        peewee_logger = logging.getLogger("peewee")
+        level = peewee_logger.level
+        try:
+            with count_queries() as counter:  # type: ignore[no-untyped-call]  # playhouse ships no types
+                yield counter
+        finally:
+            peewee_logger.setLevel(level)
         queries = [
             record.msg[0] if isinstance(record.msg, tuple) else str(record.msg)
             for record in counter.get_queries()
@@ -235,6 +281,30 @@ class ProperAssertions(TestCaseMixin):
         """Context manager recording what is broadcast to `streams` on the
         app's cable: ``with self.captureBroadcasts("chat:lobby") as sent:``."""
         return StreamRecorder(self.app.cable, streams)
+
+
+def _json_difference(expected: Any, actual: Any, where: str) -> str | None:
+    """Where `actual` does not contain `expected` (a path such as
+    ``body["photos"][0]["title"]``), or None when it does."""
+    if isinstance(expected, dict):
+        if not isinstance(actual, dict):
+            return where
+        for key, value in expected.items():
+            if key not in actual:
+                return f"{where}[{key!r}] (missing)"
+            found = _json_difference(value, actual[key], f"{where}[{key!r}]")
+            if found:
+                return found
+        return None
+    if isinstance(expected, list):
+        if not isinstance(actual, list) or len(actual) != len(expected):
+            return f"{where} (a list of {len(expected)})"
+        for index, (item, got) in enumerate(zip(expected, actual)):
+            found = _json_difference(item, got, f"{where}[{index}]")
+            if found:
+                return found
+        return None
+    return None if expected == actual else where
 
 
 def _same_location(actual: str | None, expected: str) -> bool:

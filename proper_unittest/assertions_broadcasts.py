@@ -52,5 +52,13 @@ class BroadcastAssertions(TestCaseMixin):
 def _listing(entries: list[Any]) -> str:
     if not entries:
         return "Nothing was broadcast in this test."
-    lines = "\n".join(f"  {i}. {b.stream}: {b.data!r}" for i, b in enumerate(entries, 1))
+    lines = "\n".join(f"  {i}. {b.stream}: {_shown(b)}" for i, b in enumerate(entries, 1))
     return f"Broadcasts in this test, in order:\n{lines}"
+
+
+def _shown(broadcast: Any) -> str:
+    """The data; Turbo Stream markup as its parsed streams, one per line."""
+    streams = broadcast.turbo_streams
+    if not streams:
+        return repr(broadcast.data)
+    return "Turbo Streams:" + "".join(f"\n       {stream}" for stream in streams)

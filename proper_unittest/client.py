@@ -11,7 +11,6 @@ import mimetypes
 import secrets
 from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from http.cookies import SimpleCookie
@@ -32,6 +31,7 @@ from ._loop import run_request
 from ._recording import active_recording
 from ._redirects import after_request, follow_once
 from .applog import AppLog
+from .turbo import TurboStream, parse_streams, turbo_headers
 from .channels import ChannelSession
 from .databases import models_of, recover_aborted_transactions
 from .errors import ConfigurationError
@@ -59,18 +59,24 @@ else:
     _ResponseBase = DotDict
 
 
-@dataclass(frozen=True)
 class InMemoryUpload:
-    """A file to upload that exists only in memory.
+    """A file to upload that exists only in memory, usable wherever Proper
+    takes an upload.
 
-    Use it in ``upload_files`` like a path:
-    ``upload_files=[("image", InMemoryUpload("a.png", png_bytes))]``.
-    The content type is guessed from the file name unless given.
+    In ``upload_files`` like a path:
+    ``upload_files=[("image", InMemoryUpload("a.png", png_bytes))]``; and
+    directly, as the uploaded file of a form field or of an attachment
+    (``Attachment(InMemoryUpload("a.png", png_bytes))``): it has the file
+    protocol (``read``, ``seek``, ``tell``) and ``filename``,
+    ``content_type`` (given, or guessed from the name) and ``size``.
     """
 
-    filename: str
-    content: bytes | str
-    content_type: str | None = None
+    def __init__(self, filename: str, content: bytes | str, content_type: str | None = None) -> None:
+        self.filename = filename
+        self.content: bytes = content.encode("utf-8") if isinstance(content, str) else bytes(content)
+        guessed = mimetypes.guess_type(filename)[0]
+        self.content_type: str = content_type or guessed or "application/octet-stream"
+        self._file = BytesIO(self.content)
 
     @classmethod
     def from_path(cls, path: str | Path) -> "InMemoryUpload":
@@ -80,9 +86,46 @@ class InMemoryUpload:
 
     @property
     def mimetype(self) -> str:
-        """The content type sent with the file."""
-        guessed = mimetypes.guess_type(self.filename)[0]
-        return self.content_type or guessed or "application/octet-stream"
+        """The content type sent with the file (the same as ``content_type``)."""
+        return self.content_type
+
+    @property
+    def size(self) -> int:
+        """The size in bytes."""
+        return len(self.content)
+
+    def read(self, size: int = -1) -> bytes:
+        """Read up to `size` bytes (all that is left by default)."""
+        return self._file.read(size)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        """Move the read position, as a file's ``seek``."""
+        return self._file.seek(offset, whence)
+
+    def tell(self) -> int:
+        """The read position."""
+        return self._file.tell()
+
+    def readable(self) -> bool:
+        """Always True: it can be read."""
+        return True
+
+    def seekable(self) -> bool:
+        """Always True: it can seek."""
+        return True
+
+    def close(self) -> None:
+        """Nothing to release; the content stays readable."""
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, InMemoryUpload):
+            return NotImplemented
+        return (self.filename, self.content, self.content_type) == (other.filename, other.content, other.content_type)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable read position
+
+    def __repr__(self) -> str:
+        return f"InMemoryUpload({self.filename!r}, <{self.size} bytes>, content_type={self.content_type!r})"
 
 
 class Response(_ResponseBase):
@@ -120,6 +163,12 @@ class Response(_ResponseBase):
         """The body parsed as JSON."""
         return jsonplus.loads(self.content)
 
+    @property
+    def turbo_streams(self) -> list[TurboStream]:
+        """The ``<turbo-stream>`` elements of the body, parsed (``action``,
+        ``target``, ``targets``, ``template``), in order."""
+        return parse_streams(self.body)
+
 
 class RequestOptions(TypedDict, total=False):
     """What every request method takes besides the URL (see ``proper.TestClient``)."""
@@ -128,6 +177,11 @@ class RequestOptions(TypedDict, total=False):
     body: bytes | str | BytesIO | Mapping[str, Any] | None
     upload_files: list[tuple[str, "str | Path | InMemoryUpload"]] | None
     headers: Mapping[str, str] | None
+    #: Send Turbo's Accept header, as a Turbo form submission does: the app
+    #: may answer with a Turbo Stream (``result.turbo_streams``).
+    turbo_stream: bool
+    #: Send ``Turbo-Frame: <id>``, as a navigation inside that frame does.
+    turbo_frame: str
 
 
 #: What a request method returns: a Response, or with the async client an
@@ -165,6 +219,7 @@ class _ClientBase(_TestClientBase, Generic[_Reply]):
         return self._send(url, OPTIONS, kwargs, follow_redirects)
 
     def _send(self, url: str, method: str, kwargs: Mapping[str, Any], follow_redirects: bool) -> _Reply:
+        kwargs = turbo_headers(kwargs)
         outcome = self._request(url, method=method, **kwargs)
         return cast(_Reply, after_request(self, outcome, method, dict(kwargs), follow_redirects))
 
@@ -419,7 +474,7 @@ def _encode_multipart(fields: Mapping[str, Any], upload_files: Any) -> tuple[str
     for name, upload in upload_files:
         if not isinstance(upload, InMemoryUpload):
             upload = InMemoryUpload.from_path(upload)
-        content = upload.content.encode("utf-8") if isinstance(upload.content, str) else upload.content
+        content = upload.content
         disposition = f'form-data; name="{name}"; filename="{upload.filename}"'
         parts.append(_part(boundary, disposition, upload.mimetype, content))
     body = b"".join(parts) + f"--{boundary}--\r\n".encode()

@@ -107,17 +107,16 @@ def _import_app_submodules(module_name: str) -> None:
 
 @cache
 def _read_project_config(folder: Path) -> tuple[str, Path] | None:
-    setup_cfg = folder / "setup.cfg"
-    if setup_cfg.is_file():
-        parser = _read_setup_cfg(setup_cfg)
-        if parser.has_option(SECTION, "app"):
-            return parser.get(SECTION, "app").strip(), setup_cfg
-
-    pyproject = folder / "pyproject.toml"
-    if pyproject.is_file():
-        spec = read_pyproject_section(pyproject).get("app")
-        if spec:
-            return str(spec).strip(), pyproject
+    # Both files are read first: a malformed one is reported even when the
+    # other holds the settings (as pytest does).
+    setup_cfg, pyproject = folder / "setup.cfg", folder / "pyproject.toml"
+    parser = _read_setup_cfg(setup_cfg) if setup_cfg.is_file() else None
+    tool = read_pyproject_section(pyproject) if pyproject.is_file() else {}
+    if parser is not None and parser.has_option(SECTION, "app"):
+        return parser.get(SECTION, "app").strip(), setup_cfg
+    spec = tool.get("app")
+    if spec:
+        return str(spec).strip(), pyproject
     return None
 
 
@@ -125,14 +124,46 @@ def has_project_section(folder: Path) -> Path | None:
     """Return the config file in `folder` that has this library's section
     (setup.cfg ``[proper_unittest]`` or pyproject.toml
     ``[tool.proper_unittest]``), or None. Malformed files raise
-    :class:`ConfigurationError` with the file and line."""
-    setup_cfg = folder / "setup.cfg"
-    if setup_cfg.is_file() and _read_setup_cfg(setup_cfg).has_section(SECTION):
+    :class:`ConfigurationError` with the file and line, both files being
+    read whichever holds the section."""
+    setup_cfg, pyproject = folder / "setup.cfg", folder / "pyproject.toml"
+    parser = _read_setup_cfg(setup_cfg) if setup_cfg.is_file() else None
+    tool = read_pyproject_section(pyproject, whole_tool=True) if pyproject.is_file() else {}
+    if parser is not None and parser.has_section(SECTION):
         return setup_cfg
-    pyproject = folder / "pyproject.toml"
-    if pyproject.is_file() and SECTION in read_pyproject_section(pyproject, whole_tool=True):
+    if SECTION in tool:
         return pyproject
     return None
+
+
+def project_setting(test_class: type, key: str) -> tuple[Any, Path] | None:
+    """``(value, config file)`` of `key` in this library's section of the
+    nearest project config above `test_class`'s module (or the current
+    directory), or None when that config does not set it."""
+    for start in dict.fromkeys((_module_dir(test_class), Path.cwd())):
+        for folder in (start, *start.parents):
+            found = _read_project_setting(folder, key)
+            if found is not _NOT_HERE:
+                return found  # type: ignore[return-value]
+    return None
+
+
+_NOT_HERE = object()
+
+
+@cache
+def _read_project_setting(folder: Path, key: str) -> object:
+    """`key` from `folder`'s config with this library's section: a
+    ``(value, file)`` pair, None when that section does not set it, or
+    _NOT_HERE when `folder` has no such section."""
+    config_file = has_project_section(folder)
+    if config_file is None:
+        return _NOT_HERE
+    if config_file.name == "setup.cfg":
+        parser = _read_setup_cfg(config_file)
+        return (parser.get(SECTION, key).strip(), config_file) if parser.has_option(SECTION, key) else None
+    section = read_pyproject_section(config_file)
+    return (section[key], config_file) if key in section else None
 
 
 def _read_setup_cfg(path: Path) -> configparser.ConfigParser:
@@ -174,3 +205,23 @@ def _module_dir(test_class: type) -> Path:
         return Path(inspect.getfile(test_class)).resolve().parent
     except (TypeError, OSError):
         return Path.cwd()
+
+
+def project_option(test_class: type, key: str) -> tuple[str, Path] | None:
+    """The value of `key` in the project config nearest to `test_class`'s
+    module (or the current directory), with its file; None when unset."""
+    for start in (_module_dir(test_class), Path.cwd()):
+        for folder in (start, *start.parents):
+            config_file = has_project_section(folder)
+            if config_file is None:
+                continue
+            if config_file.name == "setup.cfg":
+                parser = _read_setup_cfg(config_file)
+                if parser.has_option(SECTION, key):
+                    return parser.get(SECTION, key), config_file
+                return None
+            value = read_pyproject_section(config_file).get(key)
+            if value is None:
+                return None
+            return (" ".join(map(str, value)) if isinstance(value, list) else str(value)), config_file
+    return None

@@ -14,3 +14,11 @@ class UnsafeDatabaseError(ConfigurationError):
     Raised before any connection or DDL when ``APP_ENV`` is not ``"test"``
     or when a configured database does not look like a test database.
     """
+
+
+class UnsafeServiceError(ConfigurationError):
+    """The app's test configuration uses a service that tests cannot undo
+    or keep private (a server-backed cache, queue or cable, a storage
+    service that is not on local disk), and the tests did not opt in.
+    Nothing was touched.
+    """

@@ -10,6 +10,7 @@ name the driver will connect to, words being split on ``_``, ``-`` and
 """
 import os
 import re
+from collections.abc import Iterable
 from pathlib import PurePath
 from typing import Any, cast
 from urllib.parse import parse_qs
@@ -114,6 +115,19 @@ def check_test_environment(app: Any) -> None:
     env_var = os.environ.get("APP_ENV")
     if env_var == "test" and app.env == "test":
         return
+    if env_var == "test":
+        # APP_ENV is right now, so it was set after the app was built: the
+        # app's package was imported first (a bare `python -m unittest` in
+        # the project folder imports it while looking for tests, before
+        # tests/__init__.py runs).
+        raise UnsafeDatabaseError(
+            f"Refusing to run tests: the app was configured with APP_ENV={app.env!r}, before "
+            "APP_ENV was set to 'test' (its package was most likely imported first). With plain unittest, "
+            "point discovery at the tests folder: `python -m unittest discover -s tests -t .` "
+            "(a bare `python -m unittest` imports the app package while looking for tests, "
+            "before tests/__init__.py runs); or `export APP_ENV=test`; or run "
+            "`python -m proper_unittest`. No database was touched."
+        )
     raise UnsafeDatabaseError(
         f"Refusing to run tests: APP_ENV is {env_var!r} and the app was configured "
         f"with APP_ENV={app.env!r}; both must be 'test'. Set APP_ENV=test before "
@@ -165,7 +179,31 @@ def check_app(app: Any) -> dict[str, pw.Database]:
     check_test_environment(app)
     databases = test_databases(app)
     check_test_databases(databases)
+    check_mysql_schemas(databases.values())
     return databases
+
+
+def check_mysql_schemas(databases: Iterable[pw.Database]) -> None:
+    """Fail when a model bound to one of the MySQL/MariaDB `databases`
+    names another database in its ``Meta.schema``: there a schema is a
+    database of the server, outside the test database and its checks.
+    (On PostgreSQL a schema lives inside the test database.)"""
+    mysql = {id(db): db for db in databases if backend_of(db) == "mysql"}
+    if not mysql:
+        return
+    for model in all_model_classes():
+        db = bound_database(model)
+        schema = model_meta(model).schema
+        if db is None or id(db) not in mysql or not schema or schema == target_name(db):
+            continue
+        raise UnsafeDatabaseError(
+            f"Refusing to run tests: model {model.__module__}.{model.__qualname__} has "
+            f"Meta.schema = {schema!r}, which on MySQL/MariaDB is another database of the "
+            f"server, not the test database {target_name(db)!r}; its rows would be written "
+            "there, outside the checks and the test transaction. Give the model its own "
+            "Database bound to a test database instead of a schema, or leave Meta.schema "
+            "unset when APP_ENV=test. No database was touched."
+        )
 
 
 def remember_app(app: Any) -> None:

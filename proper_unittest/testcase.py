@@ -10,7 +10,8 @@ from unittest.case import _subtest_msg_sentinel  # type: ignore[attr-defined]  #
 import peewee as pw
 from proper import current
 
-from . import _class_context as class_context
+from . import _class_context as class_context, _guard
+from . import _password_cost as password_cost
 from ._leaks import (
     CHECK_AFTER_TEST, EscapedWritesError, WriteWatch, check_setting, empty_tables, explain_escaped,
 )
@@ -27,6 +28,11 @@ from .client import AsyncProperClient, ProperClient, _ClientBase, close_uploaded
 from .discovery import app_for
 from .errors import ConfigurationError
 from .isolation import AppState, ConfigSnapshot
+from . import network_guard
+from .opt_ins import allowed
+from .process_state import ProcessState, is_strict, report
+from .server_services import check_server_services
+from .storage_roots import StoredFiles, check_storage, redirect_disk_roots
 
 # unittest and pytest leave this module's frames out of tracebacks, so that
 # a set-up error (re-raised here without its library frames) reads as the
@@ -48,6 +54,21 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
     #: default) or ``"test"`` (after every test, to name it). The
     #: PROPER_UNITTEST_CHECK_WRITES environment variable sets the default.
     check_escaped_writes: str | None = None
+    #: Outside services this class may use as configured, any of
+    #: "storage", "cache", "queue", "cable", "network" (see README,
+    #: "What is put back after each test"); the project config's
+    #: ``allow_outside`` adds to it.
+    allow_outside: ClassVar[tuple[str, ...]] = ()
+    #: Make a test that changes the process's state (os.environ, the
+    #: working directory, sys.path, loggers, signal handlers) or leaves a
+    #: thread running an error, instead of a note on stderr.
+    #: PROPER_UNITTEST_STRICT_STATE=1 sets it for a run.
+    strict_process_state = False
+    #: Hash passwords at the app's scheme's minimum cost (the default) or,
+    #: set to False, at the app's own cost (a class that tests it). The
+    #: project config key ``fast_password_hashing`` and the environment
+    #: variable PROPER_UNITTEST_FAST_PASSWORD_HASHING set the default.
+    fast_password_hashing: bool | None = None
 
     #: The test's client (each test case class names its own type).
     client: _ClientBase[Any]
@@ -60,6 +81,8 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
     _class_data: ClassVar["_ClassData[ClassTransaction] | None"]
     _write_watch: ClassVar[WriteWatch | None]
     _test_config: ClassVar[ConfigSnapshot | None] = None
+    _storage_roots: ClassVar[list[Any]] = []
+    _network_allowed: ClassVar[bool] = False
 
     _proper_ready = False
     _client_class: type[_ClientBase[Any]] = ProperClient
@@ -82,14 +105,35 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
         save the app's state, then open the class transaction and load
         class data. Runs in the class's own context copy."""
         super().setUpClass()
+        # Registered first, so it runs last: what the class set-up and its
+        # tests changed in the process is put back after everything else.
+        process_state = ProcessState()
+        cls.addClassCleanup(report, f"the class {cls.__qualname__}", process_state, is_strict(cls))
+        # Every connection from here to the class clean-ups' end must go to
+        # a database the run proved.
+        cls.enterClassContext(_guard.guarding(f"the set-up or clean-up of {cls.__qualname__}"))
         try:
             app = app_for(cls)
+            check_server_services(app, cls)
+            check_storage(app, cls)
+            cls._network_allowed = allowed(cls, "network") or network_guard.is_allowed_for(cls)
+            fast_hashing = password_cost.wanted(cls)
             databases = {id(db): db for db in claim_app_databases(app, cls.__qualname__)}
         except ConfigurationError as error:
             raise error.with_traceback(None)  # the message says it all
 
+        cls.addClassCleanup(network_guard.enter(
+            f"{cls.__qualname__} (class set-up)", allow_all=cls._network_allowed,
+            servers=network_guard.app_servers(app),
+        ))
+        cls._storage_roots = redirect_disk_roots(app)
+        if cls._storage_roots:
+            cls.addClassCleanup(StoredFiles(cls._storage_roots).remove_new)
+        cls.addClassCleanup(password_cost.cost_for_class(app, fast_hashing))
+
         cls.app = app
         cls._databases = databases
+        _guard.limit_to(databases.values())
         # Class cleanups run last-registered first: the app's state is put
         # back last, after the class data is gone and checked.
         class_state = AppState(app, databases.values())
@@ -204,7 +248,8 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
         """Run the test in its own copy of the class's context (so what the
         class set-up put in ``current`` is there, and what the test puts
         there does not leak)."""
-        outcome: unittest.TestResult | None = self._run_in_own_context(super().run, result)
+        with _guard.running(f"the test {self.id()}"):
+            outcome: unittest.TestResult | None = self._run_in_own_context(super().run, result)
         return outcome
 
     def _run_in_own_context(self, run: Callable[[Any], Any], result: Any) -> Any:
@@ -221,6 +266,13 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
         # here is an error of this test, counted once; the undo is a
         # cleanup that runs after the test's own cleanups, however the test
         # ended, even if its setUp forgot super().
+        cls = type(self)
+        self.addCleanup(report, self.id(), ProcessState(), is_strict(cls))  # runs last
+        self.addCleanup(network_guard.enter(
+            self.id(), allow_all=cls._network_allowed or network_guard.is_allowed_for(self)
+        ))
+        if cls._storage_roots:
+            self.addCleanup(StoredFiles(cls._storage_roots).remove_new)
         self._in_test_context(self._pre_setup)
         self.addCleanup(self._post_teardown)
         cast(Any, super())._callSetUp()  # unittest-private, not in typeshed

@@ -16,6 +16,9 @@ WARNING_FILTERS=(
   # peewee 3's MySQLDatabase._connect passes db= to PyMySQL, which wants
   # database=; every MySQL/MariaDB connection does it, the app's included.
   "ignore:'db' is deprecated:DeprecationWarning:peewee"
+  # Passlib 1.7 reads argon2.__version__ when it loads its argon2 backend
+  # (the auth addon's scheme); argon2-cffi 23+ deprecates that attribute.
+  "ignore:Accessing argon2.__version__ is deprecated:DeprecationWarning:passlib.handlers.argon2"
 )
 PYTHONWARNINGS="${PYTHONWARNINGS:-$(IFS=,; echo "${WARNING_FILTERS[*]}")}"
 export PYTHONWARNINGS

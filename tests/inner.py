@@ -25,10 +25,11 @@ def run_inner(*test_classes, verbosity: int = 0) -> tuple[unittest.TestResult, s
 REPO = __import__("pathlib").Path(__file__).resolve().parent.parent
 
 
-def run_in_subprocess(test_source: str, env: dict | None = None, timeout: float = 60):
+def run_in_subprocess(test_source: str, env: dict | None = None, timeout: float = 60,
+                      setup_cfg: str | None = None):
     """Write `test_source` as a test module in a temporary folder and run it
     with ``python -m unittest`` in a fresh interpreter (a fresh app, config
-    read from `env`). Returns the CompletedProcess (text output)."""
+    read from `env`; a project config `setup_cfg` beside it). Returns the CompletedProcess (text output)."""
     import os
     import subprocess
     import sys
@@ -37,6 +38,8 @@ def run_in_subprocess(test_source: str, env: dict | None = None, timeout: float 
 
     with tempfile.TemporaryDirectory() as folder:
         Path(folder, "test_inner_case.py").write_text(test_source)
+        if setup_cfg is not None:
+            Path(folder, "setup.cfg").write_text(setup_cfg)
         child_env = {**os.environ, "PYTHONPATH": str(REPO)}
         child_env.pop("PROPER_UNITTEST_WORKER", None)  # only `env` may set it
         child_env.update(env or {})

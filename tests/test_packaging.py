@@ -24,6 +24,7 @@ def _source_files(folder: Path) -> set[str]:
     return {
         str(path.relative_to(REPO)) for path in folder.rglob("*")
         if path.is_file() and "__pycache__" not in path.parts
+        and "node_modules" not in path.parts and "tmp" not in path.parts  # npm ci, screenshots
         and path.suffix not in (".pyc", ".sqlite3") and not path.name.startswith(".")
     }
 
@@ -66,11 +67,18 @@ class PackagingTests(unittest.TestCase):
         self.assertIn('psycopg2-binary>=2.9; extra == "postgres"', requires)
         self.assertIn('psycopg[binary]>=3.1; extra == "postgres3"', requires)
         self.assertIn('pymysql>=1.1; extra == "mysql"', requires)
+        self.assertIn("system", extras)
+        self.assertIn('playwright>=1.49; extra == "system"', requires)
+        self.assertIn('websockets>=12; extra == "system"', requires)
 
     def test_required_dependencies_are_imported_by_the_library(self):
         required = [r.split(">")[0].split("<")[0].split("=")[0].strip()
                     for r in self.metadata.get_all("Requires-Dist") if "extra ==" not in r]
-        self.assertEqual(sorted(required), ["huey", "peewee", "proper", "time-machine"])
+        self.assertEqual(sorted(required), ["huey", "peewee", "proper", "selectolax", "time-machine"])
+        # Playwright (the `system` extra) is imported by system.py and _browser.py only.
+        importers = sorted(path.name for path in (REPO / "proper_unittest").rglob("*.py")
+                           if re.search(r"(?m)^\s*(import|from) playwright\b", path.read_text()))
+        self.assertEqual(importers, ["_browser.py", "system.py"])
         source = "\n".join(path.read_text() for path in (REPO / "proper_unittest").rglob("*.py"))
 
         def imported(name):

@@ -307,3 +307,41 @@ class ProperAppTests(ProjectTestCase):
         self.assertEqual(command, ["python", "-m", "proper_unittest", culprit, victim])
         rerun = self.run_in_project(*command[3:])
         self.assertEqual(rerun.stdout.strip().splitlines()[-1], "1 passed, 1 failed", rerun.stderr)
+
+
+# ``test_a_leak`` sets an environment variable (a plain unittest test: the
+# library does not put it back) that ``test_b_victim`` trips on.
+ENVIRON_PROJECT = {
+    "tests/__init__.py": "",
+    "tests/test_a_leak.py": """
+        import os
+        import unittest
+
+        class LeakTests(unittest.TestCase):
+            def test_leak(self):
+                os.environ["PU_ORDER_LEAK"] = "1"
+    """,
+    "tests/test_b_victim.py": """
+        import os
+        import unittest
+
+        class VictimTests(unittest.TestCase):
+            def test_victim(self):
+                self.assertNotIn("PU_ORDER_LEAK", os.environ)
+    """,
+}
+
+
+class EnvironmentLeakTests(RunnerTestCase):
+    """Reruns start from the environment the run started with."""
+
+    def test_the_rerun_of_a_test_failing_on_a_leaked_variable_reports_it_order_dependent(self):
+        project = write_tree(self.tmp / "environ", ENVIRON_PROJECT)
+        proc = self.run_runner(cwd=project, module=True)
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertEqual(proc.stdout.strip().splitlines()[-1], "1 passed, 1 failed")
+        self.assertEqual(order_dependent(proc), ["tests.test_b_victim.VictimTests.test_victim"], proc.stderr)
+        proc = self.run_runner("--bisect", "tests.test_b_victim.VictimTests.test_victim", cwd=project, module=True)
+        self.assertEqual(proc.stdout.strip().splitlines()[0],
+                         "tests.test_b_victim.VictimTests.test_victim fails after tests.test_a_leak.LeakTests.test_leak",
+                         proc.stderr)

@@ -248,6 +248,12 @@ class BadInputTests(ProjectTestCase):
         proc = self.run_in_project()
         self.assertUsageError(proc, "pyproject.toml is not valid TOML", "line 2")
 
+    def test_malformed_pyproject_toml_beside_a_setup_cfg_holding_the_settings(self):
+        # setup.cfg has [proper_unittest]; the broken pyproject.toml is still reported.
+        write_tree(self.app_project, {"pyproject.toml": "[project]\nname = \n"})
+        proc = self.run_in_project()
+        self.assertUsageError(proc, "pyproject.toml is not valid TOML", "line 2")
+
     def test_discovery_hint_names_the_folders_it_skipped(self):
         os.remove(self.app_project / "tests" / "test_items.py")
         write_tree(self.app_project, {

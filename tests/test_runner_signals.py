@@ -31,6 +31,10 @@ SLOW_PROJECT = {
         app = App(__name__, config={
             "SECRET_KEYS": ["k" * 64],
             "DATABASES": {"main": json.loads(os.environ["SLOW_DB"])},
+            # The storage addon's test service: its files go to the run's
+            # temporary folder, which must go too.
+            "STORAGES": {"test": {"type": "Disk", "root": "temp/storage"}},
+            "STORAGE": "test",
         })
 
 
@@ -45,12 +49,15 @@ SLOW_PROJECT = {
         import os
         import time
 
+        from pathlib import Path
+
         from proper_unittest import ProperTestCase
-        from app import Item
+        from app import Item, app
 
 
         def wait_to_be_stopped():
             Item.create(name="x")
+            Path(app.config["STORAGES"]["test"]["root"], "stored.txt").write_text("x")
             with open(os.environ["RUNNER_LOG"], "a") as file:
                 file.write(f"started {os.getpid()}\\n")
             time.sleep(120)
@@ -132,7 +139,7 @@ class SigtermParallelPostgresTests(unittest.TestCase):
         self.assertEqual(self.status, 143, self.output)
         self.assertEqual(len(set(self.pids)), 2, self.output)
         self.assertEqual([pid for pid in self.pids if is_running(pid)], [], "workers left running")
-        self.assertEqual(list(self.private_tmp.iterdir()), [], "temporary files left")
+        self.assertEqual(list(self.private_tmp.iterdir()), [], "temporary files left (stored files too)")
         # The workers' exit hooks ran: their test tables were dropped.
         for name in self.worker_names:
             if database_exists(name):
@@ -165,7 +172,7 @@ class SigintSqliteSerialTests(unittest.TestCase):
         self.assertEqual(self.status, 130, self.output)
         self.assertEqual(len(set(self.pids)), 2 if self.args else 1, self.output)
         self.assertEqual([pid for pid in self.pids if is_running(pid)], [])
-        self.assertEqual(list(self.private_tmp.iterdir()), [], "temporary files left")
+        self.assertEqual(list(self.private_tmp.iterdir()), [], "temporary files left (stored files too)")
 
     def test_sqlite_test_files_are_removed(self):
         self.assertEqual(sorted(self.tmp.glob("*.sqlite3")), [])

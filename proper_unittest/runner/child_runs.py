@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .._provision import CREATED_ENV, drop_created_databases
-from .procs import KEEPDB_ENV, WORKER_ENV, child_env, runner_command, run_collected
+from .procs import KEEPDB_ENV, WORKER_ENV, child_env_from_start, runner_command, run_collected
 from .records import FAILED_OUTCOMES
 from .results import Counts
 
@@ -84,7 +84,9 @@ class ChildRunner:
         ids_path.write_text(json.dumps(list(test_ids)), encoding="utf-8")
         options = [*self.options, "--ids-file", str(ids_path), "--results-file", str(results_path)]
         created_path = self.tmp / f"{self.name}{self.runs}-created.jsonl"
-        env = child_env(**{WORKER_ENV: self.name, CREATED_ENV: str(created_path)})
+        # From the environment the run started with: a test that changed
+        # os.environ must not make its rerun (or a bisect step) fail too.
+        env = child_env_from_start(**{WORKER_ENV: self.name, CREATED_ENV: str(created_path)})
         # Its databases are its own, made for this one check: never kept.
         env.pop(KEEPDB_ENV, None)
         try:

@@ -24,7 +24,10 @@ from typing import Literal, NoReturn
 from .journal import take_private_settings
 from .labels import EXAMPLES_DIR, REPO_ROOT, Target, current_project, default_suites, resolve_label
 from .problems import UsageError, print_usage_error
-from .procs import KEEPDB_ENV, WORKER_ENV, child_env, run_streamed, runner_command, stop_processes
+from .procs import (
+    KEEPDB_ENV, WORKER_ENV, child_env, remember_starting_environment, run_streamed, runner_command,
+    stop_processes,
+)
 from .rerun import MAX_RERUNS, RERUN_ENV
 from .results import Counts
 from .session import AUTO_PARALLEL_MIN_SECONDS, AUTO_PARALLEL_MIN_TESTS, EXIT_OK, EXIT_USAGE, finish, run_project
@@ -108,6 +111,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None, repo: bool 
         args.junitxml = os.path.abspath(args.junitxml)
     if args.keepdb:
         os.environ[KEEPDB_ENV] = "1"
+    remember_starting_environment()
     take_private_settings()
     if argv is None and not (args.worker or args.ids_file or args.results_file or args.list_only):
         # The command as typed: the run is done in a child this process watches.

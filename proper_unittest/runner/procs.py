@@ -32,9 +32,31 @@ def runner_command(labels: Iterable[str], options: Iterable[str]) -> list[str]:
     return [*coverage_support.python_command(), "-m", "proper_unittest", *options, *labels]
 
 
+# The environment when the run started, before any test module was
+# imported or any test ran (see remember_starting_environment).
+_starting_environ: dict[str, str] | None = None
+
+
+def remember_starting_environment() -> None:
+    """Note the environment as it is now, when the run starts: what
+    :func:`child_env_from_start` gives, whatever tests change later."""
+    global _starting_environ
+    _starting_environ = dict(os.environ)
+
+
+def child_env_from_start(**extra: str) -> dict[str, str]:
+    """Return the environment for a child runner: the one the run started
+    with (see :func:`remember_starting_environment`), plus *extra*."""
+    return _child_env(_starting_environ if _starting_environ is not None else os.environ, extra)
+
+
 def child_env(**extra: str) -> dict[str, str]:
     """Return the environment for a child runner: ours, plus *extra*."""
-    env = dict(os.environ, APP_ENV="test")
+    return _child_env(os.environ, extra)
+
+
+def _child_env(base: Mapping[str, str], extra: Mapping[str, str]) -> dict[str, str]:
+    env = dict(base, APP_ENV="test")
     # A child keeps its own journal and list of created databases, or none.
     for private in (JOURNAL_ENV, CREATED_ENV):
         env.pop(private, None)

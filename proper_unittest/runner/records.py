@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from .journal import Journal
+from ..errors import UnsafeDatabaseError
 
 if TYPE_CHECKING:
     from _typeshed import OptExcInfo
@@ -57,6 +58,8 @@ class RecordingResult(unittest.TextTestResult):
         self._last_stop = time.perf_counter()
         self._journal = Journal()
         self._has_outcome: dict[int, bool] = {}
+        #: How many errors were safety refusals; the first one stops the run.
+        self.refused = 0
 
     def startTest(self, test: unittest.TestCase) -> None:
         self._journal.started(test.id())
@@ -96,6 +99,16 @@ class RecordingResult(unittest.TextTestResult):
     def addError(self, test: unittest.TestCase, err: "OptExcInfo") -> None:
         super().addError(test, err)
         self._note(test, "error", err)
+        if err[0] is not None and issubclass(err[0], UnsafeDatabaseError):
+            self.refused += 1
+            self.stop()  # nothing more runs: the run is refused (exit 2)
+
+    def _exc_info_to_string(self, err: "OptExcInfo", test: unittest.TestCase) -> str:
+        # A refusal is a message for the user, not a traceback.
+        if err[0] is not None and issubclass(err[0], UnsafeDatabaseError):
+            return f"{err[0].__name__}: {err[1]}\n"
+        text: str = super()._exc_info_to_string(err, test)  # type: ignore[misc]  # private, not in typeshed
+        return text
 
     def addSubTest(
         self, test: unittest.TestCase, subtest: unittest.TestCase, err: "OptExcInfo | None",
@@ -126,7 +139,7 @@ class RecordingResult(unittest.TextTestResult):
         if err is not None and err[0] is not None:
             message = f"{err[0].__name__}: {_first_line(err[1])}"
             # unittest's own traceback formatting: private, so not in typeshed.
-            detail = self._exc_info_to_string(err, test)  # type: ignore[attr-defined]
+            detail = self._exc_info_to_string(err, test)
             record["detail"] = (record["detail"] + "\n" + detail).strip("\n")
         if record["outcome"] not in FAILED_OUTCOMES:  # the first failure names the test's outcome
             record["outcome"] = outcome

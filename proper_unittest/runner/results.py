@@ -27,6 +27,8 @@ class Counts:
     unexpected_successes: int = 0
     #: Tests that never ran because the process running them died.
     not_run: int = 0
+    #: Errors that were safety refusals (UnsafeDatabaseError): the run exits 2.
+    refused: int = 0
     #: ``[test description, seconds]`` per test (lists: they travel as JSON).
     durations: list[list[Any]] = field(default_factory=list)
     #: One dict per test (see records.py): for JUnit XML, durations and --failed.
@@ -49,6 +51,7 @@ class Counts:
             skipped=len(result.skipped),
             expected_failures=len(result.expectedFailures),
             unexpected_successes=len(result.unexpectedSuccesses),
+            refused=int(getattr(result, "refused", 0)),
             durations=[list(item) for item in getattr(result, "collectedDurations", [])],
             records=list(getattr(result, "records", [])),
         )
@@ -101,6 +104,7 @@ class Counts:
             expected_failures=self.expected_failures + other.expected_failures,
             unexpected_successes=self.unexpected_successes + other.unexpected_successes,
             not_run=self.not_run + other.not_run,
+            refused=self.refused + other.refused,
             durations=self.durations + other.durations,
             records=self.records + other.records,
         )

@@ -94,7 +94,7 @@ def _run_project(
         counts = run_parallel(tests, workers, args, pool, durations)
     else:
         counts = run_here(unittest.TestSuite(tests), args)
-    if not is_child(args):
+    if not is_child(args) and not counts.refused:  # a refused run is not run again
         report_order_dependent(counts, args, cwd)
     return finish(counts, args, project, started)
 
@@ -278,6 +278,8 @@ def finish(
         write_junit_xml(args.junitxml, counts.records, elapsed)
     sys.stderr.flush()
     print(summary_prefix(args) + counts.summary_line(), flush=True)
+    if counts.refused:  # a safety refusal is bad input, as at start-up
+        return EXIT_USAGE
     ok = counts.successful if ok is None else ok
     return EXIT_OK if ok else EXIT_FAILED
 

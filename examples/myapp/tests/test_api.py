@@ -28,6 +28,18 @@ class PhotoApiTests(ProperTestCase):
             "url": f"/photos/{self.photo.id}",
         })
 
+    def test_a_partial_match_checks_only_the_keys_given(self):
+        result = self.client.get(f"/api/photos/{self.photo.id}")
+        data = self.assertJSON(result, {"title": "Sunset", "owner": "alice@example.com"}, partial=True)
+        self.assertEqual(data["url"], f"/photos/{self.photo.id}")
+        self.assertEqual(self.assertJSON(result), data)  # any JSON body, returned parsed
+        with self.assertRaises(AssertionError) as caught:
+            self.assertJSON(result, {"title": "Sunrise"}, partial=True)
+        self.assertIn("JSON body does not contain the expected part (at body['title'])", str(caught.exception))
+        with self.assertRaises(AssertionError) as caught:
+            self.assertJSON(result, {"title": "Sunset"})  # without partial: the whole body
+        self.assertIn("JSON body differs.", str(caught.exception))
+
     def test_show_unknown_photo_is_a_json_404(self):
         self.assertJSON(self.client.get("/api/photos/999999"), {"error": "not found"}, status=404)
 

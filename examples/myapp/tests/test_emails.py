@@ -39,3 +39,12 @@ class WelcomeEmailTests(ProperTestCase):
         user = make_user("dave@example.com")
         WelcomeEmail(user).send(to=user.email)
         self.assertEmailSent(to="dave@example.com", contains="Hi dave@example.com")
+
+    def test_a_failure_shows_the_first_lines_of_each_body(self):
+        self.sign_up()
+        with self.assertRaises(AssertionError) as caught:
+            self.assertEmailSent(contains="Your password was reset")
+        message = str(caught.exception)
+        self.assertIn("Subject: Welcome to MyApp", message)
+        self.assertIn("    text body: Hi carol@example.com, welcome to MyApp!", message)
+        self.assertRegex(message, r"    HTML body: <")

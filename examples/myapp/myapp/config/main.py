@@ -21,9 +21,6 @@ SECRET_KEYS = [
 # Where uploaded photo files are stored, one folder per photo.
 UPLOADS_DIR = str(ROOT_PATH / "storage" / "uploads")
 
-# The storage addon is not used: photos keep their own file metadata.
-STORAGE = None
-
 MAILERS = {
     "console": {"type": "proper.emails.ToConsoleMailer"},
     "memory": {"type": "proper.emails.ToMemoryMailer"},

@@ -6,5 +6,6 @@ from . import (  # noqa: F401
     room_controller,
     session_controller,
     sign_up_controller,
+    storage_controller,
 )
 from .api import photo_controller as api_photo_controller  # noqa: F401

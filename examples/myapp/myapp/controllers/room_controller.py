@@ -1,5 +1,6 @@
 """Chat rooms: a page with the recent messages and announcements."""
-from proper import current
+from markupsafe import Markup
+from proper import current, turbo_stream
 from proper.errors import NotFound
 
 from ..models import Message
@@ -29,6 +30,25 @@ class RoomController(AppController):
             {"user": current.user.login, "message": text, "announcement": True},
         )
         return self.render(json={"stream": stream, "message": text}, status=202)
+
+    @router.post("rooms/:room/messages")
+    def create_message(self):
+        """Post a message. A Turbo request gets a Turbo Stream that appends it
+        to the list and updates the count; the same append is broadcast to
+        `turbo:<room>` for the others. Without Turbo: back to the room."""
+        text = (self.params.get("message") or "").strip()
+        if not text:
+            return self.render(text="message is required", status=422)
+        message = Message.create(user=current.user, room=self.room, body=text)
+        item = Markup('<li id="message-{}"><strong>{}</strong>: {}</li>').format(
+            message.id, current.user.login, message.body
+        )
+        append = turbo_stream.append("messages", html=item)
+        self.app.cable.broadcast(f"turbo:{self.room}", str(append))
+        if not self.request.turbo_stream:
+            return self.response.redirect_to(f"/rooms/{self.room}")
+        count = Message.select().where(Message.room == self.room).count()
+        return self.render(stream=[append, turbo_stream.update("message-count", html=str(count))])
 
     # Private
 

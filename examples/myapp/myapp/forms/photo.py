@@ -1,7 +1,8 @@
 """The form to create and edit photos."""
 from proper import forms as f
+from proper.forms.attachment_field import AttachmentField
 
-from ..models import Photo
+from ..models import Attachment, Photo
 
 
 class PhotoForm(f.Form):
@@ -20,6 +21,7 @@ class PhotoForm(f.Form):
 
     title = f.TextField(max_length=120)
     caption = f.TextField(required=False, max_length=500)
+    cover = AttachmentField(Attachment, required=False, accept=["image/*"], max_size=2_000_000)
 
     def validate_title(self, value: str) -> str:
         """A title made only of spaces is blank once stripped: still required."""

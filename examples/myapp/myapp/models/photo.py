@@ -5,6 +5,7 @@ from pathlib import Path
 
 import peewee as pw
 
+from .attachment import Attachment
 from .base import BaseModel
 from .user import User
 
@@ -25,6 +26,8 @@ class Photo(BaseModel):
     image_size = pw.IntegerField(null=True)
     image_content_type = pw.CharField(max_length=100, null=True)
     thumbnail = pw.CharField(max_length=255, null=True)
+    # The cover image, stored by Proper's storage addon.
+    cover = pw.ForeignKeyField(Attachment, null=True, on_delete="SET NULL")
     owner = pw.ForeignKeyField(User, backref="photos", on_delete="CASCADE")
     created_at = pw.DateTimeField(default=pw.utcnow)
 

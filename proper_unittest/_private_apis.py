@@ -1,0 +1,69 @@
+"""Every private API of peewee, Proper and asyncio that system tests use,
+named here and nowhere else (tests/test_system_private_apis.py checks each
+one still exists and behaves as relied on).
+
+- peewee ``Database._state`` (a ``threading.local`` per database) and
+  ``peewee._ConnectionState``: replaced by one shared state so the live
+  server's thread uses the test thread's connection and transaction stack.
+- Proper ``App._with_db``: the one entry point both HTTP requests and
+  channel actions go through to reach the database.
+- asyncio ``_get_running_loop`` / ``_set_running_loop``: Playwright's sync
+  API leaves its loop marked as running on the test's thread.
+"""
+import asyncio
+from collections.abc import Callable
+from typing import Any, cast
+
+import peewee as pw
+
+#: The private names this module relies on, by owner (for the check test).
+RELIED_ON = {
+    "peewee": ("_ConnectionState", "Database._state"),
+    "proper": ("App._with_db",),
+    "asyncio": ("_get_running_loop", "_set_running_loop"),
+}
+
+
+def share_connection_state(db: pw.Database) -> Callable[[], None]:
+    """Make every thread use the calling thread's connection and
+    transaction stack of `db`; returns the undo, which gives the calling
+    thread's own state back whatever the shared one holds by then."""
+    database = cast(Any, db)
+    local = database._state
+    shared = cast(Any, pw)._ConnectionState()
+    shared.conn, shared.closed = local.conn, local.closed
+    shared.ctx, shared.transactions = local.ctx, local.transactions
+    database._state = shared
+
+    def undo() -> None:
+        local.conn, local.closed = shared.conn, shared.closed
+        local.ctx, local.transactions = shared.ctx, shared.transactions
+        database._state = local
+
+    return undo
+
+
+def wrap_database_entry(app: Any, wrapper: Callable[[Callable[..., Any]], Callable[..., Any]]) -> Callable[[], None]:
+    """Replace ``app._with_db`` (on the instance) with ``wrapper(original)``;
+    returns the undo."""
+    before = vars(app).get("_with_db")  # an instance wrapper to put back, if any
+    app._with_db = wrapper(app._with_db)
+
+    def undo() -> None:
+        if before is None:
+            vars(app).pop("_with_db", None)
+        else:
+            app._with_db = before
+
+    return undo
+
+
+def running_loop() -> asyncio.AbstractEventLoop | None:
+    """The loop marked as running on this thread (None if none), without
+    raising as ``asyncio.get_running_loop`` does."""
+    return cast(Any, asyncio)._get_running_loop()  # type: ignore[no-any-return]
+
+
+def set_running_loop(loop: asyncio.AbstractEventLoop | None) -> None:
+    """Mark `loop` (or none) as the loop running on this thread."""
+    cast(Any, asyncio)._set_running_loop(loop)

@@ -1,0 +1,91 @@
+"""The private APIs of peewee, Proper and asyncio that system tests rely
+on (named in proper_unittest._private_apis): each still exists and
+behaves as relied on. A new release that changes one fails here first.
+No browser needed."""
+import asyncio
+import threading
+import unittest
+
+import peewee as pw
+from proper import App
+
+from proper_unittest import _private_apis
+from proper_unittest._private_apis import (
+    running_loop, set_running_loop, share_connection_state, wrap_database_entry,
+)
+
+
+class PrivateApisTests(unittest.TestCase):
+    def test_every_name_relied_on_exists(self):
+        owners = {"peewee": pw, "proper": __import__("proper"), "asyncio": asyncio}
+        classes = {"Database": pw.Database, "App": App}
+        for owner, names in _private_apis.RELIED_ON.items():
+            for name in names:
+                with self.subTest(owner=owner, name=name):
+                    if "." in name:
+                        cls_name, attribute = name.split(".")
+                        cls = classes[cls_name]
+                        instance_only = attribute == "_state"
+                        found = hasattr(pw.SqliteDatabase(":memory:"), attribute) if instance_only \
+                            else hasattr(cls, attribute)
+                        self.assertTrue(found, f"{owner}: {name} is gone")
+                    else:
+                        self.assertTrue(hasattr(owners[owner], name), f"{owner}: {name} is gone")
+
+    def test_another_thread_uses_the_shared_connection_and_transaction(self):
+        db = pw.SqliteDatabase(":memory:", check_same_thread=False)
+        db.connect()
+        db.execute_sql("CREATE TABLE t (x INTEGER)")
+        seen = {}
+        with db.atomic() as transaction:
+            db.execute_sql("INSERT INTO t VALUES (1)")
+            undo = share_connection_state(db)
+
+            def other_thread():
+                seen["rows"] = db.execute_sql("SELECT count(*) FROM t").fetchone()[0]
+                seen["depth"] = db.transaction_depth()
+                db.execute_sql("INSERT INTO t VALUES (2)")
+
+            worker = threading.Thread(target=other_thread)
+            worker.start()
+            worker.join()
+            undo()
+            self.assertEqual(seen, {"rows": 1, "depth": 1})  # the uncommitted row, the same stack
+            self.assertEqual(db.transaction_depth(), 1)
+            transaction.rollback()
+        self.assertEqual(db.execute_sql("SELECT count(*) FROM t").fetchone()[0], 0)
+        # Undone: another thread gets a connection of its own again.
+        worker = threading.Thread(target=lambda: seen.update(closed=db.is_closed()))
+        worker.start()
+        worker.join()
+        self.assertTrue(seen["closed"])
+        db.close()
+
+    def test_app_database_entry_is_wrapped_and_put_back(self):
+        app = App(__name__, config={"SECRET_KEYS": ["k" * 64]})
+        calls = []
+
+        def wrapper(original):
+            def wrapped(work, *, on_error=None):
+                calls.append("wrapped")
+                return original(work, on_error=on_error)
+            return wrapped
+
+        undo = wrap_database_entry(app, wrapper)
+        self.assertEqual(app._with_db(lambda: "done"), "done")
+        undo()
+        self.assertEqual(app._with_db(lambda: "again"), "again")
+        self.assertEqual(calls, ["wrapped"])
+
+    def test_the_running_loop_mark_can_be_read_set_and_cleared(self):
+        loop = asyncio.new_event_loop()
+        try:
+            self.assertIsNone(running_loop())
+            set_running_loop(loop)
+            self.assertIs(asyncio.get_running_loop(), loop)
+            set_running_loop(None)
+            with self.assertRaises(RuntimeError):
+                asyncio.get_running_loop()
+        finally:
+            set_running_loop(None)
+            loop.close()
