@@ -10,10 +10,15 @@ PY := $(VENV)/bin/python
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# Strict editable mode: the package is linked into build/ and that folder is
+# put on the path, which mypy and pyright follow (the default mode's import
+# hook hides the package from them when they run in another folder). A module
+# added to the package is linked by the next `make setup` (the folders are
+# prerequisites: adding a file changes their time).
+$(VENV)/.installed: pyproject.toml Makefile proper_unittest proper_unittest/runner
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e ".[dev]" --config-settings editable_mode=strict
 	touch $@
 
 myapp: setup

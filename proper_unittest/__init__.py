@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING, Any
 # safety checks then refuse to run.
 os.environ.setdefault("APP_ENV", "test")
 
+from .channels import ErrorReply, ReceiveTimeout  # noqa: E402
 from ._password_cost import install as _install_password_cost  # noqa: E402
 from .client import InMemoryUpload  # noqa: E402
 from .errors import ConfigurationError, UnsafeDatabaseError, UnsafeServiceError  # noqa: E402
 from .network_guard import NetworkBlockedError, allow_network  # noqa: E402
 from .process_state import ProcessStateChanged  # noqa: E402
 from .overrides import override_cache, override_config  # noqa: E402
+from ._timeout import TestTimeout  # noqa: E402
 from .testcase import AsyncChannelTestCase, ProperTestCase, ProperTransactionTestCase  # noqa: E402
 
 # Before the app is imported, so its Auth hashes at the minimum cost from its
@@ -39,12 +41,15 @@ def __getattr__(name: str) -> Any:
 __all__ = (
     "AsyncChannelTestCase",
     "ConfigurationError",
+    "ErrorReply",
     "InMemoryUpload",
     "NetworkBlockedError",
     "ProcessStateChanged",
     "ProperTestCase",
     "ProperTransactionTestCase",
+    "ReceiveTimeout",
     "SystemTestCase",
+    "TestTimeout",
     "UnsafeDatabaseError",
     "UnsafeServiceError",
     "allow_network",

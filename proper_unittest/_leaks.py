@@ -8,8 +8,9 @@ from typing import Any, cast
 
 import peewee as pw
 
+from ._names import quote_identifier
 from ._provision import created_tables, plain_connection
-from .databases import models_of
+from .databases import models_of, not_the_tests_sql
 from .errors import ConfigurationError
 from .safety import table_name
 
@@ -32,6 +33,7 @@ def _created_tables(db: pw.Database) -> list[type[pw.Model]]:
     return [model for model in models_of(db) if table_name(model) in created]
 
 
+@not_the_tests_sql
 def empty_tables(db: pw.Database, models: Sequence[type[pw.Model]] | None = None) -> None:
     """Delete every row of the library's tables on `db` (or of `models`),
     children first, in autocommit: the clean state between classes."""
@@ -49,6 +51,7 @@ def empty_tables(db: pw.Database, models: Sequence[type[pw.Model]] | None = None
             db.execute_sql("SET FOREIGN_KEY_CHECKS = 1")
 
 
+@not_the_tests_sql
 def row_counts(db: pw.Database, models: Sequence[type[pw.Model]] | None = None) -> dict[str, int]:
     """{table name: rows} for the library's tables on `db`, in one query.
     Seen from `db`'s own connection: inside a transaction, its own
@@ -57,7 +60,7 @@ def row_counts(db: pw.Database, models: Sequence[type[pw.Model]] | None = None) 
     if not models:
         return {}
     parts = ", ".join(
-        f"(SELECT COUNT(*) FROM {table_name(model).join(db.quote)})" for model in models
+        f"(SELECT COUNT(*) FROM {quote_identifier(db, table_name(model))})" for model in models
     )
     row = db.execute_sql(f"SELECT {parts}").fetchone()
     return {table_name(model): int(count) for model, count in zip(models, row)}

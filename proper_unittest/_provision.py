@@ -22,7 +22,7 @@ from typing import Any, BinaryIO, TypedDict, cast
 
 import peewee as pw
 
-from . import _guard, safety
+from . import _guard, _names, _sqlite_names, safety
 from .errors import ConfigurationError, UnsafeDatabaseError
 
 
@@ -46,6 +46,8 @@ class Claim:
     db: pw.Database
     owns_database: bool = False  # created by the library (this run or a marked earlier one)
     tables: list[str] = field(default_factory=list)  # tables the library created
+    # The SQLite file the library created: its absolute path, (device, inode).
+    created_file: tuple[str, tuple[int, int]] | None = None
 
 
 # id(db) -> its claim, for every database this process prepared.
@@ -86,6 +88,7 @@ def prepare_databases(databases: Iterable[pw.Database]) -> None:
             db.connect(reuse_if_open=True)
             continue
         use_worker_database(db)
+        _make_path_absolute(db)
         problem = safety.why_not_a_test_database(db)
         if problem:  # a worker suffix never makes a name pass; this is for safety's sake
             raise UnsafeDatabaseError(f"Refusing to run tests on {db.database!r}: {problem}.")
@@ -122,7 +125,7 @@ def _join_claim(db: pw.Database, other: "Claim") -> "Claim":
         raise UnsafeDatabaseError(_clash_message(db, clashes))
     db.create_tables(new_models)
     other.tables.extend(safety.table_name(m) for m in new_models)
-    claim = Claim(db, owns_database=other.owns_database, tables=other.tables)
+    claim = Claim(db, owns_database=other.owns_database, tables=other.tables, created_file=other.created_file)
     _write_marker(db, claim, schema="")  # a mixed schema: never reused as is
     return claim
 
@@ -149,14 +152,33 @@ def use_worker_database(db: pw.Database) -> None:
     if not worker or safety.is_in_memory(db):
         return
     if isinstance(db, pw.SqliteDatabase):
-        path = Path(safety.sqlite_path(db))
-        db.init(str(path.with_name(f"{path.stem}_{worker}{path.suffix}")))
+        read = _sqlite_names.connection_name(db)
+        path = Path(read.path)
+        _rename(db, _sqlite_names.with_path(read, str(path.with_name(f"{path.stem}_{worker}{path.suffix}"))))
         return
     key = safety.name_override_key(db)
+    name = _names.derived_name(safety.target_name(db), worker, safety.backend_of(db))
     if key:
-        db.connect_params[key] = f"{db.connect_params[key]}_{worker}"
+        db.connect_params[key] = name
     else:
-        db.init(f"{db.database}_{worker}")
+        _rename(db, name)
+
+
+def _make_path_absolute(db: pw.Database) -> None:
+    """Point a SQLite database at its file's absolute path, so that a test
+    that changes the current folder still opens (and the exit removes) it."""
+    if not isinstance(db, pw.SqliteDatabase) or safety.is_in_memory(db):
+        return
+    read = _sqlite_names.connection_name(db)
+    if read.problem is None and not os.path.isabs(read.path):
+        _rename(db, _sqlite_names.with_path(read, _sqlite_names.absolute(read.path)))
+
+
+def _rename(db: pw.Database, name: str) -> None:
+    # Not db.init(), which resets options (SQLite's timeout, PostgreSQL's encoding).
+    if not db.is_closed():
+        db.close()
+    db.database = name
 
 
 def _reset_tables(db: pw.Database, tables: list[str]) -> None:
@@ -199,7 +221,11 @@ def _claim_and_build(db: pw.Database) -> Claim:
     # Known to the exit hook from now on: a run stopped half way through
     # (Ctrl-C, SIGTERM) still removes what it made.
     _in_progress[id(db)] = claim
-    _create_database_if_missing(db, claim)
+    try:
+        _create_database_if_missing(db, claim)
+    except UnsafeDatabaseError:
+        del _in_progress[id(db)]
+        raise
     if not claim.owns_database:
         _note_claimed(db, created=False)
     _connect_for_tests(db)
@@ -211,10 +237,15 @@ def _claim_and_build(db: pw.Database) -> Claim:
         del _in_progress[id(db)]
         db.close()
         if claim.owns_database:  # made just now: take it away again
-            _remove(db)
+            _remove(claim)
         raise
     previous = marker["tables"] if marker else []
-    claim.owns_database = claim.owns_database or bool(marker and marker["created"])
+    if not claim.owns_database and marker and marker["created"]:  # an earlier run made it
+        claim.owns_database = True
+        if isinstance(db, pw.SqliteDatabase):
+            path = safety.sqlite_path(db)
+            found = os.stat(path)
+            claim.created_file = (path, (found.st_dev, found.st_ino))
     models = models_of(db)
     schema = schema_hash(db, models)
     reusable = keep_databases() and marker and marker["schema"] == schema and set(previous) >= {
@@ -352,6 +383,9 @@ def _connect_for_tests(db: pw.Database) -> None:
     db.connect(reuse_if_open=True)
 
 
+_CURRENT_DATABASE = {"postgres": "SELECT current_database()", "mysql": "SELECT DATABASE()"}
+
+
 def _verify_connected_database(db: pw.Database) -> None:
     """Ask the server (or SQLite: ``PRAGMA database_list``) which database
     the connection really is on: it must be the test database checked."""
@@ -394,7 +428,7 @@ def _refuse_if_in_use(db: pw.Database) -> None:
 
 
 def _lock_name(database: str) -> str:
-    return f"proper_unittest:{database}"[:64]
+    return _names.lock_name(database)
 
 
 def _try_lock(db: pw.Database, database: str) -> bool:
@@ -637,20 +671,49 @@ def _server_connection(db: pw.Database) -> pw.Database | None:
 
 
 def _create_database_if_missing(db: pw.Database, claim: Claim) -> None:
-    """Create a server test database that does not exist yet (a SQLite
-    file is made on connecting); the claim owns what is created."""
+    """Create a test database (a server database or a SQLite file) that
+    does not exist yet. The claim owns it only once it is made: a database
+    that someone else made in between is never taken for the library's."""
     if _exists(db):
         return
-    claim.owns_database = True  # before creating: an interruption leaves no orphan
-    _note_claimed(db, created=True)
+    if isinstance(db, pw.SqliteDatabase):
+        _create_file(db, claim)
+        return
     server = _server_connection(db)
     if server is None:
         return
+    name = safety.target_name(db)
     server.connect()
     try:
-        server.execute_sql(f"CREATE DATABASE {_quote(server, safety.target_name(db))}")
+        server.execute_sql(f"CREATE DATABASE {_quote(server, name)}")
+    except pw.DatabaseError as error:
+        raise UnsafeDatabaseError(
+            f"Refusing to use test database {name!r}: creating it failed ({error}). "
+            "Nothing was dropped. Check that the server's user may create databases, or "
+            "create it yourself."
+        ) from None
     finally:
         server.close()
+    claim.owns_database = True
+    _note_claimed(db, created=True)
+
+
+def _create_file(db: pw.Database, claim: Claim) -> None:
+    path = safety.sqlite_path(db)
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+    except FileExistsError:  # made by someone else since _exists(): not ours
+        return
+    except OSError as error:
+        raise UnsafeDatabaseError(
+            f"Refusing to use test database {_display_name(db)!r}: its file cannot be "
+            f"created ({error.strerror}: {path}). Nothing was touched. Create its folder, "
+            "or point the database at a folder the tests may write to."
+        ) from None
+    made = os.stat(path)
+    claim.created_file = (path, (made.st_dev, made.st_ino))
+    claim.owns_database = True
+    _note_claimed(db, created=True, file=claim.created_file)
 
 
 # Where this process notes the databases it creates (None: nowhere).
@@ -664,18 +727,19 @@ def note_created_in(path: str | os.PathLike[str] | None) -> None:
     _created_file[:] = [str(path)] if path else []
 
 
-def _note_claimed(db: pw.Database, created: bool) -> None:
+def _note_claimed(db: pw.Database, created: bool, file: tuple[str, tuple[int, int]] | None = None) -> None:
     if not _created_file:
         return
     plain = plain_connection(db)
     entry = {"class": f"{type(plain).__module__}:{type(plain).__qualname__}", "created": created,
-             "database": plain.database, "params": plain.connect_params}
-    with open(_created_file[0], "a", encoding="utf-8") as file:
-        file.write(json.dumps(entry, default=str) + "\n")
+             "database": plain.database, "params": plain.connect_params, "file": file}
+    with open(_created_file[0], "a", encoding="utf-8") as notes:
+        notes.write(json.dumps(entry, default=str) + "\n")
 
 
-def _noted_databases(path: str | os.PathLike[str]) -> list[tuple[pw.Database, bool]]:
-    """``(database, created)`` for each database noted in the file at *path*."""
+def _noted_databases(path: str | os.PathLike[str]) -> list[tuple[pw.Database, bool, Claim]]:
+    """``(database, created, claim of what was created)`` for each database
+    noted in the file at *path*."""
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except OSError:
@@ -686,7 +750,11 @@ def _noted_databases(path: str | os.PathLike[str]) -> list[tuple[pw.Database, bo
             entry = json.loads(line)
             module, _, name = entry["class"].partition(":")
             klass = getattr(importlib.import_module(module), name)
-            noted.append((klass(entry["database"], **entry["params"]), bool(entry["created"])))
+            db = klass(entry["database"], **entry["params"])
+            file = entry.get("file")
+            created_file = (str(file[0]), (int(file[1][0]), int(file[1][1]))) if file else None
+            claim = Claim(db, owns_database=bool(entry["created"]), created_file=created_file)
+            noted.append((db, bool(entry["created"]), claim))
         except (ValueError, KeyError, TypeError, ImportError, AttributeError):
             continue
     return noted
@@ -704,13 +772,13 @@ def drop_created_databases(path: str | os.PathLike[str]) -> None:
     and SQLite files it created (on PostgreSQL, ending its sessions), and
     end its sessions on the others."""
     _end_noted_sessions(path, "pg_terminate_backend")
-    for db, created in _noted_databases(path):
-        if created:
-            _best_effort(_remove, db)
+    for _, created, claim in _noted_databases(path):
+        if created:  # a server database only if still marked; a file only if still the same
+            _best_effort(_remove, claim)
 
 
 def _end_noted_sessions(path: str | os.PathLike[str], function: str) -> None:
-    for db, _ in _noted_databases(path):
+    for db, _, _ in _noted_databases(path):
         session = db.connect_params.get("application_name")
         server = _server_connection(db) if safety.backend_of(db) == "postgres" and session else None
         if server is None:
@@ -781,7 +849,7 @@ def _release(claims: list[Claim]) -> None:
             _best_effort(claim.db.close)
         elif claim.owns_database:
             _best_effort(claim.db.close)
-            _best_effort(_remove, claim.db)
+            _best_effort(_remove, claim)
             removed.add(key)
         else:
             _best_effort(_drop_tables, claim.db, claim.tables + [MARKER_TABLE])
@@ -804,23 +872,57 @@ def _best_effort(func: Callable[..., object], *args: Any) -> None:
         pass
 
 
-def _remove(db: pw.Database) -> None:
+def _remove(claim: Claim) -> None:
+    """Remove the database or file `claim` owns (see _remove_now)."""
     with _guard.provisioning():
-        _remove_now(db)
+        _remove_now(claim)
 
 
-def _remove_now(db: pw.Database) -> None:
-    if isinstance(db, pw.SqliteDatabase):
-        path = Path(safety.sqlite_path(db))
-        for suffix in ("", "-journal", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-    else:
-        for attempt in range(3):
-            try:
-                _drop_server_database(db)
-                return
-            except pw.OperationalError:  # pragma: no cover - another session still connected
-                time.sleep(0.2 * (attempt + 1))
+def _remove_now(claim: Claim) -> None:
+    """Remove the database or file `claim` owns, after checking it is still
+    the one the library made: the same file (path and identity), or a
+    server database whose marker says the library created it."""
+    if isinstance(claim.db, pw.SqliteDatabase):
+        _remove_file(claim)
+        return
+    if not _marked_as_created(claim.db):
+        return
+    for attempt in range(3):
+        try:
+            _drop_server_database(claim.db)
+            return
+        except pw.OperationalError:  # pragma: no cover - another session still connected
+            time.sleep(0.2 * (attempt + 1))
+
+
+def _remove_file(claim: Claim) -> None:
+    if claim.created_file is None:
+        return
+    path, identity = claim.created_file
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
+        return
+    if (found.st_dev, found.st_ino) != identity:
+        return  # another file now has that name
+    for suffix in ("-journal", "-wal", "-shm", ""):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _marked_as_created(db: pw.Database) -> bool:
+    """True when the server database `db` names says (in its marker) that
+    the library created it, or holds no table at all."""
+    own = plain_connection(db)
+    own.connect()
+    try:
+        if own.execute_sql(_CURRENT_DATABASE[safety.backend_of(db)]).fetchone()[0] != safety.target_name(db):
+            return False
+        tables = _user_tables(own)
+        if not tables:
+            return True
+        return MARKER_TABLE in tables and _read_marker(own)["created"]
+    finally:
+        own.close()
 
 
 def _drop_tables(db: pw.Database, tables: list[str]) -> None:
@@ -839,7 +941,7 @@ def _drop_tables(db: pw.Database, tables: list[str]) -> None:
 
 
 def _quote(db: pw.Database, name: str) -> str:
-    return name.join(db.quote)  # peewee's quote is the pair of quote characters
+    return _names.quote_identifier(db, name)
 
 
 def _worker_suffix() -> str:

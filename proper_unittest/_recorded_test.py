@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 from ._flight_recorder import ResultWithAppendix, is_enabled
 from ._recording import TestRecording
 from ._time import TimeTravel
+from ._time_spent import TimeSpent, is_enabled as time_spent_enabled
 from .assertions_broadcasts import BroadcastAssertions
 from .assertions_changes import ChangeAssertions
 from .assertions_tasks import TaskAssertions
@@ -29,6 +30,8 @@ class RecordedTestMixin(ChangeAssertions, TaskAssertions, BroadcastAssertions,
     flight_recorder = True
 
     _recording: Any = None
+    #: Where the running test's time goes (--durations), read by the runner.
+    _time_spent: TimeSpent | None = None
 
     if TYPE_CHECKING:  # set by the test case's class set-up
         app: Any
@@ -49,12 +52,17 @@ class RecordedTestMixin(ChangeAssertions, TaskAssertions, BroadcastAssertions,
                 if stop is not None:
                     stop()
         appendix = is_enabled(self)
+        if time_spent_enabled():
+            self._time_spent = TimeSpent().install(self.app, self._databases.values())
         recording = TestRecording(self.app, self._databases.values(), record_sql=appendix)
         self._recording = recording.start()
         try:
             super().run(cast(unittest.TestResult, ResultWithAppendix(result, self, recording)) if appendix else result)
         finally:
             recording.stop()
+            if self._time_spent is not None:
+                self._time_spent.uninstall()
+                self._time_spent = None
             # The responses and SQL it kept are done with; a runner that
             # keeps the test object would otherwise keep them too.
             self._recording = None

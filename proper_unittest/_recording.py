@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import peewee as pw
 from huey import signals as huey_signals
 
+from .databases import library_work
 from .errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -277,7 +278,8 @@ class SqlLog:
 
             def execute_sql(sql: str, params: Any = None, *args: Any,
                             _original: Callable[..., Any] = original, **kwargs: Any) -> Any:
-                statements.append(sql)
+                if not library_work.get():
+                    statements.append(sql)
                 return _original(sql, params, *args, **kwargs)
 
             self._undo.append(_wrap_on_instance(database, "execute_sql", execute_sql))

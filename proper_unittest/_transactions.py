@@ -9,7 +9,7 @@ from typing import Any, cast
 import peewee as pw
 
 from ._leaks import _created_tables, empty_tables, row_counts
-from .databases import library_sql
+from .databases import library_sql, not_the_tests_sql
 
 
 # psycopg2's and psycopg 3's connection.info.transaction_status values.
@@ -190,6 +190,7 @@ def _forget_stray_transactions(db: pw.Database, depth: int) -> None:
         db.pop_transaction()
 
 
+@not_the_tests_sql
 def reset_database(db: pw.Database) -> dict[str, int]:
     """Forget every open transaction of `db` (reconnecting if the connection
     was lost) and empty the tables the library created for it. Returns the

@@ -9,6 +9,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
+from email.utils import getaddresses, parseaddr
 from typing import TYPE_CHECKING, Any, ClassVar
 from http import HTTPStatus
 from urllib.parse import urlsplit
@@ -61,7 +62,20 @@ def describe_response(response: "Response") -> str:
 
 def describe_email(message: EmailMessage) -> str:
     """One line per email: recipients and subject."""
-    return f"To: {message['To']!s}; Cc: {message['Cc'] or '-'}; Subject: {message['Subject']!s}"
+    bcc = f"; Bcc: {message['Bcc']}" if message["Bcc"] else ""
+    return f"To: {message['To']!s}; Cc: {message['Cc'] or '-'}{bcc}; Subject: {message['Subject']!s}"
+
+
+def recipients(message: EmailMessage) -> set[str]:
+    """Every address a message is sent to (To, Cc, and Bcc when the
+    message carries it), lower-cased, without display names."""
+    fields = [str(value) for name in ("To", "Cc", "Bcc") for value in message.get_all(name, [])]
+    return {address.lower() for _, address in getaddresses(fields) if address}
+
+
+def _address(value: str) -> str:
+    """The bare, lower-cased address of ``"alice@x"`` or ``"Alice <alice@x>"``."""
+    return parseaddr(value)[1].lower() or value.strip().lower()
 
 
 BODY_LINES = 3
@@ -188,21 +202,27 @@ class ProperAssertions(HTMLAssertions, TurboAssertions, StorageAssertions, TestC
         return outbox(self.app)
 
     def assertEmailSent(self, *, to: str | None = None, subject: str | None = None,
-                        contains: str | None = None, count: int | None = None,
-                        msg: Any = None) -> list[EmailMessage]:
+                        subject_contains: str | None = None, contains: str | None = None,
+                        count: int | None = None, msg: Any = None) -> list[EmailMessage]:
         """Assert emails matching every given filter were sent: at least one,
-        or exactly `count`. `to` matches To and Cc; `subject` is exact;
-        `contains` searches the text and HTML parts. Returns the matches."""
+        or exactly `count`. `to` is one whole address (``"alice@example.com"``
+        or ``"Alice <alice@example.com>"``, case-insensitive) among the To,
+        Cc and Bcc recipients; `subject` is the exact subject;
+        `subject_contains` a part of it; `contains` searches the text and
+        HTML parts. Returns the matches."""
+        wanted_address = _address(to) if to is not None else None
         matches = [
             message for message in self.outbox
-            if (to is None or to in f"{message['To'] or ''}, {message['Cc'] or ''}")
+            if (wanted_address is None or wanted_address in recipients(message))
             and (subject is None or str(message["Subject"]) == subject)
+            and (subject_contains is None or subject_contains in str(message["Subject"] or ""))
             and (contains is None or contains in email_text(message))
         ]
         if (count is None and not matches) or (count is not None and len(matches) != count):
             wanted = ", ".join(
                 f"{name}={value!r}" for name, value in
-                (("to", to), ("subject", subject), ("contains", contains)) if value is not None
+                (("to", to), ("subject", subject), ("subject_contains", subject_contains),
+                 ("contains", contains)) if value is not None
             ) or "any"
             sent = "\n".join(
                 f"  {describe_email(m)}\n{describe_email_bodies(m)}" for m in self.outbox

@@ -24,6 +24,12 @@ class ReceiveTimeout(AssertionError, TimeoutError):
     it as a failure. The message lists the frames that did arrive."""
 
 
+class ErrorReply(AssertionError):
+    """The app answered a command with ``{"type": "error", ...}`` (an
+    unknown or invalid action, a message for a channel the connection is not
+    subscribed to, a frame that is not JSON). The message shows the reply."""
+
+
 class ChannelSession:
     """One WebSocket connection. Open it with ``await session.connect()``."""
 
@@ -85,7 +91,7 @@ class ChannelSession:
         """Subscribe and return the app's answer for this subscription:
         ``{"type": "confirm_subscription", ...}`` or ``reject_subscription``.
         Messages ``subscribed()`` sent before the answer stay queued for
-        :meth:`receive`."""
+        :meth:`receive`; an error frame instead fails (:class:`ErrorReply`)."""
         self.client_send({"command": "subscribe", "channel": channel, "params": params})
         skipped: list[dict[str, Any]] = []
         try:
@@ -97,6 +103,11 @@ class ChannelSession:
                     and (frame.get("params") or {}) == params
                 ):
                     break
+                if _is_error(frame):
+                    raise ErrorReply(
+                        f"The app answered with an error while subscribing to {channel} {params!r}: "
+                        f"{frame!r}\n{self._history()}"
+                    )
                 skipped.append(raw)
         finally:
             self._unread.extendleft(reversed(skipped))
@@ -105,27 +116,58 @@ class ChannelSession:
         return frame
 
     async def send_action(self, channel: str, action: str, data: dict[str, Any] | None = None,
-                          timeout: float = 1.0, **params: Any) -> None:
+                          timeout: float = 1.0, expect_error: bool = False,
+                          **params: Any) -> dict[str, Any] | None:
         """Call `action` on a subscribed channel and wait until the app has
         run it. Without `params`, those of the only subscription to
-        `channel` are used (the app needs them to find the subscription)."""
+        `channel` are used (the app needs them to find the subscription).
+
+        An error reply from the app (an unknown action, no such
+        subscription) fails with the reply in the message; with
+        ``expect_error=True`` the reply is returned instead, and no reply
+        fails."""
         if not params and len(self.subscriptions.get(channel, [])) == 1:
             params = self.subscriptions[channel][0]
-        await self.send({
+        return await self.send({
             "command": "message", "channel": channel, "action": action,
             "data": data or {}, "params": params,
-        }, timeout=timeout)
+        }, timeout=timeout, expect_error=expect_error)
 
-    async def unsubscribe(self, channel: str, timeout: float = 1.0, **params: Any) -> None:
-        """Unsubscribe and wait until the app has run ``unsubscribed()``."""
-        await self.send({"command": "unsubscribe", "channel": channel, "params": params}, timeout=timeout)
+    async def unsubscribe(self, channel: str, timeout: float = 1.0, expect_error: bool = False,
+                          **params: Any) -> dict[str, Any] | None:
+        """Unsubscribe and wait until the app has run ``unsubscribed()``.
+        An error reply fails, as with :meth:`send_action`."""
+        reply = await self.send({"command": "unsubscribe", "channel": channel, "params": params},
+                                timeout=timeout, expect_error=expect_error)
         if params in self.subscriptions.get(channel, []):
             self.subscriptions[channel].remove(params)
+        return reply
 
-    async def send(self, data: dict[str, Any], timeout: float = 1.0) -> None:
-        """Send a JSON frame and wait until the app has handled it."""
+    async def send(self, data: dict[str, Any], timeout: float = 1.0,
+                   expect_error: bool = False) -> dict[str, Any] | None:
+        """Send a JSON frame and wait until the app has handled it.
+
+        If the app answers ``{"type": "error", ...}``, this fails with the
+        reply (an :class:`ErrorReply`, an ``AssertionError``); with
+        ``expect_error=True`` it returns the reply instead, and fails if
+        there is none. The reply is taken off the frames :meth:`receive`
+        returns."""
+        before = len(self.frames)
         self.client_send(data)
         await self._until_idle(timeout)
+        reply = self._take_error_reply(before)
+        if reply is not None and not expect_error:
+            raise ErrorReply(
+                f"The app answered {_describe_command(data)} with an error: {reply!r}"
+                f"{_error_hint(reply, data, self.subscriptions)}\n"
+                "(Pass expect_error=True to get the reply back instead.)\n" + self._history()
+            )
+        if reply is None and expect_error:
+            raise AssertionError(
+                f"Expected the app to answer {_describe_command(data)} with an error; it did not.\n"
+                + self._history()
+            )
+        return reply
 
     def client_send(self, data: dict[str, Any]) -> None:
         """Queue a JSON frame for the app without waiting."""
@@ -135,6 +177,20 @@ class ChannelSession:
         """Queue a raw ASGI message for the app without waiting."""
         self._idle.clear()
         self._to_app.put_nowait(message)
+
+    def _take_error_reply(self, since: int) -> dict[str, Any] | None:
+        """The first error frame among those received after `since`, taken
+        off the unread frames (it is the command's reply, not a message)."""
+        if not any(_is_error(frame) for frame in self.frames[since:]):
+            return None
+        while not self._from_app.empty():
+            self._unread.append(self._from_app.get_nowait())
+        for raw in self._unread:
+            frame = _parse(raw)
+            if _is_error(frame):
+                self._unread.remove(raw)
+                return dict(frame)
+        return None
 
     # ---- receiving ----
 
@@ -212,6 +268,35 @@ class ChannelSession:
             raise AssertionError(f"The app did not handle the frame within {timeout}s.\n{self._history()}")
         for _ in range(3):  # the writer task passes frames on in its own turns
             await asyncio.sleep(0)
+
+
+def _is_error(frame: Any) -> bool:
+    return isinstance(frame, dict) and frame.get("type") == "error"
+
+
+def _describe_command(data: dict[str, Any]) -> str:
+    command = data.get("command")
+    if command == "message":
+        return f"the action {data.get('action')!r} on {data.get('channel')} {data.get('params') or {}!r}"
+    return f"{command or 'the frame'} {data.get('channel', '')} {data.get('params') or {}!r}".replace("  ", " ")
+
+
+def _error_hint(reply: dict[str, Any], data: dict[str, Any],
+                subscriptions: dict[str, list[dict[str, Any]]]) -> str:
+    reason = reply.get("reason")
+    channel = data.get("channel")
+    if reason == "not_subscribed":
+        held = subscriptions.get(str(channel)) or []
+        if len(held) > 1 and not data.get("params"):
+            return (f"\nThis connection has {len(held)} subscriptions to {channel} ({held!r}): "
+                    "pass the params of the one you mean.")
+        return (f"\nThis connection has no confirmed subscription to {channel} with these params "
+                f"(its subscriptions: {subscriptions or 'none'}).")
+    if reason == "unknown_action":
+        return f"\n{channel} has no public method {data.get('action')!r}."
+    if reason == "invalid_action":
+        return f"\n{data.get('action')!r} may not be called as an action (empty, private or reserved)."
+    return ""
 
 
 def _parse(message: dict[str, Any]) -> Any:

@@ -203,6 +203,9 @@ class _ClientBase(_TestClientBase, Generic[_Reply]):
         cast(Any, super()).__init__(app, headers=headers, sync=True)
         self.databases = list(databases)
         self.app_log = app_log
+        #: Every WebSocket session this client made (the test closes those
+        #: still open before its rollback).
+        self.sessions: list[ChannelSession] = []
 
     # ---- every verb takes follow_redirects=; body verbs also take json= ----
 
@@ -287,7 +290,9 @@ class _ClientBase(_TestClientBase, Generic[_Reply]):
         """A WebSocket session on the cable (``CABLE_PATH``) or `url`, that
         sends this client's cookies. Open it with ``await session.connect()``."""
         path = url or self.app.config.get("CABLE_PATH", "/cable")
-        return ChannelSession(self.app, path, self.default_headers)
+        session = ChannelSession(self.app, path, self.default_headers)
+        self.sessions.append(session)
+        return session
 
     # ---- requests ----
 

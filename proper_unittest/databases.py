@@ -2,9 +2,11 @@
 every test's writes away from the next. (Creating and removing them is
 ``_provision``'s job.)
 """
-from collections.abc import Iterable, Iterator, Sequence
+import functools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, cast
+from contextvars import ContextVar
+from typing import Any, ParamSpec, TypeVar, cast
 
 import peewee as pw
 
@@ -16,6 +18,26 @@ _PG_IN_ERROR = 3
 _PG_IN_TRANSACTION = 2
 # The savepoint a request runs under on PostgreSQL (see recover_aborted_transactions).
 _REQUEST_SAVEPOINT = "proper_unittest_request"
+
+#: True while the library runs its own statements through peewee (emptying
+#: tables, counting rows, reconnecting): the test's SQL log skips them.
+library_work: ContextVar[bool] = ContextVar("proper_unittest_library_work", default=False)
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def not_the_tests_sql(func: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Decorator: the SQL `func` runs is the library's, not the test's, so
+    the flight recorder does not list it."""
+    @functools.wraps(func)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        token = library_work.set(True)
+        try:
+            return func(*args, **kwargs)
+        finally:
+            library_work.reset(token)
+    return run
 
 
 def app_databases(app: Any) -> dict[str, pw.Database]:

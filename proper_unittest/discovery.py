@@ -177,8 +177,13 @@ def _read_setup_cfg(path: Path) -> configparser.ConfigParser:
 
 def _configparser_problem(error: configparser.Error) -> str:
     """configparser's error as one line that starts with the line number."""
-    if isinstance(error, configparser.ParsingError) and error.errors:
-        lineno, line = error.errors[0][:2]
+    if isinstance(error, configparser.MissingSectionHeaderError):
+        # A ParsingError without `errors` (AttributeError on 3.13).
+        return (f"line {error.lineno}: {error.line.strip()!r} is not a [section] header, "
+                "and the file must start with one")
+    errors = getattr(error, "errors", None)
+    if isinstance(error, configparser.ParsingError) and errors:
+        lineno, line = errors[0][:2]
         return f"line {lineno}: cannot parse {line.strip()!r}"
     lineno_attr = getattr(error, "lineno", None)
     first = str(error).splitlines()[0]

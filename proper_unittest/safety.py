@@ -6,22 +6,20 @@ already holds is checked later, on connecting (see ``_provision``).
 
 The name rule: "test", "tests" or "testing" must be a whole word of the
 name the driver will connect to, words being split on ``_``, ``-`` and
-``.``. For SQLite only the file's name counts; in-memory databases pass.
+``.``, and the name may hold only letters, digits, ``_``, ``-`` and ``.``
+(see ``_names``). For SQLite only the file's name counts, read as SQLite
+reads it (see ``_sqlite_names``); in-memory databases pass.
 """
 import os
-import re
 from collections.abc import Iterable
 from pathlib import PurePath
 from typing import Any, cast
-from urllib.parse import parse_qs
 
 import peewee as pw
 
+from . import _names, _sqlite_names
+from ._names import TEST_WORDS as TEST_WORDS
 from .errors import UnsafeDatabaseError
-
-
-TEST_WORDS = frozenset({"test", "tests", "testing"})
-_WORD_SEPARATORS = re.compile(r"[_.\-]+")
 # A server database name holding one of these is a URL or a DSN, whose
 # real target a name check cannot vouch for.
 _NOT_A_PLAIN_NAME = ("://", "?", "=", "/", " ")
@@ -34,7 +32,7 @@ _NAME_OVERRIDES = {
 
 def is_test_name(name: str) -> bool:
     """True when "test", "tests" or "testing" is a whole word of `name`."""
-    return any(word.lower() in TEST_WORDS for word in _WORD_SEPARATORS.split(name))
+    return bool(_names.test_words(name))
 
 
 def backend_of(db: pw.Database) -> str:
@@ -65,22 +63,13 @@ def target_name(db: pw.Database) -> str:
 
 def is_in_memory(db: pw.Database) -> bool:
     """True for a SQLite database that lives in memory only."""
-    if not isinstance(db, pw.SqliteDatabase):
-        return False
-    name = str(db.database or "")
-    if name in (":memory:", ""):  # "" is SQLite's private temporary database
-        return True
-    if name.startswith("file:"):
-        return "memory" in parse_qs(name.partition("?")[2]).get("mode", [])
-    return False
+    return isinstance(db, pw.SqliteDatabase) and _sqlite_names.connection_name(db).in_memory
 
 
 def sqlite_path(db: pw.Database) -> str:
-    """The file path of a SQLite database (its ``file:`` URI stripped)."""
-    name = str(db.database)
-    if name.startswith("file:"):
-        name = name.removeprefix("file:").partition("?")[0]
-    return name
+    """The path of the file a SQLite database opens (a URI read as SQLite
+    reads it; "" when in memory or unreadable)."""
+    return _sqlite_names.connection_name(db).path
 
 
 def why_not_a_test_database(db: pw.Database) -> str | None:
@@ -88,16 +77,7 @@ def why_not_a_test_database(db: pw.Database) -> str | None:
     if db.deferred or db.database is None:
         return "it is not initialized (no database name)"
     if isinstance(db, pw.SqliteDatabase):
-        if is_in_memory(db):
-            return None
-        if "://" in str(db.database):
-            return ("its name is a URL, not a file name: open it with "
-                    "playhouse.db_url.connect(url), or give the file's path")
-        filename = PurePath(sqlite_path(db)).name
-        if is_test_name(filename):
-            return None
-        return (f"its file name {filename!r} does not have 'test' as a whole word "
-                "(only the file's name counts, not its folder)")
+        return _why_not_a_test_file(db)
     name = target_name(db)
     key = name_override_key(db)
     where = f"connect_params[{key!r}] = {name!r}" if key else f"its name {name!r}"
@@ -105,9 +85,25 @@ def why_not_a_test_database(db: pw.Database) -> str | None:
         return (f"{where} is a URL or a DSN, not a database name: configure a URL "
                 "through playhouse.db_url (Proper's DATABASES accepts "
                 "{'url': ...} or database_from_url), or give the bare database name")
-    if is_test_name(name):
+    if not is_test_name(name):
+        return f"{where} does not have 'test' as a whole word"
+    return _names.why_not_a_safe_name(name) or _names.why_too_long(name, backend_of(db))
+
+
+def _why_not_a_test_file(db: pw.Database) -> str | None:
+    read = _sqlite_names.connection_name(db)
+    if read.problem:
+        return f"its URI {db.database!r} cannot be read for sure: {read.problem}"
+    if read.in_memory:
         return None
-    return f"{where} does not have 'test' as a whole word"
+    if "://" in str(db.database):
+        return ("its name is a URL, not a file name: open it with "
+                "playhouse.db_url.connect(url), or give the file's path")
+    filename = PurePath(read.path).name
+    if not is_test_name(filename):
+        return (f"its file name {filename!r} does not have 'test' as a whole word "
+                "(only the file's name counts, not its folder)")
+    return _names.why_not_a_safe_name(filename)
 
 
 def check_test_environment(app: Any) -> None:

@@ -1,6 +1,8 @@
 """The test case classes: ProperTestCase, ProperTransactionTestCase and
 AsyncChannelTestCase."""
+import asyncio
 import copy
+import inspect
 import unittest
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -19,6 +21,7 @@ from ._loop import one_loop_per_test
 from ._provision import claim_app_databases
 from ._transactions import ClassTransaction, TestSavepoint, TransactionEnded, explain, reset_database
 from ._recorded_test import RecordedTestMixin
+from ._timeout import TIMEOUT_ENV, TimeLimit, limit_for
 from .applog import AppLog, ShowsLogOnFailure
 from .assertions import ProperAssertions
 from .channel_assertions import ChannelAssertions
@@ -54,6 +57,11 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
     #: default) or ``"test"`` (after every test, to name it). The
     #: PROPER_UNITTEST_CHECK_WRITES environment variable sets the default.
     check_escaped_writes: str | None = None
+    #: Seconds a test method may run before it fails with the stack of
+    #: where it was (0 or None: no limit). When unset, the
+    #: PROPER_UNITTEST_TIMEOUT environment variable (the runner's
+    #: ``--timeout``) gives it.
+    timeout: float | None = None
     #: Outside services this class may use as configured, any of
     #: "storage", "cache", "queue", "cable", "network" (see README,
     #: "What is put back after each test"); the project config's
@@ -275,10 +283,23 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
             self.addCleanup(StoredFiles(cls._storage_roots).remove_new)
         self._in_test_context(self._pre_setup)
         self.addCleanup(self._post_teardown)
+        self._before_rollback()
         cast(Any, super())._callSetUp()  # unittest-private, not in typeshed
+
+    def _before_rollback(self) -> None:
+        """Hook: register cleanups that must run after the test's own
+        cleanups and before its rollback."""
 
     def _in_test_context(self, func: Callable[[], Any]) -> Any:
         return func()
+
+    def _time_limit(self, method: Callable[..., Any]) -> TimeLimit | None:
+        """The time limit of this test's method, if it has one."""
+        seconds = limit_for(type(self))
+        if seconds is None:
+            return None
+        source = f"{type(self).__name__}.timeout" if type(self).timeout is not None else TIMEOUT_ENV
+        return TimeLimit(self.id(), seconds, source, method)
 
     def _pre_setup(self) -> None:
         cls = type(self)
@@ -397,6 +418,29 @@ class ProperTestCase(RecordedTestMixin, _ProperTestMixin, unittest.TestCase):
     #: The test's client: ``self.client.get("/")`` returns the response.
     client: ProperClient
 
+    def _callTestMethod(self, method: Callable[[], Any]) -> None:
+        # unittest only warns when a test returns a coroutine (it never ran,
+        # and the test would count as passed): here it fails, with the fix.
+        def call_and_check() -> Any:
+            returned = method()
+            if inspect.isawaitable(returned):
+                if inspect.iscoroutine(returned):
+                    returned.close()
+                self.fail(
+                    f"{self._testMethodName} is an async test, which {type(self).__name__} "
+                    f"(a {_sync_base(type(self))}) cannot run: it was never awaited. Make the class "
+                    "an AsyncChannelTestCase (from proper_unittest import AsyncChannelTestCase), "
+                    "whose tests may be async, or make the test a plain def."
+                )
+            return returned
+
+        limit = self._time_limit(method)
+        if limit is None:
+            cast(Any, super())._callTestMethod(call_and_check)  # unittest-private, not in typeshed
+            return
+        with limit.armed():
+            cast(Any, super())._callTestMethod(call_and_check)
+
 
 class ProperTransactionTestCase(ProperTestCase):
     """A ProperTestCase without the transaction: for code that must commit.
@@ -459,6 +503,46 @@ class AsyncChannelTestCase(
         cast(Any, self)._asyncioRunner.get_loop().slow_callback_duration = self.slow_callback_duration
         super()._callSetUp()
 
+    def _callTestMethod(self, method: Callable[[], Any]) -> None:
+        limit = self._time_limit(method)
+        if limit is None or not inspect.iscoroutinefunction(method):
+            cast(Any, super())._callTestMethod(method)  # unittest-private, not in typeshed
+            return
+        with limit.armed():
+            cast(Any, super())._callTestMethod(limit.wrap_coroutine(method))
+
+    def _before_rollback(self) -> None:
+        self.addAsyncCleanup(self._close_what_the_test_opened)
+
+    async def _close_what_the_test_opened(self) -> None:
+        """Close the WebSocket sessions the test left open and cancel the
+        tasks it left running, inside its transaction (their last writes,
+        e.g. ``unsubscribed()``, are rolled back with it). What fails to
+        close or refuses to end is an error of this test."""
+        problems: list[str] = []
+        for session in [*self.client.sessions, *self.async_client.sessions]:
+            if not session.is_open:
+                continue
+            try:
+                await session.close()
+            except Exception as error:  # the app's unsubscribed() raised, or it hung
+                problems.append(f"closing the WebSocket session to {session.path!r} it left open "
+                                f"failed: {error!r}{session._crash()}")
+        this = asyncio.current_task()
+        leftovers = [task for task in asyncio.all_tasks() if task is not this and not task.done()]
+        for task in leftovers:
+            task.cancel()
+        if leftovers:
+            _, pending = await asyncio.wait(leftovers, timeout=1.0)
+            problems += [f"the task {task.get_name()} ({task.get_coro()!r}) it left running did not "
+                         "end within 1s of being cancelled" for task in pending]
+        if problems:
+            raise LeftRunning(
+                f"The test {self.id()} left work running that the library could not end before "
+                "rolling it back:\n" + "\n".join(f"- {problem}" for problem in problems)
+                + "\nClose sessions and await (or cancel) tasks inside the test."
+            )
+
     async def connect(self, path: str = "", timeout: float = 1.0) -> ChannelSession:
         """Open a WebSocket connection to the app's cable (or `path`),
         carrying the client's cookies. Closed automatically at teardown."""
@@ -485,6 +569,16 @@ class AsyncChannelTestCase(
         except ReceiveTimeout:
             return
         self.fail(self._formatMessage(msg, f"Expected no frame, got {frame!r}.\n{session._history()}"))
+
+
+def _sync_base(cls: type) -> str:
+    """The library class `cls` derives from, for messages."""
+    return "ProperTransactionTestCase" if issubclass(cls, ProperTransactionTestCase) else "ProperTestCase"
+
+
+class LeftRunning(Exception):
+    """A test left a WebSocket session or a task that the library could not
+    close or cancel before rolling the test back."""
 
 
 _MISSING = object()

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import peewee as pw
 
+from proper_unittest._names import quote_identifier
 from tests.apps.testdb import backend, database_config
 
 
@@ -28,7 +29,7 @@ def scratch_database(name: str, folder: str = "") -> pw.Database:
         return pw.SqliteDatabase(str(Path(folder, f"{name}.sqlite3")))
     server = _server()
     try:
-        quoted = name.join(server.quote)
+        quoted = quote_identifier(server, name)
         server.execute_sql(f"DROP DATABASE IF EXISTS {quoted}")
         server.execute_sql(f"CREATE DATABASE {quoted}")
     finally:
@@ -58,7 +59,7 @@ def drop_database(db: pw.Database) -> None:
         return
     server = _server()
     try:
-        server.execute_sql(f"DROP DATABASE IF EXISTS {db.database.join(server.quote)}")
+        server.execute_sql(f"DROP DATABASE IF EXISTS {quote_identifier(server, db.database)}")
     finally:
         server.close()
 

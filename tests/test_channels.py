@@ -4,7 +4,7 @@ failure messages; and the same from a sync ProperTestCase with asyncio.run."""
 import asyncio
 import unittest
 
-from proper_unittest import AsyncChannelTestCase, ProperTestCase
+from proper_unittest import AsyncChannelTestCase, ErrorReply, ProperTestCase
 from tests.apps.notes.main import Note, User
 from tests.inner import run_inner
 
@@ -133,8 +133,11 @@ class ActionsTests(AsyncChannelTestCase):
         ws = await self.subscribed(room="a")
         await ws.subscribe(CHANNEL, room="b")
         await self.assertReceives(ws, {"hello": None})
-        await ws.send_action(CHANNEL, "post", {"title": "ambiguous"})
-        self.assertEqual(await ws.receive(), {"type": "error", "reason": "not_subscribed"})
+        with self.assertRaises(ErrorReply) as caught:
+            await ws.send_action(CHANNEL, "post", {"title": "ambiguous"})
+        self.assertIn("{'type': 'error', 'reason': 'not_subscribed'}", str(caught.exception))
+        self.assertIn(f"This connection has 2 subscriptions to {CHANNEL}", str(caught.exception))
+        self.assertEqual(Note.select().count(), 0)
         await ws.send_action(CHANNEL, "post", {"title": "to b"}, room="b")
         frame = await ws.receive()
         self.assertEqual((frame["params"], frame["data"]["title"]), ({"room": "b"}, "to b"))
@@ -142,14 +145,41 @@ class ActionsTests(AsyncChannelTestCase):
     async def test_action_on_a_rejected_subscription(self):
         ws = await self.connect()
         await ws.subscribe(CHANNEL, room="closed")
-        await ws.send_action(CHANNEL, "post", {"title": "nope"}, room="closed")
-        self.assertEqual(await ws.receive(), {"type": "error", "reason": "not_subscribed"})
+        with self.assertRaises(ErrorReply) as caught:
+            await ws.send_action(CHANNEL, "post", {"title": "nope"}, room="closed")
+        self.assertIn("The app answered the action 'post' on NotesChannel {'room': 'closed'} with an error: "
+                      "{'type': 'error', 'reason': 'not_subscribed'}", str(caught.exception))
+        reply = await ws.send_action(CHANNEL, "post", {"title": "nope"}, room="closed", expect_error=True)
+        self.assertEqual(reply, {"type": "error", "reason": "not_subscribed"})
+        await self.assertNothingReceived(ws, timeout=QUICK)  # the reply is not left for receive()
         self.assertEqual(Note.select().count(), 0)
 
     async def test_unknown_action(self):
         ws = await self.subscribed()
-        await ws.send_action(CHANNEL, "no_such_action")
-        self.assertEqual(await ws.receive(), {"type": "error", "reason": "unknown_action"})
+        with self.assertRaises(ErrorReply) as caught:
+            await ws.send_action(CHANNEL, "no_such_action")
+        self.assertIn("{'type': 'error', 'reason': 'unknown_action'}", str(caught.exception))
+        self.assertIn(f"{CHANNEL} has no public method 'no_such_action'", str(caught.exception))
+        self.assertIsInstance(caught.exception, AssertionError)  # a failure, not an error
+
+    async def test_expect_error_fails_when_the_app_accepts(self):
+        ws = await self.subscribed()
+        with self.assertRaises(AssertionError) as caught:
+            await ws.send_action(CHANNEL, "post", {"title": "fine"}, expect_error=True)
+        self.assertIn("Expected the app to answer the action 'post'", str(caught.exception))
+        self.assertIn("with an error; it did not", str(caught.exception))
+
+    async def test_a_private_action_is_an_error_reply(self):
+        ws = await self.subscribed()
+        reply = await ws.send_action(CHANNEL, "_secret", expect_error=True)
+        self.assertEqual(reply, {"type": "error", "reason": "invalid_action"})
+
+    async def test_a_frame_that_is_not_json_fails_send(self):
+        ws = await self.connect()
+        ws.client_send_raw({"type": "websocket.receive", "text": "{not json"})
+        with self.assertRaises(ErrorReply) as caught:
+            await ws.subscribe(CHANNEL, room="general")
+        self.assertIn("invalid_json", str(caught.exception))
 
     async def test_broadcast_reaches_another_connection_in_the_room(self):
         sender = await self.subscribed("general")
@@ -255,7 +285,7 @@ class ReceiveFailureTests(AsyncChannelTestCase):
 
     async def test_receive_message_rejects_other_frames(self):
         ws = await self.connect()
-        await ws.send_action(CHANNEL, "post", {"title": "x"}, room="nowhere")
+        ws.client_send({"command": "message", "channel": CHANNEL, "action": "post", "params": {}})
         with self.assertRaises(AssertionError) as caught:
             await ws.receive_message()
         self.assertIn("Expected a message frame, got {'type': 'error', 'reason': 'not_subscribed'}",

@@ -26,6 +26,42 @@ def failure_text(result) -> str:
     return "\n".join(text for _, text in result.failures + result.errors)
 
 
+class LibrarySqlTests(unittest.TestCase):
+    """Outside any test transaction: the inner test ends its own."""
+
+    def test_the_librarys_clean_up_after_a_commit_is_not_listed(self):
+        class Inner(ProperTestCase):
+            app = APP
+
+            def test_commits(self):
+                Entry.create(text="committed")
+                Entry._meta.database.commit()
+
+        result, _ = run_inner(Inner)
+        text = failure_text(result)
+        self.assertIn("ended the transaction the library runs it in", text)
+        self.assertRegex(text, r'INSERT INTO [`"]entry[`"]')
+        self.assertNotIn("DELETE FROM", text)
+        self.assertNotIn("COUNT(*)", text)
+
+    def test_nor_after_a_lost_connection(self):
+        class Inner(ProperTestCase):
+            app = APP
+
+            def test_closes(self):
+                Entry.create(text="lost")
+                Entry._meta.database.connection().close()
+
+        result, _ = run_inner(Inner)
+        text = failure_text(result)
+        self.assertEqual(len(result.errors), 1, text)
+        self.assertIn("lost its connection", text)
+        self.assertRegex(text, r'INSERT INTO [`"]entry[`"]')
+        self.assertNotIn("DELETE FROM", text)
+        self.assertNotIn("COUNT(*)", text)
+        self.assertNotIn("CREATE TABLE", text)
+
+
 class AppendixContentTests(ProperTestCase):
     app = APP
 

@@ -11,6 +11,8 @@ import threading
 import unittest
 from pathlib import Path
 
+import peewee as pw
+
 from proper_unittest import AsyncChannelTestCase, ProperTransactionTestCase
 from tests.apps.notes.main import Note, User, db
 from tests.apps.testdb import backend
@@ -159,6 +161,21 @@ class CommitDetectionTests(unittest.TestCase):
 
         text = self.run_committing(lose_connection, "lost its connection")
         self.assertIn("Do not close the database", text)
+
+    def test_db_close_in_a_test_is_refused_by_peewee_and_closes_nothing(self):
+        # README section 2: peewee refuses to close a connection with a
+        # transaction open (the library's), so the test errors there.
+        class ClosesTheDatabase(Notes):
+            def test_1(self):
+                Note.create(title="before close")
+                with self.assertRaisesRegex(pw.OperationalError, "Attempting to close database while transaction"):
+                    db.close()
+                self.assertFalse(db.is_closed())
+                self.assertEqual(Note.select().count(), 1)
+
+        result, output = run_inner(ClosesTheDatabase, CleanAfterwards)
+        self.assertTrue(result.wasSuccessful(), output)
+        self.assertEqual(committed_rows(Note), 0)
 
     def test_commit_in_set_up_test_data(self):
         class CommitsClassData(Notes):

@@ -139,3 +139,35 @@ class OptingOut(unittest.TestCase):
         self.assertEqual(len(result.errors), 1, output)
         self.assertIn("Unclear.fast_password_hashing is 'sometimes': use true", output)
         self.assertIn(ConfigurationError.__name__, output)
+
+
+class ProjectSetting(unittest.TestCase):
+    """``fast_password_hashing = false`` in the project's config section;
+    a class's own attribute wins over it."""
+
+    def test_the_project_config_switches_it_off_and_a_class_can_switch_it_back(self):
+        import tempfile
+        from pathlib import Path
+
+        test_module = (
+            "import unittest\n"
+            "from proper_unittest import ProperTestCase\n\n"
+            "class ProjectCost(ProperTestCase):\n"
+            "    def test_hash(self):\n"
+            f"        assert self.app.auth.hash_password('password123').startswith({APP_COST!r})\n\n"
+            "class ClassSaysFast(ProperTestCase):\n"
+            "    fast_password_hashing = True\n\n"
+            "    def test_hash(self):\n"
+            f"        assert self.app.auth.hash_password('password123').startswith({MIN_COST!r})\n"
+        )
+        with tempfile.TemporaryDirectory() as folder:
+            Path(folder, "setup.cfg").write_text(
+                f"[proper_unittest]\napp = {NOTES}\nfast_password_hashing = false\n")
+            Path(folder, "test_project_cost.py").write_text(test_module)
+            # Its own database: this process may hold the notes app's.
+            env = {**os.environ, "PYTHONPATH": str(REPO), "NOTES_DB_NAME": "notes_password_cost_test"}
+            env.pop("PROPER_UNITTEST_FAST_PASSWORD_HASHING", None)
+            done = subprocess.run([sys.executable, "-m", "unittest", "test_project_cost", "-v"], cwd=folder,
+                                  env=env, capture_output=True, text=True, timeout=120)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertIn("Ran 2 tests", done.stderr)

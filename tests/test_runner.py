@@ -288,6 +288,27 @@ class SelectionTests(RunnerTestCase):
         self.assertEqual(proc.returncode, 1)
         self.assertSummary(proc, "1 passed, 2 failed")
 
+    def test_a_failing_test_whose_tearDown_also_raises_is_one_failed_test(self):
+        project = write_tree(self.tmp / "teardown", {
+            "tests/__init__.py": "",
+            "tests/test_td.py": """
+                import unittest
+
+                class TearDownTests(unittest.TestCase):
+                    def tearDown(self):
+                        raise RuntimeError("tearDown broke too")
+
+                    def test_fails(self):
+                        self.fail("boom")
+            """,
+        })
+        proc = self.run_runner(project)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("Ran 1 test", proc.stderr)
+        self.assertIn("RuntimeError: tearDown broke too", proc.stderr)  # both reports shown
+        self.assertIn("AssertionError: boom", proc.stderr)
+        self.assertSummary(proc, "0 passed, 1 failed")
+
     def test_app_env_is_test_even_when_the_environment_says_production(self):
         proc = self.run_runner(self.project, env={"APP_ENV": "production"})
         self.assertEqual(proc.returncode, 1, proc.stderr)

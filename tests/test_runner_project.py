@@ -242,6 +242,11 @@ class BadInputTests(ProjectTestCase):
         proc = self.run_in_project()
         self.assertUsageError(proc, "setup.cfg is malformed", "line 3")
 
+    def test_setup_cfg_whose_first_line_is_a_broken_header(self):
+        write_tree(self.app_project, {"setup.cfg": "[proper_unittest\napp = app:app\n"})
+        proc = self.run_in_project()
+        self.assertUsageError(proc, "setup.cfg is malformed", "line 1: '[proper_unittest' is not a [section] header")
+
     def test_malformed_pyproject_toml(self):
         (self.app_project / "setup.cfg").unlink()
         write_tree(self.app_project, {"pyproject.toml": "[tool.proper_unittest]\napp = app:app\n"})

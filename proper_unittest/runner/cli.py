@@ -21,9 +21,12 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Literal, NoReturn
 
+from .._timeout import TIMEOUT_ENV, parse_seconds
+from ..errors import ConfigurationError
 from .journal import take_private_settings
 from .labels import EXAMPLES_DIR, REPO_ROOT, Target, current_project, default_suites, resolve_label
 from .problems import UsageError, print_usage_error
+from .._time_spent import ENV_VAR as TIME_SPENT_ENV
 from .procs import (
     KEEPDB_ENV, WORKER_ENV, child_env, remember_starting_environment, run_streamed, runner_command,
     stop_processes,
@@ -111,6 +114,12 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None, repo: bool 
         args.junitxml = os.path.abspath(args.junitxml)
     if args.keepdb:
         os.environ[KEEPDB_ENV] = "1"
+    if args.durations is not None:
+        # The slowest tests' report says where their time went (workers
+        # inherit it); measured only when the report is asked for.
+        os.environ[TIME_SPENT_ENV] = "1"
+    if args.timeout is not None:
+        os.environ[TIMEOUT_ENV] = f"{args.timeout:g}"
     remember_starting_environment()
     take_private_settings()
     if argv is None and not (args.worker or args.ids_file or args.results_file or args.list_only):
@@ -166,7 +175,8 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--durations", type=_non_negative_int, metavar="N",
-        help="after the run, print the N slowest tests and their times (0: all)",
+        help="after the run, print the N slowest tests, their times and where the time went "
+        "(SQL, password hashing, requests, templates, emails, tasks; 0: all)",
     )
     order = parser.add_mutually_exclusive_group()
     order.add_argument(
@@ -217,6 +227,12 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         f"passes alone is labelled order-dependent); also {RERUN_ENV}=0",
     )
     parser.add_argument(
+        "--timeout", type=parse_timeout, metavar="SECONDS",
+        help=f"fail a test method that runs longer than SECONDS, with the stack of where it was, "
+        f"and go on with the run (0: no limit); sets {TIMEOUT_ENV}, which unittest and pytest "
+        "runs read too; a class's own `timeout` attribute wins",
+    )
+    parser.add_argument(
         "--list", dest="list_only", action="store_true",
         help="print the ids of the tests that would run, one per line, and run none",
     )
@@ -227,6 +243,15 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--results-file", help=argparse.SUPPRESS)
     parser.add_argument("--suite-name", help=argparse.SUPPRESS)
     return parser
+
+
+def parse_timeout(value: str) -> float:
+    """--timeout's value: seconds, 0 or more."""
+    try:
+        seconds = parse_seconds(value, "--timeout")
+    except ConfigurationError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return seconds or 0.0
 
 
 def normalize_argv(argv: Iterable[str]) -> list[str]:

@@ -13,7 +13,7 @@ import json
 import os
 import signal
 from collections.abc import Mapping
-from typing import Any, TextIO
+from typing import Any
 
 from .._provision import CREATED_ENV, note_created_in
 
@@ -43,8 +43,7 @@ class Journal:
     """Appends the lines of this process's journal (see keep_journal_in), if it keeps one."""
 
     def __init__(self) -> None:
-        path = _journal_path[0] if _journal_path else None
-        self._file: TextIO | None = open(path, "a", encoding="utf-8") if path else None  # noqa: SIM115
+        self._path = _journal_path[0] if _journal_path else None
 
     def started(self, test_id: str) -> None:
         """Note that the test *test_id* has started."""
@@ -55,9 +54,12 @@ class Journal:
         self._write({"done": dict(record)})
 
     def _write(self, entry: Mapping[str, Any]) -> None:
-        if self._file is not None:
-            self._file.write(json.dumps(entry) + "\n")
-            self._file.flush()
+        if self._path is None:
+            return
+        # Opened for each line: nothing is left open (or unflushed) when
+        # the process ends, however it ends.
+        with open(self._path, "a", encoding="utf-8") as file:
+            file.write(json.dumps(entry) + "\n")
 
 
 def read_journal(path: str | os.PathLike[str]) -> tuple[list[dict[str, Any]], str | None]:

@@ -54,6 +54,8 @@ class RecordingResult(unittest.TextTestResult):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.records: list[_Record] = []
+        #: Seconds per part of each test (by its description), when measured.
+        self.time_spent: dict[str, dict[str, float]] = {}
         self._by_test: dict[int, _Record] = {}
         self._last_stop = time.perf_counter()
         self._journal = Journal()
@@ -91,6 +93,10 @@ class RecordingResult(unittest.TextTestResult):
         record = self._by_test.get(id(test))
         if record is not None:
             record["time"] = elapsed
+        spent = getattr(test, "_time_spent", None)
+        if spent is not None:
+            # --durations shows where the slowest tests' time went.
+            self.time_spent[str(test)] = spent.summary()
 
     def addFailure(self, test: unittest.TestCase, err: "OptExcInfo") -> None:
         super().addFailure(test, err)

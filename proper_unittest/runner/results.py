@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Self
 
+from .._time_spent import describe
+
 
 @dataclass
 class Counts:
@@ -15,7 +17,9 @@ class Counts:
     ``passed`` counts the tests that ran with no failure, error, skip,
     expected failure or unexpected success; ``failed`` is failures + errors
     + unexpected successes (so a failing subtest or a failing ``setUpClass``
-    each count as one failure, as in unittest's own ``FAILED (...)`` line).
+    each count as one failure, as in unittest's own ``FAILED (...)`` line),
+    less ``repeats``: a test reported more than once (a failure, then an
+    error in its ``tearDown`` or a cleanup) is one failed test.
     """
 
     tests_run: int = 0
@@ -27,6 +31,8 @@ class Counts:
     unexpected_successes: int = 0
     #: Tests that never ran because the process running them died.
     not_run: int = 0
+    #: Failure/error reports beyond the first for the same test.
+    repeats: int = 0
     #: Errors that were safety refusals (UnsafeDatabaseError): the run exits 2.
     refused: int = 0
     #: ``[test description, seconds]`` per test (lists: they travel as JSON).
@@ -43,6 +49,7 @@ class Counts:
         )
         tests = (_outcome_test(item) for outcome in outcomes for item in outcome)
         not_passed = {id(test) for test in tests if test is not None}
+        reports = [*(test for test, _ in (*result.failures, *result.errors)), *result.unexpectedSuccesses]
         return cls(
             tests_run=result.testsRun,
             passed=max(result.testsRun - len(not_passed), 0),
@@ -51,8 +58,9 @@ class Counts:
             skipped=len(result.skipped),
             expected_failures=len(result.expectedFailures),
             unexpected_successes=len(result.unexpectedSuccesses),
+            repeats=len(reports) - len({id(test) for test in reports}),
             refused=int(getattr(result, "refused", 0)),
-            durations=[list(item) for item in getattr(result, "collectedDurations", [])],
+            durations=_with_time_spent(getattr(result, "collectedDurations", []), getattr(result, "time_spent", {})),
             records=list(getattr(result, "records", [])),
         )
 
@@ -104,6 +112,7 @@ class Counts:
             expected_failures=self.expected_failures + other.expected_failures,
             unexpected_successes=self.unexpected_successes + other.unexpected_successes,
             not_run=self.not_run + other.not_run,
+            repeats=self.repeats + other.repeats,
             refused=self.refused + other.refused,
             durations=self.durations + other.durations,
             records=self.records + other.records,
@@ -111,8 +120,9 @@ class Counts:
 
     @property
     def failed(self) -> int:
-        """Failures + errors + unexpected successes."""
-        return self.failures + self.errors + self.unexpected_successes
+        """The failed tests: failures + errors + unexpected successes, each
+        test once."""
+        return self.failures + self.errors + self.unexpected_successes - self.repeats
 
     @property
     def successful(self) -> bool:
@@ -144,21 +154,44 @@ class Counts:
         return f"{status} ({', '.join(infos)})" if infos else status
 
 
+def _with_time_spent(durations: Iterable[Sequence[Any]], spent: dict[str, dict[str, float]]) -> list[list[Any]]:
+    """unittest's ``(test, seconds)`` pairs as lists, each with its seconds
+    per part when they were measured."""
+    return [[*item, spent[item[0]]] if item[0] in spent else list(item) for item in durations]
+
+
+class DurationsRunner(unittest.TextTestRunner):
+    """unittest's text runner, whose ``--durations`` report also says where
+    each slow test's time went when it was measured."""
+
+    def _printDurations(self, result: unittest.TestResult) -> None:
+        collected = getattr(result, "collectedDurations", [])
+        if not collected:
+            return
+        durations = _with_time_spent(collected, getattr(result, "time_spent", {}))
+        for line in format_durations(durations, self.durations or 0, self.verbosity):
+            self.stream.writeln(line)
+
+
 def format_durations(durations: Iterable[Sequence[Any]], count: int, verbosity: int) -> list[str]:
     """Return the lines of unittest's "Slowest test durations" report for *durations*.
 
-    *durations* is a list of ``(test description, seconds)``; *count* 0 shows all.
+    *durations* is a list of ``(test description, seconds)``, each with a
+    third item (seconds per part, see ``_time_spent``) when the run measured
+    where the time went; *count* 0 shows all.
     """
     slowest = sorted(durations, key=lambda item: item[1], reverse=True)
     if count > 0:
         slowest = slowest[:count]
     lines = ["Slowest test durations", unittest.TextTestResult.separator2]
     hidden = False
-    for test, elapsed in slowest:
+    for test, elapsed, *spent in slowest:
         if verbosity < 2 and elapsed < 0.001:
             hidden = True
             continue
         lines.append("%-10s %s" % (f"{elapsed:.3f}s", test))
+        if spent:
+            lines.append(" " * 11 + describe(spent[0], elapsed))
     if hidden:
         lines += ["", "(durations < 0.001s were hidden; use -v to show these durations)"]
     return lines + [""]

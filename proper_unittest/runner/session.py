@@ -28,7 +28,7 @@ from .parallel import WorkerPool, print_parallel_summary, read_worker_ids
 from .problems import UsageError
 from .records import RecordingResult
 from .rerun import report_order_dependent
-from .results import Counts
+from .results import Counts, DurationsRunner
 from .shard import class_key, shard_tests
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -222,9 +222,10 @@ def no_tests_message(
     return f"no tests found in {where}{matching}{hint}"
 
 
-def run_here(suite: unittest.TestSuite, args: argparse.Namespace) -> Counts:
-    """Run *suite* in this process with unittest's text runner; return its counts."""
-    runner = unittest.TextTestRunner(
+def run_here(suite: unittest.TestSuite, args: argparse.Namespace, report_durations: bool = True) -> Counts:
+    """Run *suite* in this process with unittest's text runner; return its counts.
+    Without *report_durations*, ``--durations`` is left to the caller."""
+    runner = DurationsRunner(
         verbosity=args.verbosity,
         failfast=args.failfast,
         buffer=args.buffer,

@@ -186,3 +186,16 @@ class NotesChannel(Channel):
 
 
 router.channel()(NotesChannel)
+
+
+class GoodbyeChannel(Channel):
+    """Writes a note when a connection leaves (tests of sessions left open)."""
+
+    def subscribed(self):
+        self.stream_from("goodbye")
+
+    def unsubscribed(self):
+        Note.create(title=f"goodbye {id(self)}")
+
+
+router.channel()(GoodbyeChannel)

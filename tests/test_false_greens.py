@@ -1,0 +1,188 @@
+"""Tests that must not pass green by accident: an async test the class
+cannot run, and email addresses matched as whole addresses."""
+import asyncio
+import unittest
+
+from proper.emails import EmailMessage
+
+from proper_unittest import AsyncChannelTestCase, ProperTestCase, ProperTransactionTestCase
+from tests.inner import NotesCase, run_inner
+
+
+class AsyncTestInASyncClassTests(ProperTestCase):
+    app = "tests.apps.notes.main:app"
+
+    def test_an_async_test_in_ProperTestCase_fails_naming_the_class_to_use(self):
+        ran = []
+
+        class Inner(NotesCase):
+            async def test_never_awaited(self):
+                ran.append(True)
+
+        result, _ = run_inner(Inner)
+        self.assertEqual((result.testsRun, len(result.failures), len(result.errors)), (1, 1, 0))
+        message = result.failures[0][1]
+        self.assertIn("test_never_awaited is an async test, which Inner (a ProperTestCase) cannot run", message)
+        self.assertIn("Make the class an AsyncChannelTestCase", message)
+        self.assertEqual(ran, [])
+
+    def test_a_sync_test_still_passes(self):
+        class Inner(NotesCase):
+            def test_plain(self):
+                pass
+
+        result, _ = run_inner(Inner)
+        self.assertTrue(result.wasSuccessful())
+
+
+class AsyncTestInATransactionClassTests(ProperTransactionTestCase):
+    app = "tests.apps.notes.main:app"
+
+    def test_in_ProperTransactionTestCase_too(self):
+        class Inner(ProperTransactionTestCase):
+            app = "tests.apps.notes.main:app"
+
+            async def test_never_awaited(self):
+                pass
+
+        result, _ = run_inner(Inner)
+        self.assertEqual(len(result.failures), 1)
+        self.assertIn("(a ProperTransactionTestCase)", result.failures[0][1])
+
+
+def send(**fields):
+    EmailMessage(subject=fields.pop("subject", "Welcome aboard"), body="hello", **fields).send()
+
+
+class EmailAddressTests(ProperTestCase):
+    app = "tests.apps.notes.main:app"
+
+    def test_an_address_does_not_match_a_longer_one_containing_it(self):
+        send(to="malice@example.com")
+        with self.assertRaises(AssertionError) as caught:
+            self.assertEmailSent(to="alice@example.com")
+        self.assertIn("Expected at least one email matching to='alice@example.com'; 0 matched", str(caught.exception))
+        self.assertIn("To: malice@example.com", str(caught.exception))
+        self.assertEmailSent(to="malice@example.com", count=1)
+
+    def test_nor_a_part_of_the_domain(self):
+        send(to="alice@example.com.evil")
+        with self.assertRaises(AssertionError):
+            self.assertEmailSent(to="alice@example.com")
+
+    def test_whole_addresses_in_to_and_cc_with_display_names_and_any_case(self):
+        send(to=["Bob <bob@example.com>", "carol@example.com"], cc="Alice <Alice@Example.com>")
+        self.assertEmailSent(to="alice@example.com", count=1)
+        self.assertEmailSent(to="Carol <carol@example.com>", count=1)
+        self.assertEmailSent(to="BOB@example.com", count=1)
+        with self.assertRaises(AssertionError):
+            self.assertEmailSent(to="example.com")
+
+    def test_bcc_when_the_message_carries_it(self):
+        send(to="bob@example.com", headers={"Bcc": "dave@example.com"})
+        if self.outbox[0]["Bcc"] is None:
+            self.skipTest("the mailer drops Bcc from the message")
+        self.assertEmailSent(to="dave@example.com", count=1)
+
+    def test_subject_is_exact_and_subject_contains_is_a_part(self):
+        send(to="bob@example.com", subject="Welcome aboard, Bob")
+        with self.assertRaises(AssertionError):
+            self.assertEmailSent(subject="Welcome aboard")
+        self.assertEmailSent(subject="Welcome aboard, Bob", count=1)
+        self.assertEmailSent(subject_contains="aboard", count=1)
+        with self.assertRaises(AssertionError) as caught:
+            self.assertEmailSent(subject_contains="Goodbye")
+        self.assertIn("subject_contains='Goodbye'", str(caught.exception))
+
+
+class ReportOrderTests(ProperTestCase):
+    app = "tests.apps.notes.main:app"
+
+    def test_message_then_the_log_then_the_flight_recorder(self):
+        class Inner(NotesCase):
+            def test_fails(self):
+                self.client.get("/boom")
+                self.fail("the message")
+
+        result, _ = run_inner(Inner)
+        report = result.failures[0][1]
+        positions = [report.find(part) for part in (
+            "AssertionError: the message", "Logged during this test (proper, huey):",
+            "---- Flight recorder: what this test did ----",
+        )]
+        self.assertNotIn(-1, positions, report)
+        self.assertEqual(positions, sorted(positions), report)
+
+
+def left_running_classes(events):
+    """Test classes that leave work behind (made here: discovery never runs them)."""
+    from tests.apps.notes.main import Note
+
+    class LeavesASessionOpen(AsyncChannelTestCase):
+        app = "tests.apps.notes.main:app"
+
+        async def test_1_leaves_it_open(self):
+            ws = self.client.websocket()
+            await ws.connect()
+            await ws.subscribe("GoodbyeChannel")
+            self.assertEqual(self.app.cable.streams.get("goodbye"), 1)
+
+        async def test_2_starts_clean(self):
+            events.append(("rows", Note.select().count()))
+            events.append(("listeners", self.app.cable.streams.get("goodbye")))
+
+    class LeavesATaskRunning(AsyncChannelTestCase):
+        app = "tests.apps.notes.main:app"
+
+        async def test_1_leaves_it_running(self):
+            async def write_later():
+                try:
+                    await asyncio.sleep(0.2)
+                    Note.create(title="written late")
+                except asyncio.CancelledError:
+                    events.append(("cancelled", True))
+                    raise
+
+            asyncio.create_task(write_later())
+
+        async def test_2_starts_clean(self):
+            await asyncio.sleep(0.3)
+            events.append(("rows", Note.select().count()))
+
+    class LeavesAStubbornTask(AsyncChannelTestCase):
+        app = "tests.apps.notes.main:app"
+
+        async def test_refuses_the_first_cancel(self):
+            async def stubborn():
+                try:
+                    await asyncio.sleep(30)
+                except asyncio.CancelledError:
+                    await asyncio.sleep(3)  # ends when cancelled again, by unittest's loop close
+
+            asyncio.create_task(stubborn(), name="stubborn-writer")
+
+    return LeavesASessionOpen, LeavesATaskRunning, LeavesAStubbornTask
+
+
+class LeftRunningTests(unittest.TestCase):
+    """Outside any test transaction: the inner classes open their own."""
+
+    def test_a_session_left_open_is_closed_inside_its_test(self):
+        events = []
+        result, output = run_inner(left_running_classes(events)[0])
+        self.assertTrue(result.wasSuccessful(), output)
+        self.assertEqual(events, [("rows", 0), ("listeners", None)])
+
+    def test_a_task_left_running_is_cancelled_inside_its_test(self):
+        events = []
+        result, output = run_inner(left_running_classes(events)[1])
+        self.assertTrue(result.wasSuccessful(), output)
+        self.assertEqual(events, [("cancelled", True), ("rows", 0)])
+
+    def test_a_task_that_will_not_end_is_an_error_of_its_test_named(self):
+        result, output = run_inner(left_running_classes([])[2])
+        self.assertEqual(len(result.errors), 1, output)
+        test, report = result.errors[0]
+        self.assertIn(f"The test {test.id()} left work running", report)
+        self.assertIn("the task stubborn-writer", report)
+        self.assertIn("did not end within 1s of being cancelled", report)
