@@ -14,6 +14,7 @@ import unittest
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from proper_unittest._names import lock_name
 from tests.apps.testdb import backend, database_config
 from tests.servers import database_exists, drop_database, scratch_database, server_database, worker_suffix
 from tests.test_runner import RunnerTestCase, write_tree
@@ -209,7 +210,7 @@ class SecondRunTests(ServerRunTestCase):
         self.add_tests(ITEM_TESTS)
         held = scratch_database(self.db_name)
         with held:
-            held.execute_sql("SELECT pg_advisory_lock(hashtext(%s))", (f"proper_unittest:{self.db_name}",))
+            held.execute_sql("SELECT pg_advisory_lock(hashtext(%s))", (lock_name(self.db_name),))
             proc = self.run_runner("--junitxml", self.tmp / "junit.xml")
             self.assertEqual(proc.returncode, 2, proc.stderr)
             lines = proc.stderr.strip().splitlines()
