@@ -9,7 +9,10 @@ has no marker is refused, untouched; an empty one is adopted.
 import atexit
 import fcntl
 import hashlib
+import importlib
+import json
 import os
+import socket
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -29,6 +32,9 @@ KEEPDB_ENV = "PROPER_UNITTEST_KEEPDB"
 #: Comma-separated database names (or SQLite file names) to adopt although
 #: they hold tables and no marker.
 ADOPT_ENV = "PROPER_UNITTEST_ADOPT"
+#: The runner tells its worker processes in this variable where to note
+#: each database or SQLite file they create (see note_created_in).
+CREATED_ENV = "PROPER_UNITTEST_CREATED_FILE"
 #: Worker number of a parallel run: ours, or pytest-xdist's ("gw0").
 WORKER_ENVS = ("PROPER_UNITTEST_WORKER", "PYTEST_XDIST_WORKER")
 
@@ -88,6 +94,7 @@ def prepare_databases(databases: Iterable[pw.Database]) -> None:
             raise UnsafeDatabaseError(f"Refusing to run tests on {db.database!r}: {problem}.")
         if not safety.is_in_memory(db):
             _silence_deprecated_mysql_db_argument(db)
+        _name_session(db)
         with _guard.provisioning():
             same = _claim_of_same_database(db)
             _claims[id(db)] = _join_claim(db, same) if same else _claim_and_build(db)
@@ -219,6 +226,8 @@ def _claim_and_build(db: pw.Database) -> Claim:
     except UnsafeDatabaseError:
         del _in_progress[id(db)]
         raise
+    if not claim.owns_database:
+        _note_claimed(db, created=False)
     _connect_for_tests(db)
     try:
         _hold_for_this_run(db)
@@ -423,11 +432,72 @@ def _lock_name(database: str) -> str:
 
 
 def _try_lock(db: pw.Database, database: str) -> bool:
-    """Take the run lock of server database *database* on connection *db*."""
-    if safety.backend_of(db) == "postgres":
-        sql = "SELECT pg_try_advisory_lock(hashtext(%s))"
-        return bool(db.execute_sql(sql, (_lock_name(database),)).fetchone()[0])
-    return bool(db.execute_sql("SELECT GET_LOCK(%s, 0)", (_lock_name(database),)).fetchone()[0] == 1)
+    """Take the run lock of server database *database* on connection *db*.
+
+    On PostgreSQL a lock held by a run that is gone (its session names a
+    process of this machine that no longer exists: a SIGKILLed run whose
+    query still runs on the server) is taken over, saying so.
+    """
+    if safety.backend_of(db) != "postgres":
+        return bool(db.execute_sql("SELECT GET_LOCK(%s, 0)", (_lock_name(database),)).fetchone()[0] == 1)
+    sql = "SELECT pg_try_advisory_lock(hashtext(%s))"
+    if db.execute_sql(sql, (_lock_name(database),)).fetchone()[0]:
+        return True
+    dead = _dead_holders(db, database)
+    if not dead:
+        return False
+    for backend_pid, run_pid in dead:
+        db.execute_sql("SELECT pg_terminate_backend(%s)", (backend_pid,))
+        print(f"proper_unittest: test database {database!r} was locked by a test run that is gone "
+              f"(process {run_pid} on this machine; server session {backend_pid}): ended that "
+              "session and took the database over.", file=sys.stderr, flush=True)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if db.execute_sql(sql, (_lock_name(database),)).fetchone()[0]:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+#: How a test run names its PostgreSQL sessions: the lock holder is known by it.
+_SESSION_TAG = "proper_unittest pid={pid} host={host}"
+
+
+def _name_session(db: pw.Database) -> None:
+    """Name `db`'s PostgreSQL sessions after this process, unless the app names them."""
+    if safety.backend_of(db) == "postgres" and "application_name" not in db.connect_params:
+        tag = _SESSION_TAG.format(pid=os.getpid(), host=socket.gethostname())
+        db.connect_params["application_name"] = tag[:63]
+
+
+def _dead_holders(db: pw.Database, database: str) -> list[tuple[int, int]]:
+    """``(server session, run's process id)`` of each session holding the
+    run lock of *database* for a test run of this machine that is gone."""
+    rows = db.execute_sql(
+        "SELECT a.pid, a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+        "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+        "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+        "AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtext(%s)::bigint",
+        (_lock_name(database),),
+    ).fetchall()
+    dead = []
+    for backend_pid, name in rows:
+        prefix, _, rest = str(name).partition(" pid=")
+        run_pid, _, host = rest.partition(" host=")
+        if prefix == "proper_unittest" and run_pid.isdigit() and host == socket.gethostname()[:len(host)] \
+                and host and not _process_exists(int(run_pid)):
+            dead.append((backend_pid, int(run_pid)))
+    return dead
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's: it exists
+        return True
+    return True
 
 
 def _unlock(db: pw.Database, database: str) -> None:
@@ -625,6 +695,7 @@ def _create_database_if_missing(db: pw.Database, claim: Claim) -> None:
     finally:
         server.close()
     claim.owns_database = True
+    _note_claimed(db, created=True)
 
 
 def _create_file(db: pw.Database, claim: Claim) -> None:
@@ -642,6 +713,87 @@ def _create_file(db: pw.Database, claim: Claim) -> None:
     made = os.stat(path)
     claim.created_file = (path, (made.st_dev, made.st_ino))
     claim.owns_database = True
+    _note_claimed(db, created=True, file=claim.created_file)
+
+
+# Where this process notes the databases it creates (None: nowhere).
+_created_file: list[str] = []
+
+
+def note_created_in(path: str | os.PathLike[str] | None) -> None:
+    """From now on, note each database or SQLite file this process creates
+    in the file at *path* (one JSON line), for the runner to drop them if
+    the process dies (see drop_created_databases); None: note nothing."""
+    _created_file[:] = [str(path)] if path else []
+
+
+def _note_claimed(db: pw.Database, created: bool, file: tuple[str, tuple[int, int]] | None = None) -> None:
+    if not _created_file:
+        return
+    plain = plain_connection(db)
+    entry = {"class": f"{type(plain).__module__}:{type(plain).__qualname__}", "created": created,
+             "database": plain.database, "params": plain.connect_params, "file": file}
+    with open(_created_file[0], "a", encoding="utf-8") as notes:
+        notes.write(json.dumps(entry, default=str) + "\n")
+
+
+def _noted_databases(path: str | os.PathLike[str]) -> list[tuple[pw.Database, bool, Claim]]:
+    """``(database, created, claim of what was created)`` for each database
+    noted in the file at *path*."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    noted = []
+    for line in dict.fromkeys(lines):
+        try:
+            entry = json.loads(line)
+            module, _, name = entry["class"].partition(":")
+            klass = getattr(importlib.import_module(module), name)
+            db = klass(entry["database"], **entry["params"])
+            file = entry.get("file")
+            created_file = (str(file[0]), (int(file[1][0]), int(file[1][1]))) if file else None
+            claim = Claim(db, owns_database=bool(entry["created"]), created_file=created_file)
+            noted.append((db, bool(entry["created"]), claim))
+        except (ValueError, KeyError, TypeError, ImportError, AttributeError):
+            continue
+    return noted
+
+
+def cancel_noted_queries(path: str | os.PathLike[str]) -> None:
+    """Cancel the queries running on the PostgreSQL sessions of the
+    databases noted in *path* (see note_created_in): a test blocked in one
+    then sees the signal that stops the run."""
+    _end_noted_sessions(path, "pg_cancel_backend")
+
+
+def drop_created_databases(path: str | os.PathLike[str]) -> None:
+    """After the process that noted them in *path* died: drop the databases
+    and SQLite files it created (on PostgreSQL, ending its sessions), and
+    end its sessions on the others."""
+    _end_noted_sessions(path, "pg_terminate_backend")
+    for _, created, claim in _noted_databases(path):
+        if created:  # a server database only if still marked; a file only if still the same
+            _best_effort(_remove, claim)
+
+
+def _end_noted_sessions(path: str | os.PathLike[str], function: str) -> None:
+    for db, _, _ in _noted_databases(path):
+        session = db.connect_params.get("application_name")
+        server = _server_connection(db) if safety.backend_of(db) == "postgres" and session else None
+        if server is None:
+            continue
+        try:
+            with _guard.provisioning():
+                server.connect()
+            server.execute_sql(
+                f"SELECT {function}(pid) FROM pg_stat_activity "
+                "WHERE application_name = %s AND pid <> pg_backend_pid()", (session,)
+            )
+        except Exception:  # noqa: BLE001 - a run being stopped: go on with the rest
+            pass
+        finally:
+            server.close()
 
 
 def _drop_server_database(db: pw.Database) -> None:

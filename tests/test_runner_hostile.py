@@ -5,9 +5,11 @@ reused stale (PostgreSQL for the server cases)."""
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -245,3 +247,223 @@ class KeepdbTests(ServerRunTestCase):
         self.assertIn("Rerunning 1 failed test(s) alone", proc.stderr)
         ET.parse(self.tmp / "junit.xml")
         self.assertNothingLeft(keep=[self.db_name])
+
+
+# Class A (3 tests) goes to worker 1, class B (2 tests) to worker 2. The
+# test named by DIE_IN ("A" or "B", or "serial") ends its process the way
+# DIE_HOW says, once per process: a new worker passes it.
+DYING_TESTS = """
+    import ctypes
+    import os
+    import unittest
+    from tests.helpers import log
+
+
+    def maybe_die(where):
+        if os.environ.get("DIE_IN") != where or os.environ.get("PROPER_UNITTEST_WORKER") in ("3", "4", "rerun"):
+            return
+        how = os.environ["DIE_HOW"]
+        if how == "exit0":
+            os._exit(0)
+        if how == "exit3":
+            os._exit(3)
+        if how == "segfault":
+            ctypes.string_at(0)
+        if how == "interrupt":
+            raise KeyboardInterrupt
+
+
+    class ATests(unittest.TestCase):
+        def test_1(self):
+            log("ATests.test_1")
+
+        def test_2_dies(self):
+            log("ATests.test_2_dies")
+            maybe_die("A")
+
+        def test_3(self):
+            log("ATests.test_3")
+
+
+    class BTests(unittest.TestCase):
+        def test_1_dies(self):
+            log("BTests.test_1_dies")
+            maybe_die("B")
+
+        def test_2(self):
+            log("BTests.test_2")
+"""
+
+
+class DeadWorkerTests(RunnerTestCase):
+    """A test that ends its worker process: the run reports it and never passes."""
+
+    def setUp(self):
+        super().setUp()
+        (self.project / "tests" / "test_alpha.py").unlink()
+        (self.project / "tests" / "test_beta.py").unlink()
+        write_tree(self.project, {"tests/test_dying.py": DYING_TESTS})
+        self.runner_tmp = self.tmp / "runner-tmp"
+        self.runner_tmp.mkdir()
+
+    def run_dying(self, where, how, *args):
+        path = self.tmp / "junit.xml"
+        proc = self.run_runner(self.project, "--junitxml", path, "--no-rerun-failures", *args,
+                               env={"DIE_IN": where, "DIE_HOW": how, "TMPDIR": str(self.runner_tmp)})
+        self.assertEqual(list(self.runner_tmp.iterdir()), [], "temporary files left")
+        return proc, ET.parse(path).getroot().find("testsuite")
+
+    def test_a_dead_worker_test_is_an_error_and_its_other_tests_run_in_a_new_worker(self):
+        for where, dying, how in [("A", "ATests.test_2_dies", "exit0"), ("B", "BTests.test_1_dies", "segfault"),
+                                  ("A", "ATests.test_2_dies", "interrupt"), ("B", "BTests.test_1_dies", "exit3")]:
+            with self.subTest(where=where, how=how):
+                self.log_path.unlink(missing_ok=True)
+                proc, suite = self.run_dying(where, how, "--parallel", "2")
+                self.assertEqual(proc.returncode, 1, proc.stderr)
+                self.assertSummary(proc, "4 passed, 1 failed")
+                self.assertIn(f"while running tests.test_dying.{dying}", proc.stderr)
+                self.assertCountEqual(self.ran_tests(), [
+                    "ATests.test_1", "ATests.test_2_dies", "ATests.test_3", "BTests.test_1_dies", "BTests.test_2"])
+                self.assertEqual((suite.get("tests"), suite.get("errors")), ("5", "1"))
+                (error,) = suite.iter("error")
+                self.assertIn("WorkerDied: worker ", error.get("message"))
+                failed = json.loads((self.project / ".proper_unittest" / "failed.json").read_text())
+                self.assertEqual(failed, [f"tests.test_dying.{dying}"])
+
+    def test_tests_left_after_every_new_worker_died_are_not_run(self):
+        write_tree(self.project, {"tests/test_dying.py": """
+            import os
+            import unittest
+
+            class KillerTests(unittest.TestCase):
+                def test_1(self): os._exit(0)
+                def test_2(self): os._exit(0)
+                def test_3(self): os._exit(0)
+                def test_4(self): pass
+                def test_5(self): pass
+
+            class OtherTests(unittest.TestCase):
+                def test_1(self): pass
+        """})
+        proc, suite = self.run_dying("-", "-", "--parallel", "2")
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertSummary(proc, "1 passed, 3 failed, 2 not run")
+        messages = [error.get("message") for error in suite.iter("error")]
+        self.assertEqual(len(messages), 5)
+        self.assertEqual(sum("NotRun" in message for message in messages), 2)
+
+    def test_a_serial_run_whose_process_exits_0_in_a_test_fails(self):
+        proc, suite = self.run_dying("A", "exit0")
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertSummary(proc, "1 passed, 1 failed")
+        self.assertIn("exited with status 0 while running tests.test_dying.ATests.test_2_dies", proc.stderr)
+        (error,) = suite.iter("error")
+        self.assertIn("TestProcessDied", error.get("message"))
+
+
+SLEEPING_TESTS = """
+    import os
+
+    from proper_unittest import ProperTestCase
+    from app import Item
+
+
+    def sleep_on_the_server():
+        Item.create(name="x")
+        with open(os.environ["RUNNER_LOG"], "a") as file:
+            file.write(f"started {os.getpid()}\\n")
+        if os.environ.get("SLEEP") != "0":
+            Item._meta.database.execute_sql("SELECT pg_sleep(120)")
+
+
+    class FirstTests(ProperTestCase):
+        def test_sleep(self):
+            sleep_on_the_server()
+
+
+    class SecondTests(ProperTestCase):
+        def test_sleep(self):
+            sleep_on_the_server()
+"""
+
+
+class StuckQueryTests(ServerRunTestCase):
+    """SIGTERM/SIGINT while tests wait in pg_sleep; a lock left by a killed run."""
+
+    def start(self, *args):
+        self.add_tests(SLEEPING_TESTS)
+        self.log = self.tmp / "events.log"
+        env = dict(self.env(), RUNNER_LOG=str(self.log))
+        process = subprocess.Popen(
+            [sys.executable, "-m", "proper_unittest", *map(str, args)], cwd=self.project, env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        self.addCleanup(lambda: (process.kill(), process.communicate()))
+        expected = 2 if "--parallel" in args else 1
+        for _ in range(1200):
+            if self.log.exists() and len(self.log.read_text().splitlines()) >= expected:
+                break
+            if process.poll() is not None:
+                self.fail(process.communicate()[0].decode())
+            time.sleep(0.1)
+        time.sleep(0.5)  # in pg_sleep by now
+        return process
+
+    def sleeping_sessions(self):
+        server = server_database("postgres")
+        with server.connection_context():
+            return server.execute_sql(
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%%pg_sleep(120)%%' "
+                "AND pid <> pg_backend_pid()"
+            ).fetchone()[0]
+
+    def stop(self, signum, *args):
+        process = self.start("--junitxml", self.tmp / "junit.xml", *args)
+        started = time.monotonic()
+        os.kill(process.pid, signum)
+        output = process.communicate(timeout=60)[0].decode(errors="replace")
+        # Far less than the 120 s the query would take (the issue asks for
+        # 10 s; timing here depends on the machine's load).
+        self.assertLess(time.monotonic() - started, 30, output)
+        return process.returncode, output
+
+    def test_sigterm_serial(self):
+        status, output = self.stop(signal.SIGTERM, "-k", "FirstTests")
+        self.assertEqual(status, 143, output)
+        self.assertEqual(self.sleeping_sessions(), 0)
+        self.assertNothingLeft()
+
+    def test_sigint_parallel(self):
+        status, output = self.stop(signal.SIGINT, "--parallel", "2")
+        self.assertEqual(status, 130, output)
+        self.assertEqual(self.sleeping_sessions(), 0)
+        self.assertNothingLeft()
+
+    def test_a_lock_left_by_a_killed_run_is_taken_over(self):
+        process = self.start("-k", "FirstTests")
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        self.assertEqual(self.sleeping_sessions(), 1, "the killed run's query should still hold the lock")
+        proc = subprocess.run(
+            [sys.executable, "-m", "proper_unittest", "--junitxml", self.tmp / "junit.xml"], cwd=self.project,
+            env=dict(self.env(), RUNNER_LOG=str(self.log), SLEEP="0"), capture_output=True, text=True, timeout=120,
+        )
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn(f"test database {self.db_name!r} was locked by a test run that is gone", proc.stderr)
+        ET.parse(self.tmp / "junit.xml")
+        self.assertEqual(self.sleeping_sessions(), 0)
+        # The killed run's temporary folder is its own loss; the second run left none.
+        for folder in self.runner_tmp.iterdir():
+            if folder.is_dir():
+                for path in folder.iterdir():
+                    path.unlink()
+                folder.rmdir()
+        self.assertNothingLeft()
+
+    def test_a_dead_worker_database_is_dropped(self):
+        self.add_tests(SLEEPING_TESTS.replace(
+            'Item._meta.database.execute_sql("SELECT pg_sleep(120)")', "os._exit(3)"))
+        proc = self.run_runner("--parallel", "2", "--junitxml", self.tmp / "junit.xml", "--no-rerun-failures")
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertEqual(len(list(ET.parse(self.tmp / "junit.xml").getroot().iter("error"))), 2)
+        self.assertNothingLeft()

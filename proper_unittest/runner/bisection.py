@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .child_runs import ChildCrashed, ChildRunner, child_options
+from .supervisor import run_folder
 from .labels import find_project
 from .problems import UsageError
 
@@ -47,7 +48,7 @@ def bisect_order(
     if not before:
         _info(f"--bisect: {test_id} is the first test in this order: no earlier test can make it fail")
         return EXIT_NO_CULPRIT
-    with tempfile.TemporaryDirectory(prefix="proper_unittest-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="proper_unittest-", dir=run_folder()) as tmp:
         runner = ChildRunner(args.labels, child_options(args), cwd, tmp, "bisect")
         try:
             return _bisect(runner, test_id, before, cwd, project)

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .._provision import CREATED_ENV, drop_created_databases
 from .procs import KEEPDB_ENV, WORKER_ENV, child_env_from_start, runner_command, run_collected
 from .records import FAILED_OUTCOMES
 from .results import Counts
@@ -82,13 +83,18 @@ class ChildRunner:
         output_path = self.tmp / f"{self.name}{self.runs}-output.txt"
         ids_path.write_text(json.dumps(list(test_ids)), encoding="utf-8")
         options = [*self.options, "--ids-file", str(ids_path), "--results-file", str(results_path)]
+        created_path = self.tmp / f"{self.name}{self.runs}-created.jsonl"
         # From the environment the run started with: a test that changed
         # os.environ must not make its rerun (or a bisect step) fail too.
-        env = child_env_from_start(**{WORKER_ENV: self.name})
+        env = child_env_from_start(**{WORKER_ENV: self.name, CREATED_ENV: str(created_path)})
         # Its databases are its own, made for this one check: never kept.
         env.pop(KEEPDB_ENV, None)
-        status = run_collected(runner_command(self.labels, options), self.cwd, env, output_path)
-        counts = Counts.load(results_path)
+        try:
+            status = run_collected(runner_command(self.labels, options), self.cwd, env, output_path)
+        finally:
+            counts = Counts.load(results_path)
+            if counts is None:  # it died (or was stopped): what it created goes
+                drop_created_databases(created_path)
         output = output_path.read_text(encoding="utf-8", errors="replace")
         if counts is None:
             raise ChildCrashed(status, output)

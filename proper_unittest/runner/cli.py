@@ -23,6 +23,7 @@ from typing import Literal, NoReturn
 
 from .._timeout import TIMEOUT_ENV, parse_seconds
 from ..errors import ConfigurationError
+from .journal import take_private_settings
 from .labels import EXAMPLES_DIR, REPO_ROOT, Target, current_project, default_suites, resolve_label
 from .problems import UsageError, print_usage_error
 from .._time_spent import ENV_VAR as TIME_SPENT_ENV
@@ -36,6 +37,7 @@ from .session import AUTO_PARALLEL_MIN_SECONDS, AUTO_PARALLEL_MIN_TESTS, EXIT_OK
 from .session import selection_options
 from .shard import parse_shard
 from .signals import Interrupted, forwarding_to, stop_on_signals
+from .supervisor import supervised
 
 # An app reads APP_ENV when it is created: set it before any project code is
 # imported (nothing imported above creates an app).
@@ -119,6 +121,14 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None, repo: bool 
     if args.timeout is not None:
         os.environ[TIMEOUT_ENV] = f"{args.timeout:g}"
     remember_starting_environment()
+    take_private_settings()
+    if argv is None and not (args.worker or args.ids_file or args.results_file or args.list_only):
+        # The command as typed: the run is done in a child this process watches.
+        return supervised(lambda: _run(args, parser), args.junitxml)
+    return _run(args, parser)
+
+
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     with stop_on_signals():
         try:
             return dispatch(args, Path.cwd())

@@ -23,7 +23,7 @@ from typing import Any
 
 _ELEMENT = {
     "failure": "failure", "error": "error", "unexpected_success": "failure",
-    "skipped": "skipped", "expected_failure": "skipped",
+    "skipped": "skipped", "expected_failure": "skipped", "not_run": "error",
 }
 #: The longest ``message`` attribute written; the rest is in the body.
 MAX_MESSAGE_CHARS = 2000

@@ -1,132 +1,202 @@
 """Run a list of tests split among parallel workers (``--parallel N``).
 
-Worker 1 is this process. Workers 2..N are the runner itself, started with
-the same labels plus ``--worker K --ids-file - --results-file FILE`` and
-with ``PROPER_UNITTEST_WORKER=K`` in their environment. When the options
-or the recorded durations say the run is parallel, they start before this
-process has loaded the tests and load them meanwhile. Each then reads the
-ids of its share on stdin, runs those in that order, and writes its
-counts; one whose stdin closes with no ids is dismissed and exits having
-touched nothing. This process runs its own share with
-``PROPER_UNITTEST_WORKER=1`` set while it does (a share bigger by a
-worker's start-up time when the others start only after the tests are
-loaded). Worker output is collected and printed worker by worker, so it
+This process (the controller) runs no test: it owns the summary, the
+JUnit XML and ``failed.json``, and nothing a test does can take them with
+it. Workers 1..N are the runner itself, started with the same labels plus
+``--worker K --ids-file - --results-file FILE`` and with
+``PROPER_UNITTEST_WORKER=K`` in their environment. When the options or the
+recorded durations say the run is parallel, they start before this process
+has loaded the tests and load them meanwhile. Each then reads the ids of
+its share on stdin, runs those in that order, and writes its counts; one
+whose stdin closes with no ids is dismissed and exits having touched
+nothing. Worker output is collected and printed worker by worker, so it
 does not interleave.
+
+A worker that dies (``os._exit()``, a segfault, a signal) is known by its
+missing results. Its journal (journal.py) says which test it was in: that
+test is an error ("WorkerDied"); the tests it had finished keep their
+records; the databases it created are dropped; the tests of its share it
+never started go to a new worker (at most :data:`MAX_REPLACEMENTS` per
+run), or are reported as not run, which fails the run.
 """
 
 import json
 import os
 import sys
 import tempfile
+import time
 import unittest
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from subprocess import PIPE, STDOUT, Popen
 from types import TracebackType
 
+from .. import _provision
 from . import coverage_support
+from .journal import JOURNAL_ENV, describe_exit, lost_record, read_journal
 from .order import partition_tests
 from .procs import WORKER_ENV, child_env, runner_command, stop_processes
+from .supervisor import run_folder
 from .results import Counts, format_durations
 from .signals import forwarding_to
 
-#: About how long a worker process takes to start (interpreter, app
-#: import, test loading) on a 2-core machine: when workers start only
-#: after this process has loaded the tests, its share is that much bigger
-#: (if recorded durations say how long tests take).
-WORKER_START_SECONDS = 0.4
 #: ``--ids-file`` value telling a worker to read its ids on stdin.
 IDS_ON_STDIN = "-"
+#: The most new workers a run starts for the tests dead workers left.
+MAX_REPLACEMENTS = 2
 
 
 @dataclass
 class Worker:
-    """A worker process, the files it reports through, and its share's size."""
+    """A worker process, the files it reports through, and its share."""
 
     number: int
     process: Popen[bytes]
-    output_path: Path
-    results_path: Path
-    size: int | None = None  # None until it is given its share
+    folder: Path
+    ids: list[str] | None = None  # None until it is given its share
+
+    @property
+    def output_path(self) -> Path:
+        """Its stdout and stderr."""
+        return worker_file(self.folder, self.number, "output.txt")
+
+    @property
+    def results_path(self) -> Path:
+        """Its counts, written when it has run its share."""
+        return worker_file(self.folder, self.number, "results.json")
+
+    @property
+    def journal_path(self) -> Path:
+        """The tests it has started and finished, as it goes."""
+        return worker_file(self.folder, self.number, "journal.jsonl")
+
+    @property
+    def created_path(self) -> Path:
+        """The databases it has created."""
+        return worker_file(self.folder, self.number, "created.jsonl")
+
+
+def worker_file(folder: Path, number: int, kind: str) -> Path:
+    """The file of worker *number* holding *kind* (see :class:`Worker`)."""
+    return folder / f"worker{number}-{kind}"
 
 
 class WorkerPool:
-    """Worker processes 2..N of one run (see the module docstring).
+    """The worker processes of one run (see the module docstring).
 
     Use as a context manager: on leaving it, every worker not given a share
-    is dismissed, every one still running is stopped, and their files go.
+    is dismissed, every one still running is stopped (killed if it does not
+    stop in time), the databases of those that died are dropped, and their
+    files go.
     """
 
     def __init__(self, labels: Sequence[str], options: Sequence[str], cwd: Path) -> None:
         self.labels, self.options, self.cwd = labels, options, cwd
         self.workers: list[Worker] = []
         self._stack = ExitStack()
-        self._tmp = Path()
+        self._folder: Path | None = None
 
     def __enter__(self) -> "WorkerPool":
-        self._tmp = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="proper_unittest-")))
         return self
+
+    @property
+    def _tmp(self) -> Path:
+        """The workers' files' folder, made when the first worker starts."""
+        if self._folder is None:
+            folder = tempfile.TemporaryDirectory(prefix="proper_unittest-", dir=run_folder())
+            self._folder = Path(self._stack.enter_context(folder))
+        return self._folder
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None,
     ) -> None:
         try:
             for worker in self.workers:
-                if worker.size is None:
+                if worker.ids is None:
                     _close_stdin(worker)
+            if exc_type is not None and issubclass(exc_type, KeyboardInterrupt):
+                # A worker blocked in a query sees the signal once the query ends.
+                for worker in self.workers:
+                    _provision.cancel_noted_queries(worker.created_path)
             # On SIGTERM/SIGINT the workers got the signal too: wait for their clean-up.
             stop_processes([worker.process for worker in self.workers])
+            for worker in self.workers:
+                if not worker.results_path.exists():
+                    _provision.drop_created_databases(worker.created_path)
         finally:
             self._stack.close()
 
     def start(self, count: int) -> None:
-        """Have workers 2..*count* running (this process is worker 1)."""
-        for number in range(len(self.workers) + 2, count + 1):
-            results_path = self._tmp / f"worker{number}-results.json"
-            output_path = self._tmp / f"worker{number}-output.txt"
-            options = [*self.options, "--worker", str(number), "--ids-file", IDS_ON_STDIN,
-                       "--results-file", str(results_path)]
-            env = child_env(**{WORKER_ENV: str(number)})
-            with open(output_path, "wb") as output:
-                process = Popen(runner_command(self.labels, options), cwd=self.cwd, env=env,
-                                stdin=PIPE, stdout=output, stderr=STDOUT)
-            self._stack.enter_context(forwarding_to(process))
-            self.workers.append(Worker(number, process, output_path, results_path))
+        """Have workers 1..*count* running."""
+        for number in range(len(self.workers) + 1, count + 1):
+            self.workers.append(self._spawn(number))
+
+    def _spawn(self, number: int) -> Worker:
+        options = [*self.options, "--worker", str(number), "--ids-file", IDS_ON_STDIN,
+                   "--results-file", str(worker_file(self._tmp, number, "results.json"))]
+        env = child_env(**{
+            WORKER_ENV: str(number), JOURNAL_ENV: str(worker_file(self._tmp, number, "journal.jsonl")),
+            _provision.CREATED_ENV: str(worker_file(self._tmp, number, "created.jsonl")),
+        })
+        with open(worker_file(self._tmp, number, "output.txt"), "wb") as output:
+            process = Popen(runner_command(self.labels, options), cwd=self.cwd, env=env,
+                            stdin=PIPE, stdout=output, stderr=STDOUT)
+        self._stack.enter_context(forwarding_to(process))
+        return Worker(number, process, self._tmp)
 
     def run(
-        self, tests: Sequence[unittest.TestCase], count: int,
-        run_share: Callable[[list[unittest.TestCase]], Counts], durations: Mapping[str, float],
+        self, tests: Sequence[unittest.TestCase], count: int, durations: Mapping[str, float],
     ) -> tuple[Counts, int]:
-        """Run *tests* in this process and at most *count* - 1 workers;
-        return ``(combined counts, workers used)``. This process's share is
-        run by *run_share*; *durations* (recorded seconds per test id)
-        balance the shares."""
-        # Workers started now are behind by their start-up; those started
-        # early loaded the tests while this process did.
-        late = len(self.workers) < count - 1
-        head_start = WORKER_START_SECONDS if late else 0.0
-        own, *others = partition_tests(tests, count, durations, head_start=head_start)
-        self.start(1 + len(others))
-        busy = self.workers[:len(others)]
-        for worker, share in zip(busy, others):
-            _give_share(worker, share)
-        for idle in self.workers[len(others):]:
+        """Run *tests* in at most *count* workers; return ``(combined counts,
+        workers used)``. *durations* (recorded seconds per test id) balance
+        the shares."""
+        shares = partition_tests(tests, count, durations)
+        self.start(len(shares))
+        busy = self.workers[:len(shares)]
+        for worker, share in zip(busy, shares):
+            _give_ids(worker, [test.id() for test in share])
+        for idle in self.workers[len(shares):]:
             _close_stdin(idle)
-        _info(f"===== worker 1 (this process, {len(own)} tests) =====")
-        with worker_number(1):
-            total = run_share(own)
-        _info(f"worker 1: {total.summary_line()}")
-        total = sum((collect_worker(worker) for worker in busy), total)
-        coverage_support.combine_worker_data([worker.process.pid for worker in busy])
-        return total, 1 + len(busy)
+        total, finished, notes, replacements = Counts(), [], [], 0
+        pending = list(busy)
+        while pending:
+            ended = [worker for worker in pending if worker.process.poll() is not None]
+            if not ended:
+                time.sleep(0.02)
+                continue
+            for worker in ended:
+                pending.remove(worker)
+                finished.append(worker)
+                counts, left, note = collect_worker(worker)
+                total += counts
+                notes += [note] if note else []
+                if left and replacements < MAX_REPLACEMENTS:
+                    replacements += 1
+                    new = self._spawn(len(self.workers) + 1)
+                    self.workers.append(new)
+                    _give_ids(new, left)
+                    pending.append(new)
+                    notes.append(f"worker {worker.number}: its {len(left)} remaining test(s) "
+                                 f"went to a new worker, {new.number}")
+                elif left:
+                    message = (f"NotRun: worker {worker.number} died before running it "
+                               f"(and {MAX_REPLACEMENTS} new workers were started already)")
+                    total += Counts.from_records(lost_record(test_id, "not_run", message) for test_id in left)
+                    notes.append(f"worker {worker.number}: {len(left)} test(s) of its share were not run")
+        for worker in sorted(finished, key=lambda worker: worker.number):
+            _print_worker(worker)
+        for note in notes:
+            _info(note)
+        coverage_support.combine_worker_data([worker.process.pid for worker in finished])
+        return total, len(finished)
 
 
-def _give_share(worker: Worker, tests: Sequence[unittest.TestCase]) -> None:
-    worker.size = len(tests)
+def _give_ids(worker: Worker, ids: list[str]) -> None:
+    worker.ids = ids
     try:
-        _close_stdin(worker, json.dumps([test.id() for test in tests]).encode())
+        _close_stdin(worker, json.dumps(ids).encode())
     except BrokenPipeError:  # it ended early: collecting it reports how
         pass
 
@@ -144,31 +214,37 @@ def _close_stdin(worker: Worker, data: bytes = b"") -> None:
             pass
 
 
-@contextmanager
-def worker_number(number: int) -> Iterator[None]:
-    """Within this block, this process is worker *number*: its test
-    databases get that worker's names, as a worker process's do."""
-    saved = os.environ.get(WORKER_ENV)
-    os.environ[WORKER_ENV] = str(number)
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop(WORKER_ENV, None)
-        else:
-            os.environ[WORKER_ENV] = saved
-
-
-def collect_worker(worker: Worker) -> Counts:
-    """Wait for *worker*, print its output and return its counts."""
-    status = worker.process.wait()
-    _info(f"===== worker {worker.number} ({worker.size} tests) =====")
-    sys.stderr.write(worker.output_path.read_text(encoding="utf-8", errors="replace"))
+def collect_worker(worker: Worker) -> tuple[Counts, list[str], str]:
+    """Return the counts of the ended *worker*, the ids of its share it
+    did not start and what happened to it ("" when it reported). A dead
+    worker's counts come from its journal, the test it died in being an
+    error; its databases are dropped."""
+    status = worker.process.returncode
     counts = Counts.load(worker.results_path)
-    if counts is None:
-        _info(f"worker {worker.number} exited with status {status} without reporting results")
-        counts = Counts.broken()
-    return counts
+    if counts is not None:
+        return counts, [], ""
+    records, current = read_journal(worker.journal_path)
+    how = describe_exit(status)
+    _provision.drop_created_databases(worker.created_path)
+    if current is not None:
+        message = f"WorkerDied: worker {worker.number} {how} while running this test"
+        records.append(lost_record(current, "error", message))
+    counts = Counts.from_records(records)
+    ran = {record["id"] for record in records}
+    left = [test_id for test_id in worker.ids or () if test_id not in ran]
+    if current is None and not records:
+        # It died before its first test (it could not load them, or its
+        # database was refused): its output says why; a new one would too.
+        counts.errors += 1
+        lost = (lost_record(test_id, "not_run", f"NotRun: worker {worker.number} {how} before it")
+                for test_id in left)
+        return counts + Counts.from_records(lost), [], f"worker {worker.number} {how} without running a test"
+    return counts, left, f"worker {worker.number} {how} while running {current or 'no test'}"
+
+
+def _print_worker(worker: Worker) -> None:
+    _info(f"===== worker {worker.number} ({len(worker.ids or ())} tests) =====")
+    sys.stderr.write(worker.output_path.read_text(encoding="utf-8", errors="replace"))
 
 
 def read_worker_ids(path: str | os.PathLike[str]) -> list[str] | None:

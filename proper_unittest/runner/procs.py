@@ -6,15 +6,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .._provision import CREATED_ENV
 from . import coverage_support
+from .journal import JOURNAL_ENV
 from .signals import forwarding_to
 
 #: Environment variable telling a parallel worker its number (1..N).
 WORKER_ENV = "PROPER_UNITTEST_WORKER"
 #: Environment variable asking the library to keep server test databases (``--keepdb``).
 KEEPDB_ENV = "PROPER_UNITTEST_KEEPDB"
-# How long a child gets to clean up after a signal before it is killed.
-STOP_TIMEOUT = 60
+# How long a child gets to clean up after a signal before it is killed (a
+# run must stop within 10 s; a killed worker's databases are dropped after).
+STOP_TIMEOUT = 4
 
 # The directory holding the proper_unittest package: children must import it
 # whatever their working directory is, even when it is not installed.
@@ -44,16 +47,20 @@ def remember_starting_environment() -> None:
 def child_env_from_start(**extra: str) -> dict[str, str]:
     """Return the environment for a child runner: the one the run started
     with (see :func:`remember_starting_environment`), plus *extra*."""
-    return _with_package(dict(_starting_environ if _starting_environ is not None else os.environ,
-                              APP_ENV="test", **extra))
+    return _child_env(_starting_environ if _starting_environ is not None else os.environ, extra)
 
 
 def child_env(**extra: str) -> dict[str, str]:
     """Return the environment for a child runner: ours, plus *extra*."""
-    return _with_package(dict(os.environ, APP_ENV="test", **extra))
+    return _child_env(os.environ, extra)
 
 
-def _with_package(env: dict[str, str]) -> dict[str, str]:
+def _child_env(base: Mapping[str, str], extra: Mapping[str, str]) -> dict[str, str]:
+    env = dict(base, APP_ENV="test")
+    # A child keeps its own journal and list of created databases, or none.
+    for private in (JOURNAL_ENV, CREATED_ENV):
+        env.pop(private, None)
+    env.update(extra)
     paths = [path for path in env.get("PYTHONPATH", "").split(os.pathsep) if path]
     if _PACKAGE_PARENT not in paths:
         env["PYTHONPATH"] = os.pathsep.join([_PACKAGE_PARENT, *paths])

@@ -20,12 +20,14 @@ import unittest
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
+from .journal import Journal
 from ..errors import UnsafeDatabaseError
 
 if TYPE_CHECKING:
     from _typeshed import OptExcInfo
 
-FAILED_OUTCOMES = ("failure", "error", "unexpected_success")
+#: Outcomes that fail a run; "not_run": the process running the test died first.
+FAILED_OUTCOMES = ("failure", "error", "unexpected_success", "not_run")
 
 # How unittest names a failing class or module fixture: "setUpClass (tests.x.Cls)".
 _FIXTURE = re.compile(r"(?P<name>\w+) \((?P<where>[\w.]+)\)")
@@ -56,10 +58,13 @@ class RecordingResult(unittest.TextTestResult):
         self.time_spent: dict[str, dict[str, float]] = {}
         self._by_test: dict[int, _Record] = {}
         self._last_stop = time.perf_counter()
+        self._journal = Journal()
+        self._has_outcome: dict[int, bool] = {}
         #: How many errors were safety refusals; the first one stops the run.
         self.refused = 0
 
     def startTest(self, test: unittest.TestCase) -> None:
+        self._journal.started(test.id())
         super().startTest(test)
         record: _Record = {
             "id": test.id(), "classname": _class_path(type(test)), "name": test._testMethodName,
@@ -75,7 +80,13 @@ class RecordingResult(unittest.TextTestResult):
         record = self._by_test.pop(id(test), None)
         if record is not None:
             record["wall"] = now - self._last_stop
+            if self._has_outcome.pop(id(test), False):  # not cut short (a KeyboardInterrupt)
+                self._journal.done(record)
         self._last_stop = now
+
+    def addSuccess(self, test: unittest.TestCase) -> None:
+        super().addSuccess(test)
+        self._has_outcome[id(test)] = True
 
     def addDuration(self, test: unittest.TestCase, elapsed: float) -> None:
         super().addDuration(test, elapsed)
@@ -129,6 +140,7 @@ class RecordingResult(unittest.TextTestResult):
         self, test: unittest.TestCase, outcome: str,
         err: "OptExcInfo | None" = None, message: str = "", prefix: str = "",
     ) -> None:
+        self._has_outcome[id(test)] = True
         record = self._by_test.get(id(test)) or self._fixture_record(test)
         if err is not None and err[0] is not None:
             message = f"{err[0].__name__}: {_first_line(err[1])}"
@@ -138,6 +150,8 @@ class RecordingResult(unittest.TextTestResult):
         if record["outcome"] not in FAILED_OUTCOMES:  # the first failure names the test's outcome
             record["outcome"] = outcome
             record["message"] = prefix + message
+        if record.get("fixture"):
+            self._journal.done(record)
 
     def _fixture_record(self, holder: unittest.TestCase) -> _Record:
         """A record for an error outside any test (a class or module fixture)."""

@@ -22,6 +22,7 @@ from typing import Any
 
 from .child_runs import ChildCrashed, ChildRunner, child_options
 from .records import FAILED_OUTCOMES
+from .supervisor import run_folder
 from .results import Counts
 
 #: Environment variable: "0" turns the reruns off (like ``--no-rerun-failures``).
@@ -57,7 +58,7 @@ def report_order_dependent(counts: Counts, args: argparse.Namespace, cwd: Path) 
         return
     _info(f"Rerunning {len(failed)} failed test(s) alone, each in a new process "
           "(--no-rerun-failures turns this off)")
-    with tempfile.TemporaryDirectory(prefix="proper_unittest-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="proper_unittest-", dir=run_folder()) as tmp:
         runner = ChildRunner(args.labels, child_options(args), cwd, tmp, "rerun")
         passing_alone = [test_id for test_id in failed if _passes_alone(runner, test_id)]
     if not passing_alone:

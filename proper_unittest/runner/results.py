@@ -3,7 +3,7 @@
 import json
 import os
 import unittest
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Self
 
@@ -29,6 +29,8 @@ class Counts:
     skipped: int = 0
     expected_failures: int = 0
     unexpected_successes: int = 0
+    #: Tests that never ran because the process running them died.
+    not_run: int = 0
     #: Failure/error reports beyond the first for the same test.
     repeats: int = 0
     #: Errors that were safety refusals (UnsafeDatabaseError): the run exits 2.
@@ -63,6 +65,25 @@ class Counts:
         )
 
     @classmethod
+    def from_records(cls, records: Iterable[Mapping[str, Any]]) -> Self:
+        """Build the counts of a process that died, from the records it left
+        (see journal.py), the lost ones included."""
+        counts = cls(records=[dict(record) for record in records])
+        field_of = {"failure": "failures", "error": "errors", "skipped": "skipped",
+                    "expected_failure": "expected_failures", "unexpected_success": "unexpected_successes",
+                    "not_run": "not_run"}
+        for record in counts.records:
+            outcome = record["outcome"]
+            if outcome in field_of:
+                setattr(counts, field_of[outcome], getattr(counts, field_of[outcome]) + 1)
+            if record.get("fixture") or outcome == "not_run":
+                continue
+            counts.tests_run += 1
+            counts.passed += outcome == "passed"
+            counts.durations.append([record["id"], record["time"]])
+        return counts
+
+    @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Self | None:
         """Read counts written by :meth:`dump`; None if the file is missing or unreadable."""
         try:
@@ -90,6 +111,7 @@ class Counts:
             skipped=self.skipped + other.skipped,
             expected_failures=self.expected_failures + other.expected_failures,
             unexpected_successes=self.unexpected_successes + other.unexpected_successes,
+            not_run=self.not_run + other.not_run,
             repeats=self.repeats + other.repeats,
             refused=self.refused + other.refused,
             durations=self.durations + other.durations,
@@ -104,14 +126,17 @@ class Counts:
 
     @property
     def successful(self) -> bool:
-        """True when nothing failed."""
-        return self.failed == 0
+        """True when nothing failed and every test ran."""
+        return self.failed == 0 and self.not_run == 0
 
     def summary_line(self) -> str:
-        """Return ``N passed, N failed`` (``, N skipped`` when any): the line CI reads."""
+        """Return ``N passed, N failed`` (``, N skipped``, ``, N not run``
+        when any): the line CI reads."""
         line = f"{self.passed} passed, {self.failed} failed"
         if self.skipped:
             line += f", {self.skipped} skipped"
+        if self.not_run:
+            line += f", {self.not_run} not run"
         return line
 
     def status_line(self) -> str:
@@ -124,6 +149,7 @@ class Counts:
         infos += [f"expected failures={self.expected_failures}"] if self.expected_failures else []
         if self.unexpected_successes:
             infos.append(f"unexpected successes={self.unexpected_successes}")
+        infos += [f"not run={self.not_run}"] if self.not_run else []
         status = "OK" if self.successful else "FAILED"
         return f"{status} ({', '.join(infos)})" if infos else status
 

@@ -55,7 +55,9 @@ def run_project(targets: Sequence[Target], args: argparse.Namespace, cwd: Path) 
     durations = {} if is_child(args) else load_durations(project)
     with WorkerPool(args.labels, selection_options(args), cwd) as pool:
         # Workers known to be needed start now, and load the tests while we do.
-        pool.start(planned_workers(args, durations))
+        planned = planned_workers(args, durations)
+        if planned > 1:
+            pool.start(planned)
         return _run_project(targets, args, cwd, project, started, pool, durations)
 
 
@@ -167,7 +169,8 @@ def planned_workers(args: argparse.Namespace, durations: Mapping[str, float]) ->
     if is_child(args) or args.list_only or args.bisect:
         return 0
     if parallel != "auto":
-        return min(parallel, os.process_cpu_count() or 1)
+        count = min(parallel, os.process_cpu_count() or 1)
+        return count if count > 1 else 0
     recorded = sum(durations.values())
     if recorded < AUTO_PARALLEL_MIN_SECONDS:
         return 0
@@ -228,7 +231,7 @@ def run_here(suite: unittest.TestSuite, args: argparse.Namespace, report_duratio
         buffer=args.buffer,
         resultclass=RecordingResult,
         # Workers report durations to the parent, which prints them all together.
-        durations=args.durations if args.worker is None and report_durations else None,
+        durations=args.durations if args.worker is None else None,
         warnings=None if sys.warnoptions else "default",
     )
     return Counts.from_result(runner.run(suite))
@@ -241,11 +244,7 @@ def run_parallel(
     """Run *tests* split among *workers* workers (this process and the
     *pool*'s processes); return the combined counts."""
     started = time.perf_counter()
-
-    def run_share(share: list[unittest.TestCase]) -> Counts:
-        return run_here(unittest.TestSuite(share), args, report_durations=False)
-
-    total, used = pool.run(tests, workers, run_share, durations)
+    total, used = pool.run(tests, workers, durations)
     elapsed = time.perf_counter() - started
     print_parallel_summary(total, used, elapsed, args.durations, args.verbosity)
     return total

@@ -1,0 +1,108 @@
+"""What a test process has done so far, written as it goes, for the process
+that started it to read if it dies.
+
+A process running tests with ``PROPER_UNITTEST_JOURNAL=PATH`` in its
+environment appends one JSON line to PATH when a test starts
+(``{"start": id}``) and one when it ends (``{"done": record}``, see
+records.py). If the process dies (``os._exit``, a segfault, SIGKILL), the
+last test started and not done is the one it died in, the done records
+are kept, and the tests of its share never started are known.
+"""
+
+import json
+import os
+import signal
+from collections.abc import Mapping
+from typing import Any
+
+from .._provision import CREATED_ENV, note_created_in
+
+#: Environment variable naming the journal file of a test process.
+JOURNAL_ENV = "PROPER_UNITTEST_JOURNAL"
+
+
+# The journal file of this process (empty: none).
+_journal_path: list[str] = []
+
+
+def keep_journal_in(path: str | os.PathLike[str] | None) -> None:
+    """Have the tests this process runs from now on noted in the file at
+    *path* (None: nowhere)."""
+    _journal_path[:] = [str(path)] if path else []
+
+
+def take_private_settings() -> None:
+    """Read the journal and created-databases files the parent gave this
+    process, and take them out of the environment, so that the processes
+    its tests start do not write into them."""
+    keep_journal_in(os.environ.pop(JOURNAL_ENV, None))
+    note_created_in(os.environ.pop(CREATED_ENV, None))
+
+
+class Journal:
+    """Appends the lines of this process's journal (see keep_journal_in), if it keeps one."""
+
+    def __init__(self) -> None:
+        self._path = _journal_path[0] if _journal_path else None
+
+    def started(self, test_id: str) -> None:
+        """Note that the test *test_id* has started."""
+        self._write({"start": test_id})
+
+    def done(self, record: Mapping[str, Any]) -> None:
+        """Note a test's (or a fixture's) finished record."""
+        self._write({"done": dict(record)})
+
+    def _write(self, entry: Mapping[str, Any]) -> None:
+        if self._path is None:
+            return
+        # Opened for each line: nothing is left open (or unflushed) when
+        # the process ends, however it ends.
+        with open(self._path, "a", encoding="utf-8") as file:
+            file.write(json.dumps(entry) + "\n")
+
+
+def read_journal(path: str | os.PathLike[str]) -> tuple[list[dict[str, Any]], str | None]:
+    """Return ``(records of the finished tests, id of the test running when
+    it stopped or None)`` from the journal at *path* (missing: nothing)."""
+    records: dict[tuple[str, bool], dict[str, Any]] = {}
+    current: str | None = None
+    try:
+        with open(path, encoding="utf-8") as file:
+            lines = file.read().splitlines()
+    except OSError:
+        lines = []
+    for line in lines:
+        try:
+            entry = json.loads(line)
+        except ValueError:  # a line cut short by the death
+            continue
+        if "start" in entry:
+            current = entry["start"]
+        elif "done" in entry:
+            record = entry["done"]
+            records[(record["id"], bool(record.get("fixture")))] = record
+            if record["id"] == current:
+                current = None
+    return list(records.values()), current
+
+
+def describe_exit(status: int) -> str:
+    """How a process ended, from its exit *status* (``Popen.returncode``:
+    negative for a signal)."""
+    if status < 0:
+        try:
+            return f"was killed by {signal.Signals(-status).name}"
+        except ValueError:
+            return f"was killed by signal {-status}"
+    return f"exited with status {status}"
+
+
+def lost_record(test_id: str, outcome: str, message: str) -> dict[str, Any]:
+    """A record for a test that died with its process ("error") or never
+    ran because of it ("not_run")."""
+    classname, _, name = test_id.rpartition(".")
+    return {
+        "id": test_id, "classname": classname, "name": name, "outcome": outcome,
+        "time": 0.0, "wall": 0.0, "message": message, "detail": message,
+    }

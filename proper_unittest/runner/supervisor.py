@@ -1,0 +1,135 @@
+"""Keep the run's report out of reach of its tests.
+
+The command the user typed forks once, before any test module or app is
+imported: the child does the whole run; this process (the supervisor)
+only waits. If the child ends without saying it has reported (a test
+called ``os._exit()``, segfaulted, or the child was killed), the
+supervisor names the test it died in (from the child's journal, see
+journal.py), writes the summary line and the JUnit XML, drops the test
+databases the child had created, and exits non-zero: a run never exits 0
+on a report it did not make.
+
+On SIGTERM/SIGINT the supervisor passes the signal on and cancels the
+child's queries on PostgreSQL (a test blocked in a database call sees the
+signal only once the call returns); a child still running
+:data:`KILL_AFTER_SECONDS` later is killed, its databases dropped (which
+also ends its sessions on the server), and the exit status is 143/130.
+"""
+
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+
+from .. import _provision
+from .journal import describe_exit, keep_journal_in, lost_record, read_journal
+from .junit import write_junit_xml
+from .results import Counts
+
+#: How long the child gets to stop on a signal before it is killed.
+KILL_AFTER_SECONDS = 6.0
+_DONE = b"reported"
+
+
+# The supervisor's folder, in the supervised child (empty elsewhere).
+_folder: list[str] = []
+
+
+def run_folder() -> str | None:
+    """The folder for the run's temporary files: the supervisor's, which it
+    removes however the run ends (None, the system's, when unsupervised)."""
+    return _folder[0] if _folder else None
+
+
+def supervised(run: Callable[[], int], junitxml: str | None) -> int:
+    """Return ``run()``'s exit status, *run* being called in a forked child
+    (see the module docstring); *junitxml* is where a dead child's report
+    goes. Runs *run* in this process when it cannot fork or under coverage."""
+    if not hasattr(os, "fork") or sys.gettrace() is not None or "coverage" in sys.modules:
+        return run()
+    tmp = tempfile.mkdtemp(prefix="proper_unittest-")
+    journal, created = Path(tmp, "journal.jsonl"), Path(tmp, "created.jsonl")
+    reader, writer = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the child: does the run, says when it has reported
+        os.close(reader)
+        _folder[:] = [tmp]
+        keep_journal_in(journal)
+        _provision.note_created_in(created)
+        status = run()
+        os.write(writer, _DONE)
+        os.close(writer)
+        return status
+    os.close(writer)
+    try:
+        return _supervise(pid, reader, journal, created, junitxml)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _supervise(pid: int, reader: int, journal: Path, created: Path, junitxml: str | None) -> int:
+    received: list[int] = []
+    killer = threading.Timer(KILL_AFTER_SECONDS, _kill, (pid,))
+    killer.daemon = True
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        if not received:
+            received.append(signum)
+            _send(pid, signum)
+            killer.start()
+            # A test blocked in a query sees the signal once the query ends.
+            _provision.cancel_noted_queries(created)
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        _, wait_status = os.waitpid(pid, 0)
+        said = os.read(reader, len(_DONE))
+    finally:
+        killer.cancel()
+        os.close(reader)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    status = os.waitstatus_to_exitcode(wait_status)
+    if said == _DONE:
+        return 128 + received[0] if received and status < 0 else status
+    _provision.drop_created_databases(created)
+    if received:
+        print(f"\nStopped ({signal.Signals(received[0]).name}): the run was killed "
+              f"{KILL_AFTER_SECONDS:g} s after it, its test databases dropped.", file=sys.stderr, flush=True)
+        return 128 + received[0]
+    _report_death(status, journal, junitxml)
+    return 1
+
+
+def _report_death(status: int, journal: Path, junitxml: str | None) -> None:
+    records, current = read_journal(journal)
+    how = describe_exit(status)
+    where = f"while running {current}" if current else "outside any test"
+    message = f"TestProcessDied: the test process {how} {where}, before the run reported"
+    if current:
+        records.append(lost_record(current, "error", message))
+    counts = Counts.from_records(records)
+    if not current:
+        counts.errors += 1
+    if junitxml:
+        write_junit_xml(junitxml, counts.records, 0.0)
+    print(f"\n{message}.", file=sys.stderr, flush=True)
+    print(counts.summary_line(), flush=True)
+
+
+def _send(pid: int, signum: int) -> None:
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def _kill(pid: int) -> None:
+    _send(pid, signal.SIGKILL)
