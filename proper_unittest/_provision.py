@@ -497,7 +497,19 @@ def _process_exists(pid: int) -> bool:
         return False
     except PermissionError:  # someone else's: it exists
         return True
-    return True
+    return not _is_zombie(pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    """Whether *pid* has ended but not been reaped: a killed run's process
+    whose parent died too stays so until init reaps it (in a container,
+    maybe never)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    fields = stat.rpartition(")")[2].split()
+    return bool(fields) and fields[0] == "Z"
 
 
 def _unlock(db: pw.Database, database: str) -> None:
