@@ -204,6 +204,29 @@ class BadInputTests(ProjectTestCase):
         self.assertEqual(sorted(path.name for path in self.app_project.glob("shared*")), ["shared.sqlite3"])
         self.assertUntouched(existing)
 
+    def test_a_server_backed_cache_is_refused_before_any_test(self):
+        write_tree(self.app_project, {
+            "app.py": textwrap.dedent(SINGLE_MODULE_APP).replace(
+                '"DATABASES"', '"CACHE": {"type": "proper.cache.RedisCache", "url": "redis://127.0.0.1:6379/15"},\n'
+                '    "DATABASES"'),
+            "tests/test_opted_in.py": """
+                from proper_unittest import ProperTestCase
+                from tests.helpers import log
+
+                class OptedIn(ProperTestCase):
+                    allow_outside = ("cache",)
+
+                    def test_it(self):
+                        log("OptedIn.test_it")
+            """,
+        })
+        proc = self.run_in_project()
+        self.assertUsageError(
+            proc, "Refusing to run tests with the cache proper.cache.redis_cache.RedisCache (CACHE)",
+            'allow_outside = ("cache",)', "The test classes refused: tests.test_items.ItemTests.",
+        )
+        self.assertEqual(len(proc.stderr.strip().splitlines()), 1, proc.stderr)
+
     def test_label_whose_module_fails_to_import(self):
         write_tree(self.app_project, {
             "tests/test_needs.py": "import unittest\n\nimport no_such_dependency_xyz\n",

@@ -1,13 +1,20 @@
 """Load the app a project's config names and run the safety checks on it,
-before any test runs; the same lookup the test cases use (see discovery.py)."""
+before any test runs; the same lookup the test cases use (see discovery.py).
+Once the tests are loaded, check the outside services each test class
+would use (see :func:`check_test_classes`)."""
 
+import unittest
+from collections.abc import Iterable
 from pathlib import Path
 
 from proper import App
 
 from .._provision import preflight
-from ..discovery import find_project_app_spec, load_app
-from ..errors import ConfigurationError
+from ..discovery import app_for, find_project_app_spec, load_app
+from ..errors import ConfigurationError, UnsafeServiceError
+from ..server_services import check_server_services
+from ..storage_roots import check_storage
+from ..testcase import _ProperTestMixin
 from .problems import UsageError, describe_user_exception, one_line, user_frames
 
 
@@ -53,6 +60,34 @@ def check_app_is_safe(app: App) -> None:
         preflight(app)
     except ConfigurationError as error:
         raise AppCheckError(one_line(error)) from None
+
+
+def check_test_classes(tests: Iterable[unittest.TestCase]) -> None:
+    """Refuse the run, before any test, when a loaded Proper test class
+    would use a server-backed cache, queue or cable or a storage service
+    not on local disk without opting in (the checks each class makes in
+    its set-up). Raises :class:`AppCheckError` naming the service, the fix
+    and the classes; nothing is touched.
+
+    A class whose app cannot be found or loaded is left alone here: it
+    fails with its own message when it runs.
+    """
+    refusals: dict[str, list[str]] = {}
+    for test_class in dict.fromkeys(type(test) for test in tests):
+        if not issubclass(test_class, _ProperTestMixin):
+            continue
+        try:
+            app = app_for(test_class)
+            check_server_services(app, test_class)
+            check_storage(app, test_class)
+        except UnsafeServiceError as error:
+            refusals.setdefault(str(error), []).append(f"{test_class.__module__}.{test_class.__qualname__}")
+        except Exception:  # noqa: BLE001, S112 - the class reports it when it runs
+            continue
+    if refusals:
+        raise AppCheckError("\n".join(
+            f"{message} The test classes refused: {', '.join(classes)}." for message, classes in refusals.items()
+        ))
 
 
 def _load_problem(error: ConfigurationError) -> str:

@@ -21,7 +21,10 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from .journal import Journal
-from ..errors import UnsafeDatabaseError
+from ..errors import UnsafeDatabaseError, UnsafeServiceError
+
+# Safety refusals: the first one stops the run, which exits 2.
+REFUSALS = (UnsafeDatabaseError, UnsafeServiceError)
 
 if TYPE_CHECKING:
     from _typeshed import OptExcInfo
@@ -105,13 +108,13 @@ class RecordingResult(unittest.TextTestResult):
     def addError(self, test: unittest.TestCase, err: "OptExcInfo") -> None:
         super().addError(test, err)
         self._note(test, "error", err)
-        if err[0] is not None and issubclass(err[0], UnsafeDatabaseError):
+        if err[0] is not None and issubclass(err[0], REFUSALS):
             self.refused += 1
             self.stop()  # nothing more runs: the run is refused (exit 2)
 
     def _exc_info_to_string(self, err: "OptExcInfo", test: unittest.TestCase) -> str:
         # A refusal is a message for the user, not a traceback.
-        if err[0] is not None and issubclass(err[0], UnsafeDatabaseError):
+        if err[0] is not None and issubclass(err[0], REFUSALS):
             return f"{err[0].__name__}: {err[1]}\n"
         text: str = super()._exc_info_to_string(err, test)  # type: ignore[misc]  # private, not in typeshed
         return text

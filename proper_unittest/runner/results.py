@@ -33,7 +33,7 @@ class Counts:
     not_run: int = 0
     #: Failure/error reports beyond the first for the same test.
     repeats: int = 0
-    #: Errors that were safety refusals (UnsafeDatabaseError): the run exits 2.
+    #: Errors that were safety refusals (UnsafeDatabaseError, UnsafeServiceError): the run exits 2.
     refused: int = 0
     #: ``[test description, seconds]`` per test (lists: they travel as JSON).
     durations: list[list[Any]] = field(default_factory=list)

@@ -3,7 +3,8 @@
 In order: the project goes first on ``sys.path`` (and becomes the current
 directory); its tests package is imported (``tests/__init__.py``, as
 ``python -m unittest discover`` does); the app its config names is loaded
-and passes the safety checks; the tests are loaded; then selected
+and passes the safety checks; the tests are loaded, and the outside
+services their classes would use are checked; then selected
 (``--failed``, ``--shard``), reordered and run.  Any problem before the
 run is a :class:`UsageError` and nothing runs.
 """
@@ -17,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
-from .app_check import check_configured_app
+from .app_check import check_configured_app, check_test_classes
 from .bisection import bisect_order
 from .history import load_durations, load_failed, record_run
 from .junit import write_junit_xml
@@ -69,6 +70,7 @@ def _run_project(
     import_tests_packages(targets)
     check_configured_app(project)
     loaded = list(iter_tests(load_suite(targets, args.patterns, args.repo)))
+    check_test_classes(loaded)
     skipped_folders = [item for t in targets if t.start_dir for item in skipped_test_folders(t.start_dir)]
     if not loaded:
         raise UsageError(no_tests_message(targets, args.patterns, skipped_folders, project))
