@@ -1,14 +1,19 @@
-"""During tests a connection to another host is refused before anything
-is sent, naming the host, the port and the test; loopback works; tests,
-classes and projects can opt in."""
+"""During tests a connection to another host, or a lookup of a host name,
+is refused before anything is sent, naming the host and the test; loopback
+works; tests, classes and projects can opt in."""
+import asyncio
 import http.server
+import os
 import socket
 import threading
 import time
 import unittest
+import urllib.error
 import urllib.request
 
-from proper_unittest import NetworkBlockedError, allow_network
+import peewee as pw
+
+from proper_unittest import NetworkBlockedError, UnsafeDatabaseError, allow_network
 from tests.inner import NotesCase, run_inner, run_in_subprocess
 
 # TEST-NET-1 (RFC 5737): never routed, so a real connection attempt would
@@ -16,9 +21,85 @@ from tests.inner import NotesCase, run_inner, run_in_subprocess
 OUTSIDE = ("192.0.2.1", 443)
 
 
+NAME = "example.com"
+
+
 def connect_outside() -> None:
     with socket.create_connection(OUTSIDE, timeout=5):
         pass
+
+
+def udp(send):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        send(sock)
+
+
+def connect_ex():
+    with socket.socket() as sock:
+        sock.settimeout(5)
+        return sock.connect_ex(OUTSIDE)
+
+
+def through_the_proxy():
+    try:
+        urllib.request.build_opener().open("http://example.com/", timeout=5).close()  # reads HTTP_PROXY now
+    except urllib.error.URLError as error:
+        raise error.reason from None
+
+
+async def asyncio_routes(route):
+    """The ways asyncio reaches other hosts, each run on its own (see ROUTES)."""
+    loop = asyncio.get_running_loop()
+    if route == "asyncio getaddrinfo (executor)":
+        await loop.getaddrinfo(NAME, 443)
+    elif route == "asyncio open_connection by name":
+        await asyncio.open_connection(NAME, 443)
+    elif route == "asyncio create_connection":
+        await asyncio.wait_for(loop.create_connection(asyncio.Protocol, *OUTSIDE), 5)
+    elif route == "asyncio sock_connect":
+        with socket.socket() as sock:
+            sock.setblocking(False)
+            await asyncio.wait_for(loop.sock_connect(sock, OUTSIDE), 5)
+    elif route == "asyncio datagram sendto":
+        errors = []
+
+        class Protocol(asyncio.DatagramProtocol):
+            error_received = errors.append  # where the transport reports a failed send
+
+        transport, _ = await loop.create_datagram_endpoint(Protocol, local_addr=("0.0.0.0", 0))
+        try:
+            transport.sendto(b"x", ("192.0.2.1", 9))
+        finally:
+            transport.close()
+        if errors:
+            raise errors[0]
+
+
+# Every way out a pure-Python test can take, to a TEST-NET address or a
+# DNS name; each must raise NetworkBlockedError naming what was refused.
+ROUTES = {
+    "socket.getaddrinfo": (lambda: socket.getaddrinfo(NAME, 443), NAME),
+    "socket.gethostbyname": (lambda: socket.gethostbyname(NAME), NAME),
+    "socket.gethostbyname_ex": (lambda: socket.gethostbyname_ex(NAME), NAME),
+    "socket.gethostbyaddr": (lambda: socket.gethostbyaddr("192.0.2.1"), "192.0.2.1"),
+    "socket.getnameinfo": (lambda: socket.getnameinfo(OUTSIDE, 0), "192.0.2.1"),
+    "create_connection by name": (lambda: socket.create_connection((NAME, 443), timeout=5), NAME),
+    "create_connection": (connect_outside, "192.0.2.1, port 443"),
+    "connect_ex": (connect_ex, "192.0.2.1, port 443"),
+    "UDP sendto": (lambda: udp(lambda s: s.sendto(b"x", ("192.0.2.1", 9))), "192.0.2.1, port 9"),
+    "UDP sendmsg": (lambda: udp(lambda s: s.sendmsg([b"x"], [], 0, ("192.0.2.1", 9))), "192.0.2.1, port 9"),
+    "bind to a name": (lambda: udp(lambda s: s.bind((NAME, 0))), NAME),
+    "DNS query to a loopback resolver": (
+        lambda: udp(lambda s: s.sendto(b"x", ("127.0.0.53", 53))), "port 53: a DNS resolver on this machine"),
+    "a loopback proxy": (through_the_proxy, "127.0.0.1, port 9: the proxy in HTTP_PROXY on this machine"),
+    **{route: (lambda route=route: asyncio.run(asyncio_routes(route)), where) for route, where in (
+        ("asyncio getaddrinfo (executor)", NAME),
+        ("asyncio open_connection by name", NAME),
+        ("asyncio create_connection", "192.0.2.1, port 443"),
+        ("asyncio sock_connect", "192.0.2.1, port 443"),
+        ("asyncio datagram sendto", "192.0.2.1, port 9"),
+    )},
+}
 
 
 class NetworkGuardTests(unittest.TestCase):
@@ -42,6 +123,66 @@ class NetworkGuardTests(unittest.TestCase):
         self.assertIn("nothing was sent", message)
         self.assertLess(seconds, 1.0, "refused before any connection attempt")
         self.assertIsInstance(NetworkBlockedError("x"), ConnectionRefusedError)
+
+    def test_every_route_out_is_refused_naming_what_and_the_test(self):
+        outcomes = {}
+
+        class Case(NotesCase):
+            def test_routes(self):
+                for route, (attempt, _) in ROUTES.items():
+                    try:
+                        attempt()
+                        outcomes[route] = "sent"
+                    except NetworkBlockedError as error:
+                        outcomes[route] = str(error)
+                    except Exception as error:  # the guard let it through
+                        outcomes[route] = repr(error)
+
+        # A proxy on this machine forwards to other hosts (nothing listens here).
+        os.environ["HTTP_PROXY"] = "http://127.0.0.1:9"
+        self.addCleanup(os.environ.pop, "HTTP_PROXY")
+        result, output = run_inner(Case)
+        self.assertTrue(result.wasSuccessful(), output)
+        for route, (_, where) in ROUTES.items():
+            with self.subTest(route):
+                self.assertRegex(outcomes[route], r"^Network access refused during tests\.test_network_guard\..*"
+                                                  r"Case\.test_routes: ")
+                self.assertIn(where, outcomes[route])
+        self.assertIn(f"a lookup of the host name '{NAME}' (socket.getaddrinfo)", outcomes["socket.getaddrinfo"])
+        self.assertIn("(no query was sent)", outcomes["socket.getaddrinfo"])
+
+    def test_lookups_that_send_no_query_out_work(self):
+        outcomes = []
+
+        class Case(NotesCase):
+            def test_local_lookups(self):
+                outcomes.append(socket.getaddrinfo("localhost", 80)[0][4][0])
+                outcomes.append(socket.getaddrinfo("192.0.2.1", 443)[0][4][0])  # numeric: no query
+                outcomes.append(socket.getnameinfo(OUTSIDE, socket.NI_NUMERICHOST)[0])
+                outcomes.append(socket.getfqdn())  # this machine's name (a mailer's Message-ID)
+                outcomes.append(socket.gethostbyaddr("127.0.0.1")[0])
+
+        result, output = run_inner(Case)
+        self.assertTrue(result.wasSuccessful(), output)
+        self.assertEqual(outcomes[1:3], ["192.0.2.1", "192.0.2.1"])
+        self.assertEqual(len(outcomes), 5)
+
+    def test_a_c_driver_is_stopped_by_the_database_guard(self):
+        # libpq opens its own sockets, unseen by the network guard: a
+        # database that is not the run's test database is refused before
+        # the driver is called.
+        outcomes = []
+
+        class Case(NotesCase):
+            def test_elsewhere(self):
+                elsewhere = pw.PostgresqlDatabase("reports_test", host="192.0.2.1", connect_timeout=3)
+                with self.assertRaises(UnsafeDatabaseError) as caught:
+                    elsewhere.connect()
+                outcomes.append(str(caught.exception))
+
+        result, output = run_inner(Case)
+        self.assertTrue(result.wasSuccessful(), output)
+        self.assertIn("reports_test", outcomes[0])
 
     def test_a_host_name_is_named(self):
         seen = []
@@ -79,12 +220,13 @@ class NetworkGuardTests(unittest.TestCase):
         outcomes = {}
 
         def attempt(name):
-            try:
-                connect_outside()
-            except NetworkBlockedError:
-                outcomes[name] = "blocked"
-            except OSError:
-                outcomes[name] = "attempted"  # the guard let it through
+            for what, call in (("", connect_outside), (" lookup", lambda: socket.getaddrinfo("example.invalid", 80))):
+                try:
+                    call()
+                except NetworkBlockedError:
+                    outcomes[name + what] = "blocked"
+                except OSError:
+                    outcomes[name + what] = "attempted"  # the guard let it through
 
         class PerTest(NotesCase):
             @allow_network
@@ -112,6 +254,8 @@ class NetworkGuardTests(unittest.TestCase):
         self.assertEqual(outcomes, {
             "test allowed": "attempted", "test not": "blocked",
             "class decorator": "attempted", "class setting": "attempted",
+            "test allowed lookup": "attempted", "test not lookup": "blocked",
+            "class decorator lookup": "attempted", "class setting lookup": "attempted",
         })
 
     def test_outside_a_test_class_nothing_is_checked(self):
