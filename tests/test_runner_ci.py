@@ -140,7 +140,7 @@ class JUnitXMLTests(RunnerTestCase):
         path = self.tmp / "junit.xml"
         self.run_runner(self.project, "--junitxml", path)
         errors = ET.parse(path).getroot().findall("./testsuite/testcase/error")
-        self.assertEqual([e.get("message") for e in errors], ["RuntimeError: no fixture"])
+        self.assertEqual([e.get("message") for e in errors], ["setUpClass: RuntimeError: no fixture"])
 
 
 class FailedTests(RunnerTestCase):

@@ -9,7 +9,7 @@ from unittest import mock
 from proper_unittest import _time_spent
 from proper_unittest._time_spent import HASHING, REQUESTS, SQL, TimeSpent, describe
 from proper_unittest.runner.records import RecordingResult
-from proper_unittest.runner.results import DurationsRunner
+from proper_unittest.runner.results import CountingRunner
 from tests.apps.notes.main import Note
 from tests.inner import NotesCase
 
@@ -52,7 +52,7 @@ class SlowestTestsReport(unittest.TestCase):
         with mock.patch.dict(os.environ, env):
             if not measure:
                 os.environ.pop(_time_spent.ENV_VAR, None)
-            result = DurationsRunner(stream=stream, resultclass=RecordingResult, durations=0, verbosity=2).run(suite)
+            result = CountingRunner(stream=stream, resultclass=RecordingResult, durations=0, verbosity=2).run(suite)
         self.assertTrue(result.wasSuccessful(), stream.getvalue())
         return stream.getvalue()
 

@@ -49,7 +49,9 @@ def record_run(
     """
     folder = history_dir(project_dir)
     durations = load_durations(project_dir)
-    durations.update({r["id"]: round(r["wall"], 4) for r in records if not r.get("fixture")})
+    durations.update({
+        r["id"]: round(r["wall"], 4) for r in records if not (r.get("fixture") or r.get("unreached"))
+    })
     ran = {r["id"] for r in records} | {r["classname"] for r in records}
     failed = {
         item for item in load_failed(project_dir)

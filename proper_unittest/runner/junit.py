@@ -3,8 +3,11 @@
 The format GitHub (e.g. dorny/test-reporter, mikepenz/action-junit-report),
 GitLab (``artifacts:reports:junit``) and Jenkins (``junit``) read:
 ``<testsuites>`` holding one ``<testsuite>`` with a ``<testcase>`` per test.
-A failing class or module fixture (``setUpClass``) is a ``<testcase>`` of its
-own with an ``<error>``; an expected failure is reported as skipped.
+The totals are the run's (see results.Counts): one ``<testcase>`` per test
+of "Ran N"; the tests a failing (or skipping) ``setUpClass`` stopped each
+have an ``<error>`` (``<skipped>``); a test with failing sub-tests is one
+``<failure>`` (its message says how many, its body holds every
+traceback); an expected failure passes, its ``<system-out>`` saying so.
 
 The report always parses: a character XML 1.0 cannot hold (a control
 character, a lone surrogate, U+FFFE/U+FFFF) in a name, message or
@@ -23,7 +26,7 @@ from typing import Any
 
 _ELEMENT = {
     "failure": "failure", "error": "error", "unexpected_success": "failure",
-    "skipped": "skipped", "expected_failure": "skipped", "not_run": "error",
+    "skipped": "skipped", "not_run": "error",
 }
 #: The longest ``message`` attribute written; the rest is in the body.
 MAX_MESSAGE_CHARS = 2000
@@ -45,12 +48,17 @@ def write_junit_xml(
         if record.get("file"):
             case.set("file", xml_text(record["file"]))
         kind = _ELEMENT.get(record["outcome"])
+        if record["outcome"] == "expected_failure":
+            ET.SubElement(case, "system-out").text = xml_text(f"expected failure: {record['message']}")
         if kind is not None:
             counts[kind] += 1
             message = str(record["message"])
+            if record.get("subtests_failed", 0) > 1:
+                message += f" ({record['subtests_failed']} sub-tests failed)"
             child = ET.SubElement(case, kind, {"message": xml_text(_cut(message))})
             if kind != "skipped":
-                child.set("type", xml_text(message.partition(":")[0][:200]) or record["outcome"])
+                error_type = record.get("error_type") or message.partition(":")[0][:200]
+                child.set("type", xml_text(error_type) or record["outcome"])
                 child.text = xml_text(record["detail"] or message)
         cases.append(case)
     totals = {

@@ -235,7 +235,7 @@ def collect_worker(worker: Worker) -> tuple[Counts, list[str], str]:
     if current is None and not records:
         # It died before its first test (it could not load them, or its
         # database was refused): its output says why; a new one would too.
-        counts.errors += 1
+        counts.crashed += 1
         lost = (lost_record(test_id, "not_run", f"NotRun: worker {worker.number} {how} before it")
                 for test_id in left)
         return counts + Counts.from_records(lost), [], f"worker {worker.number} {how} without running a test"
@@ -269,12 +269,7 @@ def print_parallel_summary(
     if durations is not None:
         lines += format_durations(total.durations, durations, verbosity)
         lines.append(unittest.TextTestResult.separator2)
-    plural = "" if total.tests_run == 1 else "s"
-    lines += [
-        f"Ran {total.tests_run} test{plural} in {elapsed:.3f}s with {worker_count} worker processes",
-        "",
-        total.status_line(),
-    ]
+    lines += [total.ran_line(elapsed, worker_count), "", total.status_line()]
     _info("\n".join(lines))
 
 

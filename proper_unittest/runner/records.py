@@ -9,7 +9,22 @@ are plain dicts, so workers can send them to the parent as JSON:
 ``outcome``: passed, failure, error, skipped, expected_failure or
 unexpected_success; ``time``: the test's own duration; ``wall``: the time
 since the previous test ended (so class and module fixtures count too);
-``message`` and ``detail``: the first line and the full traceback.
+``message`` and ``detail``: the first line and the full traceback
+(``error_type``: the exception's class name, when there is one);
+``subtests_failed`` and ``subtests_skipped``: how many of its sub-tests
+failed (or raised) and were skipped, when any (a test with failing
+sub-tests is one failed test).
+
+A test that never started because its class's ``setUpClass`` (or its
+module's ``setUpModule``) failed or raised ``SkipTest`` gets a record of its
+own, an error or a skip naming the fixture, marked ``unreached``: unittest
+reports such a fixture once and does not count the tests it stopped, so
+without it "Ran N", the summary and the JUnit report would each count
+something else.  An error in ``tearDownClass`` or ``tearDownModule`` is
+the outcome of the last test of that class or module (it failed if nothing
+else did).  Only an error no test can be found for (the runner did not
+say which tests it runs, see :meth:`RecordingResult.plan`) keeps a record
+of its own, marked ``fixture``.
 """
 
 import os
@@ -18,7 +33,7 @@ import sys
 import time
 import unittest
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict
 
 from .journal import Journal
 from ..errors import UnsafeDatabaseError, UnsafeServiceError
@@ -34,6 +49,10 @@ FAILED_OUTCOMES = ("failure", "error", "unexpected_success", "not_run")
 
 # How unittest names a failing class or module fixture: "setUpClass (tests.x.Cls)".
 _FIXTURE = re.compile(r"(?P<name>\w+) \((?P<where>[\w.]+)\)")
+#: The fixtures whose failure stops the tests of their class or module.
+_SET_UPS = {"setUpClass": "class", "setUpModule": "module"}
+#: The fixtures that run after the tests of their class or module.
+_TEAR_DOWNS = {"tearDownClass": "class", "tearDownModule": "module"}
 
 
 class _Record(TypedDict):
@@ -48,6 +67,10 @@ class _Record(TypedDict):
     wall: float
     message: str
     detail: str
+    error_type: NotRequired[str]
+    subtests_failed: NotRequired[int]
+    subtests_skipped: NotRequired[int]
+    unreached: NotRequired[bool]
     fixture: NotRequired[bool]
 
 
@@ -65,17 +88,35 @@ class RecordingResult(unittest.TextTestResult):
         self._has_outcome: dict[int, bool] = {}
         #: How many errors were safety refusals; the first one stops the run.
         self.refused = 0
+        # The tests the run will start, in order (see plan()), and where it is.
+        self._planned: list[unittest.TestCase] = []
+        self._index_of: dict[int, int] = {}
+        self._next = 0
+        # The last record of each class and module, for their tearDown errors.
+        self._last_of: dict[tuple[str, str], _Record] = {}
+        # The records a failed set-up fixture stood for (its clean-ups' errors go there too).
+        self._unreached_by: dict[str, list[_Record]] = {}
+
+    def plan(self, tests: Iterable[unittest.TestCase]) -> None:
+        """Say which tests the run will start, in order: the tests a failing
+        ``setUpClass``/``setUpModule`` stops then get records of their own."""
+        self._planned = list(tests)
+        self._index_of = {id(test): index for index, test in enumerate(self._planned)}
+        self._next = 0
 
     def startTest(self, test: unittest.TestCase) -> None:
         self._journal.started(test.id())
         super().startTest(test)
-        record: _Record = {
-            "id": test.id(), "classname": _class_path(type(test)), "name": test._testMethodName,
-            "file": _source_file(type(test)),
-            "outcome": "passed", "time": 0.0, "wall": 0.0, "message": "", "detail": "",
-        }
+        record = _test_record(test)
         self._by_test[id(test)] = record
         self.records.append(record)
+        self._started(test, record)
+
+    def _started(self, test: unittest.TestCase, record: _Record) -> None:
+        """Note that *test* has a record: the last of its class and module so far."""
+        self._next = max(self._next, self._index_of.get(id(test), -1) + 1)
+        self._last_of[("class", _class_path(type(test)))] = record
+        self._last_of[("module", type(test).__module__)] = record
 
     def stopTest(self, test: unittest.TestCase) -> None:
         super().stopTest(test)
@@ -107,7 +148,8 @@ class RecordingResult(unittest.TextTestResult):
 
     def addError(self, test: unittest.TestCase, err: "OptExcInfo") -> None:
         super().addError(test, err)
-        self._note(test, "error", err)
+        if not self._fixture_outcome(test, "error", err):
+            self._note(test, "error", err)
         if err[0] is not None and issubclass(err[0], REFUSALS):
             self.refused += 1
             self.stop()  # nothing more runs: the run is refused (exit 2)
@@ -125,11 +167,24 @@ class RecordingResult(unittest.TextTestResult):
         super().addSubTest(test, subtest, err)
         if err is not None and err[0] is not None:
             outcome = "failure" if issubclass(err[0], test.failureException) else "error"
+            self._count_subtest(test, "subtests_failed")
             self._note(test, outcome, err, prefix=f"{subtest.id()}: ")
 
     def addSkip(self, test: unittest.TestCase, reason: str) -> None:
         super().addSkip(test, reason)
-        self._note(test, "skipped", message=reason)
+        parent = getattr(test, "test_case", None)
+        if isinstance(parent, unittest.TestCase):  # a skipped sub-test: its test goes on
+            self._has_outcome[id(parent)] = True
+            self._count_subtest(parent, "subtests_skipped")
+        elif not self._fixture_outcome(test, "skipped", message=reason):
+            self._note(test, "skipped", message=reason)
+
+    def _count_subtest(
+        self, test: unittest.TestCase, key: Literal["subtests_failed", "subtests_skipped"],
+    ) -> None:
+        record = self._by_test.get(id(test))
+        if record is not None:
+            record[key] = record.get(key, 0) + 1
 
     def addExpectedFailure(self, test: unittest.TestCase, err: "OptExcInfo") -> None:
         super().addExpectedFailure(test, err)
@@ -145,16 +200,67 @@ class RecordingResult(unittest.TextTestResult):
     ) -> None:
         self._has_outcome[id(test)] = True
         record = self._by_test.get(id(test)) or self._fixture_record(test)
+        self._give(record, test, outcome, err, message, prefix)
+        if record.get("fixture"):
+            self._journal.done(record)
+
+    def _give(
+        self, record: _Record, test: unittest.TestCase, outcome: str,
+        err: "OptExcInfo | None" = None, message: str = "", prefix: str = "",
+    ) -> None:
+        """Note *outcome* (with *err* or *message*) in *record*; the first
+        failure names the test's outcome, every traceback is kept."""
         if err is not None and err[0] is not None:
             message = f"{err[0].__name__}: {_first_line(err[1])}"
             # unittest's own traceback formatting: private, so not in typeshed.
             detail = self._exc_info_to_string(err, test)
-            record["detail"] = (record["detail"] + "\n" + detail).strip("\n")
-        if record["outcome"] not in FAILED_OUTCOMES:  # the first failure names the test's outcome
+            record["detail"] = (record["detail"] + "\n" + prefix + detail).strip("\n")
+        if record["outcome"] not in FAILED_OUTCOMES:
             record["outcome"] = outcome
             record["message"] = prefix + message
-        if record.get("fixture"):
+            if err is not None and err[0] is not None:
+                record["error_type"] = err[0].__name__
+
+    def _fixture_outcome(
+        self, holder: unittest.TestCase, outcome: str, err: "OptExcInfo | None" = None, message: str = "",
+    ) -> bool:
+        """Give a class or module fixture's error (or skip) to the tests it
+        concerns (see the module doc); False when *holder* is a test, or no
+        test is found."""
+        if isinstance(holder, unittest.TestCase):
+            return False
+        match = _FIXTURE.fullmatch(str(holder))
+        if match is None:
+            return False
+        fixture, where = match["name"], match["where"]
+        prefix = f"{fixture}: "
+        if fixture in _TEAR_DOWNS:
+            last = self._last_of.get((_TEAR_DOWNS[fixture], where))
+            if last is None:
+                return False
+            self._give(last, holder, outcome, err, message, prefix)
+            self._journal.done(last)
+            return True
+        if fixture not in _SET_UPS:
+            return False
+        records = self._unreached_by.get(str(holder))
+        if records is None:  # its first error: the tests it stops, from where the run is
+            kind, records = _SET_UPS[fixture], []
+            while self._next < len(self._planned) and _key(self._planned[self._next], kind) == where:
+                test = self._planned[self._next]
+                self._next += 1
+                record = _test_record(test)
+                record["unreached"] = True
+                self.records.append(record)
+                self._started(test, record)
+                records.append(record)
+            if not records:
+                return False
+            self._unreached_by[str(holder)] = records
+        for record in records:
+            self._give(record, holder, outcome, err, message, prefix)
             self._journal.done(record)
+        return True
 
     def _fixture_record(self, holder: unittest.TestCase) -> _Record:
         """A record for an error outside any test (a class or module fixture)."""
@@ -176,6 +282,20 @@ def failed_ids(records: Iterable[Mapping[str, Any]]) -> list[str]:
         for record in records
         if record["outcome"] in FAILED_OUTCOMES
     ]
+
+
+def _test_record(test: unittest.TestCase) -> _Record:
+    """A new record for *test*: passed until something says otherwise."""
+    return {
+        "id": test.id(), "classname": _class_path(type(test)), "name": test._testMethodName,
+        "file": _source_file(type(test)),
+        "outcome": "passed", "time": 0.0, "wall": 0.0, "message": "", "detail": "",
+    }
+
+
+def _key(test: unittest.TestCase, kind: str) -> str:
+    """The class path (*kind* "class") or module name ("module") of *test*."""
+    return _class_path(type(test)) if kind == "class" else type(test).__module__
 
 
 def _source_file(cls: type) -> str:

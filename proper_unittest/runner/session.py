@@ -29,7 +29,7 @@ from .parallel import WorkerPool, print_parallel_summary, read_worker_ids
 from .problems import UsageError
 from .records import RecordingResult
 from .rerun import report_order_dependent
-from .results import Counts, DurationsRunner
+from .results import Counts, CountingRunner
 from .shard import class_key, shard_tests
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -227,7 +227,7 @@ def no_tests_message(
 def run_here(suite: unittest.TestSuite, args: argparse.Namespace, report_durations: bool = True) -> Counts:
     """Run *suite* in this process with unittest's text runner; return its counts.
     Without *report_durations*, ``--durations`` is left to the caller."""
-    runner = DurationsRunner(
+    runner = CountingRunner(
         verbosity=args.verbosity,
         failfast=args.failfast,
         buffer=args.buffer,

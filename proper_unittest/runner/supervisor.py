@@ -124,7 +124,7 @@ def _report_death(status: int, journal: Path, junitxml: str | None) -> None:
         records.append(lost_record(current, "error", message))
     counts = Counts.from_records(records)
     if not current:
-        counts.errors += 1
+        counts.crashed += 1
     if junitxml:
         write_junit_xml(junitxml, counts.records, 0.0)
     print(f"\n{message}.", file=sys.stderr, flush=True)
