@@ -41,9 +41,19 @@ class Async(AsyncChannelTestCase):
 
 reveal_type(Sync.test_typo)
 reveal_type(Sync.test_wrong_keyword)
+
+
+class Configured(ProperTestCase):
+    app = "myapp.main:app"
+
+    def test_app_is_the_app(self) -> None:
+        self.assertTrue(self.app.config.DEBUG)
+        self.assertStatuss(self.client.get("/"), 200)
 '''
 #: The lines of MISTAKES with a planted mistake.
-MISTAKE_LINES = {7, 11, 16, 17}
+MISTAKE_LINES = {7, 11, 16, 17, 29}
+#: The line of MISTAKES using ``self.app`` of a class that set ``app`` to a string.
+APP_LINE = 28
 
 # The public API as a test module uses it, with no untyped app models in
 # the way: both checkers must accept it with every report on (an unknown
@@ -202,9 +212,15 @@ class TypedUserCodeTests(unittest.TestCase):
             '"def (self: mistakes.Sync) -> typing.Coroutine[Any, Any, None]"', self.output,
         )
 
+    def test_self_app_is_the_app_when_the_class_sets_an_import_string(self) -> None:
+        # The plugin in pyproject.toml's [tool.mypy] (proper_unittest.mypy_plugin);
+        # without it, 'mistakes.py:28: error: "str" has no attribute "config"'.
+        self.assertNotIn(f"mistakes.py:{APP_LINE}:", self.output)
+        self.assertIn('mistakes.py:29: error: "Configured" has no attribute "assertStatuss"', self.output)
+
     def test_exactly_the_planted_mistakes_are_reported(self) -> None:
         errors = [line for line in self.mistake_lines if ": error:" in line]
-        self.assertEqual(len(errors), len(MISTAKE_LINES), self.output)
+        self.assertEqual({int(line.split(":")[1]) for line in errors}, MISTAKE_LINES, self.output)
 
 
 @unittest.skipUnless(importlib.util.find_spec("pyright"), "needs pyright: pip install -e .[dev]")
@@ -280,6 +296,13 @@ class PyrightTypedUserCodeTests(unittest.TestCase):
         self.assertEqual(revealed.get(20), 'Type of "Sync.test_typo" is "(self: Sync) -> None"', self.output)
         self.assertRegex(revealed.get(21, ""), r'^Type of "Sync.test_wrong_keyword" is '
                                                r'"\(self: Sync\) -> Coroutine(Type)?\[Any, Any, None\]"$')
+
+    def test_self_app_is_the_app_when_the_class_sets_an_import_string(self) -> None:
+        for where, path in self.mistakes.items():
+            with self.subTest(where):
+                on_the_line = [d for d in self.of(path) if d["range"]["start"]["line"] + 1 == APP_LINE]
+                self.assertEqual(on_the_line, [], self.output)
+        self.reported(29, "reportAttributeAccessIssue", r'Cannot access attribute "assertStatuss"')
 
     def test_exactly_the_planted_mistakes_are_reported(self) -> None:
         for where, path in self.mistakes.items():
