@@ -27,6 +27,7 @@ from typing import Any, cast
 import peewee as pw
 
 from . import safety
+from ._outlived import refuse_if_outlived
 from .errors import UnsafeDatabaseError
 
 # Physical keys (see physical_key) of the databases this run proved, and
@@ -94,6 +95,9 @@ def install() -> None:
     _original_connect = original
 
     def connect(self: pw.Database, reuse_if_open: bool = False) -> bool:
+        # Channel code that outlived its test: a connection of its own would
+        # write outside every test's transaction.
+        refuse_if_outlived("Connecting {} {!r}", type(self).__name__, self.database)
         if not _armed or not self.is_closed() or self.deferred or _provisioning():
             return original(self, reuse_if_open)
         if not is_proven(self):

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import peewee as pw
 from huey import signals as huey_signals
 
+from ._outlived import refuse_if_outlived
 from .databases import library_work
 from .errors import ConfigurationError
 
@@ -206,6 +207,7 @@ class BroadcastLog:
         entries = self.entries
 
         def broadcast(stream_name: str, data: object) -> Any:
+            refuse_if_outlived("The broadcast to {!r}", stream_name)
             entries.append(RecordedBroadcast(stream_name, data))
             return original(stream_name, data)
 

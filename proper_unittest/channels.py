@@ -5,13 +5,16 @@ and keeps its method names, but: it sends the client's cookies (so the
 signed-in user reaches the channel), ``connect()`` waits for the accept,
 ``subscribe()`` returns the confirmation (or rejection) itself, commands
 return once the app has handled them, and a receive that times out says
-which frames did arrive.
+which frames did arrive (and where channel code still running in the test's
+worker thread is, see ``_channel_workers``).
 """
 import asyncio
 from collections import deque
 from typing import Any
 
 from proper.helpers import jsonplus
+
+from ._channel_workers import where_running
 
 
 ANSWERS = ("confirm_subscription", "reject_subscription")
@@ -71,12 +74,27 @@ class ChannelSession:
 
     async def close(self, timeout: float = 1.0) -> None:
         """Disconnect and wait for the app to run ``unsubscribed()``.
-        Safe to call twice."""
-        if self.task is None or self.task.done():
+        Safe to call twice. If the app has not ended the connection within
+        `timeout` seconds (channel code still running, say), its handler is
+        cancelled and this raises ``TimeoutError`` saying so."""
+        task = self.task
+        if task is None or task.done():
             return
         self._to_app.put_nowait({"type": "websocket.disconnect"})
         try:
-            await asyncio.wait_for(self.task, timeout)
+            done, _ = await asyncio.wait({task}, timeout=timeout)
+            if not done:
+                running = where_running(self.app)
+                task.cancel()
+                await asyncio.wait({task}, timeout=timeout)
+                raise TimeoutError(
+                    f"The app did not end the WebSocket connection to {self.path!r} within "
+                    f"{timeout}s of the disconnect; its handler was cancelled"
+                    f"{'' if task.done() else ' (and has not ended yet)'}."
+                    + (f"\n{running}" if running else "")
+                )
+            if not task.cancelled():
+                task.result()  # the handler's own error, if it raised one
         finally:
             self.subscriptions.clear()
 
@@ -221,7 +239,11 @@ class ChannelSession:
         return frame.get("data")
 
     def _nothing_came(self, timeout: float) -> str:
-        return f"No frame from the app within {timeout}s.\n{self._history()}{self._crash()}"
+        return f"No frame from the app within {timeout}s.{self._still_running()}\n{self._history()}{self._crash()}"
+
+    def _still_running(self) -> str:
+        running = where_running(self.app)
+        return f"\n{running}" if running else ""
 
     def _crash(self) -> str:
         task = self.task
@@ -265,7 +287,9 @@ class ChannelSession:
             idle.cancel()
             if self.task in done:
                 raise AssertionError(f"The connection's handler ended.{self._crash()}\n{self._history()}")
-            raise AssertionError(f"The app did not handle the frame within {timeout}s.\n{self._history()}")
+            raise AssertionError(
+                f"The app did not handle the frame within {timeout}s.{self._still_running()}\n{self._history()}"
+            )
         for _ in range(3):  # the writer task passes frames on in its own turns
             await asyncio.sleep(0)
 

@@ -1,42 +1,22 @@
 """Everything in the app a test can change, put back after each test."""
-from collections.abc import Callable, Coroutine, Iterable
 from email.message import EmailMessage
 from typing import Any
 
-import peewee as pw
-
-from .databases import recover_aborted_transactions
 from .overrides import close_if_ours, set_app_cache
 from .tasks import flush_memory_queue
-
-
-def inline_runner(databases: Iterable[pw.Database]) -> Callable[..., Coroutine[Any, Any, Any]]:
-    """A stand-in for ``App._run_in_worker`` that runs channel code on the
-    event loop's thread, which in tests is the test's thread, inside its
-    transaction, instead of in a worker thread with another connection.
-    Like a request, each call gets a savepoint to recover from a failed
-    statement on PostgreSQL."""
-    databases = list(databases)
-
-    async def run_inline(func: Callable[..., Any], *args: Any) -> Any:
-        with recover_aborted_transactions(databases):
-            return func(*args)
-
-    return run_inline
 
 
 class AppState:
     """A snapshot of the app's mutable test-relevant state.
 
-    Taken before a test class and before each test (which also empties the outboxes and makes channel
-    code run inline), restored by :meth:`restore` after it, whatever the
+    Taken before a test class and before each test (which also empties the
+    outboxes), restored by :meth:`restore` after it, whatever the
     test did: config values (nested dicts, lists and sets too, in place, so
     whoever holds a reference to them sees them restored), DEBUG switches, cache swaps, queue mode and
     leftover tasks, cable stream listeners, outboxes.
     """
 
-    def __init__(self, app: Any, databases: Iterable[pw.Database] = (),
-                 config: "ConfigSnapshot | None" = None) -> None:
+    def __init__(self, app: Any, config: "ConfigSnapshot | None" = None) -> None:
         self.app = app
         self.config = config if config is not None else ConfigSnapshot(app.config)
         self.router_debug = app.router.debug
@@ -45,10 +25,7 @@ class AppState:
         self.template_cache = getattr(app.catalog.jinja_env, "app_cache", None)
         self.queue_immediate = app.queue.immediate
         self.streams = _stream_snapshot(app.cable)
-        self.had_worker_override = "_run_in_worker" in vars(app)
         clear_outboxes(app)
-        if not self.had_worker_override:
-            app._run_in_worker = inline_runner(databases)
 
     def restore(self) -> None:
         """Put everything back as it was when the snapshot was taken."""
@@ -63,8 +40,6 @@ class AppState:
         flush_memory_queue(app.queue)
         _restore_streams(app.cable, self.streams)
         clear_outboxes(app)
-        if not self.had_worker_override:
-            vars(app).pop("_run_in_worker", None)
 
 
 class ConfigSnapshot:

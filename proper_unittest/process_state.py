@@ -19,6 +19,8 @@ from typing import Any
 
 #: Environment variable turning every change into an error.
 STRICT_ENV = "PROPER_UNITTEST_STRICT_STATE"
+#: Set (True) on a thread whose test already failed for leaving it running.
+REPORTED = "proper_unittest_reported"
 
 # unittest leaves this module's frames out of the error it reports.
 __unittest = True
@@ -117,10 +119,12 @@ class ProcessState:
     def new_threads(self) -> list[threading.Thread]:
         """Threads started since the snapshot and still alive."""
         # "asyncio_N" threads are the default executor of the test's event
-        # loop, shut down with the loop right after the test's clean-ups.
+        # loop, shut down with the loop right after the test's clean-ups; a
+        # thread the test's LeftRunning error already named is not named twice.
         return [
             t for t in threading.enumerate()
             if t not in self.threads and t.is_alive() and not t.name.startswith("asyncio_")
+            and not getattr(t, REPORTED, False)
         ]
 
     def _restore_environ(self) -> str:

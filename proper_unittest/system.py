@@ -159,8 +159,12 @@ class SystemTestCase(ProperTestCase):
         finally:
             hide_playwright_loop()
             idle = self._live_server.wait_idle()
-            with self._shared_connection.lock:  # waits for a request still running
-                super()._post_teardown()
+            try:
+                # Outside the lock: channel code still running needs it to end.
+                self._end_channel_workers()
+            finally:
+                with self._shared_connection.lock:  # waits for a request still running
+                    super()._post_teardown()
             if not idle:
                 raise LiveServerError(
                     f"The live server still served {self._live_server.open_requests} request(s) or "

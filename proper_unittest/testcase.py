@@ -17,7 +17,9 @@ from . import _password_cost as password_cost
 from ._leaks import (
     CHECK_AFTER_TEST, EscapedWritesError, WriteWatch, check_setting, empty_tables, explain_escaped,
 )
+from ._channel_workers import ChannelWorkers
 from ._loop import one_loop_per_test
+from ._outlived import LeftRunning
 from ._provision import claim_app_databases
 from ._transactions import ClassTransaction, TestSavepoint, TransactionEnded, explain, reset_database
 from ._recorded_test import RecordedTestMixin
@@ -144,7 +146,7 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
         _guard.limit_to(databases.values())
         # Class cleanups run last-registered first: the app's state is put
         # back last, after the class data is gone and checked.
-        class_state = AppState(app, databases.values())
+        class_state = AppState(app)
         cls.addClassCleanup(class_state.restore)
         # Each test's clients set it (Proper's TestClient does, to run
         # requests inline); set for the class, it is part of the config
@@ -309,10 +311,14 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
                 "setUpClass, that must call super().setUpClass() first."
             )
         with ExitStack() as undo:  # undoes what succeeded if a step fails
-            state = AppState(self.app, self._databases.values(), config=cls._config_at_test_start())
+            state = AppState(self.app, config=cls._config_at_test_start())
             undo.callback(state.restore)
             undo.callback(self._end_test_databases)
             self._start_test_databases()
+            # Channel code runs in a worker thread of this test, inside its
+            # transaction; finished (or given up on) before the rollback.
+            self._channel_workers = ChannelWorkers(self.app, self._databases.values(), self.id()).install()
+            undo.callback(self._channel_workers.uninstall)
             self._undo = undo.pop_all()
         self._app_log.clear()
         current.app = self.app
@@ -327,10 +333,19 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
         self.async_client.default_headers = self.client.default_headers
 
     def _post_teardown(self) -> None:
-        """Roll back the test's savepoint (reporting a test that ended the
-        transaction), then restore the app's state; each step runs even if
-        the one before it failed."""
-        self._undo.close()
+        """Wait for channel code still running (reporting what outlives the
+        wait), roll back the test's savepoint (reporting a test that ended
+        the transaction), then restore the app's state; each step runs even
+        if the one before it failed."""
+        try:
+            self._end_channel_workers()
+        finally:
+            self._undo.close()
+
+    def _end_channel_workers(self) -> None:
+        """The test's channel code must be done before its rollback (see
+        ``_channel_workers``); raises LeftRunning for what is not."""
+        self._channel_workers.finish()
 
     def _start_test_databases(self) -> None:
         self._transaction_ended = False
@@ -412,7 +427,8 @@ class ProperTestCase(RecordedTestMixin, _ProperTestMixin, unittest.TestCase):
     Every test runs inside a rolled-back transaction on each of the app's
     databases, with a fresh ``self.client`` (cookies included), an empty
     outbox, and any config, cache, queue-mode or ``current`` change undone
-    afterwards. Channel code runs inline, inside the same transaction.
+    afterwards. Channel code runs in a worker thread, as in production,
+    inside the same transaction.
     """
 
     #: The test's client: ``self.client.get("/")`` returns the response.
@@ -521,13 +537,10 @@ class AsyncChannelTestCase(
         close or refuses to end is an error of this test."""
         problems: list[str] = []
         for session in [*self.client.sessions, *self.async_client.sessions]:
-            if not session.is_open:
-                continue
-            try:
-                await session.close()
-            except Exception as error:  # the app's unsubscribed() raised, or it hung
-                problems.append(f"closing the WebSocket session to {session.path!r} it left open "
-                                f"failed: {error!r}{session._crash()}")
+            if session.is_open:
+                problem = await self._close_left_open(session)
+                if problem:
+                    problems.append(problem)
         this = asyncio.current_task()
         leftovers = [task for task in asyncio.all_tasks() if task is not this and not task.done()]
         for task in leftovers:
@@ -537,17 +550,41 @@ class AsyncChannelTestCase(
             problems += [f"the task {task.get_name()} ({task.get_coro()!r}) it left running did not "
                          "end within 1s of being cancelled" for task in pending]
         if problems:
-            raise LeftRunning(
-                f"The test {self.id()} left work running that the library could not end before "
-                "rolling it back:\n" + "\n".join(f"- {problem}" for problem in problems)
-                + "\nClose sessions and await (or cancel) tasks inside the test."
-            )
+            raise self._left_running(problems)
+
+    async def _close_left_open(self, session: ChannelSession) -> str | None:
+        """Close `session`; what went wrong, or None. A connection held up
+        by channel code still running in the worker is not a problem here:
+        the end of the test waits for that code, and names it if it
+        outlives the wait."""
+        try:
+            await session.close()
+        except TimeoutError as error:
+            if self._channel_workers.busy:
+                return None
+            return f"closing the WebSocket session to {session.path!r} it left open failed: {error}"
+        except Exception as error:  # the app's unsubscribed() raised
+            return (f"closing the WebSocket session to {session.path!r} it left open "
+                    f"failed: {error!r}{session._crash()}")
+        return None
+
+    def _left_running(self, problems: list[str]) -> LeftRunning:
+        return LeftRunning(
+            f"The test {self.id()} left work running that the library could not end before "
+            "rolling it back:\n" + "\n".join(f"- {problem}" for problem in problems)
+            + "\nClose sessions and await (or cancel) tasks inside the test."
+        )
+
+    async def _close_at_end(self, session: ChannelSession) -> None:
+        problem = await self._close_left_open(session) if session.is_open else None
+        if problem:
+            raise self._left_running([problem])
 
     async def connect(self, path: str = "", timeout: float = 1.0) -> ChannelSession:
         """Open a WebSocket connection to the app's cable (or `path`),
         carrying the client's cookies. Closed automatically at teardown."""
         session = self.client.websocket(path)
-        self.addAsyncCleanup(session.close)
+        self.addAsyncCleanup(self._close_at_end, session)
         await session.connect(timeout=timeout)
         return session
 
@@ -574,11 +611,6 @@ class AsyncChannelTestCase(
 def _sync_base(cls: type) -> str:
     """The library class `cls` derives from, for messages."""
     return "ProperTransactionTestCase" if issubclass(cls, ProperTransactionTestCase) else "ProperTestCase"
-
-
-class LeftRunning(Exception):
-    """A test left a WebSocket session or a task that the library could not
-    close or cancel before rolling the test back."""
 
 
 _MISSING = object()

@@ -1,11 +1,13 @@
 """Channel tests: AsyncChannelTestCase's connections to the app's cable,
-subscriptions, actions run inside the test transaction, broadcasts, and
-failure messages; and the same from a sync ProperTestCase with asyncio.run."""
+subscriptions, actions run in a worker thread inside the test transaction,
+broadcasts, and failure messages; and the same from a sync ProperTestCase
+with asyncio.run."""
 import asyncio
+import itertools
 import unittest
 
 from proper_unittest import AsyncChannelTestCase, ErrorReply, ProperTestCase
-from tests.apps.notes.main import Note, User
+from tests.apps.notes.main import GATES, Gate, Note, User
 from tests.inner import run_inner
 
 
@@ -111,11 +113,12 @@ class ActionsTests(AsyncChannelTestCase):
         await self.assertReceives(ws, {"hello": None})
         return ws
 
-    async def test_send_action_runs_inline_in_the_test_transaction(self):
+    async def test_send_action_runs_the_action_in_the_test_transaction(self):
         ws = await self.subscribed()
         await ws.send_action(CHANNEL, "post", {"title": "from the channel"}, room="general")
-        # No sleep: the action has run when send_action returns, on the
-        # test's connection, so the uncommitted row is visible here.
+        # No sleep: the action has run when send_action returns, in the
+        # worker thread, on the test's connection, so the uncommitted row is
+        # visible here.
         note = Note.get(Note.title == "from the channel")
         await self.assertReceives(ws, {"title": "from the channel", "id": note.id})
         listing = await self.client.get("/notes")
@@ -219,6 +222,70 @@ class ActionsTests(AsyncChannelTestCase):
         ws = await self.subscribed("general")
         await ws.send_action(CHANNEL, "post", {"title": "by ws"})
         self.assertEqual((await self.client.get("/notes")).body, "by http,by ws")
+
+
+_gate_names = itertools.count()
+
+
+def new_gate(test):
+    """A Gate for WorkerChannel.hold, opened when `test` ends whatever happens
+    (so no worker thread waits on it after the test)."""
+    name = f"gate-{next(_gate_names)}"
+    gate = GATES[name] = Gate()
+    test.addCleanup(GATES.pop, name, None)
+    test.addCleanup(gate.opened.set)
+    return name, gate
+
+
+class WorkerThreadTests(AsyncChannelTestCase):
+    """Channel code runs as in production, in a worker thread, sharing the
+    test's connection and transaction."""
+
+    app = APP
+
+    async def worker_channel(self):
+        ws = await self.connect()
+        await ws.subscribe("WorkerChannel")
+        return ws
+
+    async def test_channel_code_runs_in_a_worker_thread_of_the_test(self):
+        ws = await self.worker_channel()
+        await ws.send_action("WorkerChannel", "where")
+        await self.assertReceives(ws, {"thread": f"proper-worker ({self.id()})"})
+
+    async def test_asyncio_run_works_in_channel_code(self):
+        ws = await self.worker_channel()
+        await ws.send_action("WorkerChannel", "nested", {"n": 21})
+        note = Note.get(Note.title == "nested 42")  # written in the worker, seen here
+        await self.assertReceives(ws, {"result": 42, "id": note.id})
+
+    async def test_send_action_gives_up_after_its_timeout_while_the_action_blocks(self):
+        name, gate = new_gate(self)
+        ws = await self.worker_channel()
+        with self.assertRaises(AssertionError) as caught:
+            await ws.send_action("WorkerChannel", "hold", {"gate": name, "title": "late"}, timeout=0.2)
+        # It gave up while the action was still blocked (not after it).
+        self.assertTrue(gate.entered.is_set())
+        self.assertFalse(gate.done.is_set())
+        message = str(caught.exception)
+        self.assertIn("The app did not handle the frame within 0.2s.", message)
+        self.assertIn(f"Channel code is still running in the worker thread 'proper-worker ({self.id()})'", message)
+        self.assertIn("in hold\n    gate.opened.wait(", message)
+        self.assertIn("confirm_subscription", message)  # the frames that did arrive
+        gate.opened.set()
+        self.assertTrue(await asyncio.to_thread(gate.done.wait, 10))
+        # What it wrote after the gate is in this test's transaction.
+        self.assertEqual([n.title for n in Note.select()], ["late"])
+
+    async def test_a_receive_that_times_out_says_where_channel_code_is(self):
+        name, gate = new_gate(self)
+        ws = await self.worker_channel()
+        ws.client_send({"command": "message", "channel": "WorkerChannel", "action": "hold",
+                        "params": {}, "data": {"gate": name, "then": []}})
+        with self.assertRaises(AssertionError) as caught:
+            await ws.receive(timeout=0.2)
+        self.assertIn("No frame from the app within 0.2s.", str(caught.exception))
+        self.assertIn("in hold\n    gate.opened.wait(", str(caught.exception))
 
 
 class DatabaseErrorsTests(AsyncChannelTestCase):
@@ -397,7 +464,7 @@ class TeardownAndIsolationTests(ProperTestCase):
             confirm = await ws.subscribe(CHANNEL, room="general")
             hello = await ws.receive_message()
             await ws.send_action(CHANNEL, "post", {"title": "from asyncio.run"})
-            note = Note.get(Note.title == "from asyncio.run")  # ran inline, in the transaction
+            note = Note.get(Note.title == "from asyncio.run")  # ran in the worker, in the transaction
             posted = await ws.receive_message()
             await ws.close()
             return confirm, hello, note, posted
@@ -408,6 +475,23 @@ class TeardownAndIsolationTests(ProperTestCase):
         self.assertEqual(posted, {"title": "from asyncio.run", "id": note.id})
         self.assertEqual(self.client.get("/notes").body, "from asyncio.run")
         self.assertNotIn("room:general", self.app.cable.streams)
+
+    def test_guide_style_channel_code_runs_in_a_worker_with_its_own_asyncio_run(self):
+        async def scenario():
+            ws = self.client.websocket()
+            await ws.connect()
+            await ws.subscribe("WorkerChannel")
+            await ws.send_action("WorkerChannel", "where")
+            where = await ws.receive_message()
+            await ws.send_action("WorkerChannel", "nested", {"n": 5})
+            nested = await ws.receive_message()
+            await ws.close()
+            return where, nested
+
+        where, nested = asyncio.run(scenario())
+        self.assertEqual(where, {"thread": f"proper-worker ({self.id()})"})
+        self.assertEqual(nested["result"], 10)
+        self.assertEqual(self.client.get("/notes").body, "nested 10")
 
     def test_guide_style_rows_are_gone_in_the_next_test(self):
         class Inner(ProperTestCase):

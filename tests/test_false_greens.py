@@ -161,7 +161,30 @@ def left_running_classes(events):
 
             asyncio.create_task(stubborn(), name="stubborn-writer")
 
-    return LeavesASessionOpen, LeavesATaskRunning, LeavesAStubbornTask
+    class LeavesChannelCodeRunning(AsyncChannelTestCase):
+        app = "tests.apps.notes.main:app"
+
+        async def test_1_leaves_it_running(self):
+            gate = events["gate"]
+            ws = await self.connect()
+            await ws.subscribe("WorkerChannel")
+            ws.client_send({"command": "message", "channel": "WorkerChannel", "action": "hold", "params": {},
+                            "data": {"gate": events["gate name"], "then": ["broadcast", "write"]}})
+            self.assertTrue(await asyncio.to_thread(gate.entered.wait, 10))
+
+        async def test_2_starts_clean(self):
+            gate = events["gate"]
+            listener = await self.connect()
+            await listener.subscribe("WorkerChannel")
+            Note.create(title="test 2's own")
+            gate.opened.set()  # the first test's channel code goes on now
+            events["finished"] = await asyncio.to_thread(gate.done.wait, 10)
+            await self.assertNothingReceived(listener)
+            events["rows"] = [note.title for note in Note.select()]
+            events["broadcasts"] = list(self.broadcasts)
+            events["refused"] = [f"{type(error).__name__}: {error}" for error in gate.errors]
+
+    return LeavesASessionOpen, LeavesATaskRunning, LeavesAStubbornTask, LeavesChannelCodeRunning
 
 
 class LeftRunningTests(unittest.TestCase):
@@ -186,3 +209,36 @@ class LeftRunningTests(unittest.TestCase):
         self.assertIn(f"The test {test.id()} left work running", report)
         self.assertIn("the task stubborn-writer", report)
         self.assertIn("did not end within 1s of being cancelled", report)
+
+
+class ChannelCodeLeftRunningTests(unittest.TestCase):
+    """Channel code still running in its worker thread when its test ends:
+    named, and refused from then on (outside any test transaction: the
+    inner classes open their own)."""
+
+    def test_it_is_an_error_of_its_test_and_nothing_reaches_the_next_test(self):
+        from tests.apps.notes.main import GATES, Gate
+
+        events = {"gate name": "left-running", "gate": Gate()}
+        GATES["left-running"] = events["gate"]
+        self.addCleanup(GATES.pop, "left-running", None)
+        self.addCleanup(events["gate"].opened.set)
+        result, output = run_inner(left_running_classes(events)[3])
+        self.assertEqual((result.testsRun, len(result.failures), len(result.errors)), (2, 0, 1), output)
+        test, report = result.errors[0]
+        self.assertTrue(test.id().endswith("test_1_leaves_it_running"), test.id())
+        self.assertIn(f"LeftRunning: The test {test.id()} left channel code running in a worker thread: "
+                      "it was still running 1s after the test ended", report)
+        self.assertIn(f"Channel code is still running in the worker thread 'proper-worker ({test.id()})'", report)
+        self.assertIn("in hold\n    gate.opened.wait(", report)
+        self.assertTrue(events["finished"])
+        # Its broadcast and its write came during the next test: both refused.
+        self.assertEqual(events["rows"], ["test 2's own"])
+        self.assertEqual(events["broadcasts"], [])
+        self.assertEqual(len(events["refused"]), 2, events["refused"])
+        broadcast, write = events["refused"]
+        refusal = (f"was refused: this channel code (thread 'proper-worker ({test.id()})') outlived the "
+                   f"test {test.id()}, which was rolled back without it")
+        self.assertIn("LeftRunning: The broadcast to 'worker' " + refusal, broadcast)
+        self.assertIn(refusal, write)
+        self.assertTrue(write.startswith("LeftRunning: "), write)

@@ -13,7 +13,7 @@ import unittest
 from pathlib import Path
 
 from proper_unittest import AsyncChannelTestCase, ProperTestCase
-from tests.apps.notes.main import Note
+from tests.apps.notes.main import GATES, Gate, Note
 from tests.inner import REPO, run_in_subprocess, run_inner
 
 APP = "tests.apps.notes.main:app"
@@ -52,6 +52,40 @@ def hanging_classes():
     return SyncHang, AsyncHang
 
 
+def channel_hanging_class(gates):
+    """An async test class whose tests wait on channel code blocked in its
+    worker thread (WorkerChannel.hold, each test at its own gate of `gates`)."""
+
+    class ChannelHang(AsyncChannelTestCase):
+        app = APP
+        timeout = LIMIT
+
+        async def hold(self, gate):
+            """A connection and the frame that blocks its action at `gate`."""
+            ws = await self.connect()
+            await ws.subscribe("WorkerChannel")
+            # Opened by the test's own cleanups, before the library's end.
+            self.addCleanup(GATES[gate].opened.set)
+            return ws, {"command": "message", "channel": "WorkerChannel", "action": "hold", "params": {},
+                        "data": {"gate": gate, "title": "written by the held action"}}
+
+        async def test_1_awaits_the_blocked_action(self):
+            ws, hold = await self.hold(gates[0])
+            await ws.send(hold, timeout=30)
+
+        async def test_2_its_query_waits_for_the_blocked_action(self):
+            ws, hold = await self.hold(gates[1])
+            ws.client_send(hold)
+            await asyncio.to_thread(GATES[gates[1]].entered.wait, 10)
+            Note.select().count()  # the worker holds the shared connection
+
+        async def test_3_runs_after_them(self):
+            self.assertEqual(Note.select().count(), 0)
+            await asyncio.sleep(0)
+
+    return ChannelHang
+
+
 class TimeLimitTests(unittest.TestCase):
     """Outside any test transaction: the inner tests run their own."""
 
@@ -81,6 +115,23 @@ class TimeLimitTests(unittest.TestCase):
         self.assertIn("in test_1_awaits_forever\n    await asyncio.Event().wait()", awaiting)
         self.assertIn("in wait", awaiting)  # the awaited coroutine's own frame
         self.assertIn("in test_2_blocks_the_loop\n    time.sleep(30)", reports["test_2_blocks_the_loop"])
+
+    def test_a_test_stuck_on_channel_code_times_out_and_its_rows_are_rolled_back(self):
+        gates = ("timeouts-1", "timeouts-2")
+        for name in gates:
+            GATES[name] = Gate()
+            self.addCleanup(GATES.pop, name)
+            self.addCleanup(GATES[name].opened.set)
+        result, output = self.run_hanging(channel_hanging_class(gates))
+        self.assertEqual((result.testsRun, len(result.failures), len(result.errors)), (3, 2, 0), output)
+        reports = {test.id().rsplit(".", 1)[1]: report for test, report in result.failures}
+        self.assertEqual(sorted(reports), ["test_1_awaits_the_blocked_action",
+                                           "test_2_its_query_waits_for_the_blocked_action"])
+        awaiting = reports["test_1_awaits_the_blocked_action"]
+        self.assertIn("ran longer than its time limit of 0.3s (ChannelHang.timeout)", awaiting)
+        self.assertIn("in test_1_awaits_the_blocked_action\n    await ws.send(hold, timeout=30)", awaiting)
+        querying = reports["test_2_its_query_waits_for_the_blocked_action"]
+        self.assertIn("in test_2_its_query_waits_for_the_blocked_action\n    Note.select().count()", querying)
 
     def test_no_limit_by_default(self):
         class Quick(ProperTestCase):

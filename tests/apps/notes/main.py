@@ -1,5 +1,7 @@
 """The notes app: models, controllers, a channel and a task in one module."""
+import asyncio
 import os
+import threading
 
 import peewee as pw
 from proper import App, Channel, Controller, ProperModel, current
@@ -199,3 +201,56 @@ class GoodbyeChannel(Channel):
 
 
 router.channel()(GoodbyeChannel)
+
+
+class Gate:
+    """Holds a WorkerChannel.hold action in its worker thread until the test
+    opens it (tests of channel code that blocks)."""
+
+    def __init__(self):
+        self.entered = threading.Event()  # the action waits at the gate
+        self.opened = threading.Event()   # the test let it go on
+        self.done = threading.Event()     # it finished, whatever happened
+        self.errors = []                  # what its steps after the gate raised
+
+
+GATES: dict[str, Gate] = {}
+
+
+class WorkerChannel(Channel):
+    """Channel code as production runs it, in a worker thread: it says which
+    thread, runs a coroutine with asyncio.run(), or blocks at a gate."""
+
+    def subscribed(self):
+        self.stream_from("worker")
+
+    def where(self, data):
+        self.send({"thread": threading.current_thread().name})
+
+    def nested(self, data):
+        async def double(n):
+            await asyncio.sleep(0)
+            return n * 2
+
+        result = asyncio.run(double(data["n"]))
+        note = Note.create(title=f"nested {result}")
+        self.send({"result": result, "id": note.id})
+
+    def hold(self, data):
+        gate = GATES[data["gate"]]
+        try:
+            gate.entered.set()
+            gate.opened.wait(data.get("seconds", 30))
+            for step in data.get("then", ["write"]):
+                try:
+                    if step == "write":
+                        Note.create(title=data.get("title", f"after {data['gate']}"))
+                    else:
+                        self.broadcast("worker", {"late": data["gate"]})
+                except Exception as error:
+                    gate.errors.append(error)
+        finally:
+            gate.done.set()
+
+
+router.channel()(WorkerChannel)
