@@ -5,27 +5,39 @@ what it is: a whole test module (its test classes are run), the body of a
 class (the class is made a ProperTestCase and run), or lines of a test
 method (run in a ProperTestCase test, or an AsyncChannelTestCase one when
 they await), after a few lines of set-up the snippet takes for granted
-(a signed-in user, a photo). A snippet without a setting, or a setting
-without its snippet, fails the test: a new snippet must be added here.
+(a signed-in user, a photo). A snippet whose tests are meant to fail says
+which, and with what; one that defines no test of its own is run by a
+check written here. A snippet without a setting, or a setting without its
+snippet, fails the test: a new snippet must be added here.
+
+Every snippet runs. The one exception, by name: the system test snippet
+(``needs_browser``) runs only where a browser is installed, and is skipped,
+saying so, elsewhere (as its SystemTestCase is).
 """
 import contextlib
 import io
 import re
 import textwrap
 import unittest
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from proper.cache.redis_cache import RedisCache
 
 README = Path(__file__).resolve().parents[3] / "README.md"
 APP_ROOT = Path(__file__).resolve().parents[1]
 
 # What every snippet may use without importing it.
 IMPORTS = """\
+import re
 import multidict
+import peewee as pw
 import time_machine
 from datetime import UTC, datetime, timedelta
 from peewee import IntegrityError
-from myapp.models import Message, Photo, User
+from myapp.forms import PhotoForm
+from myapp.models import Attachment, Message, Photo, User
 from myapp.tasks import generate_thumbnail
 from proper_unittest import (
     AsyncChannelTestCase, InMemoryUpload, ProperTestCase, override_cache, override_config,
@@ -39,11 +51,66 @@ SIGNED_IN = 'user = make_user("alice@example.com")\nself.sign_in(user)\n'
 @dataclass(frozen=True)
 class Setting:
     """How to run a snippet: `kind` is "module", "class" or "method";
-    `before` runs first in a "method" snippet's test. "compile" snippets
-    are only compiled (not yet runnable against this app)."""
+    `before` runs first in a "method" snippet's test. `errors` lists the
+    snippet's tests meant to fail, as (method name, text its error
+    contains); `check`, for a snippet without a test of its own, runs its
+    classes (given the snippet's names) and returns the result and output.
+    `needs_browser`: skipped, saying so, where no browser is installed.
+    `cleanup` undoes what the snippet left in the process (given its names)."""
 
     kind: str
     before: str = ""
+    errors: tuple[tuple[str, str], ...] = ()
+    check: Callable[[dict], tuple[unittest.TestResult, str]] | None = field(default=None, compare=False)
+    needs_browser: bool = False
+    cleanup: Callable[[dict], None] | None = field(default=None, compare=False)
+
+
+def run_classes(*classes: type) -> tuple[unittest.TestResult, str]:
+    """Run test classes; the result and the output."""
+    loader = unittest.TestLoader()
+    loader.sortTestMethodsUsing = None
+    suite = unittest.TestSuite(loader.loadTestsFromTestCase(cls) for cls in classes)
+    stream = io.StringIO()
+    result = unittest.TextTestRunner(stream=stream, verbosity=2).run(suite)
+    return result, stream.getvalue()
+
+
+def forget_the_late_proxy(names: dict) -> None:
+    """The guard snippet points a model at /srv/prod.sqlite3 through a proxy:
+    uninitialized again, so later classes' safety checks do not see it."""
+    names["late"].initialize(None)
+
+
+def check_cache_opt_in(names: dict) -> tuple[unittest.TestResult, str]:
+    """The opt-in snippet's class (no test of its own) runs its tests with the
+    app's cache as configured, here a Redis one (never contacted); a class
+    without the opt-in is refused before any test."""
+    from myapp.main import app
+    from proper_unittest import ProperTestCase
+
+    class Reports(names["ReportCacheTests"]):
+        def test_the_configured_cache_is_kept(self):
+            self.assertIsInstance(self.app.cache, RedisCache)
+
+    class NotOptedIn(ProperTestCase):
+        def test_never_runs(self):
+            raise AssertionError("a class without the opt-in ran")
+
+    kept = app.cache
+    app.cache = RedisCache("redis://127.0.0.1:6379/15")
+    try:
+        opted, opted_output = run_classes(Reports)
+        refused, refused_output = run_classes(NotOptedIn)
+    finally:
+        app.cache = kept
+    problems = [f"{test}: {text}" for test, text in opted.errors + opted.failures]
+    refusal = "".join(text for _, text in refused.errors)
+    if "Refusing to run tests with the cache proper.cache.redis_cache.RedisCache" not in refusal:
+        problems.append(f"the class without the opt-in was not refused:\n{refused_output}")
+    if problems:
+        opted.failures.append((Reports("test_the_configured_cache_is_kept"), "\n".join(problems)))
+    return opted, opted_output + refused_output
 
 
 SETTINGS = {
@@ -59,13 +126,28 @@ SETTINGS = {
     "follow_redirects=True)": Setting("method", SIGNED_IN),
     # 5. The result object
     "self.assertStatus(result, 200)": Setting("method", SIGNED_IN + 'photo = make_photo(user, "Sunset")\n'),
-    'self.assertSelect(result, "article.photo", count=3)': Setting("compile"),
-    'self.client.post("/rooms/general/messages"': Setting("compile"),
-    'self.assertFormError(result, "title"': Setting("compile"),
-    'cover = self.file_fixture("pixel.png")': Setting("compile"),
-    "class ReportCacheTests(ProperTestCase):": Setting("compile"),
-    "from proper_unittest import ProperTestCase, allow_network": Setting("compile"),
-    'late = pw.DatabaseProxy()           # bound by a model, initialized on first use': Setting("compile"),
+    'self.assertSelect(result, "article.photo", count=3)': Setting(
+        "method", SIGNED_IN + 'make_photo(user, "Sunset", caption="The sun goes down")\n'
+        'make_photo(user, "Harbour")\n'
+        'cover = Attachment(InMemoryUpload("dawn.png", PIXEL_PNG.read_bytes()))\ncover.save()\n'
+        'photo = make_photo(user, "Dawn", cover=cover)\nresult = self.client.get("/photos")\n'
+    ),
+    # Turbo
+    'self.client.post("/rooms/general/messages"': Setting("method", SIGNED_IN),
+    # 8. Testing forms
+    'self.assertFormError(result, "title"': Setting("method", SIGNED_IN),
+    # Uploads and storage
+    'cover = self.file_fixture("pixel.png")': Setting("method", SIGNED_IN),
+    # Outside services and the network guard
+    "class ReportCacheTests(ProperTestCase):": Setting("module", check=check_cache_opt_in),
+    "from proper_unittest import ProperTestCase, allow_network": Setting("module"),
+    # Safety: the connection guard
+    "late = pw.DatabaseProxy()": Setting("module", cleanup=forget_the_late_proxy, errors=(
+        ("test_late_proxy", "UnsafeDatabaseError: Refusing to connect SqliteDatabase '/srv/prod.sqlite3' "
+                            f"(bound to model {__name__}.Note) during the test "
+                            f"{__name__}.Refused.test_late_proxy: this run has not checked that it "
+                            "is a test database"),
+    )),
     # 6. Authentication
     "session = self.sign_in(user)": Setting("method", 'user = make_user("alice@example.com")\n'),
     # 7. Testing models
@@ -89,8 +171,8 @@ SETTINGS = {
     # 14. Tips
     "@override_config(SIGNUPS_OPEN=False)": Setting("class"),
     "with override_config(DEBUG=True) as config": Setting("method"),
-    # System tests (skipped, as a SystemTestCase is, where no browser is installed)
-    "class PhotoFormTests(SystemTestCase):": Setting("module"),
+    # System tests: the named exception, run only where a browser is installed
+    "class PhotoFormTests(SystemTestCase):": Setting("module", needs_browser=True),
 }
 
 
@@ -122,21 +204,34 @@ def snippet_module(code: str, setting: Setting) -> str:
 
 def run_snippet(line: int, code: str, setting: Setting) -> tuple[unittest.TestResult, str]:
     """Run the test classes the snippet makes; the result and the output."""
-    if setting.kind == "compile":
-        compile(code, f"README.md, snippet at line {line}", "exec")
-        return unittest.TestResult(), ""
     namespace = {"__name__": __name__, "contextlib": contextlib, "APP_ROOT": APP_ROOT}
-    exec(compile(snippet_module(code, setting), f"README.md, snippet at line {line}", "exec"), namespace)
-    classes = [
-        value for name, value in namespace.items()
-        if isinstance(value, type) and issubclass(value, unittest.TestCase)
-        and value.__module__ == __name__ and name not in ("ProperTestCase", "AsyncChannelTestCase")
-    ]
-    loader = unittest.TestLoader()
-    suite = unittest.TestSuite(loader.loadTestsFromTestCase(cls) for cls in classes)
-    stream = io.StringIO()
-    result = unittest.TextTestRunner(stream=stream, verbosity=2).run(suite)
-    return result, stream.getvalue()
+    try:
+        exec(compile(snippet_module(code, setting), f"README.md, snippet at line {line}", "exec"), namespace)
+        if setting.check is not None:
+            return setting.check(namespace)
+        classes = [
+            value for name, value in namespace.items()
+            if isinstance(value, type) and issubclass(value, unittest.TestCase)
+            and value.__module__ == __name__ and name not in ("ProperTestCase", "AsyncChannelTestCase")
+        ]
+        return run_classes(*classes)
+    finally:
+        if setting.cleanup is not None:
+            setting.cleanup(namespace)
+
+
+def unexpected(result: unittest.TestResult, setting: Setting) -> list[str]:
+    """What went otherwise than the snippet says: failures and errors it does
+    not mean, and meant ones that did not come (or not with their text)."""
+    meant = dict(setting.errors)
+    problems = []
+    for test, text in result.failures + result.errors:
+        name = test.id().rsplit(".", 1)[-1]
+        expected = meant.pop(name, None)
+        if expected is None or expected not in text:
+            problems.append(text)
+    problems += [f"{name} was meant to fail with {text!r}; it did not" for name, text in meant.items()]
+    return problems
 
 
 @unittest.skipUnless(README.is_file(), "the library's README is not next to this app")
@@ -156,12 +251,14 @@ def _snippet_test(key: str):
         found = [(line, code) for line, code in snippets() if setting_of(code) == (key, SETTINGS[key])]
         if not found:
             self.fail(f"No README snippet contains {key!r} (see the test above)")
+        setting = SETTINGS[key]
         for line, code in found:
-            result, output = run_snippet(line, code, SETTINGS[key])
-            if SETTINGS[key].kind == "compile":
-                continue
+            result, output = run_snippet(line, code, setting)
+            if setting.needs_browser and result.testsRun == 0 and result.skipped:
+                self.skipTest(f"README snippet at line {line} needs a browser: {result.skipped[0][1]}")
             self.assertGreater(result.testsRun, 0, output)
-            self.assertTrue(result.wasSuccessful(), f"README snippet at line {line}:\n{code}\n{output}")
+            problems = unexpected(result, setting)
+            self.assertEqual(problems, [], f"README snippet at line {line}:\n{code}\n{output}")
     return test
 
 

@@ -1,10 +1,11 @@
 """Photos: a full resource, with an optional image upload."""
+import peewee as pw
 from proper import current
 from proper.errors import Forbidden, NotFound
 
 from .. import uploads
 from ..forms import PhotoForm
-from ..models import Photo, User
+from ..models import Attachment, Photo, User
 from ..router import router
 from ..tasks import generate_thumbnail
 from .app_controller import AppController
@@ -29,12 +30,14 @@ class PhotoController(AppController):
     after = [{"do": "close_uploads"}]
 
     def index(self):
-        """All photos, newest first, with their owners (one query); `?q=`
-        filters by title."""
+        """All photos, newest first, with their owners and covers (one
+        query); `?q=` filters by title."""
         self.q = (self.params.get("q") or "").strip()
         query = (
-            Photo.select(Photo, User)
+            Photo.select(Photo, User, Attachment)
             .join(User)
+            .switch(Photo)
+            .join(Attachment, pw.JOIN.LEFT_OUTER)
             .order_by(Photo.created_at.desc(), Photo.id.desc())
         )
         if self.q:
