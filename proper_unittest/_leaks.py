@@ -8,8 +8,7 @@ from typing import Any, cast
 
 import peewee as pw
 
-from ._names import quote_identifier
-from ._provision import created_tables, plain_connection
+from ._provision import created_tables, plain_connection, quote_table
 from .databases import models_of, not_the_tests_sql
 from .errors import ConfigurationError
 from .safety import table_name
@@ -60,7 +59,7 @@ def row_counts(db: pw.Database, models: Sequence[type[pw.Model]] | None = None) 
     if not models:
         return {}
     parts = ", ".join(
-        f"(SELECT COUNT(*) FROM {quote_identifier(db, table_name(model))})" for model in models
+        f"(SELECT COUNT(*) FROM {quote_table(db, table_name(model))})" for model in models
     )
     row = db.execute_sql(f"SELECT {parts}").fetchone()
     return {table_name(model): int(count) for model, count in zip(models, row)}

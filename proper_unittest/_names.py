@@ -14,6 +14,10 @@ WORD_SEPARATORS = re.compile(r"[_.\-]+")
 #: What a database or SQLite file name the library creates or drops may hold.
 SAFE_NAME = re.compile(r"[A-Za-z0-9_.\-]+")
 SAFE_CHARACTERS = "letters, digits, '_', '-' and '.'"
+#: What a PostgreSQL schema the library creates may hold (no '.', which
+#: separates the schema from the table in the names the library lists).
+SAFE_SCHEMA = re.compile(r"[A-Za-z0-9_\-]+")
+SAFE_SCHEMA_CHARACTERS = "letters, digits, '_' and '-'"
 #: The longest database name each server keeps (PostgreSQL: bytes, MySQL:
 #: characters; the same for SAFE_NAME's ASCII), longer ones are cut short.
 NAME_LIMITS = {"postgres": 63, "mysql": 64}
@@ -47,6 +51,15 @@ def quote_identifier(db: pw.Database, name: str) -> str:
     """`name` quoted for `db`'s SQL, an embedded quote character doubled."""
     closing = db.quote[1:]  # peewee's quote is the pair of quote characters
     return db.quote[:1] + name.replace(closing, closing * 2) + closing
+
+
+def quote_table(db: pw.Database, name: str, postgres: bool) -> str:
+    """A table name as the library lists it (``table``, or on PostgreSQL
+    ``schema.table``: the first dot ends the schema) quoted for `db`'s SQL."""
+    schema, dot, table = name.partition(".")
+    if postgres and dot:
+        return f"{quote_identifier(db, schema)}.{quote_identifier(db, table)}"
+    return quote_identifier(db, name)
 
 
 def derived_name(base: str, suffix: str, backend: str) -> str:

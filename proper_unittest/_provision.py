@@ -46,6 +46,7 @@ class Claim:
     db: pw.Database
     owns_database: bool = False  # created by the library (this run or a marked earlier one)
     tables: list[str] = field(default_factory=list)  # tables the library created
+    schemas: list[str] = field(default_factory=list)  # PostgreSQL schemas it created there
     # The SQLite file the library created: its absolute path, (device, inode).
     created_file: tuple[str, tuple[int, int]] | None = None
 
@@ -123,9 +124,14 @@ def _join_claim(db: pw.Database, other: "Claim") -> "Claim":
     if clashes and not _is_adopted(db):
         db.close()
         raise UnsafeDatabaseError(_clash_message(db, clashes))
-    db.create_tables(new_models)
+    missing = _missing_schemas(db, new_models)
+    other.schemas.extend(missing)
     other.tables.extend(safety.table_name(m) for m in new_models)
-    claim = Claim(db, owns_database=other.owns_database, tables=other.tables, created_file=other.created_file)
+    _write_marker(db, other, schema="")
+    _create_schemas(db, missing)
+    db.create_tables(new_models)
+    claim = Claim(db, owns_database=other.owns_database, tables=other.tables, schemas=other.schemas,
+                  created_file=other.created_file)
     _write_marker(db, claim, schema="")  # a mixed schema: never reused as is
     return claim
 
@@ -183,10 +189,10 @@ def _rename(db: pw.Database, name: str) -> None:
 
 def _reset_tables(db: pw.Database, tables: list[str]) -> None:
     """Delete every row of `tables` and reset their id sequences."""
-    tables = [t for t in tables if t in set(_get_tables(db))]
+    tables = [t for t in tables if t in set(_user_tables(db))]
     if not tables:
         return
-    quoted = [_quote(db, t) for t in tables]
+    quoted = [quote_table(db, t) for t in tables]
     backend = safety.backend_of(db)
     if backend == "postgres":
         db.execute_sql(f"TRUNCATE {', '.join(quoted)} RESTART IDENTITY CASCADE")
@@ -240,6 +246,7 @@ def _claim_and_build(db: pw.Database) -> Claim:
             _remove(claim)
         raise
     previous = marker["tables"] if marker else []
+    claim.schemas = list(marker["schemas"]) if marker else []
     if not claim.owns_database and marker and marker["created"]:  # an earlier run made it
         claim.owns_database = True
         if isinstance(db, pw.SqliteDatabase):
@@ -342,7 +349,7 @@ def _exists(db: pw.Database) -> bool:
 def _build(db: pw.Database, models: list[type[pw.Model]], claim: Claim, previous: list[str]) -> None:
     """Drop the tables the library made earlier, then create the models' tables."""
     if previous:
-        quoted = ", ".join(_quote(db, t) for t in previous)
+        quoted = ", ".join(quote_table(db, t) for t in previous)
         cascade = " CASCADE" if safety.backend_of(db) == "postgres" else ""
         if safety.backend_of(db) == "mysql":
             db.execute_sql("SET FOREIGN_KEY_CHECKS = 0")
@@ -354,9 +361,29 @@ def _build(db: pw.Database, models: list[type[pw.Model]], claim: Claim, previous
     # Listed (and marked) before they exist, so that a run stopped while
     # creating them still knows them for its own.
     claim.tables = [safety.table_name(m) for m in models]
+    missing = _missing_schemas(db, models)
+    claim.schemas += [s for s in missing if s not in claim.schemas]
     if not safety.is_in_memory(db):
         _write_marker(db, claim, schema="")
+    _create_schemas(db, missing)
     db.create_tables(models)
+
+
+def _missing_schemas(db: pw.Database, models: Iterable[type[pw.Model]]) -> list[str]:
+    """The PostgreSQL schemas (``Meta.schema``) of `models` that `db` lacks."""
+    if safety.backend_of(db) != "postgres":
+        return []
+    wanted = {safety.model_meta(m).schema for m in models} - {None, "", "public"}
+    existing = {row[0] for row in db.execute_sql("SELECT nspname FROM pg_namespace").fetchall()}
+    return sorted(wanted - existing)
+
+
+def _create_schemas(db: pw.Database, schemas: list[str]) -> None:
+    """Create `schemas` inside the test database `db` (listed in its marker
+    first: they are the library's, dropped with the database or, in a
+    database it adopted, at exit)."""
+    for schema in schemas:
+        db.execute_sql(f"CREATE SCHEMA {_quote(db, schema)}")
 
 
 def schema_hash(db: pw.Database, models: Iterable[type[pw.Model]]) -> str:
@@ -562,7 +589,7 @@ def _user_tables(db: pw.Database) -> list[str]:
             "WHERE table_schema NOT IN ('pg_catalog', 'information_schema') "
             "ORDER BY table_schema, table_name"
         ).fetchall()
-        return [name if schema == "public" else f"{schema}.{name}" for schema, name in rows]
+        return [safety.listed_table(schema, name, backend) for schema, name in rows]
     if backend == "mysql":
         rows = db.execute_sql(
             "SELECT table_name FROM information_schema.tables "
@@ -592,14 +619,17 @@ class _Marker(TypedDict):
     created: bool  # the library created the database
     schema: str  # schema_hash() of the tables, "" when mixed or unfinished
     tables: list[str]  # the tables the library created
+    schemas: list[str]  # the PostgreSQL schemas the library created
 
 
 def _read_marker(db: pw.Database) -> _Marker:
     rows = db.execute_sql(f"SELECT kind, value FROM {_quote(db, MARKER_TABLE)}").fetchall()
-    marker: _Marker = {"created": False, "schema": "", "tables": []}
+    marker: _Marker = {"created": False, "schema": "", "tables": [], "schemas": []}
     for kind, value in rows:
         if kind == "table":
             marker["tables"].append(value)
+        elif kind == "pg_schema":
+            marker["schemas"].append(value)
         elif kind == "created":
             marker["created"] = value == "1"
         elif kind == "schema":
@@ -614,6 +644,7 @@ def _write_marker(db: pw.Database, claim: Claim, schema: str) -> None:
     param = db.param
     rows = [("created", "1" if claim.owns_database else "0"), ("schema", schema)]
     rows += [("table", name) for name in claim.tables]
+    rows += [("pg_schema", name) for name in claim.schemas]
     for kind, value in rows:
         db.execute_sql(f"INSERT INTO {table} (kind, value) VALUES ({param}, {param})", (kind, value))
 
@@ -865,6 +896,8 @@ def _release(claims: list[Claim]) -> None:
             removed.add(key)
         else:
             _best_effort(_drop_tables, claim.db, claim.tables + [MARKER_TABLE])
+            for schema in claim.schemas:  # only if empty: nothing of anyone else's in it
+                _best_effort(claim.db.execute_sql, f"DROP SCHEMA IF EXISTS {_quote(claim.db, schema)}")
             _best_effort(claim.db.close)
             removed.add(key)
 
@@ -947,13 +980,19 @@ def _drop_tables(db: pw.Database, tables: list[str]) -> None:
     if is_mysql:
         db.execute_sql("SET FOREIGN_KEY_CHECKS = 0")
     for name in names:
-        db.execute_sql(f"DROP TABLE IF EXISTS {_quote(db, name)}{cascade}")
+        db.execute_sql(f"DROP TABLE IF EXISTS {quote_table(db, name)}{cascade}")
     if is_mysql:
         db.execute_sql("SET FOREIGN_KEY_CHECKS = 1")
 
 
 def _quote(db: pw.Database, name: str) -> str:
     return _names.quote_identifier(db, name)
+
+
+def quote_table(db: pw.Database, name: str) -> str:
+    """A table name as the library lists it (see ``safety.listed_table``),
+    quoted for `db`'s SQL."""
+    return _names.quote_table(db, name, postgres=safety.backend_of(db) == "postgres")
 
 
 def _worker_suffix() -> str:

@@ -175,31 +175,49 @@ def check_app(app: Any) -> dict[str, pw.Database]:
     check_test_environment(app)
     databases = test_databases(app)
     check_test_databases(databases)
-    check_mysql_schemas(databases.values())
+    check_schemas(databases.values())
     return databases
 
 
-def check_mysql_schemas(databases: Iterable[pw.Database]) -> None:
-    """Fail when a model bound to one of the MySQL/MariaDB `databases`
-    names another database in its ``Meta.schema``: there a schema is a
-    database of the server, outside the test database and its checks.
-    (On PostgreSQL a schema lives inside the test database.)"""
-    mysql = {id(db): db for db in databases if backend_of(db) == "mysql"}
-    if not mysql:
-        return
+def check_schemas(databases: Iterable[pw.Database]) -> None:
+    """Fail when a model bound to one of `databases` has a ``Meta.schema``
+    the library cannot keep inside the test database. On MySQL/MariaDB a
+    schema is another database of the server, outside the test database
+    and its checks: refused unless it is the test database itself. On
+    PostgreSQL a schema lives inside the test database, where the library
+    creates it: its name may hold only letters, digits, '_' and '-'."""
+    checked = {id(db) for db in databases}
     for model in all_model_classes():
         db = bound_database(model)
         schema = model_meta(model).schema
-        if db is None or id(db) not in mysql or not schema or schema == target_name(db):
+        if db is None or id(db) not in checked or not schema:
             continue
-        raise UnsafeDatabaseError(
-            f"Refusing to run tests: model {model.__module__}.{model.__qualname__} has "
-            f"Meta.schema = {schema!r}, which on MySQL/MariaDB is another database of the "
-            f"server, not the test database {target_name(db)!r}; its rows would be written "
-            "there, outside the checks and the test transaction. Give the model its own "
-            "Database bound to a test database instead of a schema, or leave Meta.schema "
-            "unset when APP_ENV=test. No database was touched."
-        )
+        if backend_of(db) == "postgres":
+            _check_postgres_schema(model, schema)
+        elif backend_of(db) == "mysql" and schema != target_name(db):
+            _refuse_mysql_schema(model, schema, db)
+
+
+def _check_postgres_schema(model: type[pw.Model], schema: str) -> None:
+    if _names.SAFE_SCHEMA.fullmatch(schema):
+        return
+    raise UnsafeDatabaseError(
+        f"Refusing to run tests: model {model.__module__}.{model.__qualname__} has "
+        f"Meta.schema = {schema!r}; the library creates a model's schema inside the test "
+        f"database, and a schema it creates may hold only {_names.SAFE_SCHEMA_CHARACTERS}. "
+        "Rename the schema. No database was touched."
+    )
+
+
+def _refuse_mysql_schema(model: type[pw.Model], schema: str, db: pw.Database) -> None:
+    raise UnsafeDatabaseError(
+        f"Refusing to run tests: model {model.__module__}.{model.__qualname__} has "
+        f"Meta.schema = {schema!r}, which on MySQL/MariaDB is another database of the "
+        f"server, not the test database {target_name(db)!r}; its rows would be written "
+        "there, outside the checks and the test transaction. Give the model its own "
+        "Database bound to a test database instead of a schema, or leave Meta.schema "
+        "unset when APP_ENV=test. No database was touched."
+    )
 
 
 def remember_app(app: Any) -> None:
@@ -248,9 +266,23 @@ def model_meta(model: type[pw.Model]) -> pw.Metadata:
 
 
 def table_name(model: type[pw.Model]) -> str:
-    """The name of `model`'s table."""
-    name: str = model_meta(model).table_name
-    return name
+    """The name of `model`'s table as the library lists it (see
+    :func:`listed_table`): on PostgreSQL, qualified by its ``Meta.schema``."""
+    meta = model_meta(model)
+    db = bound_database(model)
+    backend = backend_of(db) if db is not None else "other"
+    return listed_table(meta.schema or "public", meta.table_name, backend)
+
+
+def listed_table(schema: str, table: str, backend: str) -> str:
+    """How the library lists a table (in its marker, and when it compares
+    the models' tables with a database's): the bare name, or on PostgreSQL
+    ``schema.table`` for a table outside ``public`` or one whose name holds
+    a dot, so that the first dot always ends the schema (a schema the
+    library creates holds none, see :func:`check_schemas`)."""
+    if backend != "postgres" or (schema == "public" and "." not in table):
+        return table
+    return f"{schema}.{table}"
 
 
 def _describe(where: str) -> str:

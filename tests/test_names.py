@@ -135,6 +135,23 @@ class NameCharsetTests(unittest.TestCase):
 
         self.assertEqual(_names.quote_identifier(Bracketed(":memory:"), "a]b[c"), "[a]]b[c]")
 
+    def test_table_names_are_quoted_as_listed(self):
+        # On PostgreSQL the first dot of a listed name ends its schema.
+        db = pw.PostgresqlDatabase("x")
+        self.assertEqual(_names.quote_table(db, "accounts.user", postgres=True), '"accounts"."user"')
+        self.assertEqual(_names.quote_table(db, "public.a.b", postgres=True), '"public"."a.b"')
+        self.assertEqual(_names.quote_table(db, 'a"b', postgres=True), '"a""b"')
+        self.assertEqual(_names.quote_table(db, 'x"y.z', postgres=True), '"x""y"."z"')
+        self.assertEqual(_names.quote_table(pw.SqliteDatabase(":memory:"), "a.b", postgres=False), '"a.b"')
+        self.assertEqual(_provision.quote_table(db, "s.t"), '"s"."t"')
+        self.assertEqual(_provision.quote_table(pw.MySQLDatabase("x"), "s.t"), "`s.t`")
+
+    def test_schema_names_the_library_creates(self):
+        for name in ("accounts", "a-b_C9"):
+            self.assertTrue(_names.SAFE_SCHEMA.fullmatch(name), name)
+        for name in ("a.b", "a b", 'a"b', "", "ä"):
+            self.assertFalse(_names.SAFE_SCHEMA.fullmatch(name), name)
+
     def test_the_message_names_the_characters(self):
         self.assertIn("""holds '"', ';'""", _names.why_not_a_safe_name('a;b"_test') or "")
 

@@ -432,3 +432,74 @@ class OwnershipTests(unittest.TestCase):
         self.run_ok(name, env=keep)  # reused, emptied: the test counts one row
         self.run_ok(name)  # without --keepdb the run cleans up what it owns
         self.assertFalse(self.exists(name))
+
+
+SCHEMA_MODEL = '''
+class Account(pw.Model):
+    login = pw.CharField()
+
+    class Meta:
+        database = db
+        table_name = "pu_account"
+        schema = "pu_accounts"
+
+
+def schemas_here():
+    rows = db.execute_sql("SELECT nspname FROM pg_namespace WHERE nspname = 'pu_accounts'").fetchall()
+    return len(rows)
+
+
+class SchemaTests(ProperTestCase):
+    app = app
+
+    def test_1_write(self):
+        Account.create(login="ann")
+        self.assertEqual(Account.select().count(), 1)
+        self.assertEqual(schemas_here(), 1)
+
+    def test_2_rolled_back(self):
+        self.assertEqual(Account.select().count(), 0)
+
+
+class SchemaCommitTests(ProperTransactionTestCase):
+    app = app
+
+    def test_commits(self):
+        Account.create(login="bob")
+        self.assertEqual(Account.select().count(), 1)
+'''
+
+
+class PostgresSchemaTests(unittest.TestCase):
+    """On PostgreSQL a model's Meta.schema lives inside the test database:
+    the library creates it there, and nowhere else, and removes it."""
+
+    def setUp(self):
+        self.folder = self.enterContext(tempfile.TemporaryDirectory())
+
+    def schemas_in(self, name: str) -> list[str]:
+        db = server_database(name)
+        db.connect()
+        try:
+            return [row[0] for row in db.execute_sql(
+                "SELECT nspname FROM pg_namespace WHERE nspname = 'pu_accounts'").fetchall()]
+        finally:
+            db.close()
+
+    def test_a_schema_is_made_inside_the_test_database_only(self):
+        if backend() != "postgresql":
+            self.skipTest("on PostgreSQL a schema lives inside the database")
+        sentinel = Planted(self, f"pu_schema_prod{worker_suffix()}")
+        # An empty test database is adopted: at exit the run drops the
+        # schema it made there (and its tables), and keeps the database.
+        adopted = Planted(self, f"pu_schema{worker_suffix()}_test", tables=())
+        source = inner_app(adopted.config(), extra=SCHEMA_MODEL).replace(
+            "import ProperTestCase", "import ProperTestCase, ProperTransactionTestCase")
+        done = run_in_subprocess(source)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertIn("Ran 4 tests", done.stderr)
+        self.assertEqual(self.schemas_in(adopted.name), [], "the schema it made is dropped at exit")
+        adopted.assert_untouched()
+        for name in (sentinel.name, "postgres"):
+            self.assertEqual(self.schemas_in(name), [], f"no schema made in {name}")
+        sentinel.assert_untouched()

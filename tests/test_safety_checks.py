@@ -139,3 +139,49 @@ class DatabaseKindTests(unittest.TestCase):
         sqlite = pw.SqliteDatabase("x_test.db")
         sqlite.connect_params["database"] = "prod"  # no meaning to SQLite's driver here
         self.assertIsNone(safety.name_override_key(sqlite))
+
+
+class SchemaTests(unittest.TestCase):
+    """A model's Meta.schema: on PostgreSQL a schema inside the test
+    database (its name checked, its tables listed qualified); on
+    MySQL/MariaDB another database, refused unless it is the test one."""
+
+    def setUp(self):
+        self.addCleanup(gc.collect)
+
+    def model(self, db: pw.Database, name: str, schema: str | None) -> type[pw.Model]:
+        meta = type("Meta", (), {"database": db, "table_name": name, "schema": schema})
+        return type(name, (pw.Model,), {"Meta": meta, "__module__": __name__})
+
+    def test_table_names_as_listed(self):
+        pg, mysql = pw.PostgresqlDatabase("shop_test"), pw.MySQLDatabase("shop_test")
+        self.assertEqual(safety.table_name(self.model(pg, "t1", "accounts")), "accounts.t1")
+        self.assertEqual(safety.table_name(self.model(pg, "t2", None)), "t2")
+        self.assertEqual(safety.table_name(self.model(pg, "t3", "public")), "t3")
+        self.assertEqual(safety.table_name(self.model(pg, "a.b", None)), "public.a.b")
+        self.assertEqual(safety.table_name(self.model(mysql, "t4", "shop_test")), "t4")
+        self.assertEqual(safety.table_name(self.model(pw.DatabaseProxy(), "t5", "x")), "t5")
+        self.assertEqual(safety.listed_table("s", "t", "mysql"), "t")
+        self.assertEqual(safety.listed_table("s", "t", "postgres"), "s.t")
+
+    def test_postgres_schema_names_are_checked(self):
+        pg = pw.PostgresqlDatabase("shop_test")
+        other = pw.PostgresqlDatabase("other_test")
+        self.model(pg, "ok", "accounts-2_x")
+        safety.check_schemas([pg])
+        self.model(other, "bad_elsewhere", "a.b")
+        safety.check_schemas([pg])  # not one of the databases checked
+        self.model(pg, "bad", "acc.ounts")
+        with self.assertRaisesRegex(UnsafeDatabaseError, r"model .*\.bad has Meta.schema = 'acc.ounts'.*"
+                                    r"only letters, digits, '_' and '-'"):
+            safety.check_schemas([pg])
+
+    def test_mysql_schema_is_refused_unless_it_is_the_test_database(self):
+        db = pw.MySQLDatabase("shop_test")
+        self.model(db, "same", "shop_test")
+        self.model(db, "none", None)
+        safety.check_schemas([db])
+        self.model(db, "prod", "shop_prod")
+        with self.assertRaisesRegex(UnsafeDatabaseError, r"model .*\.prod has Meta.schema = 'shop_prod', "
+                                    r"which on MySQL/MariaDB is another database .* 'shop_test'"):
+            safety.check_schemas([db])
