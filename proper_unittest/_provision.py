@@ -22,7 +22,7 @@ from typing import Any, BinaryIO, TypedDict, cast
 
 import peewee as pw
 
-from . import _guard, _names, _sqlite_names, safety
+from . import _creations, _guard, _names, _sqlite_names, safety
 from .errors import ConfigurationError, UnsafeDatabaseError
 
 
@@ -49,6 +49,9 @@ class Claim:
     schemas: list[str] = field(default_factory=list)  # PostgreSQL schemas it created there
     # The SQLite file the library created: its absolute path, (device, inode).
     created_file: tuple[str, tuple[int, int]] | None = None
+    # The record that this run created the database (see _creations),
+    # until the marker says so.
+    record: Path | None = None
 
 
 # id(db) -> its claim, for every database this process prepared.
@@ -245,6 +248,8 @@ def _claim_and_build(db: pw.Database) -> Claim:
         if claim.owns_database:  # made just now: take it away again
             _remove(claim)
         raise
+    if not claim.owns_database and not tables and marker is None:
+        _take_over_if_left_by_a_killed_run(db, claim)
     previous = marker["tables"] if marker else []
     claim.schemas = list(marker["schemas"]) if marker else []
     if not claim.owns_database and marker and marker["created"]:  # an earlier run made it
@@ -647,6 +652,9 @@ def _write_marker(db: pw.Database, claim: Claim, schema: str) -> None:
     rows += [("pg_schema", name) for name in claim.schemas]
     for kind, value in rows:
         db.execute_sql(f"INSERT INTO {table} (kind, value) VALUES ({param}, {param})", (kind, value))
+    if claim.owns_database:  # the marker says it now
+        _creations.forget(claim.record)
+        claim.record = None
 
 
 def _is_adopted(db: pw.Database) -> bool:
@@ -726,37 +734,74 @@ def _create_database_if_missing(db: pw.Database, claim: Claim) -> None:
     if server is None:
         return
     name = safety.target_name(db)
+    key = _physical_key(db)
+    record = _creations.intend(key)
     server.connect()
     try:
-        server.execute_sql(f"CREATE DATABASE {_quote(server, name)}")
-    except pw.DatabaseError as error:
-        raise UnsafeDatabaseError(
-            f"Refusing to use test database {name!r}: creating it failed ({error}). "
-            "Nothing was dropped. Check that the server's user may create databases, or "
-            "create it yourself."
-        ) from None
+        # A signal waits until the claim knows the database for its own.
+        with _creations.signals_deferred():
+            try:
+                server.execute_sql(f"CREATE DATABASE {_quote(server, name)}")
+            except pw.DatabaseError as error:
+                _creations.forget(record)
+                raise UnsafeDatabaseError(
+                    f"Refusing to use test database {name!r}: creating it failed ({error}). "
+                    "Nothing was dropped. Check that the server's user may create databases, "
+                    "or create it yourself."
+                ) from None
+            claim.owns_database = True
+            claim.record = record
+            _creations.created(record, key)
+            _note_claimed(db, created=True)
     finally:
         server.close()
-    claim.owns_database = True
-    _note_claimed(db, created=True)
 
 
 def _create_file(db: pw.Database, claim: Claim) -> None:
     path = safety.sqlite_path(db)
-    try:
-        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
-    except FileExistsError:  # made by someone else since _exists(): not ours
+    key = _physical_key(db)
+    record = _creations.intend(key)
+    with _creations.signals_deferred():
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        except FileExistsError:  # made by someone else since _exists(): not ours
+            _creations.forget(record)
+            return
+        except OSError as error:
+            _creations.forget(record)
+            raise UnsafeDatabaseError(
+                f"Refusing to use test database {_display_name(db)!r}: its file cannot be "
+                f"created ({error.strerror}: {path}). Nothing was touched. Create its folder, "
+                "or point the database at a folder the tests may write to."
+            ) from None
+        made = os.stat(path)
+        claim.created_file = (path, (made.st_dev, made.st_ino))
+        claim.owns_database = True
+        claim.record = record
+        _creations.created(record, key, claim.created_file[1])
+        _note_claimed(db, created=True, file=claim.created_file)
+
+
+def _take_over_if_left_by_a_killed_run(db: pw.Database, claim: Claim) -> None:
+    """Own the empty, unmarked database `db` (held under this run's lock)
+    when a record says a run of this machine that is gone created it: it
+    was killed before it could mark it (see _creations)."""
+    identity = None
+    if isinstance(db, pw.SqliteDatabase):
+        path = safety.sqlite_path(db)
+        found = os.stat(path)
+        identity = (found.st_dev, found.st_ino)
+    record = _creations.created_by_a_run_that_is_gone(_physical_key(db), identity)
+    if record is None:
         return
-    except OSError as error:
-        raise UnsafeDatabaseError(
-            f"Refusing to use test database {_display_name(db)!r}: its file cannot be "
-            f"created ({error.strerror}: {path}). Nothing was touched. Create its folder, "
-            "or point the database at a folder the tests may write to."
-        ) from None
-    made = os.stat(path)
-    claim.created_file = (path, (made.st_dev, made.st_ino))
     claim.owns_database = True
+    claim.record = record
+    if identity is not None:
+        claim.created_file = (safety.sqlite_path(db), identity)
     _note_claimed(db, created=True, file=claim.created_file)
+    print(f"proper_unittest: test database {_display_name(db)!r} was created by a test run that "
+          "was stopped before it could prepare it: it is this run's to remove.",
+          file=sys.stderr, flush=True)
 
 
 # Where this process notes the databases it creates (None: nowhere).
@@ -921,6 +966,7 @@ def _remove(claim: Claim) -> None:
     """Remove the database or file `claim` owns (see _remove_now)."""
     with _guard.provisioning():
         _remove_now(claim)
+    _creations.forget(claim.record)
 
 
 def _remove_now(claim: Claim) -> None:

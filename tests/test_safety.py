@@ -68,6 +68,50 @@ class EvenMoreTests(ProperTestCase):
 '''
 
 
+# Fault injection: the process is killed right after it created its
+# database (or file), before the marker, when PU_KILL_AFTER_CREATE is set.
+KILL_AFTER_CREATE = """
+import signal
+from proper_unittest import _provision
+
+_connect_for_tests = _provision._connect_for_tests
+
+
+def _killed_after_create(db):
+    if os.environ.get("PU_KILL_AFTER_CREATE"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    _connect_for_tests(db)
+
+
+_provision._connect_for_tests = _killed_after_create
+"""
+
+# Fault injection: SIGINT arrives just as CREATE DATABASE returns.
+INTERRUPT_AFTER_CREATE = """
+import signal
+from proper_unittest import _provision
+
+_server_connection = _provision._server_connection
+
+
+def _interrupting(db):
+    server = _server_connection(db)
+    run = server.execute_sql
+
+    def execute_sql(sql, *args, **kwargs):
+        cursor = run(sql, *args, **kwargs)
+        if sql.startswith("CREATE DATABASE"):
+            os.kill(os.getpid(), signal.SIGINT)
+        return cursor
+
+    server.execute_sql = execute_sql
+    return server
+
+
+_provision._server_connection = _interrupting
+"""
+
+
 def outside_model(config: dict, table_name: str = "invoice", tests: str = "") -> str:
     """Source of a model Invoice bound to its own Database object made from
     the DATABASES-style `config`, then `tests` (more source)."""
@@ -417,6 +461,40 @@ class OwnershipTests(unittest.TestCase):
         self.assertNotEqual(second.returncode, 0, second.stderr)
         self.assertIn("another test run (another process) is using it", second.stderr)
         self.assertFalse(self.exists(name), "the first run removed the database it made")
+
+    def test_a_run_killed_between_create_and_marker_leaves_it_to_the_next(self):
+        # Killed (SIGKILL: no exit hook) after CREATE DATABASE, before its
+        # marker: the database is left empty; the next run, finding the
+        # record that a run now gone created it, owns it and removes it.
+        name = self.name("pu_killed_test")
+        drop_database(self.handle(name))
+        sentinel = Planted(self, self.name("pu_killed_other_test"))
+        env = {"PROPER_UNITTEST_STATE_DIR": str(Path(self.folder, "state"))}
+        source = inner_app(self.config(name), extra=KILL_AFTER_CREATE)
+        killed = run_in_subprocess(source, env={**env, "PU_KILL_AFTER_CREATE": "1"})
+        self.assertEqual(killed.returncode, -9, killed.stderr)
+        self.assertTrue(self.exists(name), "left behind by the killed run")
+        self.assertEqual(self.tables_of(name), [], "killed before anything was made in it")
+        done = run_in_subprocess(source, env=env)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertIn("was created by a test run that was stopped before it could prepare it", done.stderr)
+        self.assertFalse(self.exists(name), "the next run removed it")
+        self.assertEqual(list(Path(self.folder, "state").rglob("*.json")), [], "no record left")
+        sentinel.assert_untouched()
+
+    def test_an_interrupt_right_after_create_database_still_removes_it(self):
+        if backend() == "sqlite":
+            self.skipTest("the interrupt is sent by the server connection's CREATE DATABASE")
+        name = self.name("pu_interrupted_test")
+        drop_database(self.handle(name))
+        sentinel = Planted(self, self.name("pu_interrupted_other_test"))
+        env = {"PROPER_UNITTEST_STATE_DIR": str(Path(self.folder, "state"))}
+        done = run_in_subprocess(inner_app(self.config(name), extra=INTERRUPT_AFTER_CREATE), env=env)
+        self.assertNotEqual(done.returncode, 0, done.stderr)
+        self.assertIn("KeyboardInterrupt", done.stderr)
+        self.assertFalse(self.exists(name), "the exit hook removed what the run created")
+        self.assertEqual(list(Path(self.folder, "state").rglob("*.json")), [], "no record left")
+        sentinel.assert_untouched()
 
     def test_keepdb_keeps_and_reuses_the_schema(self):
         name = self.name("pu_kept_test")
