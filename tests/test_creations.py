@@ -128,6 +128,8 @@ class SignalsDeferredTests(unittest.TestCase):
         self.assertEqual(received, [signal.SIGTERM] * 2, "the handler is back")
 
     def test_sigint_raises_keyboard_interrupt_after_the_block(self):
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # a runner's worker ignores it
+        self.addCleanup(signal.signal, signal.SIGINT, previous)
         reached = []
         with self.assertRaises(KeyboardInterrupt):
             with _creations.signals_deferred():
