@@ -1,0 +1,2 @@
+"""App settings; APP_ENV ("dev", "test" or "prod") selects the variants."""
+from .main import *  # noqa

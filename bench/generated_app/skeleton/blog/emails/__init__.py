@@ -1,0 +1,2 @@
+"""Emails sent by the app."""
+from .base_email import BaseEmail  # noqa

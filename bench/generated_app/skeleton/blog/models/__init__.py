@@ -1,0 +1,2 @@
+"""Database models: every model is imported here."""
+from .base import BaseModel, db  # noqa

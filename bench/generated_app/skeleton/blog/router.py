@@ -1,0 +1,5 @@
+"""The app's router."""
+from .main import app
+
+
+router = app.router
