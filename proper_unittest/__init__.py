@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 # safety checks then refuse to run.
 os.environ.setdefault("APP_ENV", "test")
 
+# First: its exit hooks bracket the ones the other modules register.
+from . import _termination  # noqa: E402, F401
 from .channels import ErrorReply, ReceiveTimeout  # noqa: E402
 from ._password_cost import install as _install_password_cost  # noqa: E402
 from .client import InMemoryUpload  # noqa: E402

@@ -12,7 +12,6 @@ client and the library's per-test loop refuse to run. The loop is marked
 only while a system test runs (:func:`playwright_loop_marked`), and hidden
 around the in-process client's requests (:func:`playwright_loop_hidden`).
 """
-import atexit
 import os
 import shutil
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._private_apis import running_loop, set_running_loop
+from ._termination import register_exit_hook
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Playwright
@@ -124,7 +124,7 @@ class _ProcessBrowsers:
             self.playwright = sync_playwright().start()
             self.loop = running_loop()
             set_running_loop(before)
-            atexit.register(self.close)
+            register_exit_hook(self.close)
         return self.playwright
 
     def close(self) -> None:

@@ -6,7 +6,6 @@ gets a marker table listing what it created there, so that a later run
 knows the database is its own. A database that exists, holds tables and
 has no marker is refused, untouched; an empty one is adopted.
 """
-import atexit
 import fcntl
 import hashlib
 import importlib
@@ -23,6 +22,7 @@ from typing import Any, BinaryIO, TypedDict, cast
 import peewee as pw
 
 from . import _creations, _guard, _names, _sqlite_names, safety
+from ._termination import register_exit_hook
 from .errors import ConfigurationError, UnsafeDatabaseError
 
 
@@ -908,7 +908,6 @@ def _silence_deprecated_mysql_db_argument(db: pw.Database) -> None:
 # ---- at exit ----
 
 
-@atexit.register
 def release_databases() -> None:
     """Drop what the library created (unless ``--keepdb``): databases and
     SQLite files it owns, else the tables it created and its marker."""
@@ -921,6 +920,9 @@ def release_databases() -> None:
     finally:
         while _held_files:  # the locks of SQLite files
             _held_files.pop().close()
+
+
+register_exit_hook(release_databases)
 
 
 def _release(claims: list[Claim]) -> None:

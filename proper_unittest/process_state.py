@@ -17,6 +17,8 @@ import sys
 import threading
 from typing import Any
 
+from ._termination import WATCHDOG_NAME
+
 #: Environment variable turning every change into an error.
 STRICT_ENV = "PROPER_UNITTEST_STRICT_STATE"
 #: Set (True) on a thread whose test already failed for leaving it running.
@@ -120,11 +122,12 @@ class ProcessState:
         """Threads started since the snapshot and still alive."""
         # "asyncio_N" threads are the default executor of the test's event
         # loop, shut down with the loop right after the test's clean-ups; a
-        # thread the test's LeftRunning error already named is not named twice.
+        # thread the test's LeftRunning error already named is not named
+        # twice; the SIGTERM watchdog is restarted after a test's fork().
         return [
             t for t in threading.enumerate()
             if t not in self.threads and t.is_alive() and not t.name.startswith("asyncio_")
-            and not getattr(t, REPORTED, False)
+            and not getattr(t, REPORTED, False) and t.name != WATCHDOG_NAME
         ]
 
     def _restore_environ(self) -> str:

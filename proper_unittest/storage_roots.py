@@ -4,19 +4,19 @@ folder of this run, and are removed again.
 While tests run, the root of every ``Disk`` storage service in ``STORAGES``
 is a folder under one temporary folder per process (so each ``--parallel``
 worker has its own), made when the first test class of the app starts and
-removed at exit (also after SIGTERM under the runner, which exits through
-``atexit``). Files a test writes there are removed when it ends; files the
-class-level data wrote, when the class ends. A storage service tests would
+removed at exit (also after SIGTERM: see ``_termination``). Files a test
+writes there are removed when it ends; files the class-level data wrote,
+when the class ends. A storage service tests would
 use that is not a ``Disk`` (S3, or a class this library does not know) is
 refused, unless the class or project opted in to ``storage``.
 """
-import atexit
 import os
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from ._termination import register_exit_hook
 from .errors import UnsafeServiceError
 from .opt_ins import SETTING, allowed
 
@@ -32,7 +32,7 @@ def run_folder() -> Path:
         worker = os.environ.get("PROPER_UNITTEST_WORKER", "")
         prefix = f"proper_unittest-storage-{'w' + worker + '-' if worker else ''}"
         _run_folder = Path(tempfile.mkdtemp(prefix=prefix))
-        atexit.register(shutil.rmtree, _run_folder, True)
+        register_exit_hook(shutil.rmtree, _run_folder, True, any_thread=True)
     return _run_folder
 
 

@@ -13,6 +13,7 @@ import peewee as pw
 from proper import current
 
 from . import _class_context as class_context, _guard
+from . import _termination as termination
 from . import _password_cost as password_cost
 from ._leaks import (
     CHECK_AFTER_TEST, EscapedWritesError, WriteWatch, check_setting, empty_tables, explain_escaped,
@@ -115,6 +116,8 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
         save the app's state, then open the class transaction and load
         class data. Runs in the class's own context copy."""
         super().setUpClass()
+        # Before the state is saved: the handler is part of what is put back.
+        termination.install()
         # Registered first, so it runs last: what the class set-up and its
         # tests changed in the process is put back after everything else.
         process_state = ProcessState()
@@ -277,6 +280,7 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
         # cleanup that runs after the test's own cleanups, however the test
         # ended, even if its setUp forgot super().
         cls = type(self)
+        termination.resume()
         self.addCleanup(report, self.id(), ProcessState(), is_strict(cls))  # runs last
         self.addCleanup(network_guard.enter(
             self.id(), allow_all=cls._network_allowed or network_guard.is_allowed_for(self)

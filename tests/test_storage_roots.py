@@ -1,8 +1,10 @@
 """Files stored through Proper's storage addon go to a temporary folder of
 the run (one per worker) and are removed when the test, or for class data
-the class, ends; nothing is left after the run."""
+the class, ends; nothing is left after the run, also after SIGTERM or
+SIGINT under plain unittest and pytest."""
 import io
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -14,6 +16,7 @@ from proper_unittest import InMemoryUpload, ProperTestCase
 from proper_unittest.storage_roots import run_folder
 from tests.apps.files.main import Attachment, app
 from tests.inner import REPO, run_inner
+from tests.test_runner import skip_unless_sqlite
 
 APP_FOLDER = Path(app.root_path).parent
 
@@ -113,3 +116,100 @@ class RunTests(unittest.TestCase):
             left = [p.name for p in project.iterdir() if p.name.startswith("proper_unittest-storage")]
             self.assertEqual(left, [], output)
             self.assertFalse((project / "temp").exists())
+
+
+# A test that stores a file, says where, and waits to be stopped (after
+# one that forks).
+WAITING_TEST = """
+import os
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from proper_unittest import InMemoryUpload, ProperTestCase
+
+
+class Files(ProperTestCase):
+    app = "tests.apps.files.main:app"
+
+    def test_a_fork(self):  # the library's watchdog thread stops: no warning about threads
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+
+    def test_b_upload_then_wait(self):
+        result = self.client.post("/files", upload_files=[("file", InMemoryUpload("f.txt", b"x"))])
+        stored = self.client.get("/files/" + result.body).body
+        ready = Path(os.environ["READY_FILE"])
+        if not os.environ.get("STUCK_DB"):
+            ready.write_text(stored)
+            time.sleep(120)
+        # Wait in C for a lock another connection holds (said ready once it waits).
+        holder = sqlite3.connect(os.environ["STUCK_DB"], isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        threading.Timer(0.5, ready.write_text, [stored]).start()
+        sqlite3.connect(os.environ["STUCK_DB"], timeout=300).execute("CREATE TABLE t (x)")
+"""
+
+
+class StoppedRunTests(unittest.TestCase):
+    """python -m unittest and pytest stopped mid-test by SIGTERM or SIGINT
+    leave nothing the library made, and end with the signal's usual status."""
+
+    @classmethod
+    def setUpClass(cls):
+        skip_unless_sqlite()  # child processes: once per CI matrix
+
+    def test_nothing_is_left_after_sigterm_or_sigint(self):
+        # (command, signal, the status it ends with without the library)
+        cases = {
+            "unittest SIGTERM": (["-m", "unittest", "test_waits"], signal.SIGTERM, -signal.SIGTERM),
+            "pytest SIGTERM": (["-m", "pytest", "-q", "-p", "no:cacheprovider", "test_waits.py"],
+                               signal.SIGTERM, -signal.SIGTERM),
+            "unittest SIGINT": (["-m", "unittest", "test_waits"], signal.SIGINT, -signal.SIGINT),
+            "pytest SIGINT": (["-m", "pytest", "-q", "-p", "no:cacheprovider", "test_waits.py"],
+                              signal.SIGINT, 2),  # pytest's "interrupted"
+            # The main thread cannot handle the signal: the watchdog ends it.
+            "unittest SIGTERM, stuck in C": (["-m", "unittest", "test_waits"], signal.SIGTERM, 128 + signal.SIGTERM),
+        }
+        runs = {}
+        for name, (arguments, signum, _) in cases.items():  # all at once: each waits for its signal
+            folder = Path(self.enterContext(tempfile.TemporaryDirectory()))
+            (folder / "tmp").mkdir()
+            (folder / "test_waits.py").write_text(WAITING_TEST)
+            env = {
+                **os.environ, "PYTHONPATH": str(REPO), "TMPDIR": str(folder / "tmp"),
+                "READY_FILE": str(folder / "ready"), "TEST_DATABASE_URL": "sqlite:///:memory:",
+                "FILES_DB_NAME": str(folder / "files_stopped_test.sqlite3"),
+            }
+            if "stuck" in name:
+                env["STUCK_DB"] = str(folder / "locked.db")
+            env.pop("PROPER_UNITTEST_WORKER", None)
+            process = subprocess.Popen([sys.executable, *arguments], cwd=folder, env=env,
+                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            self.addCleanup(process.kill)
+            runs[name] = (folder, process)
+        for name, (folder, process) in runs.items():
+            with self.subTest(name):
+                stored = self.wait_for(folder / "ready", process)
+                self.assertTrue(stored.is_file() and stored.is_relative_to(folder / "tmp"), stored)
+                self.assertTrue((folder / "files_stopped_test.sqlite3").exists())
+                process.send_signal(cases[name][1])
+        for name, (folder, process) in runs.items():
+            with self.subTest(name):
+                output, _ = process.communicate(timeout=60)
+                self.assertEqual(process.returncode, cases[name][2], output)
+                self.assertNotIn("multi-threaded", output)
+                self.assertEqual(list((folder / "tmp").iterdir()), [], output)
+                if "stuck" not in name:  # the watchdog removes only the storage folder
+                    self.assertEqual(list(folder.glob("*.sqlite3*")), [], output)
+
+    def wait_for(self, ready: Path, process: subprocess.Popen) -> Path:
+        """The path the child wrote to `ready`, once it has (it fails if the child ends first)."""
+        while not ready.exists() or not ready.read_text():
+            if process.poll() is not None:
+                self.fail(f"the child ended first: {process.communicate()[0]}")
+            __import__("time").sleep(0.05)
+        return Path(ready.read_text())
