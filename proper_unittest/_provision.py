@@ -6,22 +6,23 @@ gets a marker table listing what it created there, so that a later run
 knows the database is its own. A database that exists, holds tables and
 has no marker is refused, untouched; an empty one is adopted.
 """
-import fcntl
 import hashlib
 import importlib
 import json
 import os
-import socket
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, TypedDict, cast
+from typing import Any, TypedDict, cast
 
 import peewee as pw
 
-from . import _creations, _guard, _names, _sqlite_names, safety
+from . import _creations, _guard, _names, _run_lock, _sqlite_names, safety
 from ._termination import register_exit_hook
 from .errors import ConfigurationError, UnsafeDatabaseError
 
@@ -98,7 +99,7 @@ def prepare_databases(databases: Iterable[pw.Database]) -> None:
             raise UnsafeDatabaseError(f"Refusing to run tests on {db.database!r}: {problem}.")
         if not safety.is_in_memory(db):
             _silence_deprecated_mysql_db_argument(db)
-        _name_session(db)
+        _run_lock.name_session(db)
         with _guard.provisioning():
             same = _claim_of_same_database(db)
             _claims[id(db)] = _join_claim(db, same) if same else _claim_and_build(db)
@@ -247,6 +248,7 @@ def _claim_and_build(db: pw.Database) -> Claim:
         db.close()
         if claim.owns_database:  # made just now: take it away again
             _remove(claim)
+        _run_lock.let_go(db)
         raise
     if not claim.owns_database and not tables and marker is None:
         _take_over_if_left_by_a_killed_run(db, claim)
@@ -452,138 +454,19 @@ def _refuse_if_in_use(db: pw.Database) -> None:
     probe = plain_connection(db, name)
     probe.connect()
     try:
-        if not _try_lock(probe, name):
-            raise UnsafeDatabaseError(_in_use_message(name))
-        _unlock(probe, name)
+        if not _run_lock.try_lock(probe, name):
+            raise UnsafeDatabaseError(_run_lock.in_use_message(name, _run_lock.holder(probe, name)))
+        _run_lock.release(probe, name)
     finally:
         probe.close()
 
 
-def _lock_name(database: str) -> str:
-    return _names.lock_name(database)
-
-
-def _try_lock(db: pw.Database, database: str) -> bool:
-    """Take the run lock of server database *database* on connection *db*.
-
-    On PostgreSQL a lock held by a run that is gone (its session names a
-    process of this machine that no longer exists: a SIGKILLed run whose
-    query still runs on the server) is taken over, saying so.
-    """
-    if safety.backend_of(db) != "postgres":
-        return bool(db.execute_sql("SELECT GET_LOCK(%s, 0)", (_lock_name(database),)).fetchone()[0] == 1)
-    sql = "SELECT pg_try_advisory_lock(hashtext(%s))"
-    if db.execute_sql(sql, (_lock_name(database),)).fetchone()[0]:
-        return True
-    dead = _dead_holders(db, database)
-    if not dead:
-        return False
-    for backend_pid, run_pid in dead:
-        db.execute_sql("SELECT pg_terminate_backend(%s)", (backend_pid,))
-        print(f"proper_unittest: test database {database!r} was locked by a test run that is gone "
-              f"(process {run_pid} on this machine; server session {backend_pid}): ended that "
-              "session and took the database over.", file=sys.stderr, flush=True)
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        if db.execute_sql(sql, (_lock_name(database),)).fetchone()[0]:
-            return True
-        time.sleep(0.1)
-    return False
-
-
-#: How a test run names its PostgreSQL sessions: the lock holder is known by it.
-_SESSION_TAG = "proper_unittest pid={pid} host={host}"
-
-
-def _name_session(db: pw.Database) -> None:
-    """Name `db`'s PostgreSQL sessions after this process, unless the app names them."""
-    if safety.backend_of(db) == "postgres" and "application_name" not in db.connect_params:
-        tag = _SESSION_TAG.format(pid=os.getpid(), host=socket.gethostname())
-        db.connect_params["application_name"] = tag[:63]
-
-
-def _dead_holders(db: pw.Database, database: str) -> list[tuple[int, int]]:
-    """``(server session, run's process id)`` of each session holding the
-    run lock of *database* for a test run of this machine that is gone."""
-    rows = db.execute_sql(
-        "SELECT a.pid, a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-        "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
-        "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-        "AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtext(%s)::bigint",
-        (_lock_name(database),),
-    ).fetchall()
-    dead = []
-    for backend_pid, name in rows:
-        prefix, _, rest = str(name).partition(" pid=")
-        run_pid, _, host = rest.partition(" host=")
-        if prefix == "proper_unittest" and run_pid.isdigit() and host == socket.gethostname()[:len(host)] \
-                and host and not _process_exists(int(run_pid)):
-            dead.append((backend_pid, int(run_pid)))
-    return dead
-
-
-def _process_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's: it exists
-        return True
-    return not _is_zombie(pid)
-
-
-def _is_zombie(pid: int) -> bool:
-    """Whether *pid* has ended but not been reaped: a killed run's process
-    whose parent died too stays so until init reaps it (in a container,
-    maybe never)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    fields = stat.rpartition(")")[2].split()
-    return bool(fields) and fields[0] == "Z"
-
-
-def _unlock(db: pw.Database, database: str) -> None:
-    if safety.backend_of(db) == "postgres":
-        db.execute_sql("SELECT pg_advisory_unlock(hashtext(%s))", (_lock_name(database),))
-    else:
-        db.execute_sql("SELECT RELEASE_LOCK(%s)", (_lock_name(database),))
-
-
-def _in_use_message(name: str) -> str:
-    return (
-        f"Refusing to use test database {name!r}: another test run (another "
-        "process) is using it right now, and two runs on one database would drop each "
-        "other's tables. Nothing was touched. Give each run its own database (--parallel "
-        "and pytest -n give every worker one), or wait for the other run to end."
-    )
-
-
 def _hold_for_this_run(db: pw.Database) -> None:
-    """Take a lock that marks `db` as in use by this process until it ends,
-    and refuse a database another test run holds: two runs on one database
+    """Take the run lock of `db` until this process ends (see _run_lock),
+    refusing a database another test run holds: two runs on one database
     would drop each other's tables."""
-    backend = safety.backend_of(db)
-    if backend in ("postgres", "mysql"):
-        held = _try_lock(db, safety.target_name(db))
-    elif isinstance(db, pw.SqliteDatabase):
-        file = open(safety.sqlite_path(db), "rb")  # noqa: SIM115 - held until the process ends
-        try:
-            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            _held_files.append(file)
-            held = True
-        except BlockingIOError:
-            file.close()
-            held = False
-    else:
-        return
-    if not held:
-        raise UnsafeDatabaseError(_in_use_message(_display_name(db)))
-
-
-# SQLite files locked by _hold_for_this_run, open until the process ends.
-_held_files: list[BinaryIO] = []
+    lock = None if isinstance(db, pw.SqliteDatabase) else plain_connection(db)
+    _run_lock.hold(db, lock)
 
 
 def _user_tables(db: pw.Database) -> list[str]:
@@ -838,7 +721,12 @@ def _noted_databases(path: str | os.PathLike[str]) -> list[tuple[pw.Database, bo
             entry = json.loads(line)
             module, _, name = entry["class"].partition(":")
             klass = getattr(importlib.import_module(module), name)
-            db = klass(entry["database"], **entry["params"])
+            params = dict(entry["params"])
+            # plain_connection gives MySQL the name as `database=` too: not twice.
+            override = params.pop("database", None)
+            db = klass(entry["database"], **params)
+            if override is not None:
+                db.connect_params["database"] = override
             file = entry.get("file")
             created_file = (str(file[0]), (int(file[1][0]), int(file[1][1]))) if file else None
             claim = Claim(db, owns_database=bool(entry["created"]), created_file=created_file)
@@ -846,6 +734,12 @@ def _noted_databases(path: str | os.PathLike[str]) -> list[tuple[pw.Database, bo
         except (ValueError, KeyError, TypeError, ImportError, AttributeError):
             continue
     return noted
+
+
+def noted_created_databases(path: str | os.PathLike[str]) -> list[str]:
+    """The names of the databases and SQLite files noted as created in *path*
+    (see note_created_in)."""
+    return [_display_name(db) for db, created, _ in _noted_databases(path) if created]
 
 
 def cancel_noted_queries(path: str | os.PathLike[str]) -> None:
@@ -884,7 +778,9 @@ def _end_noted_sessions(path: str | os.PathLike[str], function: str) -> None:
             server.close()
 
 
-def _drop_server_database(db: pw.Database) -> None:
+def _drop_server_database(db: pw.Database, own: pw.Database) -> None:
+    """Drop `db`'s database; `own` is this process's connection to it,
+    holding its run lock (kept until the drop where the server allows)."""
     server = _server_connection(db)
     assert server is not None  # only PostgreSQL and MySQL databases are created and dropped
     name = _quote(server, safety.target_name(db))
@@ -893,6 +789,9 @@ def _drop_server_database(db: pw.Database) -> None:
         if safety.backend_of(db) == "postgres" and (server.server_version or 0) >= 130000:
             server.execute_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         else:
+            if safety.backend_of(db) == "postgres":  # its sessions would block the DROP
+                _best_effort(own.close)
+                _run_lock.let_go(db)
             server.execute_sql(f"DROP DATABASE IF EXISTS {name}")
     finally:
         server.close()
@@ -915,11 +814,30 @@ def release_databases() -> None:
     _claims.clear()
     _in_progress.clear()
     try:
-        with _guard.guarding("the exit hook (removing the test databases)"):
+        with _guard.guarding("the exit hook (removing the test databases)"), _signals_ignored(bool(claims)):
             _release(claims)
     finally:
-        while _held_files:  # the locks of SQLite files
-            _held_files.pop().close()
+        _run_lock.let_go_of_all()
+
+
+@contextmanager
+def _signals_ignored(wanted: bool) -> Iterator[None]:
+    """Ignore SIGTERM and SIGINT in the block (main thread only): one
+    arriving in the middle of a DROP DATABASE would leave it half done (an
+    invalid database on PostgreSQL). Whoever sent it kills the process
+    with SIGKILL if the clean-up takes too long."""
+    if not wanted or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    # A handler of the library's (see _termination) already lets the hooks finish.
+    cutting = (signal.SIG_DFL, signal.default_int_handler)
+    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in (signal.SIGTERM, signal.SIGINT)
+                if signal.getsignal(signum) in cutting}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 register_exit_hook(release_databases)
@@ -974,18 +892,30 @@ def _remove(claim: Claim) -> None:
 def _remove_now(claim: Claim) -> None:
     """Remove the database or file `claim` owns, after checking it is still
     the one the library made: the same file (path and identity), or a
-    server database whose marker says the library created it."""
+    server database whose marker says the library created it and that no
+    other live test run holds (see _run_lock)."""
     if isinstance(claim.db, pw.SqliteDatabase):
         _remove_file(claim)
         return
-    if not _marked_as_created(claim.db):
+    own = plain_connection(claim.db)
+    try:
+        own.connect()
+    except pw.OperationalError:
+        if not _is_invalid(claim.db):
+            raise
+        _drop_server_database(claim.db, own)  # a DROP of it was cut short: finish it
         return
-    for attempt in range(3):
-        try:
-            _drop_server_database(claim.db)
+    try:
+        if not _may_drop(claim.db, own):
             return
-        except pw.OperationalError:  # pragma: no cover - another session still connected
-            time.sleep(0.2 * (attempt + 1))
+        for attempt in range(3):
+            try:
+                _drop_server_database(claim.db, own)
+                return
+            except pw.OperationalError:  # pragma: no cover - another session still connected
+                time.sleep(0.2 * (attempt + 1))
+    finally:
+        _best_effort(own.close)
 
 
 def _remove_file(claim: Claim) -> None:
@@ -1002,20 +932,37 @@ def _remove_file(claim: Claim) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-def _marked_as_created(db: pw.Database) -> bool:
-    """True when the server database `db` names says (in its marker) that
-    the library created it, or holds no table at all."""
-    own = plain_connection(db)
-    own.connect()
+def _is_invalid(db: pw.Database) -> bool:
+    """True when PostgreSQL marks `db`'s database invalid: a DROP DATABASE
+    of it was interrupted, and only dropping it is left to do with it."""
+    server = _server_connection(db)
+    if server is None or safety.backend_of(db) != "postgres":
+        return False
+    server.connect()
     try:
-        if own.execute_sql(_CURRENT_DATABASE[safety.backend_of(db)]).fetchone()[0] != safety.target_name(db):
-            return False
-        tables = _user_tables(own)
-        if not tables:
-            return True
-        return MARKER_TABLE in tables and _read_marker(own)["created"]
+        row = server.execute_sql("SELECT datconnlimit FROM pg_database WHERE datname = %s",
+                                 (safety.target_name(db),)).fetchone()
+        return row is not None and row[0] == -2
     finally:
-        own.close()
+        server.close()
+
+
+def _may_drop(db: pw.Database, own: pw.Database) -> bool:
+    """True when the server database `db` names (`own`: a connection to it)
+    is this process's to drop: it says (in its marker) that the library
+    created it, or holds no table at all, and this process holds its run
+    lock or takes it now (a database another live run uses is kept)."""
+    name = safety.target_name(db)
+    if own.execute_sql(_CURRENT_DATABASE[safety.backend_of(db)]).fetchone()[0] != name:
+        return False
+    if not _run_lock.holds(db):
+        if not _run_lock.try_lock(own, name):
+            return False
+        _run_lock.end_gone_sessions(own, name)  # on MySQL they would block the DROP
+    tables = _user_tables(own)
+    if not tables:
+        return True
+    return MARKER_TABLE in tables and _read_marker(own)["created"]
 
 
 def _drop_tables(db: pw.Database, tables: list[str]) -> None:

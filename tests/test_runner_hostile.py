@@ -220,6 +220,32 @@ class SecondRunTests(ServerRunTestCase):
         self.assertNothingLeft(keep=[self.db_name])
 
 
+    def test_a_worker_refused_its_database_ends_a_parallel_run_with_exit_2(self):
+        # Another run holds worker 1's database: not "worker died", but the
+        # refusal, once, exit 2; worker 2 is stopped and drops what it made.
+        self.add_tests(ITEM_TESTS + """
+
+    class MoreItemTests(ProperTestCase):
+        def test_create(self):
+            Item.create(name="y")
+            self.assertEqual(Item.select().count(), 1)
+""")
+        worker_1 = self.db_name + "_w1"
+        held = scratch_database(worker_1)
+        with held:
+            held.execute_sql("SELECT pg_advisory_lock(hashtext(%s))", (lock_name(worker_1),))
+            proc = self.run_runner("--parallel", "2", "--junitxml", self.tmp / "junit.xml")
+            self.assertEqual(proc.returncode, 2, proc.stderr)
+            lines = proc.stderr.strip().splitlines()
+            self.assertEqual(len(lines), 1, proc.stderr)
+            self.assertIn(f"Refusing to use test database {worker_1!r}: another test run (another process) "
+                          "is using it", lines[0])
+            self.assertEqual(proc.stdout, "")
+            self.assertEqual(held.get_tables(), [], "the held database was touched")
+        self.assertNothingLeft(keep=[worker_1])
+        self.assertEqual(processes_in(self.project), [])
+
+
 class KeepdbTests(ServerRunTestCase):
     """--keepdb: a table changed by hand is rebuilt, the rerun database is dropped."""
 
@@ -439,27 +465,6 @@ class StuckQueryTests(ServerRunTestCase):
         self.assertEqual(self.sleeping_sessions(), 0)
         self.assertNothingLeft()
 
-    def test_a_lock_left_by_a_killed_run_is_taken_over(self):
-        process = self.start("-k", "FirstTests")
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-        self.assertEqual(self.sleeping_sessions(), 1, "the killed run's query should still hold the lock")
-        proc = subprocess.run(
-            [sys.executable, "-m", "proper_unittest", "--junitxml", self.tmp / "junit.xml"], cwd=self.project,
-            env=dict(self.env(), RUNNER_LOG=str(self.log), SLEEP="0"), capture_output=True, text=True, timeout=120,
-        )
-        self.assertEqual(proc.returncode, 0, proc.stderr)
-        self.assertIn(f"test database {self.db_name!r} was locked by a test run that is gone", proc.stderr)
-        ET.parse(self.tmp / "junit.xml")
-        self.assertEqual(self.sleeping_sessions(), 0)
-        # The killed run's temporary folder is its own loss; the second run left none.
-        for folder in self.runner_tmp.iterdir():
-            if folder.is_dir():
-                for path in folder.iterdir():
-                    path.unlink()
-                folder.rmdir()
-        self.assertNothingLeft()
-
     def test_a_dead_worker_database_is_dropped(self):
         self.add_tests(SLEEPING_TESTS.replace(
             'Item._meta.database.execute_sql("SELECT pg_sleep(120)")', "os._exit(3)"))
@@ -467,3 +472,158 @@ class StuckQueryTests(ServerRunTestCase):
         self.assertEqual(proc.returncode, 1, proc.stderr)
         self.assertEqual(len(list(ET.parse(self.tmp / "junit.xml").getroot().iter("error"))), 2)
         self.assertNothingLeft()
+
+
+# Sleeps in its test the way the backend allows: on the server (the query
+# outlives the killed client), or in Python (SQLite).
+HANGING_TESTS = """
+    import os
+    import time
+
+    from proper_unittest import ProperTestCase
+    from app import Item
+
+
+    class HangingTests(ProperTestCase):
+        def test_hang(self):
+            Item.create(name="x")
+            with open(os.environ["RUNNER_LOG"], "a") as file:
+                file.write("started\\n")
+            if os.environ.get("HANG") == "1":
+                db = Item._meta.database
+                backend = type(db).__name__
+                if "Postgres" in backend:
+                    db.execute_sql("SELECT pg_sleep(120)")
+                elif "MySQL" in backend:
+                    db.execute_sql("SELECT SLEEP(120)")
+                else:
+                    time.sleep(120)
+            self.assertEqual(Item.select().count(), 1)
+"""
+
+
+class KilledRunTests(unittest.TestCase):
+    """A run killed with SIGKILL in the middle of a test (its query still
+    running on the server) does not refuse the next run, on every backend:
+    the next run takes over, saying so, and leaves nothing behind."""
+
+    def setUp(self):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        self.tmp = Path(tmp.name)
+        self.project = write_tree(self.tmp / "project", {**SERVER_PROJECT, "tests/test_hang.py": HANGING_TESTS})
+        self.runner_tmp = self.tmp / "runner-tmp"
+        self.runner_tmp.mkdir()
+        self.log = self.tmp / "events.log"
+        self.db_name = f"pu_killed{worker_suffix()}_test"
+        if backend() != "sqlite":
+            drop_database(server_database(self.db_name))
+            self.addCleanup(drop_database, server_database(self.db_name))
+
+    def env(self, **extra):
+        if backend() == "sqlite":
+            config = {"type": "peewee.SqliteDatabase", "database": str(self.tmp / f"{self.db_name}.sqlite3")}
+        else:
+            config = database_config(self.db_name)
+        env = dict(os.environ, HOSTILE_DB=json.dumps(config), TMPDIR=str(self.runner_tmp),
+                   RUNNER_LOG=str(self.log), **extra)
+        env.pop("PROPER_UNITTEST_WORKER", None)
+        return env
+
+    def database_left(self):
+        if backend() == "sqlite":
+            return any(self.tmp.glob(f"{self.db_name}.sqlite3*"))
+        return database_exists(self.db_name)
+
+    def hanging_sessions(self):
+        if backend() == "sqlite":
+            return 0
+        server = server_database("postgres" if backend() == "postgresql" else "mysql")
+        with server.connection_context():
+            if backend() == "postgresql":
+                sql = "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(120)'"
+            else:
+                sql = "SELECT count(*) FROM information_schema.PROCESSLIST WHERE INFO = 'SELECT SLEEP(120)'"
+            return server.execute_sql(sql).fetchone()[0]
+
+    def kill_in_test(self, command):
+        """Start *command* in the project, SIGKILL its whole process group
+        once its test hangs; return the group's id."""
+        self.log.unlink(missing_ok=True)
+        process = subprocess.Popen([sys.executable, *command], cwd=self.project, env=self.env(HANG="1"),
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        self.addCleanup(lambda: (process.kill(), process.wait()))
+        for _ in range(1200):
+            if self.log.exists() or process.poll() is not None:
+                break
+            time.sleep(0.1)
+        self.assertTrue(self.log.exists(), "the run to kill did not start its test")
+        time.sleep(0.5)  # in its query by now
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        return process.pid
+
+    def test_the_next_run_takes_over_and_leaves_nothing(self):
+        # A killed python -m unittest leaves sessions (and a lock, before the
+        # lock had its own connection: refused on MariaDB); a killed runner
+        # also leaves its folder, noting what it created (PostgreSQL only,
+        # to keep CI short: that part is the same on every backend).
+        commands = {"python -m unittest": ["-m", "unittest", "discover", "-s", "tests", "-t", "."]}
+        if backend() == "postgresql":
+            commands["the runner"] = ["-m", "proper_unittest"]
+        for killed, command in commands.items():
+            with self.subTest(killed=killed):
+                group = self.kill_in_test(command)
+                self.assertEqual(self.hanging_sessions(), 0 if backend() == "sqlite" else 1)
+                proc = subprocess.run(
+                    [sys.executable, "-m", "proper_unittest", "--junitxml", self.tmp / "junit.xml"],
+                    cwd=self.project, env=self.env(), capture_output=True, text=True, timeout=120,
+                )
+                self.assertEqual(proc.returncode, 0, proc.stderr)
+                if killed == "the runner":  # its folder notes the database it created
+                    made = f"{self.db_name}.sqlite3" if backend() == "sqlite" else self.db_name
+                    self.assertIn("a test run that is gone (killed) left its temporary folder and the test "
+                                  f"database(s) it had created, {made!r}", proc.stderr)
+                elif backend() != "sqlite":  # its query still ran: that session is ended
+                    self.assertIn(f"test database {self.db_name!r} was still used by a test run that is gone",
+                                  proc.stderr)
+                ET.parse(self.tmp / "junit.xml")
+                self.assertEqual(self.hanging_sessions(), 0)
+                self.assertFalse(self.database_left(), "a database was left")
+                self.assertEqual(list(self.runner_tmp.iterdir()), [], "temporary files left")
+                self.assertEqual(processes_in(self.project), [])
+                self.assertEqual(live_processes_of_group(group), [])
+
+
+def processes_in(folder):
+    """The live processes (not zombies) whose working directory is *folder*."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and entry.name != str(os.getpid()):
+            try:
+                if Path(os.readlink(entry / "cwd")) == Path(folder) and not _is_zombie(entry):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def live_processes_of_group(group):
+    """The live processes (not zombies) of process group *group*."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            if fields[0] != "Z" and int(fields[2]) == group:
+                found.append(int(entry.name))
+    return found
+
+
+def _is_zombie(entry):
+    try:
+        return (entry / "stat").read_text().rpartition(")")[2].split()[0] == "Z"
+    except OSError:
+        return True

@@ -41,14 +41,17 @@ class ItemTests(ProperTestCase):
         if os.environ.get("PU_CRASH"):  # leave everything behind, as a killed run would
             os._exit(0)
         if os.environ.get("PU_HOLD_DIR"):  # stay in the test until told to go on
-            import pathlib, time
-            folder = pathlib.Path(os.environ["PU_HOLD_DIR"])
-            (folder / "ready").touch()
-            for _ in range(600):
-                if (folder / "go").exists():
-                    break
-                time.sleep(0.05)
+            hold_until_told()
 {more_classes}
+
+def hold_until_told():
+    import pathlib, time
+    folder = pathlib.Path(os.environ["PU_HOLD_DIR"])
+    (folder / "ready").touch()
+    for _ in range(600):
+        if (folder / "go").exists():
+            break
+        time.sleep(0.05)
 '''
 
 MORE_CLASSES = '''
@@ -431,6 +434,10 @@ class OwnershipTests(unittest.TestCase):
         self.assertFalse(self.exists(name))
 
     def test_a_database_another_run_is_using_is_refused(self):
+        # The first run (python -m unittest) holds its database for its whole
+        # life: here it waits in a class of a second app, after the first
+        # app's class ended and its connection was closed (as when a test
+        # class of another app starts, or a connection is lost).
         import os
         import subprocess
         import sys
@@ -442,7 +449,17 @@ class OwnershipTests(unittest.TestCase):
         hold.mkdir()
         module = Path(self.folder, "first")
         module.mkdir()
-        Path(module, "test_inner_case.py").write_text(inner_app(self.config(name)))
+        other_app = (
+            "other = App(__name__, config={'SECRET_KEYS': ['o' * 64], 'DATABASES': {'main': "
+            "{'type': 'peewee.SqliteDatabase', 'database': ':memory:'}}})\n\n\n"
+            "class OtherAppTests(ProperTestCase):\n    app = other\n\n"
+            "    def test_holds(self):\n"
+            "        self.assertTrue(db.is_closed(), 'the first app\\'s connection should be closed by now')\n"
+            "        hold_until_told()\n\n\n"
+        )
+        first_source = inner_app(self.config(name), extra=other_app).replace(
+            "        if os.environ.get(\"PU_HOLD_DIR\"):", "        if os.environ.get(\"PU_HOLD_HERE\"):")
+        Path(module, "test_inner_case.py").write_text(first_source)
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
                "PU_HOLD_DIR": str(hold)}
         env.pop("PROPER_UNITTEST_WORKER", None)
@@ -453,7 +470,7 @@ class OwnershipTests(unittest.TestCase):
             if Path(hold, "ready").exists() or first.poll() is not None:
                 break
             time.sleep(0.05)
-        self.assertTrue(Path(hold, "ready").exists(), "the first run did not start its test")
+        self.assertTrue(Path(hold, "ready").exists(), first.poll() is not None and first.communicate()[0])
         second = run_in_subprocess(inner_app(self.config(name)))
         Path(hold, "go").touch()
         output, _ = first.communicate(timeout=60)

@@ -8,6 +8,8 @@ errors), :mod:`.app_check` (the app and its safety checks), :mod:`.order`,
 process), :mod:`.bisection` (``--bisect``), :mod:`.rerun` (failed tests
 rerun alone, order-dependent ones labelled), :mod:`.records`, :mod:`.results`, :mod:`.junit`,
 :mod:`.history` (``.proper_unittest/``), :mod:`.coverage_support`,
+:mod:`.supervisor`, :mod:`.journal` and :mod:`.run_folders` (a run's report
+kept out of its tests' reach, the folders of runs that are gone),
 :mod:`.problems` (usage errors).
 """
 

@@ -134,6 +134,8 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             return dispatch(args, Path.cwd())
         except UsageError as exc:
             print_usage_error(parser.prog, exc)
+            if args.results_file:  # a worker: its parent reports it, once, and stops the run
+                Counts(refused=1, refusal=str(exc)).dump(args.results_file)
             return EXIT_USAGE
         except KeyboardInterrupt as exc:
             status = exc.exit_status if isinstance(exc, Interrupted) else EXIT_INTERRUPTED

@@ -18,6 +18,12 @@ test is an error ("WorkerDied"); the tests it had finished keep their
 records; the databases it created are dropped; the tests of its share it
 never started go to a new worker (at most :data:`MAX_REPLACEMENTS` per
 run), or are reported as not run, which fails the run.
+
+A worker refused its database (UnsafeDatabaseError: unsafe, held by
+another run) or stopped by bad input writes that in its results and exits
+2; this process then stops the other workers (each drops what it created)
+and ends the run with that one message and exit status 2, as a serial run
+refused before its first test does.
 """
 
 import json
@@ -37,6 +43,7 @@ from .. import _provision
 from . import coverage_support
 from .journal import JOURNAL_ENV, describe_exit, lost_record, read_journal
 from .order import partition_tests
+from .problems import UsageError
 from .procs import WORKER_ENV, child_env, runner_command, stop_processes
 from .supervisor import run_folder
 from .results import Counts, format_durations
@@ -116,14 +123,16 @@ class WorkerPool:
             for worker in self.workers:
                 if worker.ids is None:
                     _close_stdin(worker)
-            if exc_type is not None and issubclass(exc_type, KeyboardInterrupt):
+            if exc_type is not None:  # stopped (a signal, a refused worker): stop them all
                 # A worker blocked in a query sees the signal once the query ends.
                 for worker in self.workers:
                     _provision.cancel_noted_queries(worker.created_path)
             # On SIGTERM/SIGINT the workers got the signal too: wait for their clean-up.
             stop_processes([worker.process for worker in self.workers])
             for worker in self.workers:
-                if not worker.results_path.exists():
+                # Killed (by a signal it did not handle: say, during its exit
+                # hooks) or no report: what it created may still be there.
+                if not worker.results_path.exists() or (worker.process.returncode or 0) < 0:
                     _provision.drop_created_databases(worker.created_path)
         finally:
             self._stack.close()
@@ -170,6 +179,11 @@ class WorkerPool:
                 pending.remove(worker)
                 finished.append(worker)
                 counts, left, note = collect_worker(worker)
+                if counts.refused:
+                    # Bad input, as when a serial run is refused: one message,
+                    # exit 2; leaving the pool stops the other workers, which
+                    # drop what they created.
+                    raise UsageError(counts.refusal or f"worker {worker.number} was refused its database")
                 total += counts
                 notes += [note] if note else []
                 if left and replacements < MAX_REPLACEMENTS:

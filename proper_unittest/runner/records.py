@@ -88,6 +88,8 @@ class RecordingResult(unittest.TextTestResult):
         self._has_outcome: dict[int, bool] = {}
         #: How many errors were safety refusals; the first one stops the run.
         self.refused = 0
+        #: The first refusal's message.
+        self.refusal = ""
         # The tests the run will start, in order (see plan()), and where it is.
         self._planned: list[unittest.TestCase] = []
         self._index_of: dict[int, int] = {}
@@ -152,6 +154,7 @@ class RecordingResult(unittest.TextTestResult):
             self._note(test, "error", err)
         if err[0] is not None and issubclass(err[0], REFUSALS):
             self.refused += 1
+            self.refusal = self.refusal or str(err[1])
             self.stop()  # nothing more runs: the run is refused (exit 2)
 
     def _exc_info_to_string(self, err: "OptExcInfo", test: unittest.TestCase) -> str:

@@ -48,6 +48,8 @@ class Counts:
     crashed: int = 0
     #: Errors that were safety refusals (UnsafeDatabaseError, UnsafeServiceError): the run exits 2.
     refused: int = 0
+    #: What the first refusal (or a worker's usage error) said.
+    refusal: str = ""
     #: ``[test description, seconds]`` per test (lists: they travel as JSON).
     durations: list[list[Any]] = field(default_factory=list)
     #: One dict per test (see records.py): for JUnit XML, durations and --failed.
@@ -59,6 +61,7 @@ class Counts:
         ``RecordingResult`` (see records.py)."""
         counts = cls.from_records(getattr(result, "records", []))
         counts.refused = int(getattr(result, "refused", 0))
+        counts.refusal = str(getattr(result, "refusal", ""))
         counts.durations = _with_time_spent(
             getattr(result, "collectedDurations", []), getattr(result, "time_spent", {}))
         return counts
@@ -112,9 +115,10 @@ class Counts:
 
     def __add__(self, other: "Counts") -> "Counts":
         added = {
-            item.name: getattr(self, item.name) + getattr(other, item.name) for item in fields(self)
+            item.name: getattr(self, item.name) + getattr(other, item.name)
+            for item in fields(self) if item.name != "refusal"
         }
-        return Counts(**added)
+        return Counts(**added, refusal=self.refusal or other.refusal)
 
     @property
     def failed(self) -> int:

@@ -20,7 +20,6 @@ import os
 import shutil
 import signal
 import sys
-import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +29,7 @@ from .. import _provision
 from .journal import describe_exit, keep_journal_in, lost_record, read_journal
 from .junit import write_junit_xml
 from .results import Counts
+from .run_folders import make_run_folder, remove_gone_runs_folders
 
 #: How long the child gets to stop on a signal before it is killed.
 KILL_AFTER_SECONDS = 6.0
@@ -53,7 +53,8 @@ def supervised(run: Callable[[], int], junitxml: str | None) -> int:
     The supervising process ends here with that status (``os._exit``)."""
     if not hasattr(os, "fork") or sys.gettrace() is not None or "coverage" in sys.modules:
         return run()
-    tmp = tempfile.mkdtemp(prefix="proper_unittest-")
+    remove_gone_runs_folders()
+    tmp = make_run_folder()
     journal, created = Path(tmp, "journal.jsonl"), Path(tmp, "created.jsonl")
     reader, writer = os.pipe()
     sys.stdout.flush()
