@@ -768,9 +768,12 @@ def _end_noted_sessions(path: str | os.PathLike[str], function: str) -> None:
         try:
             with _guard.provisioning():
                 server.connect()
+            # A DROP DATABASE is the process's own clean-up: cut short, it
+            # would leave the database behind (invalid).
             server.execute_sql(
                 f"SELECT {function}(pid) FROM pg_stat_activity "
-                "WHERE application_name = %s AND pid <> pg_backend_pid()", (session,)
+                "WHERE application_name = %s AND pid <> pg_backend_pid() "
+                "AND (query NOT ILIKE 'DROP DATABASE%%' OR %s)", (session, function == "pg_terminate_backend")
             )
         except Exception:  # noqa: BLE001 - a run being stopped: go on with the rest
             pass

@@ -495,7 +495,8 @@ HANGING_TESTS = """
                 if "Postgres" in backend:
                     db.execute_sql("SELECT pg_sleep(120)")
                 elif "MySQL" in backend:
-                    db.execute_sql("SELECT SLEEP(120)")
+                    # MariaDB ends a gone client's SLEEP within 5 s, not a running statement.
+                    db.execute_sql("SELECT BENCHMARK(100000000000, 1)")
                 else:
                     time.sleep(120)
             self.assertEqual(Item.select().count(), 1)
@@ -543,8 +544,20 @@ class KilledRunTests(unittest.TestCase):
             if backend() == "postgresql":
                 sql = "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(120)'"
             else:
-                sql = "SELECT count(*) FROM information_schema.PROCESSLIST WHERE INFO = 'SELECT SLEEP(120)'"
+                sql = "SELECT count(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT BENCHMARK(%%'"
             return server.execute_sql(sql).fetchone()[0]
+
+    def end_hanging_sessions(self):
+        """After a failure: end what the killed run left on the server (a
+        BENCHMARK on MariaDB would otherwise burn a core)."""
+        if backend() != "mysql":
+            return
+        server = server_database("mysql")
+        with server.connection_context():
+            rows = server.execute_sql(
+                "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT BENCHMARK(%%'").fetchall()
+            for (session,) in rows:
+                server.execute_sql(f"KILL {int(session)}")
 
     def kill_in_test(self, command):
         """Start *command* in the project, SIGKILL its whole process group
@@ -553,6 +566,7 @@ class KilledRunTests(unittest.TestCase):
         process = subprocess.Popen([sys.executable, *command], cwd=self.project, env=self.env(HANG="1"),
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         self.addCleanup(lambda: (process.kill(), process.wait()))
+        self.addCleanup(self.end_hanging_sessions)
         for _ in range(1200):
             if self.log.exists() or process.poll() is not None:
                 break

@@ -123,7 +123,7 @@ class WorkerPool:
             for worker in self.workers:
                 if worker.ids is None:
                     _close_stdin(worker)
-            if exc_type is not None:  # stopped (a signal, a refused worker): stop them all
+            if exc_type is not None and issubclass(exc_type, KeyboardInterrupt):
                 # A worker blocked in a query sees the signal once the query ends.
                 for worker in self.workers:
                     _provision.cancel_noted_queries(worker.created_path)
