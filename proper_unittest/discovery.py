@@ -140,7 +140,14 @@ def project_setting(test_class: type, key: str) -> tuple[Any, Path] | None:
     """``(value, config file)`` of `key` in this library's section of the
     nearest project config above `test_class`'s module (or the current
     directory), or None when that config does not set it."""
-    for start in dict.fromkeys((_module_dir(test_class), Path.cwd())):
+    return _nearest_setting(_module_dir(test_class), Path.cwd(), key)
+
+
+@cache
+def _nearest_setting(module_dir: Path, cwd: Path, key: str) -> tuple[Any, Path] | None:
+    # Cached (as the configs it reads are): every test class's set-up asks
+    # for several settings, and walking up the folders makes a Path for each.
+    for start in dict.fromkeys((module_dir, cwd)):
         for folder in (start, *start.parents):
             found = _read_project_setting(folder, key)
             if found is not _NOT_HERE:
@@ -207,26 +214,24 @@ def read_pyproject_section(path: Path, whole_tool: bool = False) -> dict[str, An
 
 def _module_dir(test_class: type) -> Path:
     try:
-        return Path(inspect.getfile(test_class)).resolve().parent
+        return _folder_of(inspect.getfile(test_class))
     except (TypeError, OSError):
         return Path.cwd()
 
 
+@cache
+def _folder_of(module_file: str) -> Path:
+    # Resolved once per file: resolve() asks the file system about every
+    # part of the path, and every test class's set-up looks here.
+    return Path(module_file).resolve().parent
+
+
 def project_option(test_class: type, key: str) -> tuple[str, Path] | None:
     """The value of `key` in the project config nearest to `test_class`'s
-    module (or the current directory), with its file; None when unset."""
-    for start in (_module_dir(test_class), Path.cwd()):
-        for folder in (start, *start.parents):
-            config_file = has_project_section(folder)
-            if config_file is None:
-                continue
-            if config_file.name == "setup.cfg":
-                parser = _read_setup_cfg(config_file)
-                if parser.has_option(SECTION, key):
-                    return parser.get(SECTION, key), config_file
-                return None
-            value = read_pyproject_section(config_file).get(key)
-            if value is None:
-                return None
-            return (" ".join(map(str, value)) if isinstance(value, list) else str(value)), config_file
-    return None
+    module (or the current directory), as text (a pyproject.toml list
+    joined with spaces), with its file; None when unset."""
+    found = project_setting(test_class, key)
+    if found is None:
+        return None
+    value, config_file = found
+    return (" ".join(map(str, value)) if isinstance(value, list) else str(value)), config_file

@@ -113,27 +113,39 @@ class StoredFiles:
     removes what was stored since (files, then the folders left empty)."""
 
     def __init__(self, roots: list[Path]) -> None:
-        self.roots = roots
-        self.before = _walk(roots)
+        self.roots = [str(root) for root in roots]
+        self.before = _walk(self.roots)
 
     def remove_new(self) -> None:
         """Remove every file and folder under the roots that was not there."""
-        now = _walk(self.roots)
-        new = now - self.before
+        new = _walk(self.roots) - self.before
         if not new:
             return
-        for path in sorted(new, key=lambda p: len(p.parts), reverse=True):
-            if path.is_dir() and not path.is_symlink():
+        for path in sorted(new, key=lambda p: p.count(os.sep), reverse=True):
+            if os.path.isdir(path) and not os.path.islink(path):
                 shutil.rmtree(path, ignore_errors=True)
             else:
-                path.unlink(missing_ok=True)
+                try:
+                    os.unlink(path)
+                except FileNotFoundError:
+                    pass
 
 
-def _walk(roots: list[Path]) -> set[Path]:
-    found: set[Path] = set()
-    for root in roots:
-        for folder, dirs, files in os.walk(root):
-            base = Path(folder)
-            found.update(base / name for name in dirs)
-            found.update(base / name for name in files)
+def _walk(roots: list[str]) -> set[str]:
+    """The paths of everything under `roots` (symbolic links not followed).
+    Runs before and after every test: plain strings and ``os.scandir``,
+    so an empty root costs one system call."""
+    found: set[str] = set()
+    pending = list(roots)
+    while pending:
+        folder = pending.pop()
+        try:
+            entries = os.scandir(folder)
+        except OSError:  # gone, or not a folder: nothing under it
+            continue
+        with entries:
+            for entry in entries:
+                found.add(entry.path)
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
     return found

@@ -47,6 +47,18 @@ __unittest = True
 __tracebackhide__ = True
 
 
+_UNSET = object()
+
+
+def _put_back_run_sync(config: Any, value: Any) -> None:
+    """Put the app config's RUN_SYNC back as it was before a class (`_UNSET`:
+    it had none)."""
+    if value is _UNSET:
+        config.pop("RUN_SYNC", None)
+    else:
+        config.RUN_SYNC = value
+
+
 class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
     """Class-level set-up and per-test isolation shared by the test cases."""
 
@@ -147,14 +159,17 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
         cls.app = app
         cls._databases = databases
         _guard.limit_to(databases.values())
+        # Each test's clients set it (Proper's TestClient does, to run
+        # requests inline); set for the class, before the class's snapshot
+        # of the app's state (and put back after that is restored), it is
+        # part of the config every test starts with, so the class's one
+        # config snapshot serves every test too.
+        cls.addClassCleanup(_put_back_run_sync, app.config, app.config.get("RUN_SYNC", _UNSET))
+        app.config.RUN_SYNC = True
         # Class cleanups run last-registered first: the app's state is put
         # back last, after the class data is gone and checked.
         class_state = AppState(app)
         cls.addClassCleanup(class_state.restore)
-        # Each test's clients set it (Proper's TestClient does, to run
-        # requests inline); set for the class, it is part of the config
-        # every test starts with, so one config snapshot serves them all.
-        app.config.RUN_SYNC = True
         cls._app_log = AppLog()
         cls._app_log.install(app)
         cls.addClassCleanup(cls._app_log.uninstall)
@@ -163,7 +178,7 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
 
         cls._class_data = None
         cls._write_watch = None
-        cls._test_config = None
+        cls._test_config = class_state.config
         cls.addClassCleanup(setattr, cls, "_test_config", None)
         check_setting(cls)  # a bad value fails here, before any test
         if cls._uses_transactions:

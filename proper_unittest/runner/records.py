@@ -27,6 +27,7 @@ say which tests it runs, see :meth:`RecordingResult.plan`) keeps a record
 of its own, marked ``fixture``.
 """
 
+import functools
 import os
 import re
 import sys
@@ -306,7 +307,13 @@ def _source_file(cls: type) -> str:
     filename: str | None = getattr(sys.modules.get(cls.__module__), "__file__", None)
     if not filename:
         return ""
-    relative = os.path.relpath(filename)
+    return _relative_to(filename, os.getcwd())
+
+
+@functools.cache
+def _relative_to(filename: str, folder: str) -> str:
+    # Once per file and folder (not per test): relpath is pure Python work.
+    relative = os.path.relpath(filename, folder)
     return filename if relative.startswith("..") else relative
 
 
