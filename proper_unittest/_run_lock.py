@@ -157,8 +157,13 @@ def in_use_message(name: str, holder: str = "") -> str:
 
 def holder(db: pw.Database, database: str) -> str:
     """Who holds the run lock of *database*, as far as the server tells
-    (PostgreSQL: the process its session is named after), or ""."""
-    if safety.backend_of(db) != "postgres":
+    (PostgreSQL: the process its session is named after; MySQL/MariaDB:
+    the session and its client's address), or ""."""
+    if safety.backend_of(db) == "mysql":
+        for session in _lock_holders(db, database):
+            row = db.execute_sql("SELECT HOST FROM information_schema.PROCESSLIST WHERE ID = %s",
+                                 (session,)).fetchone()
+            return f"server session {session}, client {row[0]}" if row else f"server session {session}"
         return ""
     for pid in _lock_holders(db, database):
         row = db.execute_sql("SELECT application_name FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone()
