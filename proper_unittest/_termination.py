@@ -19,7 +19,9 @@ Python runs a signal handler only between two steps of Python code on
 the main thread: a test stuck in a C call that retries when a signal
 interrupts it (a query waiting for a lock, in libpq or SQLite) would not
 end. A watchdog thread hears each SIGTERM too (``signal.set_wakeup_fd``);
-when the main thread has not handled one after :data:`GRACE_SECONDS`, it
+when the main thread has not handled one after :data:`GRACE_SECONDS` and
+has not moved from the call it was in (it would have run whichever
+handler was in place, a test's own included), it
 runs the exit hooks that are safe from any thread (the storage folder's
 removal) and ends the process with status 143 (128 + SIGTERM). It stops
 before a fork() (a process with threads warns then) and starts again with
@@ -147,12 +149,26 @@ def _watch(read_end: int) -> None:
         if signal.getsignal(signal.SIGTERM) is _on_sigterm:  # else another handler's business
             _received += data.count(signal.SIGTERM)
         deadline = time.monotonic() + GRACE_SECONDS
+        where = _main_thread_position()
         while _handled < _received:
+            if _main_thread_position() != where:
+                # The main thread runs Python code, so it ran the handler
+                # in place when the signal came (a test's or a block's
+                # own, swapped back since): not stuck, nothing to force.
+                _received = _handled
+                break
             if time.monotonic() > deadline:
                 _end_without_main_thread()
             time.sleep(0.05)
         if not data or _STOP in data:
             return
+
+
+def _main_thread_position() -> tuple[int, int] | None:
+    """Where the main thread's innermost Python frame is: it stays the same
+    only while the thread is stuck in one call."""
+    frame = sys._current_frames().get(threading.main_thread().ident or 0)
+    return None if frame is None else (id(frame), frame.f_lasti)
 
 
 def _stop_watchdog_before_fork() -> None:
