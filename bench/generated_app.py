@@ -49,7 +49,6 @@ import json
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -64,6 +63,7 @@ from run import (  # noqa: E402  (the styles bench's helpers)
     format_range,
     progress,
     spread,
+    timed_run,
 )
 
 HERE = Path(__file__).resolve().parent / "generated_app"
@@ -192,16 +192,8 @@ def count_passed(output):
 
 def run_once(name, command, base_env, expected):
     """Run one command; return (wall s, CPU s). Raise BrokenRun."""
-    import resource
-    import time
-
     argv, cwd, extra = command
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    completed = subprocess.run(argv, cwd=cwd, env={**base_env, **extra}, capture_output=True, text=True)
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    completed, wall, cpu = timed_run(argv, cwd, {**base_env, **extra})
     output = completed.stdout + completed.stderr
     passed = count_passed(output)
     if completed.returncode != 0 or passed != expected:

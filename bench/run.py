@@ -458,16 +458,24 @@ class BrokenRun(Exception):
     """A run exited non-zero or did not pass exactly the expected tests."""
 
 
-def run_once(job, env):
-    """Run `job` once; return its wall time and its CPU time (user + system
-    of the run and every process it waited for), in seconds. Raise BrokenRun."""
-    command, cwd = job.command()
+def timed_run(command, cwd, env):
+    """Run `command` in `cwd` to its end; return the completed process, its
+    wall time and its CPU time (user + system of the run and every process
+    it waited for), in seconds. Every bench times its child runs this way."""
     usage_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     completed = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
     usage_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (usage_after.ru_utime - usage_before.ru_utime) + (usage_after.ru_stime - usage_before.ru_stime)
+    return completed, elapsed, cpu
+
+
+def run_once(job, env):
+    """Run `job` once; return its wall time and its CPU time (see
+    :func:`timed_run`), in seconds. Raise BrokenRun."""
+    command, cwd = job.command()
+    completed, elapsed, cpu = timed_run(command, cwd, env)
     output = completed.stdout + completed.stderr
     passed = count_passed(job.style, output)
     if completed.returncode != 0 or passed != job.expected_passed:

@@ -17,18 +17,15 @@ Printed: the medians of each command and of the ratios, with their range.
     .venv/bin/python bench/supervisor_cost.py [--tests 100] [--repeats 9]
 """
 import argparse
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.run import child_env, count_passed, write_project  # noqa: E402
+from bench.run import child_env, count_passed, timed_run, write_project  # noqa: E402
 
 DIRECT = (
     "import sys; sys.path.insert(0, {repo!r}); import os; os.environ['APP_ENV'] = 'test'; "
@@ -46,12 +43,7 @@ def commands(project: Path) -> dict[str, list[str]]:
 
 def run_once(command: list[str], env: dict[str, str], expected: int) -> tuple[float, float]:
     """Wall and CPU seconds of one run; exits if the run did not pass *expected* tests."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    done, wall, cpu = timed_run(command, REPO, env)
     if done.returncode != 0 or count_passed("A", done.stdout + done.stderr) != expected:
         sys.exit(f"run failed ({done.returncode}):\n{done.stdout}{done.stderr}")
     return wall, cpu
