@@ -34,17 +34,19 @@ stops with a non-zero status and nothing is reported.
 
     .venv/bin/python bench/run.py [--tests 1000] [--repeats 3]
                                   [--database-url postgresql://postgres@127.0.0.1:5432/myapp_test]
-    .venv/bin/python bench/run.py --scaling [--sizes 100,1000,3000] [--parallel 1,2,auto]
+    .venv/bin/python bench/run.py --scaling [--sizes 100,1000,3000] [--parallel 1,2,auto] [--ceiling]
 
 --scaling times style A alone at several suite sizes and ``--parallel``
 values instead (every value is handed to runtests.py as is, so a new mode
 of the runner is just another column) and reports each one's speed-up over
-the serial run of the same round.
+the serial run of the same round.  --ceiling adds two serial runs side by
+side: the most this machine lets any split of one run over two processes gain.
 
 Results: a table on stdout, and bench/results/latest.json.
 """
 
 import argparse
+import concurrent.futures
 import datetime
 import json
 import os
@@ -392,6 +394,7 @@ class Job:
     project_dir: Path
     expected_passed: int
     runner_args: tuple = ()  # extra arguments for runtests.py (style A)
+    copies: int = 1  # copies of the command run side by side, timed together
     times: list = field(default_factory=list)  # wall seconds per timed run
     cpu_times: list = field(default_factory=list)  # CPU seconds (user + system, children included)
 
@@ -471,11 +474,40 @@ def timed_run(command, cwd, env):
     return completed, elapsed, cpu
 
 
+def timed_side_by_side(command, cwd, env, copies):
+    """Run `copies` copies of `command` at once; return the completed
+    processes, the wall time until the last one ended and their CPU time
+    together (see :func:`timed_run`)."""
+    usage_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(copies) as pool:
+        runs = list(pool.map(
+            lambda _: subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True),
+            range(copies),
+        ))
+    elapsed = time.perf_counter() - started
+    usage_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (usage_after.ru_utime - usage_before.ru_utime) + (usage_after.ru_stime - usage_before.ru_stime)
+    return runs, elapsed, cpu
+
+
 def run_once(job, env):
     """Run `job` once; return its wall time and its CPU time (see
     :func:`timed_run`), in seconds. Raise BrokenRun."""
     command, cwd = job.command()
+    if job.copies > 1:
+        runs, elapsed, cpu = timed_side_by_side(command, cwd, env, job.copies)
+        for completed in runs:
+            check_run(job, command, cwd, completed)
+        return elapsed, cpu
     completed, elapsed, cpu = timed_run(command, cwd, env)
+    check_run(job, command, cwd, completed)
+    return elapsed, cpu
+
+
+def check_run(job, command, cwd, completed):
+    """Raise BrokenRun unless `completed` exited 0 having passed exactly the
+    job's expected tests."""
     output = completed.stdout + completed.stderr
     passed = count_passed(job.style, output)
     if completed.returncode != 0 or passed != job.expected_passed:
@@ -486,7 +518,6 @@ def run_once(job, env):
             f"(expected {job.expected_passed}); output in {log}\n"
             + "\n".join(output.splitlines()[-15:])
         )
-    return elapsed, cpu
 
 
 def run_all(jobs, repeats, env):
@@ -587,14 +618,23 @@ def format_table(summary, jobs, test_count, repeats, database_url, bytecode_cach
 # -- scaling: suite size x --parallel ---------------------------------------------
 
 
-def scaling_jobs(tmp, sizes, parallel_values):
-    """Style A jobs: one project per size, run with each --parallel value."""
+# The machine's own ceiling: two serial runs side by side do twice the serial
+# run's work, so 2 x serial time / their time is the most any split of one run
+# over two processes could gain here (shared caches, hyperthreads, other load).
+CEILING = "two serial runs"
+
+
+def scaling_jobs(tmp, sizes, parallel_values, ceiling=False):
+    """Style A jobs: one project per size, run with each --parallel value
+    (and, with `ceiling`, as two serial runs side by side)."""
     jobs = []
     for size in sizes:
         project = tmp / f"A-{size}"
         write_project(project, "A", size)
         for value in parallel_values:
             jobs.append(Job("A", f"{size}-p{value}", project, size, ("--parallel", value)))
+        if ceiling:
+            jobs.append(Job("A", f"{size}-ceiling", project, size, ("--parallel", "1"), copies=2))
     return jobs
 
 
@@ -612,13 +652,23 @@ def summarize_scaling(jobs, sizes, parallel_values):
                 "median_s": statistics.median(times),
                 "speedup": spread([s / t for s, t in zip(serial, times)]),
             }
+        ceiling = by_name.get(f"A-{size}-ceiling")
+        if ceiling is not None:
+            row[CEILING] = {
+                "median_s": statistics.median(ceiling.times),
+                "speedup": spread([2 * s / t for s, t in zip(serial, ceiling.times)]),
+            }
         table[str(size)] = row
     return table
 
 
 def format_scaling(table, parallel_values, repeats, database_url):
     """The scaling table: median seconds and speed-up over serial (range)."""
-    header = f"{'tests':>6}" + "".join(f"  {'--parallel ' + v:>28}" for v in parallel_values)
+    columns = list(parallel_values)
+    if any(CEILING in row for row in table.values()):
+        columns.append(CEILING)
+    titles = [v if v == CEILING else "--parallel " + v for v in columns]
+    header = f"{'tests':>6}" + "".join(f"  {title:>28}" for title in titles)
     lines = [
         f"Style A, {repeats} timed rounds, database {database_url}: median s, "
         "x speed-up over serial (median, range over rounds)",
@@ -627,7 +677,7 @@ def format_scaling(table, parallel_values, repeats, database_url):
     ]
     for size, row in table.items():
         cells = "".join(
-            f"  {row[v]['median_s']:>6.2f} s  x{format_range(row[v]['speedup'])}" for v in parallel_values
+            f"  {row[v]['median_s']:>6.2f} s  x{format_range(row[v]['speedup'])}" for v in columns
         )
         lines.append(f"{size:>6}{cells}")
     return "\n".join(lines)
@@ -723,6 +773,11 @@ def parse_args(argv=None):
         help="runtests.py --parallel values for --scaling, passed as given "
         "(default 1,2,auto; 1 is always included: the speed-ups are over it)",
     )
+    parser.add_argument(
+        "--ceiling", action="store_true",
+        help="with --scaling, also time two serial runs side by side: 2 x serial / their "
+        "time is the most this machine lets any two-process run gain",
+    )
     return parser.parse_args(argv)
 
 
@@ -754,7 +809,7 @@ def main(argv=None):
     tmp = Path(tempfile.mkdtemp(prefix="proper-bench-"))
     try:
         if args.scaling:
-            jobs = scaling_jobs(tmp, args.sizes, args.parallel)
+            jobs = scaling_jobs(tmp, args.sizes, args.parallel, args.ceiling)
         else:
             jobs = []
             for kind, count in (("empty", 0), ("full", args.tests)):
