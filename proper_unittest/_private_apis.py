@@ -1,5 +1,5 @@
 """Every private API of peewee, Proper and asyncio that system tests use,
-named here and nowhere else (tests/test_system_private_apis.py checks each
+named here and nowhere else (tests/test_private_apis.py checks each
 one still exists and behaves as relied on).
 
 - peewee ``Database._state`` (a ``threading.local`` per database) and

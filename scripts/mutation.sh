@@ -16,9 +16,9 @@ export TEST_DATABASE_URL=${TEST_DATABASE_URL:-sqlite:///:memory:}
 
 # The tests that reach each module, fast ones (in-process) first.
 declare -A TESTS=(
-  [_names]="tests.test_names.NameCharsetTests tests.test_names.DerivedNameTests tests.test_safety.NameRuleTests"
-  [_sqlite_names]="tests.test_names.UriTests tests.test_safety.NameRuleTests"
-  [safety]="tests.test_safety.NameRuleTests tests.test_names.NameCharsetTests tests.test_names.UriTests tests.test_safety_checks"
+  [_names]="tests.databases.test_names.NameCharsetTests tests.databases.test_names.DerivedNameTests tests.databases.test_safety.NameRuleTests"
+  [_sqlite_names]="tests.databases.test_sqlite_names.UriTests tests.databases.test_safety.NameRuleTests"
+  [safety]="tests.databases.test_safety.NameRuleTests tests.databases.test_names.NameCharsetTests tests.databases.test_sqlite_names.UriTests tests.databases.test_safety.EnvironmentTests tests.databases.test_safety.ReachableDatabaseTests tests.databases.test_safety.DatabaseKindTests tests.databases.test_safety.SchemaTests"
 )
 modules=("$@")
 [[ ${#modules[@]} -gt 0 ]] || modules=(_names _sqlite_names safety)

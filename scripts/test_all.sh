@@ -52,10 +52,10 @@ for url in "${BACKENDS[@]}"; do
 done
 step "runtests.py --parallel 2, example app, postgresql" \
   env TEST_DATABASE_URL="${BACKENDS[1]}" "$PY" runtests.py myapp --parallel 2
-# The runner's own tests (tests/test_runner*.py) start their runs in child
+# The runner's own tests (tests/runner/) start their runs in child
 # processes, so the outer runner changes nothing for them: they run under
 # runtests.py on every backend above, not again under unittest and pytest.
-NOT_RUNNER_MODULES=$(cd tests && ls test_*.py | grep -v '^test_runner' | sed 's/\.py$//; s/^/tests./')
+NOT_RUNNER_MODULES=$(find tests -name 'test_*.py' -not -path 'tests/runner/*' | sort | sed 's/\.py$//; s#/#.#g')
 # shellcheck disable=SC2086
 step "python -m unittest, library tests (but the runner's), sqlite" "$PY" -m unittest $NOT_RUNNER_MODULES
 for url in "${BACKENDS[1]}" "${BACKENDS[2]}"; do
@@ -63,7 +63,7 @@ for url in "${BACKENDS[1]}" "${BACKENDS[2]}"; do
     env TEST_DATABASE_URL="$url" bash -c "cd examples/myapp && ../../$PY -m unittest discover -s tests -t ."
 done
 step "pytest, library tests (but the runner's), postgresql" env TEST_DATABASE_URL="${BACKENDS[1]}" \
-  "$PY" -m pytest -q -p no:cacheprovider --ignore-glob='tests/test_runner*.py' tests
+  "$PY" -m pytest -q -p no:cacheprovider --ignore=tests/runner tests
 for url in "${BACKENDS[0]}" "${BACKENDS[2]}"; do
   step "pytest, example app, ${url%%:*}" \
     env TEST_DATABASE_URL="$url" bash -c "cd examples/myapp && ../../$PY -m pytest -q -p no:cacheprovider tests"

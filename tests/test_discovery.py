@@ -9,9 +9,9 @@ from parameterized import parameterized
 
 from proper_unittest import ConfigurationError
 from proper_unittest.discovery import app_for, find_project_app_spec
-from tests.apps.notes.main import app as notes_app
+from tests.support.apps.notes.main import app as notes_app
 
-NOTES = "tests.apps.notes.main:app"
+NOTES = "tests.support.apps.notes.main:app"
 
 
 def class_in(folder: Path, source: str = "class Case:\n    pass\n"):
@@ -61,12 +61,12 @@ class ClassAttributeTests(unittest.TestCase):
         self.assertIs(app_for(type("Case", (), {"app": NOTES})), notes_app)
 
     def test_attr_defaults_to_app(self):
-        self.assertIs(app_for(type("Case", (), {"app": "tests.apps.notes.main"})), notes_app)
+        self.assertIs(app_for(type("Case", (), {"app": "tests.support.apps.notes.main"})), notes_app)
 
     @parameterized.expand([
-        ("unknown module", "tests.apps.nowhere.main:app", "Cannot import the app module 'tests.apps.nowhere.main'"),
-        ("not an App", "tests.apps.notes.main:Note", "is ModelBase, not a proper.App"),
-        ("missing attr", "tests.apps.notes.main:nothing", "is NoneType, not a proper.App"),
+        ("unknown module", "tests.support.apps.nowhere.main:app", "Cannot import the app module 'tests.support.apps.nowhere.main'"),
+        ("not an App", "tests.support.apps.notes.main:Note", "is ModelBase, not a proper.App"),
+        ("missing attr", "tests.support.apps.notes.main:nothing", "is NoneType, not a proper.App"),
     ])
     def test_bad_specs_say_what_is_wrong(self, _, spec, expected):
         with self.assertRaises(ConfigurationError) as caught:

@@ -12,7 +12,7 @@ import zipfile
 from email.parser import Parser
 from pathlib import Path
 
-from tests.inner import REPO
+from tests.support.inner import REPO
 
 
 SDIST_FOLDERS = ("tests", "examples", "scripts")
@@ -103,11 +103,11 @@ class PackagingTests(unittest.TestCase):
         env = {**os.environ, "TEST_DATABASE_URL": "sqlite:///:memory:"}
         env.pop("PROPER_UNITTEST_WORKER", None)
         process = subprocess.run(
-            [sys.executable, "runtests.py", "tests/test_override_values.py", "-v"],
+            [sys.executable, "runtests.py", "tests/isolation/test_overrides.py", "-v"],
             cwd=root, env=env, capture_output=True, text=True, timeout=120,
         )
         self.assertEqual(process.returncode, 0, process.stdout + process.stderr)
-        self.assertIn("5 passed, 0 failed", process.stdout + process.stderr)
+        self.assertIn("18 passed, 0 failed", process.stdout + process.stderr)
         # The tests ran against the sdist's copy of the library.
         imported = subprocess.run(
             [sys.executable, "-c", "import sys; sys.path.insert(0, '.'); import proper_unittest as p; print(p.__file__)"],

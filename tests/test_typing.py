@@ -14,7 +14,7 @@ import unittest
 from pathlib import Path
 from typing import Any
 
-from tests.inner import REPO
+from tests.support.inner import REPO
 
 
 TYPED_EXAMPLE = REPO / "examples" / "myapp" / "tests" / "test_typed.py"

@@ -1,0 +1,1 @@
+"""Tests of proper_unittest.assertions: each assertion passing, and failing with its message."""

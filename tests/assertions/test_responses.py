@@ -1,0 +1,227 @@
+"""The response, email and query-count assertions: their failure messages say what was
+expected and what came."""
+import re
+
+from proper.emails import EmailMessage
+
+from proper_unittest import ProperTestCase
+
+from tests.support.apps.notes.main import Note
+from tests.support.inner import run_inner
+from tests.support.outcomes import failure_text, failures_of
+
+
+APP = "tests.support.apps.notes.main:app"
+
+
+class FailureMessagesTests(ProperTestCase):
+    app = APP
+
+    def test_passing_assertions(self):
+        Note.create(title="aa")
+        Note.create(title="ab")
+        result = self.client.get("/notes")
+        self.assertStatus(result, 200)
+        self.assertContains(result, "aa")
+        self.assertContains(result, "a", count=3)
+        self.assertContains(result, "zz", count=0)
+        self.assertNotContains(result, "zz")
+        self.assertContains(self.client.get("/notes/999"), "no such note", status=404)
+        self.assertNotContains(self.client.get("/notes/999"), "aa", status=404)
+
+    def test_assertStatus_failure_shows_status_and_body(self):
+        class Inner(ProperTestCase):
+            app = APP
+
+            def test_it(self):
+                self.assertStatus(self.client.get("/notes/999"), 200)
+
+        result, _ = run_inner(Inner)
+        text = failure_text(result)
+        self.assertEqual(len(result.failures), 1, text)
+        self.assertIn("Expected status 200", text)
+        self.assertIn("GET /notes/999 returned 404 Not Found", text)
+        self.assertIn("no such note", text)
+
+    def test_assertRedirects_failures(self):
+        class Inner(ProperTestCase):
+            app = APP
+
+            def test_1_not_a_redirect(self):
+                self.assertRedirects(self.client.get("/notes"), "/elsewhere")
+
+            def test_2_wrong_location(self):
+                self.assertRedirects(self.client.post("/notes", body={"title": "t"}), "/elsewhere")
+
+            def test_3_wrong_status(self):
+                result = self.client.post("/notes", body={"title": "t"})
+                self.assertRedirects(result, result.location, status=302)
+
+            def test_4_server_error(self):
+                self.assertRedirects(self.client.get("/boom"), "/notes")
+
+        not_redirect, wrong_location, wrong_status, server_error = failures_of(self, run_inner(Inner), 4)
+        self.assertIn("Expected a 303 redirect to '/elsewhere'", not_redirect)
+        self.assertIn("GET /notes returned 200 OK", not_redirect)
+        self.assertIn("POST /notes returned 303 See Other", wrong_location)
+        self.assertRegex(wrong_location, r"Location: /notes/\d+")
+        self.assertIn("Expected a 302 redirect to", wrong_status)
+        self.assertIn("returned 303 See Other", wrong_status)
+        self.assertIn("GET /boom returned 500 Internal Server Error", server_error)
+        self.assertIn("kaboom from the notes app", server_error)
+        self.assertIn("Traceback", server_error)
+        self.assertIn("raise ValueError", server_error)
+
+    def test_assertContains_and_assertNotContains_failures(self):
+        class Inner(ProperTestCase):
+            app = APP
+
+            def setUp(self):
+                Note.create(title="aa")
+                Note.create(title="ab")
+
+            def test_1_count(self):
+                self.assertContains(self.client.get("/notes"), "a", count=2)
+
+            def test_2_missing(self):
+                self.assertContains(self.client.get("/notes"), "zz")
+
+            def test_3_status(self):
+                self.assertContains(self.client.get("/notes"), "aa", status=201)
+
+            def test_4_not_contains(self):
+                self.assertNotContains(self.client.get("/notes"), "ab")
+
+        count, missing, status, not_contains = failures_of(self, run_inner(Inner), 4)
+        self.assertIn("Expected 'a' in the body 2 time(s), found 3", count)
+        self.assertIn("aa,ab", count)
+        self.assertIn("Expected 'zz' in the body at least once, found 0", missing)
+        self.assertIn("Expected status 201", status)
+        self.assertIn("Did not expect 'ab' in the body", not_contains)
+        self.assertIn("aa,ab", not_contains)
+
+    def test_msg_is_added_to_the_failure(self):
+        class Inner(ProperTestCase):
+            app = APP
+
+            def test_it(self):
+                self.assertStatus(self.client.get("/notes"), 404, msg="listing should be hidden")
+
+        result, _ = run_inner(Inner)
+        text = failure_text(result)
+        self.assertIn("listing should be hidden", text)
+        self.assertIn("Expected status 404", text)
+
+    def test_a_server_error_keeps_the_app_traceback(self):
+        result = self.client.get("/boom")
+        self.assertEqual(result.status, 500)
+        self.assertEqual(result.request, "GET /boom")
+        self.assertEqual(len(result.app_tracebacks), 1)
+        self.assertIn("ValueError: kaboom from the notes app", result.app_tracebacks[0])
+        self.assertEqual(self.client.get("/notes").app_tracebacks, [])
+
+    def test_traceback_is_still_recorded_after_an_inner_run(self):
+        # The inner class's log is uninstalled at its class end; the outer
+        # test's log must be the active one again.
+        class Inner(ProperTestCase):
+            app = APP
+
+            def test_it(self):
+                pass
+
+        run_inner(Inner)
+        result = self.client.get("/boom")
+        self.assertEqual(result.status, 500)
+        self.assertEqual(len(result.app_tracebacks), 1)
+
+    def test_assertStatus_on_a_500_shows_the_traceback(self):
+        class Inner(ProperTestCase):
+            app = APP
+
+            def test_it(self):
+                self.assertStatus(self.client.get("/boom"), 200)
+
+        result, _ = run_inner(Inner)
+        text = failure_text(result)
+        self.assertIn("GET /boom returned 500 Internal Server Error", text)
+        self.assertIn("The app raised:", text)
+        self.assertIn('main.py", line', text)
+        self.assertIn("ValueError: kaboom from the notes app", text)
+
+
+class NumQueriesTests(ProperTestCase):
+    app = APP
+
+    def test_exact_count_passes(self):
+        Note.create(title="x")
+        with self.assertNumQueries(1):
+            self.client.get("/notes")
+        with self.assertNumQueries(2):
+            Note.create(title="y")
+            self.client.get("/notes")
+        with self.assertNumQueries(0):
+            self.client.get("/flag")
+
+    def test_failure_lists_the_queries(self):
+        class Inner(ProperTestCase):
+            app = APP
+
+            def test_too_few(self):
+                with self.assertNumQueries(3):
+                    self.client.get("/notes")
+
+            def test_too_many(self):
+                with self.assertNumQueries(0):
+                    self.client.post("/notes", body={"title": "q"})
+
+        too_few, too_many = failures_of(self, run_inner(Inner), 2)
+        self.assertIn("Expected 3 queries, 1 ran:", too_few)
+        self.assertRegex(too_few, r"1\. SELECT .* FROM [`\"]note[`\"]")
+        self.assertIn("Expected 0 queries, 1 ran:", too_many)
+        self.assertRegex(too_many, r"1\. INSERT INTO [`\"]note[`\"]")
+        self.assertNotRegex(too_few + too_many, re.compile(r"SAVEPOINT|RELEASE", re.I))
+
+
+def send(**fields):
+    EmailMessage(subject=fields.pop("subject", "Welcome aboard"), body="hello", **fields).send()
+
+
+class EmailAddressTests(ProperTestCase):
+    app = "tests.support.apps.notes.main:app"
+
+    def test_an_address_does_not_match_a_longer_one_containing_it(self):
+        send(to="malice@example.com")
+        with self.assertRaises(AssertionError) as caught:
+            self.assertEmailSent(to="alice@example.com")
+        self.assertIn("Expected at least one email matching to='alice@example.com'; 0 matched", str(caught.exception))
+        self.assertIn("To: malice@example.com", str(caught.exception))
+        self.assertEmailSent(to="malice@example.com", count=1)
+
+    def test_nor_a_part_of_the_domain(self):
+        send(to="alice@example.com.evil")
+        with self.assertRaises(AssertionError):
+            self.assertEmailSent(to="alice@example.com")
+
+    def test_whole_addresses_in_to_and_cc_with_display_names_and_any_case(self):
+        send(to=["Bob <bob@example.com>", "carol@example.com"], cc="Alice <Alice@Example.com>")
+        self.assertEmailSent(to="alice@example.com", count=1)
+        self.assertEmailSent(to="Carol <carol@example.com>", count=1)
+        self.assertEmailSent(to="BOB@example.com", count=1)
+        with self.assertRaises(AssertionError):
+            self.assertEmailSent(to="example.com")
+
+    def test_bcc_when_the_message_carries_it(self):
+        send(to="bob@example.com", headers={"Bcc": "dave@example.com"})
+        if self.outbox[0]["Bcc"] is None:
+            self.skipTest("the mailer drops Bcc from the message")
+        self.assertEmailSent(to="dave@example.com", count=1)
+
+    def test_subject_is_exact_and_subject_contains_is_a_part(self):
+        send(to="bob@example.com", subject="Welcome aboard, Bob")
+        with self.assertRaises(AssertionError):
+            self.assertEmailSent(subject="Welcome aboard")
+        self.assertEmailSent(subject="Welcome aboard, Bob", count=1)
+        self.assertEmailSent(subject_contains="aboard", count=1)
+        with self.assertRaises(AssertionError) as caught:
+            self.assertEmailSent(subject_contains="Goodbye")
+        self.assertIn("subject_contains='Goodbye'", str(caught.exception))

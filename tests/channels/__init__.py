@@ -1,0 +1,1 @@
+"""Tests of proper_unittest.channels: connections to the app's cable and the worker thread."""

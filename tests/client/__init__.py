@@ -1,0 +1,1 @@
+"""Tests of proper_unittest.client: the test client, its requests and event loop."""

@@ -1,0 +1,156 @@
+"""The synchronous client's event loop: one per test, and each request still runs in its own
+copy of the test's context."""
+import asyncio
+import gc
+import threading
+import warnings
+
+from parameterized import parameterized
+from proper import current
+
+from proper_unittest import ProperTestCase
+
+from tests.support.apps.notes.main import Note, User
+from tests.support.inner import NotesCase, run_inner
+from tests.support.cases import after_each_request
+
+
+APP = "tests.support.apps.notes.main:app"
+
+
+class EventLoopTests(ProperTestCase):
+    app = APP
+
+    @parameterized.expand([("get",), ("post",), ("delete",)])
+    def test_sync_client_inside_a_running_loop_says_what_to_use(self, verb):
+        async def scenario():
+            with self.assertRaises(RuntimeError) as caught:
+                getattr(self.client, verb)("/notes")
+            return str(caught.exception)
+
+        with warnings.catch_warnings(record=True) as caught_warnings:
+            warnings.simplefilter("always")
+            message = asyncio.run(scenario())
+            gc.collect()
+        self.assertIn(f"await self.async_client.{verb}(", message)
+        self.assertIn(f"client.{verb}() was called inside a running event loop", message)
+        never_awaited = [w for w in caught_warnings if "never awaited" in str(w.message)]
+        self.assertEqual(never_awaited, [])
+
+    def test_async_client_under_asyncio_run_shares_transaction_and_cookies(self):
+        async def scenario():
+            created = await self.async_client.post("/notes", body={"title": "async note"})
+            listing = await self.async_client.get("/notes")
+            await self.async_client.get("/remember", params={"color": "plum"})
+            return created, listing
+
+        created, listing = asyncio.run(scenario())
+        note = Note.get(Note.title == "async note")
+        self.assertRedirects(created, f"/notes/{note.id}")
+        self.assertEqual(listing.body, "async note")
+        # One cookie jar for both clients.
+        self.assertEqual(self.client.get("/cookies").body, "color=plum")
+        self.sign_in(User.create(name="bea"))
+
+        async def me():
+            return await self.async_client.get("/me")
+
+        self.assertEqual(asyncio.run(me()).body, "bea")
+
+
+def watch_requests(test, *, set_marker=None, leave_task=False):
+    """At the end of each request of `test`, record the running loop (and,
+    if asked, set ``current.marker`` or start a task that never ends).
+    Returns the records; the hook is removed when `test` ends."""
+    seen = {"loops": [], "tasks": []}
+
+    def hook():
+        loop = asyncio.get_running_loop()
+        seen["loops"].append(loop)
+        if set_marker is not None:
+            current.marker = set_marker
+        if leave_task:
+            seen["tasks"].append(loop.create_task(asyncio.sleep(3600)))
+
+    after_each_request(test, hook)
+    return seen
+
+
+class OneLoopPerTestTests(ProperTestCase):
+    app = APP
+
+    def test_the_requests_of_a_test_run_in_one_loop(self):
+        seen = watch_requests(self)
+        self.client.get("/cookies")
+        self.client.post("/notes", body={"title": "one loop"})
+        self.client.get("/notes")
+        self.assertEqual(len(seen["loops"]), 3)
+        self.assertEqual(len({id(loop) for loop in seen["loops"]}), 1)
+        self.assertFalse(seen["loops"][0].is_running())
+
+    def test_each_test_gets_its_own_loop_closed_when_it_ends(self):
+        loops = []
+
+        class Inner(NotesCase):
+            def test_one(self):
+                seen = watch_requests(self)
+                self.client.get("/cookies")
+                loops.extend(seen["loops"])
+
+            def test_two(self):
+                seen = watch_requests(self)
+                self.client.get("/cookies")
+                loops.extend(seen["loops"])
+
+        result, output = run_inner(Inner)
+        self.assertTrue(result.wasSuccessful(), output)
+        self.assertEqual(len(loops), 2)
+        self.assertIsNot(loops[0], loops[1])
+        self.assertTrue(all(loop.is_closed() for loop in loops))
+
+    def test_nothing_a_request_sets_in_current_reaches_the_test_or_the_next_request(self):
+        watch_requests(self, set_marker="set by a request")
+        self.client.get("/cookies")
+        self.assertIsNone(getattr(current, "marker", None))
+        self.assertEqual(self.client.get("/current").body, "None")
+        self.assertEqual(self.client.get("/current").body, "None")
+
+    def test_every_request_sees_what_the_test_set_in_current_just_before(self):
+        current.marker = "first"
+        self.assertEqual(self.client.get("/current").body, "'first'")
+        current.marker = "second"
+        self.assertEqual(self.client.get("/current").body, "'second'")
+
+    def test_tasks_a_request_leaves_behind_are_cancelled_when_it_returns(self):
+        seen = watch_requests(self, leave_task=True)
+        self.client.get("/cookies")
+        self.assertTrue(seen["tasks"][0].cancelled())
+        self.client.get("/cookies")
+        self.assertTrue(seen["tasks"][1].cancelled())
+
+    def test_asyncio_run_between_requests_still_works(self):
+        seen = watch_requests(self)
+        self.client.post("/notes", body={"title": "before"})
+
+        async def in_its_own_loop():
+            response = await self.async_client.post("/notes", body={"title": "during"})
+            return response.status, asyncio.get_running_loop()
+
+        status, other_loop = asyncio.run(in_its_own_loop())
+        self.assertEqual(status, 303)
+        self.assertTrue(other_loop.is_closed())
+        self.assertEqual(self.client.get("/notes").body, "before,during")
+        self.assertIs(seen["loops"][0], seen["loops"][-1])
+        self.assertIsNot(seen["loops"][0], other_loop)
+
+    def test_a_request_from_another_thread_runs_in_a_loop_of_its_own(self):
+        seen = watch_requests(self)
+        self.client.get("/cookies")
+        replies = []
+        worker = threading.Thread(target=lambda: replies.append(self.client.get("/cookies").status))
+        worker.start()
+        worker.join()
+        self.assertEqual(replies, [200])
+        self.assertIsNot(seen["loops"][0], seen["loops"][1])
+        self.assertTrue(seen["loops"][1].is_closed())  # asyncio.run's loop
+        self.assertFalse(seen["loops"][0].is_closed())  # the test's, until it ends

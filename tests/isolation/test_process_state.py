@@ -1,0 +1,154 @@
+"""What a test changes in the process (environment, working directory,
+sys.path, loggers, signal handlers) is put back after it and the test is
+named; threads it leaves running are named."""
+import contextlib
+import io
+import logging
+import os
+import signal
+import sys
+import tempfile
+import threading
+import unittest
+
+from parameterized import parameterized
+
+from proper_unittest import ProcessStateChanged
+from tests.support.inner import NotesCase, run_inner, run_suite
+
+
+def change_environ(test):
+    os.environ["PU_LEAKED"] = "1"
+
+
+def change_cwd(test):
+    os.chdir(tempfile.gettempdir())
+
+
+def change_path(test):
+    sys.path.insert(0, "/nowhere/leaked")
+
+
+def change_level(test):
+    logging.getLogger("pu.leak").setLevel(logging.CRITICAL)
+
+
+def change_handlers(test):
+    logging.getLogger("pu.leak").addHandler(logging.NullHandler())
+
+
+def change_disabled(test):
+    logging.getLogger("pu.leak").disabled = True
+
+
+def change_signal(test):
+    signal.signal(signal.SIGUSR1, lambda *args: None)
+
+
+def snapshot():
+    logger = logging.getLogger("pu.leak")
+    return (
+        os.environ.get("PU_LEAKED"), os.getcwd(), list(sys.path), logger.level,
+        list(logger.handlers), logger.disabled, signal.getsignal(signal.SIGUSR1),
+    )
+
+
+class ProcessStateTests(unittest.TestCase):
+    def run_captured(self, *classes):
+        stderr = io.StringIO()
+        with contextlib.redirect_stderr(stderr):
+            result, output = run_inner(*classes)
+        return result, output, stderr.getvalue()
+
+    @parameterized.expand([
+        ("environ", change_environ, "os.environ (added PU_LEAKED)"),
+        ("cwd", change_cwd, f"the working directory (to {tempfile.gettempdir()})"),
+        ("path", change_path, "sys.path (added /nowhere/leaked)"),
+        ("level", change_level, "the logger 'pu.leak' (level NOTSET -> CRITICAL)"),
+        ("handlers", change_handlers, "the logger 'pu.leak' (handlers)"),
+        ("disabled", change_disabled, "the logger 'pu.leak' (disabled False -> True)"),
+        ("signal", change_signal, "the handler of SIGUSR1"),
+    ])
+    def test_put_back_and_named(self, _name, change, described):
+        logging.getLogger("pu.leak")  # exists before the tests, like an app's logger
+        before = snapshot()
+        seen = []
+
+        class Case(NotesCase):
+            def test_1_changes(self):
+                change(self)
+
+            def test_2_sees(self):
+                seen.append(snapshot())
+
+        result, output, stderr = self.run_captured(Case)
+        self.assertTrue(result.wasSuccessful(), output)
+        self.assertEqual(seen, [before], "the next test starts with it put back")
+        self.assertEqual(snapshot(), before)
+        self.assertIn(f"proper_unittest: {Case.__module__}.", stderr)
+        self.assertIn(f"Case.test_1_changes changed {described}; put back.", stderr)
+        self.assertNotIn("test_2_sees", stderr)
+
+    def test_strict_makes_it_an_error_of_the_test(self):
+        class Case(NotesCase):
+            strict_process_state = True
+
+            def test_changes(self):
+                os.environ["PU_LEAKED"] = "1"
+
+        result, output, stderr = self.run_captured(Case)
+        self.assertEqual(len(result.errors), 1, output)
+        self.assertIn(ProcessStateChanged.__name__, result.errors[0][1])
+        self.assertIn("test_changes changed os.environ (added PU_LEAKED); put back.", result.errors[0][1])
+        self.assertNotIn("PU_LEAKED", os.environ)
+
+    def test_class_set_up_changes_are_put_back_after_the_class(self):
+        class Case(NotesCase):
+            @classmethod
+            def setUpTestData(cls):
+                os.environ["PU_CLASS_LEAK"] = "1"
+
+            def test_sees_it(self):
+                self.assertEqual(os.environ.get("PU_CLASS_LEAK"), "1")
+
+        result, output, stderr = self.run_captured(Case)
+        self.assertTrue(result.wasSuccessful(), output)
+        self.assertNotIn("PU_CLASS_LEAK", os.environ)
+        self.assertIn("the class", stderr)
+        self.assertIn("Case changed os.environ (added PU_CLASS_LEAK); put back.", stderr)
+
+    def test_a_thread_left_running_is_named(self):
+        stop = threading.Event()
+        self.addCleanup(stop.set)
+
+        class Case(NotesCase):
+            def test_starts_thread(self):
+                threading.Thread(target=stop.wait, name="pu-left-behind", daemon=True).start()
+
+            def test_clean(self):
+                pass
+
+        result, output, stderr = self.run_captured(Case)
+        self.assertTrue(result.wasSuccessful(), output)
+        self.assertIn("Case.test_starts_thread left a thread running: 'pu-left-behind' (daemon).", stderr)
+        self.assertNotIn("test_clean", stderr)
+
+
+class UnderPytestTests(unittest.TestCase):
+    def test_pytests_own_variable_is_not_reported_and_a_leak_is(self):
+        state = (
+            "import os\n"
+            "from tests.support.inner import NotesCase\n"
+            "class First(NotesCase):\n"
+            "    def test_a(self): pass\n"
+            "class Second(NotesCase):\n"
+            "    def test_leaks(self): os.environ['PU_PYTEST_LEAK'] = '1'\n"
+            "    def test_clean(self): assert 'PU_PYTEST_LEAK' not in os.environ\n"
+        )
+        run = run_suite({"test_state.py": state}, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "test_state.py",
+                        env={"NOTES_DB_NAME": "notes_state_test"})
+        output = run.stdout + run.stderr
+        self.assertEqual(run.returncode, 0, output)
+        notes = [line for line in output.splitlines() if "proper_unittest:" in line]
+        self.assertEqual(len(notes), 1, output)
+        self.assertIn("Second.test_leaks changed os.environ (added PU_PYTEST_LEAK); put back.", notes[0])

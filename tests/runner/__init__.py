@@ -1,0 +1,1 @@
+"""Tests of proper_unittest.runner, run as child processes on small projects."""

@@ -1,0 +1,118 @@
+"""A test that ends its worker process: the run reports it and never passes."""
+import json
+import xml.etree.ElementTree as ET
+
+from tests.support.runner_projects import RunnerTestCase
+from tests.support.inner import write_tree
+
+
+# Class A (3 tests) goes to worker 1, class B (2 tests) to worker 2. The
+# test named by DIE_IN ("A" or "B", or "serial") ends its process the way
+# DIE_HOW says, once per process: a new worker passes it.
+DYING_TESTS = """
+    import ctypes
+    import os
+    import unittest
+    from tests.helpers import log
+
+
+    def maybe_die(where):
+        if os.environ.get("DIE_IN") != where or os.environ.get("PROPER_UNITTEST_WORKER") in ("3", "4", "rerun"):
+            return
+        how = os.environ["DIE_HOW"]
+        if how == "exit0":
+            os._exit(0)
+        if how == "exit3":
+            os._exit(3)
+        if how == "segfault":
+            ctypes.string_at(0)
+        if how == "interrupt":
+            raise KeyboardInterrupt
+
+
+    class ATests(unittest.TestCase):
+        def test_1(self):
+            log("ATests.test_1")
+
+        def test_2_dies(self):
+            log("ATests.test_2_dies")
+            maybe_die("A")
+
+        def test_3(self):
+            log("ATests.test_3")
+
+
+    class BTests(unittest.TestCase):
+        def test_1_dies(self):
+            log("BTests.test_1_dies")
+            maybe_die("B")
+
+        def test_2(self):
+            log("BTests.test_2")
+"""
+
+
+class DeadWorkerTests(RunnerTestCase):
+    """A test that ends its worker process: the run reports it and never passes."""
+
+    def setUp(self):
+        super().setUp()
+        (self.project / "tests" / "test_alpha.py").unlink()
+        (self.project / "tests" / "test_beta.py").unlink()
+        write_tree(self.project, {"tests/test_dying.py": DYING_TESTS})
+        self.runner_tmp = self.tmp / "runner-tmp"
+        self.runner_tmp.mkdir()
+
+    def run_dying(self, where, how, *args):
+        path = self.tmp / "junit.xml"
+        proc = self.run_runner(self.project, "--junitxml", path, "--no-rerun-failures", *args,
+                               env={"DIE_IN": where, "DIE_HOW": how, "TMPDIR": str(self.runner_tmp)})
+        self.assertEqual(list(self.runner_tmp.iterdir()), [], "temporary files left")
+        return proc, ET.parse(path).getroot().find("testsuite")
+
+    def test_a_dead_worker_test_is_an_error_and_its_other_tests_run_in_a_new_worker(self):
+        for where, dying, how in [("A", "ATests.test_2_dies", "exit0"), ("B", "BTests.test_1_dies", "segfault"),
+                                  ("A", "ATests.test_2_dies", "interrupt"), ("B", "BTests.test_1_dies", "exit3")]:
+            with self.subTest(where=where, how=how):
+                self.log_path.unlink(missing_ok=True)
+                proc, suite = self.run_dying(where, how, "--parallel", "2")
+                self.assertEqual(proc.returncode, 1, proc.stderr)
+                self.assertSummary(proc, "4 passed, 1 failed")
+                self.assertIn(f"while running tests.test_dying.{dying}", proc.stderr)
+                self.assertCountEqual(self.ran_tests(), [
+                    "ATests.test_1", "ATests.test_2_dies", "ATests.test_3", "BTests.test_1_dies", "BTests.test_2"])
+                self.assertEqual((suite.get("tests"), suite.get("errors")), ("5", "1"))
+                (error,) = suite.iter("error")
+                self.assertIn("WorkerDied: worker ", error.get("message"))
+                failed = json.loads((self.project / ".proper_unittest" / "failed.json").read_text())
+                self.assertEqual(failed, [f"tests.test_dying.{dying}"])
+
+    def test_tests_left_after_every_new_worker_died_are_not_run(self):
+        write_tree(self.project, {"tests/test_dying.py": """
+            import os
+            import unittest
+
+            class KillerTests(unittest.TestCase):
+                def test_1(self): os._exit(0)
+                def test_2(self): os._exit(0)
+                def test_3(self): os._exit(0)
+                def test_4(self): pass
+                def test_5(self): pass
+
+            class OtherTests(unittest.TestCase):
+                def test_1(self): pass
+        """})
+        proc, suite = self.run_dying("-", "-", "--parallel", "2")
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertSummary(proc, "1 passed, 3 failed, 2 not run")
+        messages = [error.get("message") for error in suite.iter("error")]
+        self.assertEqual(len(messages), 5)
+        self.assertEqual(sum("NotRun" in message for message in messages), 2)
+
+    def test_a_serial_run_whose_process_exits_0_in_a_test_fails(self):
+        proc, suite = self.run_dying("A", "exit0")
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertSummary(proc, "1 passed, 1 failed")
+        self.assertIn("exited with status 0 while running tests.test_dying.ATests.test_2_dies", proc.stderr)
+        (error,) = suite.iter("error")
+        self.assertIn("TestProcessDied", error.get("message"))

@@ -1,0 +1,1 @@
+"""Fixture apps and helpers shared by the tests (no tests here)."""

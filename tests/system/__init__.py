@@ -1,0 +1,1 @@
+"""Tests of proper_unittest.system: SystemTestCase against a real browser."""
