@@ -7,8 +7,9 @@ import redis
 
 from proper_unittest import ProperTestCase
 
-from tests.support.cases import errors_of, make_app
+from tests.support.cases import make_app
 from tests.support.inner import run_inner
+from tests.support.outcomes import failure_text
 
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -38,7 +39,7 @@ class ServerServiceTests(unittest.TestCase):
     def assert_refused(self, app, *phrases):
         result, ran = self.run_against(app)
         self.assertEqual(ran, [], "no test ran")
-        message = errors_of(result)
+        message = failure_text(result)
         self.assertIn("Refusing to run tests with", message)
         for phrase in phrases:
             self.assertIn(phrase, message)
@@ -61,17 +62,17 @@ class ServerServiceTests(unittest.TestCase):
     def test_opting_in_on_the_class_runs_the_tests(self):
         app = make_app(CACHE={"type": "proper.cache.RedisCache", "url": REDIS_URL})
         result, ran = self.run_against(app, allow_outside=("cache",))
-        self.assertEqual(len(ran), 1, errors_of(result))
-        self.assertTrue(result.wasSuccessful(), errors_of(result))
+        self.assertEqual(len(ran), 1, failure_text(result))
+        self.assertTrue(result.wasSuccessful(), failure_text(result))
         self.assertEqual(self.redis.get(self.key), b"kept")
 
     def test_an_unknown_opt_in_is_named(self):
         result, ran = self.run_against(make_app(), allow_outside=("redis",))
         self.assertEqual(ran, [])
         self.assertIn("names 'redis': the names it takes are storage, cache, queue, cable, network",
-                      errors_of(result))
+                      failure_text(result))
 
     def test_in_process_services_pass(self):
         app = make_app(CACHE={"type": "proper.cache.SqliteCache", "database": ":memory:"})
         result, ran = self.run_against(app)
-        self.assertEqual(len(ran), 1, errors_of(result))
+        self.assertEqual(len(ran), 1, failure_text(result))

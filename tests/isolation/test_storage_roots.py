@@ -15,8 +15,9 @@ from proper_unittest import InMemoryUpload, ProperTestCase
 from proper_unittest.storage_roots import run_folder
 
 from tests.support.apps.files.main import Attachment, app
-from tests.support.cases import errors_of, make_app
+from tests.support.cases import make_app
 from tests.support.inner import REPO, run_inner, run_suite
+from tests.support.outcomes import failure_text
 from tests.support.runner_projects import skip_unless_sqlite
 
 
@@ -225,11 +226,11 @@ class StorageServiceTests(unittest.TestCase):
 
         Case.app = app
         result, _ = run_inner(Case)
-        message = errors_of(result)
+        message = failure_text(result)
         self.assertEqual(result.testsRun, 0)
         self.assertIn("STORAGES['amazon'] (type 'S3')", message)
         self.assertIn('"type": "Disk"', message)
 
         Case.allow_outside = ("storage",)
         result, _ = run_inner(Case)
-        self.assertTrue(result.wasSuccessful(), errors_of(result))
+        self.assertTrue(result.wasSuccessful(), failure_text(result))

@@ -8,6 +8,9 @@ APP = "tests.support.apps.journal.main:app"
 
 
 class JournalCase(ProperTestCase):
+    """Base of the test classes on the journal fixture app, with helpers
+    that return the message of a failing assertion."""
+
     app = APP
 
     def failure(self, assertion, *args, **kwargs) -> str:
@@ -28,11 +31,8 @@ MEMORY_DB = {"type": "peewee.SqliteDatabase", "database": ":memory:"}
 
 
 def make_app(**config) -> App:
+    """A Proper app on an in-memory SQLite database, with `config` added."""
     return App(__name__, config={"SECRET_KEYS": ["s" * 64], "DATABASES": {"main": MEMORY_DB}, **config})
-
-
-def errors_of(result) -> str:
-    return "\n".join(text for _, text in result.errors + result.failures)
 
 
 def after_each_request(test, hook) -> None:
