@@ -1,0 +1,467 @@
+#!/usr/bin/env python
+"""Mutation check of the modules that decide what a run may touch, create and drop.
+
+cosmic-ray (in the `dev` extra) makes the mutants; this script runs, for each
+mutant, only the tests that execute the mutated lines. Which tests execute a
+line comes from one coverage.py run with dynamic contexts: every test (and
+every class set-up/tear-down, run as its class) is its own context.
+
+    python scripts/mutation.py map [TEST...]     # coverage map (default: MAP_TESTS)
+    python scripts/mutation.py run [MODULE...]   # mutate (default: every module in MODULES)
+    python scripts/mutation.py report [MODULE...]
+
+Everything happens in a throw-away copy of the tree ($PU_MUTATION_DIR, default
+/tmp/pu-mutation/<branch>), never in this one; results are kept there, so a
+second `run` only runs mutants it has no result for (`--again` reruns the
+survivors, after new tests were mapped with `map TEST...`). Run it under
+`nice`: one mutant at a time, each test run failing fast (-f) with a timeout.
+Not part of CI: it is one test run per mutant.
+"""
+
+import argparse
+import difflib
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+# Short name -> (module file, tests that reach it only through child
+# processes, run for lines no in-process test executes). The one place to
+# change when modules move.
+MODULES = {
+    "sqlite_names": ("proper_unittest/_sqlite_names.py", []),
+    "leaks": ("proper_unittest/_leaks.py", []),
+    "signals": ("proper_unittest/runner/signals.py", ["tests.test_runner_signals"]),
+    "guard": ("proper_unittest/_guard.py", []),
+    "safety": ("proper_unittest/safety.py", []),
+    "transactions": ("proper_unittest/_transactions.py", []),
+    "provision": ("proper_unittest/_provision.py", []),
+    "names": ("proper_unittest/_names.py", []),
+}
+
+# Where the tests run; a test mapped on a server is named "backend|test id".
+BACKENDS = {
+    "sqlite": "sqlite:///:memory:",
+    "postgres": "postgresql://postgres@127.0.0.1:5432/{prefix}_test",
+    "mysql": "mysql://root@127.0.0.1:3306/{prefix}_test",
+}
+
+# The tests that are mapped by default: the library's own, but the runner's
+# (those start their runs in child processes, where no context is recorded).
+MAP_TESTS = ["discover:tests", "!tests.test_runner"]
+
+# Mutants examined and found equivalent (no behaviour can tell them apart),
+# by module, operator and the mutated line's text: see EQUIVALENT_FILE.
+EQUIVALENT_FILE = REPO / "scripts" / "mutation_equivalent.json"
+
+TIMEOUT_FACTOR, TIMEOUT_MIN = 3.0, 20.0
+# A line many tests reach (the class set-up's) runs the fastest of them only.
+MAX_TESTS = 40
+
+
+def work_dir() -> Path:
+    """Where the copy, the coverage map and the results live."""
+    if os.environ.get("PU_MUTATION_DIR"):
+        return Path(os.environ["PU_MUTATION_DIR"])
+    branch = subprocess.run(["git", "rev-parse", "--abbrev-ref", "HEAD"], cwd=REPO,
+                            capture_output=True, text=True).stdout.strip() or "main"
+    return Path("/tmp/pu-mutation") / branch
+
+
+def sync_copy(work: Path) -> Path:
+    """The working tree as it is (committed or not) copied to work/repo."""
+    repo = work / "repo"
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                           cwd=REPO, capture_output=True, check=True).stdout.split(b"\0")
+    for name in filter(None, (f.decode() for f in files)):
+        src, dst = REPO / name, repo / name
+        if not src.is_file():
+            continue
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if not dst.exists() or dst.read_bytes() != src.read_bytes():
+            shutil.copyfile(src, dst)
+    return repo
+
+
+def test_env(repo: Path, backend: str = "sqlite") -> dict[str, str]:
+    """The environment of every test run: the copy first on the path, the
+    backend's TEST_DATABASE_URL, database names of this branch's own."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(repo)
+    prefix = "".join(c if c.isalnum() else "_" for c in REPO.name)
+    env["TEST_DATABASE_URL"] = BACKENDS[backend].format(prefix=prefix)
+    for app in ("NOTES", "FILES", "JOURNAL", "DBCLASS"):
+        env[f"{app}_DB_NAME"] = f"{prefix}_{app.lower()}_test"
+    env["APP_ENV"] = "test"
+    env["PU_MUTATION_CHILD"] = "1"
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # a mutant's .pyc could outlive it (same size, same second)
+    return env
+
+
+# --- mapping ---------------------------------------------------------------
+
+def mapped_run(repo: Path, data_file: Path, tests: list[str]) -> None:
+    """(In the child) run `tests` under coverage, one context per test/class."""
+    import unittest
+
+    import coverage
+
+    include = [str(repo / path) for path, _ in MODULES.values()]
+    cov = coverage.Coverage(data_file=str(data_file), include=include)
+    # Child processes a test starts (a run of an inner suite, the runner)
+    # are measured too, their lines credited to that test: a .pth file
+    # starts coverage in every Python process of this venv while
+    # PU_MUTATION_MAP names the file holding the running test's coverage
+    # configuration (removed at the end).
+    from coverage.config import CoverageConfig
+    import sysconfig
+
+    pth = Path(sysconfig.get_paths()["purelib"]) / "pu_mutation_coverage.pth"
+    pth.write_text("import os; f = os.environ.get('PU_MUTATION_MAP'); f and os.path.exists(f) and "
+                   "(os.environ.__setitem__('COVERAGE_PROCESS_CONFIG', open(f).read()), "
+                   "__import__('coverage').process_startup())\n")
+    current = Path(str(data_file) + ".current")
+    os.environ["PU_MUTATION_MAP"] = str(current)
+
+    def children_credited_to(test_id: str) -> None:
+        config = CoverageConfig()
+        config.data_file = str(data_file) + ".sub"
+        config.parallel = True
+        config.run_include = include
+        config.context = test_id
+        config.patch = ["fork"]
+        current.write_text(config.serialize())
+
+    cov.start()
+    suite_cls = unittest.suite.TestSuite
+    set_up, tear_down = suite_cls._handleClassSetUp, suite_cls._tearDownPreviousClass
+
+    # Inner test classes (run by a test of the suite) count as that test.
+    running: list[str] = []
+    durations: dict[str, float] = {}
+
+    def class_set_up(self, test, result):
+        if not running:
+            cov.switch_context(f"{type(test).__module__}.{type(test).__qualname__}")
+        return set_up(self, test, result)
+
+    def class_tear_down(self, test, result):
+        previous = getattr(result, "_previousTestClass", None)
+        if not running and previous is not None and previous is not type(test):
+            cov.switch_context(f"{previous.__module__}.{previous.__qualname__}")
+        return tear_down(self, test, result)
+
+    suite_cls._handleClassSetUp, suite_cls._tearDownPreviousClass = class_set_up, class_tear_down
+
+    class Result(unittest.TextTestResult):
+        def startTest(self, test):
+            cov.switch_context(test.id())
+            children_credited_to(test.id())
+            running.append(test.id())
+            durations[test.id()] = time.monotonic()
+            super().startTest(test)
+
+        def stopTest(self, test):
+            super().stopTest(test)
+            running.clear()
+            durations[test.id()] = time.monotonic() - durations[test.id()]
+
+    loader = unittest.TestLoader()
+    suite = unittest.TestSuite()
+    excluded = [t[1:] for t in tests if t.startswith("!")]
+    for name in tests:
+        if name.startswith("!"):
+            continue
+        if name.startswith("discover:"):
+            found = loader.discover(name.split(":", 1)[1], top_level_dir=str(repo))
+            suite.addTests(t for t in iter_tests(found)
+                           if not any(t.id().startswith(e) for e in excluded))
+        else:
+            suite.addTests(loader.loadTestsFromName(name))
+    runner = unittest.TextTestRunner(resultclass=Result, verbosity=1)
+    try:
+        outcome = runner.run(suite)
+    finally:
+        pth.unlink()
+        current.unlink(missing_ok=True)
+    cov.stop()
+    cov.save()
+    data_file.with_suffix(".durations.json").write_text(json.dumps(durations))
+    print(f"mapped {outcome.testsRun} tests, {len(outcome.failures) + len(outcome.errors)} failed")
+
+
+def iter_tests(suite):
+    """Every test case in a (nested) suite."""
+    for item in suite:
+        if hasattr(item, "__iter__"):
+            yield from iter_tests(item)
+        else:
+            yield item
+
+
+def build_map(work: Path, repo: Path, tests: list[str], backend: str) -> None:
+    """Run the tests mapped, then merge line -> contexts into map.json."""
+    data_file = work / f"coverage-{int(time.time())}"
+    subprocess.run([sys.executable, str(Path(__file__).resolve()), "_mapped", str(repo), str(data_file), *tests],
+                   cwd=repo, env=test_env(repo, backend))
+    tag = "" if backend == "sqlite" else f"{backend}|"
+    import coverage
+
+    path = work / "map.json"
+    lines_map = json.loads(path.read_text()) if path.exists() else {}
+    files = [data_file, *data_file.parent.glob(data_file.name + ".sub.*")]
+    for one in files:
+        data = coverage.CoverageData(basename=str(one))
+        data.read()
+        for short, (module, _) in MODULES.items():
+            filename = str(repo / module)
+            by_line = lines_map.setdefault(short, {})
+            contexts = data.contexts_by_lineno(filename) if filename in data.measured_files() else {}
+            for line, names in contexts.items():
+                merged = set(by_line.get(str(line), [])) | {tag + n for n in names if n}
+                by_line[str(line)] = sorted(merged)
+        one.unlink()
+    path.write_text(json.dumps(lines_map, indent=0))
+    times_path = work / "durations.json"
+    times = json.loads(times_path.read_text()) if times_path.exists() else {}
+    times.update({tag + n: t for n, t in json.loads(data_file.with_suffix(".durations.json").read_text()).items()})
+    times_path.write_text(json.dumps(times, indent=0))
+    print(f"map: {path}")
+
+
+# --- mutating --------------------------------------------------------------
+
+def mutants(path: Path):
+    """cosmic-ray's mutations of one file: (operator, occurrence, start line, end line, mutated code)."""
+    from cosmic_ray.commands.init import _all_work_items
+    from cosmic_ray.mutating import mutate_code
+    import cosmic_ray.plugins
+
+    source = path.read_text()
+    for item in _all_work_items([path], {}):
+        spec = item.mutations[0]
+        operator = cosmic_ray.plugins.get_operator(spec.operator_name)()
+        mutated = mutate_code(source, operator, spec.occurrence)
+        if mutated is not None:
+            yield spec.operator_name, spec.occurrence, spec.start_pos[0], spec.end_pos[0], source, mutated
+
+
+def diff_of(source: str, mutated: str) -> list[str]:
+    """The changed lines, '-' then '+'."""
+    return [line for line in difflib.unified_diff(source.splitlines(), mutated.splitlines(), lineterm="", n=0)
+            if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+
+
+def mutant_key(short: str, operator: str, changed: list[str]) -> str:
+    """A name for a mutant that survives unrelated edits of the module."""
+    text = " / ".join(line[0] + line[1:].strip() for line in changed)
+    return f"{short} | {operator.split('/')[-1]} | {text}"
+
+
+def tests_for(short: str, lines_map: dict, first: int, last: int, times: dict[str, float]) -> list[str]:
+    """The contexts that executed any of lines first..last (collapsed: a class
+    whose set-up reached the line runs whole), fastest first, at most
+    MAX_TESTS of them."""
+    names: set[str] = set()
+    for line in range(first, last + 1):
+        names.update(lines_map.get(short, {}).get(str(line), []))
+    names.discard("")
+    classes = {n for n in names if n.count(".") and not n.rsplit(".", 1)[1].startswith("test")}
+    chosen = [n for n in names if n in classes or not any(n.startswith(c + ".") for c in classes)]
+
+    def seconds(name: str) -> float:
+        return times.get(name) or sum(t for n, t in times.items() if n.startswith(name + ".")) or 1.0
+
+    return sorted(chosen, key=lambda n: (seconds(n), n))[:MAX_TESTS]
+
+
+def test_module(test: str) -> str:
+    """The module part of a test id (classes are capitalized)."""
+    parts = test.split(".")
+    while len(parts) > 1 and (parts[-1][:1].isupper() or parts[-1].startswith("test") and parts[-2][:1].isupper()):
+        parts.pop()
+    return ".".join(parts)
+
+
+def preload(repo: Path, tests: list[str]) -> None:
+    """Import, in this process, every module `tests` import but the
+    package's and the tests' own: each mutant's run is then a fork that
+    imports only those (from the mutated copy)."""
+    os.environ.update(test_env(repo))
+    code = ("import sys, unittest; unittest.TestLoader().loadTestsFromNames(sys.argv[1:]); "
+            "print('\\n'.join(sorted(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code, *tests], cwd=repo, env=test_env(repo),
+                         capture_output=True, text=True).stdout.split()
+    import importlib
+    import warnings
+    for name in out:
+        if name.split(".")[0] in ("proper_unittest", "tests", "__main__") or name in sys.modules:
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - a module that cannot be preloaded is imported by the fork
+            pass
+
+
+def run_tests(repo: Path, tests: list[str], timeout: float) -> tuple[str, float]:
+    """killed / survived / timeout and the seconds: `tests` ("backend|id"
+    for a server's) run one backend after the other, until one fails."""
+    total = 0.0
+    for backend in BACKENDS:
+        group = [t.split("|")[-1] for t in tests if (t.split("|")[0] if "|" in t else "sqlite") == backend]
+        if group:
+            outcome, seconds = run_group(repo, backend, group, timeout - total)
+            total += seconds
+            if outcome != "survived":
+                return outcome, total
+    return "survived", total
+
+
+def run_group(repo: Path, backend: str, tests: list[str], timeout: float) -> tuple[str, float]:
+    """killed / survived / timeout, and the seconds it took: `tests` run
+    in a fork of this process, in its own process group."""
+    start = time.monotonic()
+    pid = os.fork()
+    if pid == 0:  # the child: run the tests, never return
+        code = 3
+        try:
+            os.setsid()
+            devnull = os.open(os.devnull, os.O_RDWR)
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+            os.chdir(repo)
+            os.environ.clear()
+            os.environ.update(test_env(repo, backend))
+            sys.path.insert(0, str(repo))
+            sys.dont_write_bytecode = True
+            import unittest
+            program = unittest.main(module=None, argv=["unittest", "-f", "-q", *tests], exit=False)
+            code = 0 if program.result.wasSuccessful() else 1
+        finally:
+            os._exit(code)
+    deadline = start + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            code = os.waitstatus_to_exitcode(status)
+            return ("survived" if code == 0 else "killed"), time.monotonic() - start
+        if time.monotonic() > deadline:
+            for target in (-pid, pid):
+                try:
+                    os.kill(target, 9)
+                except OSError:
+                    pass
+            os.waitpid(pid, 0)
+            return "timeout", time.monotonic() - start
+        time.sleep(0.05)
+
+
+def run_module(work: Path, repo: Path, short: str, again: bool) -> None:
+    """Every mutant of one module, against the tests that reach its lines."""
+    module, fallback = MODULES[short]
+    path = repo / module
+    lines_map = json.loads((work / "map.json").read_text())
+    times = json.loads((work / "durations.json").read_text())
+    results_path = work / f"results-{short}.json"
+    results = json.loads(results_path.read_text()) if results_path.exists() else {}
+    original = path.read_text()
+    digest = hashlib.sha1(original.encode()).hexdigest()
+    if results.get("_source") != digest:
+        results = {"_source": digest}
+    baseline: dict[tuple, float] = {}
+    every = sorted({t for lines in lines_map.get(short, {}).values() for t in lines if t} | set(fallback))
+    preload(repo, sorted({test_module(t.split("|")[-1]) for t in every}))
+    for cache in path.parent.glob(f"__pycache__/{path.stem}.*"):
+        cache.unlink()
+    try:
+        for operator, occurrence, first, last, source, mutated in mutants(path):
+            changed = diff_of(source, mutated)
+            key = mutant_key(short, operator, changed)
+            key_occ = f"{key} #{occurrence}"
+            done = results.get(key_occ)
+            if done and not (again and done["outcome"] in ("survived", "not covered")):
+                continue
+            tests = tests_for(short, lines_map, first, last, times) or fallback
+            if not tests:
+                results[key_occ] = {"outcome": "not covered", "line": first, "diff": changed, "tests": []}
+                continue
+            key_tests = tuple(tests)
+            if key_tests not in baseline:
+                path.write_text(original)
+                outcome, seconds = run_tests(repo, tests, 3600)
+                if outcome != "survived":
+                    print(f"!! baseline fails for line {first}: {tests}", flush=True)
+                    results[key_occ] = {"outcome": "baseline fails", "line": first, "diff": changed, "tests": tests}
+                    continue
+                baseline[key_tests] = seconds
+            path.write_text(mutated)
+            timeout = max(TIMEOUT_MIN, TIMEOUT_FACTOR * baseline[key_tests])
+            outcome, seconds = run_tests(repo, tests, timeout)
+            path.write_text(original)
+            results[key_occ] = {"outcome": outcome, "line": first, "diff": changed, "tests": tests}
+            print(f"{outcome:9} {short}:{first} {operator.split('/')[-1]} ({len(tests)} tests, {seconds:.1f}s)",
+                  flush=True)
+            results_path.write_text(json.dumps(results, indent=1))
+    finally:
+        path.write_text(original)
+        results_path.write_text(json.dumps(results, indent=1))
+
+
+def report(work: Path, shorts: list[str]) -> None:
+    """Per module: mutants, killed, equivalent, score; then the survivors."""
+    equivalent = json.loads(EQUIVALENT_FILE.read_text()) if EQUIVALENT_FILE.exists() else {}
+    print("| module | mutants | killed | equivalent | score |")
+    print("|---|---|---|---|---|")
+    survivors = []
+    for short in shorts:
+        path = work / f"results-{short}.json"
+        if not path.exists():
+            continue
+        results = {k: v for k, v in json.loads(path.read_text()).items() if not k.startswith("_")}
+        killed = sum(r["outcome"] in ("killed", "timeout") for r in results.values())
+        equiv = [k for k, r in results.items() if r["outcome"] not in ("killed", "timeout")
+                 and k.rsplit(" #", 1)[0] in equivalent]
+        left = [(k, r) for k, r in results.items() if r["outcome"] not in ("killed", "timeout") and k not in equiv]
+        counted = len(results) - len(equiv)
+        score = 100.0 * killed / counted if counted else 100.0
+        print(f"| `{MODULES[short][0].removeprefix('proper_unittest/')}` | {len(results)} | {killed} "
+              f"| {len(equiv)} | {score:.1f}% |")
+        survivors += left
+    for key, result in survivors:
+        print(f"\n{result['outcome']}: {key}  (line {result['line']}; {len(result['tests'])} tests)")
+
+
+def main() -> None:
+    """Command line."""
+    if len(sys.argv) > 1 and sys.argv[1] == "_mapped":
+        mapped_run(Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4:])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", choices=["map", "run", "report"])
+    parser.add_argument("names", nargs="*", help="tests to map, or modules to mutate/report")
+    parser.add_argument("--backend", choices=list(BACKENDS), default="sqlite", help="where `map` runs the tests")
+    parser.add_argument("--again", action="store_true", help="rerun the survivors")
+    args = parser.parse_args()
+    work = work_dir()
+    work.mkdir(parents=True, exist_ok=True)
+    repo = sync_copy(work)
+    if args.command == "map":
+        build_map(work, repo, args.names or MAP_TESTS, args.backend)
+    elif args.command == "run":
+        for short in args.names or list(MODULES):
+            run_module(work, repo, short, args.again)
+        report(work, args.names or list(MODULES))
+    else:
+        report(work, args.names or list(MODULES))
+
+
+if __name__ == "__main__":
+    main()
