@@ -12,8 +12,10 @@ import unittest
 from proper_unittest.runner import signals
 from proper_unittest.runner.signals import Interrupted, forwarding_to, stop_on_signals
 
-# A child that says it is ready, then waits to be ended by a signal.
-WAITER = "import sys, time; print('ready', flush=True); time.sleep(60)"
+# A child that says it is ready, then waits to be ended by a signal (SIGINT
+# handled as usual even when this process was started with it ignored).
+WAITER = ("import signal, time; signal.signal(signal.SIGINT, signal.default_int_handler); "
+          "print('ready', flush=True); time.sleep(60)")
 
 
 class SignalsTestCase(unittest.TestCase):
