@@ -31,18 +31,22 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 
-# Short name -> (module file, tests that reach it only through child
-# processes, run for lines no in-process test executes). The one place to
-# change when modules move.
+# Short name -> (module file, tests to run for lines no mapped test
+# executes, the test modules about it: those that reach a line always run,
+# first). The one place to change when modules move.
 MODULES = {
-    "sqlite_names": ("proper_unittest/_sqlite_names.py", []),
-    "leaks": ("proper_unittest/_leaks.py", []),
-    "signals": ("proper_unittest/runner/signals.py", ["tests.test_runner_signals"]),
-    "guard": ("proper_unittest/_guard.py", []),
-    "safety": ("proper_unittest/safety.py", []),
-    "transactions": ("proper_unittest/_transactions.py", []),
-    "provision": ("proper_unittest/_provision.py", []),
-    "names": ("proper_unittest/_names.py", []),
+    "leaks": ("proper_unittest/_leaks.py", [], ["tests.databases.test_leaks_decisions", "tests.test_leaks"]),
+    "signals": ("proper_unittest/runner/signals.py", ["tests.test_runner_signals"],
+                ["tests.runner.test_signals_decisions"]),
+    "guard": ("proper_unittest/_guard.py", [], ["tests.databases.test_guard_decisions", "tests.test_connection_guard"]),
+    "safety": ("proper_unittest/safety.py", [],
+               ["tests.databases.test_safety_decisions", "tests.test_safety_checks", "tests.test_names"]),
+    "transactions": ("proper_unittest/_transactions.py", [],
+                     ["tests.databases.test_transactions_decisions", "tests.test_kept_savepoint"]),
+    "sqlite_names": ("proper_unittest/_sqlite_names.py", [],
+                     ["tests.databases.test_sqlite_names_decisions", "tests.test_names"]),
+    "provision": ("proper_unittest/_provision.py", [], ["tests.databases.test_provision_decisions"]),
+    "names": ("proper_unittest/_names.py", [], ["tests.test_names"]),
 }
 
 # Where the tests run; a test mapped on a server is named "backend|test id".
@@ -61,8 +65,10 @@ MAP_TESTS = ["discover:tests", "!tests.test_runner"]
 EQUIVALENT_FILE = REPO / "scripts" / "mutation_equivalent.json"
 
 TIMEOUT_FACTOR, TIMEOUT_MIN = 3.0, 20.0
-# A line many tests reach (the class set-up's) runs the fastest of them only.
-MAX_TESTS = 40
+# A line many tests reach (the class set-up's) runs all the tests about the
+# module that reach it, then the fastest others: MAX_TESTS in all and
+# OTHER_TESTS_SECONDS of the others (as mapped) at most.
+MAX_TESTS, OTHER_TESTS_SECONDS = 40, 10.0
 
 
 def work_dir() -> Path:
@@ -74,9 +80,10 @@ def work_dir() -> Path:
     return Path("/tmp/pu-mutation") / branch
 
 
-def sync_copy(work: Path) -> Path:
-    """The working tree as it is (committed or not) copied to work/repo."""
-    repo = work / "repo"
+def sync_copy(work: Path, name: str = "repo") -> Path:
+    """The working tree as it is (committed or not) copied to work/`name`
+    (mapping uses a copy of its own: a run mutates its copy in place)."""
+    repo = work / name
     files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
                            cwd=REPO, capture_output=True, check=True).stdout.split(b"\0")
     for name in filter(None, (f.decode() for f in files)):
@@ -112,7 +119,7 @@ def mapped_run(repo: Path, data_file: Path, tests: list[str]) -> None:
 
     import coverage
 
-    include = [str(repo / path) for path, _ in MODULES.values()]
+    include = [str(repo / path) for path, _, _ in MODULES.values()]
     cov = coverage.Coverage(data_file=str(data_file), include=include)
     # Child processes a test starts (a run of an inner suite, the runner)
     # are measured too, their lines credited to that test: a .pth file
@@ -193,6 +200,8 @@ def mapped_run(repo: Path, data_file: Path, tests: list[str]) -> None:
     cov.stop()
     cov.save()
     data_file.with_suffix(".durations.json").write_text(json.dumps(durations))
+    failing = [getattr(test, "test_case", test).id() for test, _ in outcome.failures + outcome.errors]
+    data_file.with_suffix(".failed.json").write_text(json.dumps({"ran": list(durations), "failed": failing}))
     print(f"mapped {outcome.testsRun} tests, {len(outcome.failures) + len(outcome.errors)} failed")
 
 
@@ -219,7 +228,7 @@ def build_map(work: Path, repo: Path, tests: list[str], backend: str) -> None:
     for one in files:
         data = coverage.CoverageData(basename=str(one))
         data.read()
-        for short, (module, _) in MODULES.items():
+        for short, (module, _, _) in MODULES.items():
             filename = str(repo / module)
             by_line = lines_map.setdefault(short, {})
             contexts = data.contexts_by_lineno(filename) if filename in data.measured_files() else {}
@@ -232,6 +241,11 @@ def build_map(work: Path, repo: Path, tests: list[str], backend: str) -> None:
     times = json.loads(times_path.read_text()) if times_path.exists() else {}
     times.update({tag + n: t for n, t in json.loads(data_file.with_suffix(".durations.json").read_text()).items()})
     times_path.write_text(json.dumps(times, indent=0))
+    failed_path = work / "failed.json"
+    failed = set(json.loads(failed_path.read_text())) if failed_path.exists() else set()
+    outcome = json.loads(data_file.with_suffix(".failed.json").read_text())
+    failed = (failed - {tag + n for n in outcome["ran"]}) | {tag + n for n in outcome["failed"]}
+    failed_path.write_text(json.dumps(sorted(failed), indent=0))
     print(f"map: {path}")
 
 
@@ -244,12 +258,32 @@ def mutants(path: Path):
     import cosmic_ray.plugins
 
     source = path.read_text()
+    annotations = annotation_spans(source)
     for item in _all_work_items([path], {}):
         spec = item.mutations[0]
+        if any(start <= tuple(spec.start_pos) < end for start, end in annotations):
+            continue  # a type annotation: no behaviour to test
         operator = cosmic_ray.plugins.get_operator(spec.operator_name)()
         mutated = mutate_code(source, operator, spec.occurrence)
         if mutated is not None:
             yield spec.operator_name, spec.occurrence, spec.start_pos[0], spec.end_pos[0], source, mutated
+
+
+def annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """(start, end) (line, column) of every type annotation in `source`."""
+    import ast
+
+    spans = []
+    for node in ast.walk(ast.parse(source)):
+        found = []
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.returns:
+            found.append(node.returns)
+        elif isinstance(node, ast.arg) and node.annotation:
+            found.append(node.annotation)
+        elif isinstance(node, ast.AnnAssign):
+            found.append(node.annotation)
+        spans += [((a.lineno, a.col_offset), (a.end_lineno, a.end_col_offset)) for a in found]
+    return spans
 
 
 def diff_of(source: str, mutated: str) -> list[str]:
@@ -266,19 +300,34 @@ def mutant_key(short: str, operator: str, changed: list[str]) -> str:
 
 def tests_for(short: str, lines_map: dict, first: int, last: int, times: dict[str, float]) -> list[str]:
     """The contexts that executed any of lines first..last (collapsed: a class
-    whose set-up reached the line runs whole), fastest first, at most
-    MAX_TESTS of them."""
+    whose set-up reached the line runs whole): those of the test modules
+    about the module, then the others, fastest first, MAX_TESTS in all at
+    most (but every one of the modules about it)."""
     names: set[str] = set()
     for line in range(first, last + 1):
         names.update(lines_map.get(short, {}).get(str(line), []))
     names.discard("")
     classes = {n for n in names if n.count(".") and not n.rsplit(".", 1)[1].startswith("test")}
     chosen = [n for n in names if n in classes or not any(n.startswith(c + ".") for c in classes)]
+    focus = tuple(f"{prefix}." for prefix in MODULES[short][2])
 
-    def seconds(name: str) -> float:
-        return times.get(name) or sum(t for n, t in times.items() if n.startswith(name + ".")) or 1.0
+    def about(name: str) -> bool:
+        return name.split("|")[-1].startswith(focus)
 
-    return sorted(chosen, key=lambda n: (seconds(n), n))[:MAX_TESTS]
+    ordered = sorted(chosen, key=lambda n: (not about(n), seconds_of(n, times), n))
+    picked, budget = [], OTHER_TESTS_SECONDS
+    for name in ordered:
+        if not about(name):
+            budget -= seconds_of(name, times)
+            if budget < 0 or len(picked) >= MAX_TESTS:
+                break
+        picked.append(name)
+    return picked
+
+
+def seconds_of(name: str, times: dict[str, float]) -> float:
+    """How long a test (or a whole class) took when mapped."""
+    return times.get(name) or sum(t for n, t in times.items() if n.startswith(name + ".")) or 1.0
 
 
 def test_module(test: str) -> str:
@@ -366,7 +415,7 @@ def run_group(repo: Path, backend: str, tests: list[str], timeout: float) -> tup
 
 def run_module(work: Path, repo: Path, short: str, again: bool) -> None:
     """Every mutant of one module, against the tests that reach its lines."""
-    module, fallback = MODULES[short]
+    module, fallback, focus = MODULES[short]
     path = repo / module
     lines_map = json.loads((work / "map.json").read_text())
     times = json.loads((work / "durations.json").read_text())
@@ -376,7 +425,7 @@ def run_module(work: Path, repo: Path, short: str, again: bool) -> None:
     digest = hashlib.sha1(original.encode()).hexdigest()
     if results.get("_source") != digest:
         results = {"_source": digest}
-    baseline: dict[tuple, float] = {}
+    failed = set(json.loads((work / "failed.json").read_text())) if (work / "failed.json").exists() else set()
     every = sorted({t for lines in lines_map.get(short, {}).values() for t in lines if t} | set(fallback))
     preload(repo, sorted({test_module(t.split("|")[-1]) for t in every}))
     for cache in path.parent.glob(f"__pycache__/{path.stem}.*"):
@@ -389,21 +438,13 @@ def run_module(work: Path, repo: Path, short: str, again: bool) -> None:
             done = results.get(key_occ)
             if done and not (again and done["outcome"] in ("survived", "not covered")):
                 continue
-            tests = tests_for(short, lines_map, first, last, times) or fallback
+            # Tests that failed when mapped (unmutated) cannot tell.
+            tests = [t for t in tests_for(short, lines_map, first, last, times) if t not in failed] or fallback
             if not tests:
                 results[key_occ] = {"outcome": "not covered", "line": first, "diff": changed, "tests": []}
                 continue
-            key_tests = tuple(tests)
-            if key_tests not in baseline:
-                path.write_text(original)
-                outcome, seconds = run_tests(repo, tests, 3600)
-                if outcome != "survived":
-                    print(f"!! baseline fails for line {first}: {tests}", flush=True)
-                    results[key_occ] = {"outcome": "baseline fails", "line": first, "diff": changed, "tests": tests}
-                    continue
-                baseline[key_tests] = seconds
             path.write_text(mutated)
-            timeout = max(TIMEOUT_MIN, TIMEOUT_FACTOR * baseline[key_tests])
+            timeout = max(TIMEOUT_MIN, TIMEOUT_FACTOR * sum(seconds_of(t, times) for t in tests))
             outcome, seconds = run_tests(repo, tests, timeout)
             path.write_text(original)
             results[key_occ] = {"outcome": outcome, "line": first, "diff": changed, "tests": tests}
@@ -449,13 +490,14 @@ def main() -> None:
     parser.add_argument("names", nargs="*", help="tests to map, or modules to mutate/report")
     parser.add_argument("--backend", choices=list(BACKENDS), default="sqlite", help="where `map` runs the tests")
     parser.add_argument("--again", action="store_true", help="rerun the survivors")
-    args = parser.parse_args()
+    args = parser.parse_intermixed_args()
     work = work_dir()
     work.mkdir(parents=True, exist_ok=True)
-    repo = sync_copy(work)
     if args.command == "map":
+        repo = sync_copy(work, "map-repo")
         build_map(work, repo, args.names or MAP_TESTS, args.backend)
     elif args.command == "run":
+        repo = sync_copy(work)
         for short in args.names or list(MODULES):
             run_module(work, repo, short, args.again)
         report(work, args.names or list(MODULES))
