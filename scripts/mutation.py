@@ -259,6 +259,7 @@ def mutants(path: Path):
 
     source = path.read_text()
     annotations = annotation_spans(source)
+    in_bodies = function_body_lines(source)
     for item in _all_work_items([path], {}):
         spec = item.mutations[0]
         if any(start <= tuple(spec.start_pos) < end for start, end in annotations):
@@ -266,7 +267,21 @@ def mutants(path: Path):
         operator = cosmic_ray.plugins.get_operator(spec.operator_name)()
         mutated = mutate_code(source, operator, spec.occurrence)
         if mutated is not None:
-            yield spec.operator_name, spec.occurrence, spec.start_pos[0], spec.end_pos[0], source, mutated
+            yield (spec.operator_name, spec.occurrence, spec.start_pos[0], spec.end_pos[0], source, mutated,
+                   spec.definition_name or "<module>", spec.start_pos[0] not in in_bodies)
+
+
+def function_body_lines(source: str) -> set[int]:
+    """The lines inside function bodies: the others run once, at import,
+    under whichever test imported the module first."""
+    import ast
+
+    lines: set[int] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for statement in node.body:
+                lines.update(range(statement.lineno, (statement.end_lineno or statement.lineno) + 1))
+    return lines
 
 
 def annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
@@ -431,23 +446,29 @@ def run_module(work: Path, repo: Path, short: str, again: bool) -> None:
     for cache in path.parent.glob(f"__pycache__/{path.stem}.*"):
         cache.unlink()
     try:
-        for operator, occurrence, first, last, source, mutated in mutants(path):
+        for operator, occurrence, first, last, source, mutated, definition, at_import in mutants(path):
             changed = diff_of(source, mutated)
             key = mutant_key(short, operator, changed)
             key_occ = f"{key} #{occurrence}"
+            # How scripts/mutation_equivalent.json names it: with the function it is in.
+            equivalence_key = f"{short} | {definition} | {key.split(' | ', 2)[1]} | {key.split(' | ', 2)[2]}"
             done = results.get(key_occ)
             if done and not (again and done["outcome"] in ("survived", "not covered")):
                 continue
             # Tests that failed when mapped (unmutated) cannot tell.
             tests = [t for t in tests_for(short, lines_map, first, last, times) if t not in failed] or fallback
+            if at_import:  # run at import: the whole modules about it tell
+                tests = sorted(set(tests) | {m for m in focus if (repo / (m.replace(".", "/") + ".py")).exists()})
             if not tests:
-                results[key_occ] = {"outcome": "not covered", "line": first, "diff": changed, "tests": []}
+                results[key_occ] = {"outcome": "not covered", "line": first, "diff": changed, "tests": [],
+                                    "equivalence_key": equivalence_key}
                 continue
             path.write_text(mutated)
             timeout = max(TIMEOUT_MIN, TIMEOUT_FACTOR * sum(seconds_of(t, times) for t in tests))
             outcome, seconds = run_tests(repo, tests, timeout)
             path.write_text(original)
-            results[key_occ] = {"outcome": outcome, "line": first, "diff": changed, "tests": tests}
+            results[key_occ] = {"outcome": outcome, "line": first, "diff": changed, "tests": tests,
+                                "equivalence_key": equivalence_key}
             print(f"{outcome:9} {short}:{first} {operator.split('/')[-1]} ({len(tests)} tests, {seconds:.1f}s)",
                   flush=True)
             results_path.write_text(json.dumps(results, indent=1))
@@ -469,7 +490,7 @@ def report(work: Path, shorts: list[str]) -> None:
         results = {k: v for k, v in json.loads(path.read_text()).items() if not k.startswith("_")}
         killed = sum(r["outcome"] in ("killed", "timeout") for r in results.values())
         equiv = [k for k, r in results.items() if r["outcome"] not in ("killed", "timeout")
-                 and k.rsplit(" #", 1)[0] in equivalent]
+                 and r.get("equivalence_key") in equivalent]
         left = [(k, r) for k, r in results.items() if r["outcome"] not in ("killed", "timeout") and k not in equiv]
         counted = len(results) - len(equiv)
         score = 100.0 * killed / counted if counted else 100.0
@@ -477,7 +498,8 @@ def report(work: Path, shorts: list[str]) -> None:
               f"| {len(equiv)} | {score:.1f}% |")
         survivors += left
     for key, result in survivors:
-        print(f"\n{result['outcome']}: {key}  (line {result['line']}; {len(result['tests'])} tests)")
+        print(f"\n{result['outcome']} (line {result['line']}, {len(result['tests'])} tests): "
+              f"{result.get('equivalence_key', key)}")
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from unittest import mock
 import peewee as pw
 
 from proper_unittest import _leaks
+from proper_unittest._recording import SqlLog
 from proper_unittest.errors import ConfigurationError
 from tests.databases.claimed import claimed_file
 
@@ -189,3 +190,18 @@ class ClaimedWatchTests(unittest.TestCase):
         _leaks.empty_tables(self.db)
         self.assertEqual(Note.select().count(), 0)
         self.assertEqual(self.db.execute_sql("SELECT COUNT(*) FROM found_there").fetchone()[0], 1)
+
+
+class LibrarySqlTests(FileTestCase):
+    """Counting and emptying are the library's SQL: a test's SQL log
+    (what the flight recorder lists) does not show them."""
+
+    def test_not_in_the_tests_sql_log(self):
+        log = SqlLog([self.db])
+        log.install()
+        self.addCleanup(log.uninstall)
+        _leaks.row_counts(self.db, [Parent, Child])
+        _leaks.empty_tables(self.db, [Parent, Child])
+        self.assertEqual(log.statements, [])
+        self.db.execute_sql("SELECT 1")
+        self.assertEqual(log.statements, ["SELECT 1"])

@@ -10,6 +10,7 @@ import unittest
 import peewee as pw
 
 from proper_unittest import _transactions
+from proper_unittest._recording import SqlLog
 from proper_unittest._transactions import ENDED, LOST, ClassTransaction, TestSavepoint
 from tests.databases.claimed import claimed_file, claimed_server_database
 
@@ -200,3 +201,15 @@ class MessageTests(unittest.TestCase):
         self.assertIn("No rows had been committed: it rolled back (or committed nothing).", text)
         self.assertTrue(text.endswith("AFTER"))
         self.assertEqual(_transactions.describe(sqlite), "'a_test.sqlite3' (SqliteDatabase)")
+
+
+class LibrarySqlTests(SqliteMixin, unittest.TestCase):
+    def test_a_reset_is_not_in_the_tests_sql_log(self):
+        db = self.make_db()
+        log = SqlLog([db])
+        log.install()
+        self.addCleanup(log.uninstall)
+        Row.create(title="committed")
+        del log.statements[:]
+        self.assertEqual(_transactions.reset_database(db), {"pu_tx_row": 1})
+        self.assertEqual(log.statements, [])
