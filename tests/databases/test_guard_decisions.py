@@ -4,6 +4,7 @@ open (proven databases, in the innermost scope's limit; in-memory ones; the
 library's own provisioning), what is refused before the driver is called
 (the file is never made), and what the refusal says."""
 
+import gc
 import os
 import tempfile
 import threading
@@ -62,6 +63,27 @@ class ArmedTests(GuardTestCase):
                                               "this run has not checked that it is a test database")
         self.assertNotIn("not one of this test class's", message)
 
+    def test_at_most_three_models_are_named(self):
+        prod = self.file_db("prod.sqlite3")
+        models = [type(f"Bound{i}", (pw.Model,), {"__module__": __name__, "Meta": type("Meta", (), {"database": prod})})
+                  for i in range(4)]
+        self.addCleanup(gc.collect)  # no other test may find them among peewee's models
+        self.addCleanup(models.clear)
+        with _guard.guarding("a class"):
+            message = self.assert_refused(prod)
+        named = message.split("(bound to model ")[1].split(")")[0].split(", ")
+        self.assertEqual(len(named), 3, message)
+        self.assertTrue(set(named) <= {f"{__name__}.Bound{i}" for i in range(4)}, message)
+
+    def test_a_uri_is_named_by_the_file_it_opens(self):
+        path = os.path.join(self.folder, "prod.sqlite3")
+        uri = pw.SqliteDatabase(f"file:{path}?mode=rwc", uri=True)
+        with _guard.guarding("a class"):
+            with self.assertRaises(UnsafeDatabaseError) as raised:
+                uri.connect()
+        self.assertIn(f"Refusing to connect SqliteDatabase {path!r} during", str(raised.exception))
+        self.assertFalse(os.path.exists(path))
+
     def test_a_test_named_within_the_scope_is_named(self):
         prod = self.file_db("prod.sqlite3")
         with _guard.guarding("the set-up of a class"):
@@ -101,6 +123,8 @@ class ArmedTests(GuardTestCase):
         db.connect()
         with _guard.guarding("a class"):
             self.assertFalse(db.connect(reuse_if_open=True))  # already open: nothing new to check
+            with self.assertRaisesRegex(pw.OperationalError, "Connection already opened"):
+                db.connect()
             with self.assertRaises(pw.InterfaceError):
                 pw.SqliteDatabase(None).connect()
 
@@ -237,7 +261,8 @@ class MysqlOpenedTests(GuardTestCase):
     """After connecting, the server is asked which database it is on: an
     option that switches database (init_command) is refused, and closed."""
 
-    NAMES = ("safety_mutation_guard_test", "safety_mutation_guard_other_test")
+    # Checked, and two it may land on instead: one sorting before, one after.
+    NAMES = ("safety_mutation_guard_m_test", "safety_mutation_guard_a_test", "safety_mutation_guard_z_test")
 
     def admin(self) -> pw.MySQLDatabase:
         return pw.MySQLDatabase("mysql", host="127.0.0.1", port=3306, user="root", password="")
@@ -262,7 +287,11 @@ class MysqlOpenedTests(GuardTestCase):
         admin.close()
 
     def test_a_connection_that_landed_elsewhere_is_refused_and_closed(self):
-        checked, landed = self.NAMES
+        for landed in self.NAMES[1:]:
+            with self.subTest(landed=landed):
+                self.refused_when_landing_on(self.NAMES[0], landed)
+
+    def refused_when_landing_on(self, checked: str, landed: str) -> None:
         switching = pw.MySQLDatabase(checked, host="127.0.0.1", port=3306, user="root", password="",
                                      init_command=f"USE `{landed}`")
         self.addCleanup(switching.close)
@@ -283,3 +312,9 @@ class MysqlOpenedTests(GuardTestCase):
         self.addCleanup(db.close)
         db.connect()
         self.assertEqual(_guard.opened_database(db), self.NAMES[0])
+
+
+class MessageTests(unittest.TestCase):
+    def test_what_was_checked_and_opened_is_shown(self):
+        self.assertEqual(_guard._show(""), "an in-memory database")
+        self.assertEqual(_guard._show("/srv/a_test.sqlite3"), "'/srv/a_test.sqlite3'")
