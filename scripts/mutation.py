@@ -458,7 +458,9 @@ def run_module(work: Path, repo: Path, short: str, again: bool) -> None:
             # Tests that failed when mapped (unmutated) cannot tell.
             tests = [t for t in tests_for(short, lines_map, first, last, times) if t not in failed] or fallback
             if at_import:  # run at import: the whole modules about it tell
-                tests = sorted(set(tests) | {m for m in focus if (repo / (m.replace(".", "/") + ".py")).exists()})
+                modules = [m for m in focus if (repo / (m.replace(".", "/") + ".py")).exists()]
+                servers = {t.split("|")[0] for t in every if "|" in t}
+                tests = sorted(set(tests) | set(modules) | {f"{b}|{m}" for b in servers for m in modules})
             if not tests:
                 results[key_occ] = {"outcome": "not covered", "line": first, "diff": changed, "tests": [],
                                     "equivalence_key": equivalence_key}

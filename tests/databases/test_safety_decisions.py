@@ -75,3 +75,10 @@ class SchemaEdgeTests(unittest.TestCase):
             del model
             gc.collect()
         safety.check_schemas([pw.MySQLDatabase("unrelated_test")])  # only the databases checked count
+
+
+class UninitializedTests(unittest.TestCase):
+    def test_an_empty_name_is_not_initialized_either(self):
+        for db in (pw.SqliteDatabase(""), pw.SqliteDatabase(None), pw.PostgresqlDatabase("")):
+            with self.subTest(db=db.database, kind=type(db).__name__):
+                self.assertEqual(safety.why_not_a_test_database(db), "it is not initialized (no database name)")

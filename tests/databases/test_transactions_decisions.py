@@ -160,6 +160,25 @@ class TransactionCases:
         self.assertEqual(transaction.rollback(), {})
         self.assertEqual(self.db.transaction_depth(), 0)
 
+    def test_a_savepoint_is_not_opened_once_the_transaction_ended(self):
+        ClassTransaction([self.db]).begin()
+        self.db.commit()
+        savepoint = TestSavepoint([self.db])
+        if isinstance(self.db, pw.MySQLDatabase):  # not checked there: the missing savepoint tells later
+            self.assertEqual(savepoint.begin(), {})
+            return
+        self.assertEqual(savepoint.begin(), {self.db: ENDED})
+        self.assertEqual(savepoint._open, [])
+
+    def test_a_test_that_popped_the_transaction_stack_is_still_rolled_back(self):
+        ClassTransaction([self.db]).begin()
+        savepoint = TestSavepoint([self.db])
+        savepoint.begin()
+        Row.create(title="x")
+        self.db.pop_transaction()  # the test's code misusing peewee's stack
+        self.assertEqual(savepoint.rollback(), {})
+        self.assertEqual(Row.select().count(), 0)
+
     def test_reset_rolls_back_what_is_open_and_reports_committed_rows_only(self):
         self.db.connect(reuse_if_open=True)
         Row.create(title="committed")
