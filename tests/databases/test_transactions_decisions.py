@@ -160,6 +160,22 @@ class TransactionCases:
         self.assertEqual(transaction.rollback(), {})
         self.assertEqual(self.db.transaction_depth(), 0)
 
+    def test_a_sub_test_savepoint_is_released(self):
+        transaction = ClassTransaction([self.db]).begin()
+        sub = TestSavepoint([self.db])
+        sub.begin()
+        (_, savepoint, _), = sub._open
+        self.assertEqual(sub.rollback(), {})
+        with self.assertRaises(pw.DatabaseError):  # no such savepoint any more
+            self.db.execute_sql(f"RELEASE SAVEPOINT {savepoint.quoted_sid}")
+        transaction.rollback()
+
+    def test_a_failed_statement_leaves_the_transaction_open(self):
+        ClassTransaction([self.db]).begin()
+        with self.assertRaises(pw.DatabaseError):
+            self.db.execute_sql("SELECT * FROM no_such_table")
+        self.assertIsNone(_transactions.transaction_problem(self.db))
+
     def test_a_savepoint_is_not_opened_once_the_transaction_ended(self):
         ClassTransaction([self.db]).begin()
         self.db.commit()
