@@ -281,6 +281,12 @@ def function_body_lines(source: str) -> set[int]:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             for statement in node.body:
                 lines.update(range(statement.lineno, (statement.end_lineno or statement.lineno) + 1))
+    # A nested function's header (its defaults, its decorators) runs once,
+    # when the enclosing function first runs: whoever did that first.
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            lines.difference_update(range(first, node.body[0].lineno))
     return lines
 
 

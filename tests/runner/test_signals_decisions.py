@@ -23,9 +23,10 @@ class SignalsTestCase(unittest.TestCase):
 
     def setUp(self):
         handlers = {signum: signal.getsignal(signum) for signum in signals.HANDLED_SIGNALS}
+        stopping = signals._stopping
 
         def restore():
-            signals._stopping = False  # this process is not really on its way out
+            signals._stopping = stopping  # this process is not really on its way out
             for signum, handler in handlers.items():
                 signal.signal(signum, handler)
 
