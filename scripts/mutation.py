@@ -60,8 +60,9 @@ BACKENDS = {
 # (those start their runs in child processes, where no context is recorded).
 MAP_TESTS = ["discover:tests", "!tests.test_runner"]
 
-# Mutants examined and found equivalent (no behaviour can tell them apart),
-# by module, operator and the mutated line's text: see EQUIVALENT_FILE.
+# Surviving mutants examined: {"module | function | operator | change": why}.
+# Equivalent ones (no behaviour can tell them apart) leave the score's
+# count; a reason starting "accepted" marks one that counts as a survivor.
 EQUIVALENT_FILE = REPO / "scripts" / "mutation_equivalent.json"
 
 TIMEOUT_FACTOR, TIMEOUT_MIN = 3.0, 20.0
@@ -498,7 +499,7 @@ def report(work: Path, shorts: list[str]) -> None:
         results = {k: v for k, v in json.loads(path.read_text()).items() if not k.startswith("_")}
         killed = sum(r["outcome"] in ("killed", "timeout") for r in results.values())
         equiv = [k for k, r in results.items() if r["outcome"] not in ("killed", "timeout")
-                 and r.get("equivalence_key") in equivalent]
+                 and not equivalent.get(r.get("equivalence_key"), "accepted").startswith("accepted")]
         left = [(k, r) for k, r in results.items() if r["outcome"] not in ("killed", "timeout") and k not in equiv]
         counted = len(results) - len(equiv)
         score = 100.0 * killed / counted if counted else 100.0
@@ -506,8 +507,9 @@ def report(work: Path, shorts: list[str]) -> None:
               f"| {len(equiv)} | {score:.1f}% |")
         survivors += left
     for key, result in survivors:
+        why = equivalent.get(result.get("equivalence_key"), "not examined yet")
         print(f"\n{result['outcome']} (line {result['line']}, {len(result['tests'])} tests): "
-              f"{result.get('equivalence_key', key)}")
+              f"{result.get('equivalence_key', key)}\n    {why}")
 
 
 def main() -> None:
