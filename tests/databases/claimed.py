@@ -1,42 +1,41 @@
 """Test databases claimed and prepared by the library in this process
 (created, tables and marker, proven to the guard) and released at the end
 of the test as the exit hook would: for in-process tests of what the
-library does with the databases it owns. On SQLite a file; on the
-servers of COMMON's URLs a database of this branch's own name."""
+library does with the databases it owns. A SQLite file, or a database of
+TEST_DATABASE_URL's server named for this checkout and worker."""
 
+import os
 import unittest
 from pathlib import Path
 
 import peewee as pw
 
 from proper_unittest import _provision
+from tests.apps.testdb import backend
+from tests.servers import server_database, worker_suffix
 
-SERVERS = {
-    "postgres": (pw.PostgresqlDatabase, {"host": "127.0.0.1", "port": 5432, "user": "postgres"}),
-    "mysql": (pw.MySQLDatabase, {"host": "127.0.0.1", "port": 3306, "user": "root", "password": ""}),
-}
+
+def own_name(purpose: str) -> str:
+    """A server database name no other checkout or worker uses at the same
+    time: `purpose`, this checkout's folder name and the worker."""
+    checkout = "".join(c if c.isalnum() else "_" for c in Path(__file__).resolve().parents[2].name)
+    return f"pu_{purpose}_{checkout}{worker_suffix()}_test"
 
 
 def claimed_file(test: unittest.TestCase, folder: str, name: str, models: list[type[pw.Model]],
                  **options) -> pw.SqliteDatabase:
     """`models` bound to a new SQLite file `name` in `folder` that the library
     created and prepared; released (the file removed) after the test."""
-    db = pw.SqliteDatabase(str(Path(folder, name)), **options)
+    db = pw.SqliteDatabase(os.path.join(folder, name) if folder else name, **options)
     return _claim(test, db, models)
 
 
-def claimed_server_database(test: unittest.TestCase, backend: str, name: str,
-                            models: list[type[pw.Model]]) -> pw.Database:
-    """`models` bound to database `name` on the `backend` server, created by
-    the library; dropped after the test. Skips the test without the server."""
-    cls, params = SERVERS[backend]
-    probe = cls("postgres" if backend == "postgres" else "mysql", **params)
-    try:
-        probe.connect()
-    except pw.OperationalError:
-        test.skipTest(f"no {backend} server")
-    probe.close()
-    return _claim(test, cls(name, **params), models)
+def claimed_server_database(test: unittest.TestCase, purpose: str, models: list[type[pw.Model]]) -> pw.Database:
+    """`models` bound to a database of TEST_DATABASE_URL's server, created
+    by the library; dropped after the test. Skips the test on SQLite."""
+    if backend() == "sqlite":
+        test.skipTest("TEST_DATABASE_URL is SQLite")
+    return _claim(test, server_database(own_name(purpose)), models)
 
 
 def _claim(test: unittest.TestCase, db: pw.Database, models: list[type[pw.Model]]) -> pw.Database:

@@ -1,5 +1,5 @@
 """The connection guard's decisions, in this process, on real SQLite files
-and a real PostgreSQL server: what may connect while a guarded scope is
+and TEST_DATABASE_URL's server: what may connect while a guarded scope is
 open (proven databases, in the innermost scope's limit; in-memory ones; the
 library's own provisioning), what is refused before the driver is called
 (the file is never made), and what the refusal says."""
@@ -15,6 +15,9 @@ import peewee as pw
 
 from proper_unittest import _guard
 from proper_unittest.errors import UnsafeDatabaseError
+from tests.apps.testdb import backend
+from tests.databases.claimed import own_name
+from tests.servers import drop_database, scratch_database, server_database
 
 
 class GuardTestCase(unittest.TestCase):
@@ -214,104 +217,78 @@ class OpenedTests(GuardTestCase):
         self.assertEqual(_guard.physical_key(server), ("postgres", "127.0.0.1", 5433, "real_test"))
 
 
+def params_of(db: pw.Database, **changes) -> dict:
+    """`db`'s connection parameters without its name, with `changes`."""
+    params = {k: v for k, v in db.connect_params.items() if k not in ("database", "db", "dbname")}
+    return {**params, **changes}
+
+
 class ServerTests(GuardTestCase):
-    """Proven on one server is not proven on another with the same name."""
+    """On TEST_DATABASE_URL's server: proven on one server is not proven on
+    another with the same name, and the server is asked what it opened."""
 
-    NAME = "safety_mutation_guard_test"
+    def setUp(self):
+        super().setUp()
+        if backend() == "sqlite":
+            self.skipTest("TEST_DATABASE_URL is SQLite")
+        self.name = own_name("guard")
+        self.addCleanup(drop_database, scratch_database(self.name))
 
-    @classmethod
-    def setUpClass(cls):
-        admin = pw.PostgresqlDatabase("postgres", host="127.0.0.1", port=5432, user="postgres")
-        try:
-            admin.connect()
-        except pw.OperationalError:
-            raise unittest.SkipTest("no PostgreSQL server on 127.0.0.1:5432")
-        admin.connection().autocommit = True
-        admin.execute_sql(f'DROP DATABASE IF EXISTS "{cls.NAME}"')
-        admin.execute_sql(f'CREATE DATABASE "{cls.NAME}"')
-        admin.close()
-
-    @classmethod
-    def tearDownClass(cls):
-        admin = pw.PostgresqlDatabase("postgres", host="127.0.0.1", port=5432, user="postgres")
-        admin.connect()
-        admin.connection().autocommit = True
-        admin.execute_sql(f'DROP DATABASE IF EXISTS "{cls.NAME}"')
-        admin.close()
-
-    def server(self, name: str, port: int = 5432) -> pw.PostgresqlDatabase:
-        db = pw.PostgresqlDatabase(name, host="127.0.0.1", port=port, user="postgres")
+    def server(self, name: str, **changes) -> pw.Database:
+        base = server_database(name)
+        db = type(base)(name, **params_of(base, **changes))
         self.addCleanup(db.close)
         return db
 
     def test_matched_by_server_port_and_name(self):
-        _guard.prove(self.server(self.NAME))
+        _guard.prove(self.server(self.name))
+        port = server_database(self.name).connect_params["port"]
         with _guard.guarding("a class"):
-            self.assert_connects(self.server(self.NAME))
-            self.assert_refused(self.server(self.NAME, port=5433), repr(self.NAME))
-            self.assert_refused(self.server("postgres"), "'postgres'", "has not checked")
+            self.assert_connects(self.server(self.name))
+            self.assert_refused(self.server(self.name, port=port + 1), repr(self.name))
+            maintenance = "postgres" if backend() == "postgresql" else "mysql"
+            self.assert_refused(self.server(maintenance), repr(maintenance), "has not checked")
 
     def test_the_server_is_asked_what_it_opened(self):
-        db = self.server(self.NAME)
+        db = self.server(self.name)
         db.connect()
-        self.assertEqual(_guard.opened_database(db), self.NAME)
+        self.assertEqual(_guard.opened_database(db), self.name)
 
 
 class MysqlOpenedTests(GuardTestCase):
     """After connecting, the server is asked which database it is on: an
-    option that switches database (init_command) is refused, and closed."""
-
-    # Checked, and two it may land on instead: one sorting before, one after.
-    NAMES = ("safety_mutation_guard_m_test", "safety_mutation_guard_a_test", "safety_mutation_guard_z_test")
-
-    def admin(self) -> pw.MySQLDatabase:
-        return pw.MySQLDatabase("mysql", host="127.0.0.1", port=3306, user="root", password="")
+    option that switches database (MySQL's init_command) is refused, and
+    the connection closed."""
 
     def setUp(self):
         super().setUp()
-        admin = self.admin()
-        try:
-            admin.connect()
-        except pw.OperationalError:
-            self.skipTest("no MariaDB server on 127.0.0.1:3306")
-        for name in self.NAMES:
-            admin.execute_sql(f"DROP DATABASE IF EXISTS `{name}`")
-            admin.execute_sql(f"CREATE DATABASE `{name}`")
-        admin.close()
-        self.addCleanup(self.drop)
-
-    def drop(self):
-        admin = self.admin()
-        for name in self.NAMES:
-            admin.execute_sql(f"DROP DATABASE IF EXISTS `{name}`")
-        admin.close()
+        if backend() != "mysql":
+            self.skipTest("init_command is MySQL's")
+        # Checked, and two it may land on instead: one sorting before, one after.
+        self.names = [own_name(f"guard_{letter}") for letter in "maz"]
+        for name in self.names:
+            self.addCleanup(drop_database, scratch_database(name))
 
     def test_a_connection_that_landed_elsewhere_is_refused_and_closed(self):
-        for landed in self.NAMES[1:]:
+        for landed in self.names[1:]:
             with self.subTest(landed=landed):
-                self.refused_when_landing_on(self.NAMES[0], landed)
+                self.refused_when_landing_on(self.names[0], landed)
 
     def refused_when_landing_on(self, checked: str, landed: str) -> None:
-        switching = pw.MySQLDatabase(checked, host="127.0.0.1", port=3306, user="root", password="",
-                                     init_command=f"USE `{landed}`")
+        base = server_database(checked)
+        switching = type(base)(checked, **params_of(base, init_command=f"USE `{landed}`"))
         self.addCleanup(switching.close)
         _guard.prove(switching)
         with _guard.guarding("a class"):
             with self.assertRaises(UnsafeDatabaseError) as raised:
                 switching.connect()
             self.assertTrue(switching.is_closed(), "the connection was closed")
-            plain = pw.MySQLDatabase(checked, host="127.0.0.1", port=3306, user="root", password="")
+            plain = server_database(checked)
             self.addCleanup(plain.close)
             self.assert_connects(plain)
         self.assertIn(f"it was checked as {checked!r}, but the connection opened {landed!r}",
                       str(raised.exception))
         self.assertIn("Nothing was written", str(raised.exception))
-
-    def test_the_server_says_which_database(self):
-        db = pw.MySQLDatabase(self.NAMES[0], host="127.0.0.1", port=3306, user="root", password="")
-        self.addCleanup(db.close)
-        db.connect()
-        self.assertEqual(_guard.opened_database(db), self.NAMES[0])
 
 
 class MessageTests(unittest.TestCase):

@@ -1,6 +1,6 @@
 """How the class transaction and the per-test savepoints end, in this
-process, on a test database the library claimed (a SQLite file, and a
-database of its own on PostgreSQL and MariaDB when they run): what counts
+process, on a test database the library claimed (a SQLite file, and one
+of its own on TEST_DATABASE_URL's server when that is PostgreSQL or MariaDB): what counts
 as ended or lost, what a rollback undoes, what is emptied and reported
 when a test committed."""
 
@@ -29,10 +29,8 @@ class SqliteMixin:
 
 
 class ServerMixin:
-    backend = ""
-
     def make_db(self) -> pw.Database:
-        return claimed_server_database(self, self.backend, f"safety_mutation_tx_{self.backend}_test", [Row])
+        return claimed_server_database(self, "tx", [Row])
 
 
 class TransactionCases:
@@ -211,12 +209,8 @@ class SqliteTransactionTests(SqliteMixin, TransactionCases, unittest.TestCase):
     pass
 
 
-class PostgresTransactionTests(ServerMixin, TransactionCases, unittest.TestCase):
-    backend = "postgres"
-
-
-class MysqlTransactionTests(ServerMixin, TransactionCases, unittest.TestCase):
-    backend = "mysql"
+class ServerTransactionTests(ServerMixin, TransactionCases, unittest.TestCase):
+    """On TEST_DATABASE_URL's server (skipped on SQLite)."""
 
 
 class MessageTests(unittest.TestCase):
