@@ -35,18 +35,19 @@ REPO = Path(__file__).resolve().parent.parent
 # executes, the test modules about it: those that reach a line always run,
 # first). The one place to change when modules move.
 MODULES = {
-    "leaks": ("proper_unittest/_leaks.py", [], ["tests.databases.test_leaks_decisions", "tests.test_leaks"]),
-    "signals": ("proper_unittest/runner/signals.py", ["tests.test_runner_signals"],
+    "leaks": ("proper_unittest/_leaks.py", [], ["tests.databases.test_leaks_decisions", "tests.databases.test_leaks"]),
+    "signals": ("proper_unittest/runner/signals.py", ["tests.runner.test_signals"],
                 ["tests.runner.test_signals_decisions"]),
-    "guard": ("proper_unittest/_guard.py", [], ["tests.databases.test_guard_decisions", "tests.test_connection_guard"]),
+    "guard": ("proper_unittest/_guard.py", [], ["tests.databases.test_guard_decisions", "tests.databases.test_guard"]),
     "safety": ("proper_unittest/safety.py", [],
-               ["tests.databases.test_safety_decisions", "tests.test_safety_checks", "tests.test_names"]),
+               ["tests.databases.test_safety_decisions", "tests.databases.test_safety", "tests.databases.test_names"]),
     "transactions": ("proper_unittest/_transactions.py", [],
-                     ["tests.databases.test_transactions_decisions", "tests.test_kept_savepoint"]),
+                     ["tests.databases.test_transactions_decisions", "tests.databases.test_transactions"]),
     "sqlite_names": ("proper_unittest/_sqlite_names.py", [],
-                     ["tests.databases.test_sqlite_names_decisions", "tests.test_names"]),
-    "provision": ("proper_unittest/_provision.py", [], ["tests.databases.test_provision_decisions"]),
-    "names": ("proper_unittest/_names.py", [], ["tests.test_names"]),
+                     ["tests.databases.test_sqlite_names_decisions", "tests.databases.test_sqlite_names"]),
+    "provision": ("proper_unittest/_provision.py", [], ["tests.databases.test_provision_decisions",
+                                                      "tests.databases.test_provision"]),
+    "names": ("proper_unittest/_names.py", [], ["tests.databases.test_names"]),
 }
 
 # Where the tests run; a test mapped on a server is named "backend|test id".
@@ -57,8 +58,8 @@ BACKENDS = {
 }
 
 # The tests that are mapped by default: the library's own, but the runner's
-# (those start their runs in child processes, where no context is recorded).
-MAP_TESTS = ["discover:tests", "!tests.test_runner"]
+# (slow child runs, of modules not mutated here) except the signal handling's.
+MAP_TESTS = ["discover:tests", "!tests.runner.", "tests.runner.test_signals_decisions"]
 
 # Surviving mutants examined: {"module | function | operator | change": why}.
 # Equivalent ones (no behaviour can tell them apart) leave the score's

@@ -15,9 +15,9 @@ import peewee as pw
 
 from proper_unittest import _guard
 from proper_unittest.errors import UnsafeDatabaseError
-from tests.apps.testdb import backend
-from tests.databases.claimed import own_name
-from tests.servers import drop_database, scratch_database, server_database
+from tests.support.apps.testdb import backend
+from tests.support.claimed import own_name
+from tests.support.servers import drop_database, scratch_database, server_database
 
 
 class GuardTestCase(unittest.TestCase):

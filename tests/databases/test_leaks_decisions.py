@@ -14,7 +14,7 @@ import peewee as pw
 from proper_unittest import _leaks
 from proper_unittest._recording import SqlLog
 from proper_unittest.errors import ConfigurationError
-from tests.databases.claimed import claimed_file
+from tests.support.claimed import claimed_file
 
 
 class Parent(pw.Model):

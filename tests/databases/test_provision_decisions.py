@@ -17,7 +17,7 @@ import peewee as pw
 
 from proper_unittest import _provision
 from proper_unittest.errors import UnsafeDatabaseError
-from tests.databases.claimed import claimed_file, release
+from tests.support.claimed import claimed_file, release
 
 
 class Note(pw.Model):

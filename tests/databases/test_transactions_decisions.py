@@ -12,7 +12,7 @@ import peewee as pw
 from proper_unittest import _transactions
 from proper_unittest._recording import SqlLog
 from proper_unittest._transactions import ENDED, LOST, ClassTransaction, TestSavepoint
-from tests.databases.claimed import claimed_file, claimed_server_database
+from tests.support.claimed import claimed_file, claimed_server_database
 
 
 class Row(pw.Model):

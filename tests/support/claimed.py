@@ -11,8 +11,8 @@ from pathlib import Path
 import peewee as pw
 
 from proper_unittest import _provision
-from tests.apps.testdb import backend
-from tests.servers import server_database, worker_suffix
+from tests.support.apps.testdb import backend
+from tests.support.servers import server_database, worker_suffix
 
 
 def own_name(purpose: str) -> str:
