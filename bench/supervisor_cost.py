@@ -29,7 +29,8 @@ from bench.run import child_env, count_passed, timed_run, write_project  # noqa:
 
 DIRECT = (
     "import sys; sys.path.insert(0, {repo!r}); import os; os.environ['APP_ENV'] = 'test'; "
-    "from proper_unittest.runner import main; sys.exit(main(sys.argv[1:], prog='runtests.py', repo=True))"
+    "from proper_unittest.runner import main; from runtests import RepositorySuites; "
+    "sys.exit(main(sys.argv[1:], prog='runtests.py', command=RepositorySuites()))"
 )
 
 

@@ -57,6 +57,14 @@ class PackagingTests(unittest.TestCase):
         self.assertIn("proper_unittest/py.typed", names)
         self.assertFalse([name for name in names if name.startswith(("tests/", "examples/"))])
 
+    def test_wheel_has_no_code_for_this_repository_only(self):
+        # runtests.py keeps it: the suites of tests/ and examples/, their labels.
+        for name in self.wheel.namelist():
+            if name.endswith(".py"):
+                source = self.wheel.read(name).decode()
+                for marker in ("REPO_ROOT", "EXAMPLES_DIR", '"examples"', '"--repo"'):
+                    self.assertNotIn(marker, source, name)
+
     def test_metadata_license_urls_and_extras(self):
         self.assertEqual(self.metadata["License-Expression"], "MIT")
         self.assertEqual(self.metadata["License-File"], "LICENSE")

@@ -16,16 +16,15 @@ not one of the selected tests.
 import argparse
 import os
 import shlex
-import sys
 import tempfile
 import unittest
 from collections.abc import Sequence
 from pathlib import Path
 
-from .child_runs import ChildCrashed, ChildRunner, child_options
+from .child_runs import ChildCrashed, ChildRunner
 from .supervisor import run_folder
 from .labels import find_project
-from .problems import UsageError
+from .problems import UsageError, info
 
 EXIT_CULPRIT, EXIT_NO_CULPRIT, EXIT_NOT_REPRODUCED = 0, 1, 2
 
@@ -46,39 +45,39 @@ def bisect_order(
         )
     before = ids[:ids.index(test_id)]
     if not before:
-        _info(f"--bisect: {test_id} is the first test in this order: no earlier test can make it fail")
+        info(f"--bisect: {test_id} is the first test in this order: no earlier test can make it fail")
         return EXIT_NO_CULPRIT
     with tempfile.TemporaryDirectory(prefix="proper_unittest-", dir=run_folder()) as tmp:
-        runner = ChildRunner(args.labels, child_options(args), cwd, tmp, "bisect")
+        runner = ChildRunner(args, cwd, tmp, "bisect")
         try:
             return _bisect(runner, test_id, before, cwd, project)
         except ChildCrashed as crash:
-            _info(f"--bisect: stopped: {crash.describe()}")
+            info(f"--bisect: stopped: {crash.describe()}")
             return EXIT_NO_CULPRIT
 
 
 def _bisect(runner: ChildRunner, test_id: str, before: list[str], cwd: Path, project: Path) -> int:
-    _info(f"--bisect: running {test_id} after the {len(before)} test(s) before it")
+    info(f"--bisect: running {test_id} after the {len(before)} test(s) before it")
     if not runner.run([*before, test_id]).failed(test_id):
-        _info(
+        info(
             f"--bisect: {test_id} passes after the {len(before)} test(s) before it: it does not "
             "fail in this order (give the labels, -k and --shuffle=SEED or --reverse of the run "
             "where it failed)"
         )
         return EXIT_NOT_REPRODUCED
     if runner.run([test_id]).failed(test_id):
-        _info(f"--bisect: {test_id} fails when run alone too: no earlier test causes it")
+        info(f"--bisect: {test_id} fails when run alone too: no earlier test causes it")
         return EXIT_NO_CULPRIT
     candidates = before
     while len(candidates) > 1:
         half = candidates[:len(candidates) // 2]
         fails = runner.run([*half, test_id]).failed(test_id)
-        _info(f"--bisect: {len(candidates)} candidates; after the first {len(half)}, "
+        info(f"--bisect: {len(candidates)} candidates; after the first {len(half)}, "
               f"{test_id} {'fails' if fails else 'passes'}")
         candidates = half if fails else candidates[len(half):]
     (culprit,) = candidates
     if not runner.run([culprit, test_id]).failed(test_id):
-        _info(f"--bisect: no single earlier test makes {test_id} fail "
+        info(f"--bisect: no single earlier test makes {test_id} fail "
               f"(it may take several together); {runner.runs} runs")
         return EXIT_NO_CULPRIT
     print(f"{test_id} fails after {culprit}", flush=True)
@@ -95,7 +94,3 @@ def reproducer(culprit: str, test_id: str, cwd: Path, project: Path) -> str:
         where = os.path.relpath(project, cwd)
         labels = [f"{where}:{culprit}", f"{where}:{test_id}"]
     return shlex.join(["python", "-m", "proper_unittest", *labels])
-
-
-def _info(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)

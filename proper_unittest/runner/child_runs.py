@@ -12,12 +12,13 @@ touches the parent's, and drops it when it ends, even under ``--keepdb``.
 import argparse
 import json
 import os
-from collections.abc import Iterable, Sequence
+import subprocess
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from .._provision import CREATED_ENV, drop_created_databases
-from .procs import KEEPDB_ENV, WORKER_ENV, child_env_from_start, runner_command, run_collected
+from .procs import KEEPDB_ENV, WORKER_ENV, child_command, child_env_from_start, start_runner, wait_for
 from .records import FAILED_OUTCOMES
 from .results import Counts
 
@@ -60,16 +61,13 @@ class ChildRun:
 class ChildRunner:
     """Runs lists of test ids in child processes; one per call, each in a fresh process.
 
-    *labels* and *options* are the parent's (the child must load the same
-    tests); *cwd* is where the command was typed; *tmp* a folder for the
+    *args* are the parent's (the child loads the same tests: the labels
+    and -k); *cwd* is where the command was typed; *tmp* a folder for the
     ids, results and output files; *name* names the child's databases.
     """
 
-    def __init__(
-        self, labels: Sequence[str], options: Sequence[str], cwd: Path, tmp: str | os.PathLike[str], name: str
-    ) -> None:
-        self.labels = labels
-        self.options = options
+    def __init__(self, args: argparse.Namespace, cwd: Path, tmp: str | os.PathLike[str], name: str) -> None:
+        self.args = args
         self.cwd = cwd
         self.tmp = Path(tmp)
         self.name = name
@@ -82,15 +80,16 @@ class ChildRunner:
         results_path = self.tmp / f"{self.name}{self.runs}-results.json"
         output_path = self.tmp / f"{self.name}{self.runs}-output.txt"
         ids_path.write_text(json.dumps(list(test_ids)), encoding="utf-8")
-        options = [*self.options, "--ids-file", str(ids_path), "--results-file", str(results_path)]
+        extra = ["--ids-file", str(ids_path), "--results-file", str(results_path)]
         created_path = self.tmp / f"{self.name}{self.runs}-created.jsonl"
         # From the environment the run started with: a test that changed
         # os.environ must not make its rerun (or a bisect step) fail too.
         env = child_env_from_start(**{WORKER_ENV: self.name, CREATED_ENV: str(created_path)})
         # Its databases are its own, made for this one check: never kept.
         env.pop(KEEPDB_ENV, None)
+        command = child_command(self.args, self.args.labels, ("select",), extra)
         try:
-            status = run_collected(runner_command(self.labels, options), self.cwd, env, output_path)
+            status = wait_for(start_runner(command, self.cwd, env, output=output_path, stdin=subprocess.DEVNULL))
         finally:
             counts = Counts.load(results_path)
             if counts is None:  # it died (or was stopped): what it created goes
@@ -100,11 +99,3 @@ class ChildRunner:
             raise ChildCrashed(status, output)
         return ChildRun(counts, status, output)
 
-
-def child_options(args: argparse.Namespace) -> list[str]:
-    """The options a child needs to load the same tests as the parent (not order, not -f)."""
-    options: list[str] = []
-    for pattern in args.patterns or ():
-        options += ["-k", pattern]
-    options += ["--repo"] if args.repo else []
-    return options

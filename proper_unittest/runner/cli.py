@@ -1,6 +1,7 @@
 """The command line: ``python -m proper_unittest``, ``proper-unittest`` and ``runtests.py``.
 
-All three call :func:`main`; ``--help`` explains labels and options.  How
+All three call :func:`main` (runtests.py with a :class:`~.labels.Command` of
+its own); ``--help`` explains labels and options.  How
 labels are resolved is described in :mod:`proper_unittest.runner.labels`;
 how one project's tests are run, in :mod:`proper_unittest.runner.session`.
 
@@ -24,17 +25,16 @@ from typing import Literal, NoReturn
 from .._timeout import TIMEOUT_ENV, parse_seconds
 from ..errors import ConfigurationError
 from .journal import take_private_settings
-from .labels import EXAMPLES_DIR, REPO_ROOT, Target, current_project, default_suites, resolve_label
-from .problems import UsageError, print_usage_error
+from .labels import PYTHON_M, Command, Target, current_project, resolve_label
+from .problems import UsageError, info, print_usage_error
 from .._time_spent import ENV_VAR as TIME_SPENT_ENV
 from .procs import (
-    KEEPDB_ENV, WORKER_ENV, child_env, remember_starting_environment, run_streamed, runner_command,
-    stop_processes,
+    KEEPDB_ENV, WORKER_ENV, OptionPart, child_command, child_env, remember_starting_environment, start_runner,
+    stop_processes, wait_for,
 )
 from .rerun import MAX_RERUNS, RERUN_ENV
 from .results import Counts
 from .session import AUTO_PARALLEL_MIN_SECONDS, AUTO_PARALLEL_MIN_TESTS, EXIT_OK, EXIT_USAGE, finish, run_project
-from .session import selection_options
 from .shard import parse_shard
 from .signals import Interrupted, forwarding_to, stop_on_signals
 from .supervisor import supervised
@@ -53,11 +53,9 @@ or above it whose setup.cfg has [proper_unittest] (or pyproject.toml
 [tool.proper_unittest]), else the current directory; its tests/ are
 discovered like `python -m unittest discover -s tests -t .` (tests/__init__.py
 is imported first, then the app is loaded and checked, then the tests).
-runtests.py, in this repository, runs every suite of the repository instead.
-
+{without_labels}
 Each LABEL is resolved by the first rule that matches:
-  APP                    (runtests.py only) an example app: examples/APP/tests
-  DIR                    a project directory holding tests/, or any other
+{label_rules}  DIR                    a project directory holding tests/, or any other
                          directory, taken as a tests directory
   FILE.py                one test module
   PROJECT:NAME           a dotted test NAME inside a project directory
@@ -94,21 +92,20 @@ examples:
   proper-unittest --parallel auto                   # workers only when the run is big enough
   proper-unittest --shuffle=1234                    # the same random order again
   proper-unittest --bisect tests.test_x.XTests.test_y --shuffle=1234  # which test breaks it
-  python runtests.py myapp --parallel 4 --durations 10   # this repository's example app
 """
 
 
-def main(argv: Sequence[str] | None = None, prog: str | None = None, repo: bool = False) -> int:
+def main(argv: Sequence[str] | None = None, prog: str | None = None, command: Command = PYTHON_M) -> int:
     """Run the tests named on the command line; return the exit status.
 
     *argv* defaults to ``sys.argv[1:]``; *prog* is the command name shown in
-    help and error messages; *repo* (``runtests.py``) resolves this
-    repository's example apps by name and runs every suite by default.
+    help and error messages; *command* is the script running the runner when
+    it is not ``python -m proper_unittest`` (runtests.py: this repository's
+    suites, see :class:`~.labels.Command`).
     """
     os.environ["APP_ENV"] = "test"
-    parser = build_parser(prog)
+    parser = build_parser(prog, command)
     args = parser.parse_intermixed_args(normalize_argv(sys.argv[1:] if argv is None else argv))
-    args.repo = args.repo or repo
     if args.junitxml:
         # Taken from where the command was typed (the run moves into the project).
         args.junitxml = os.path.abspath(args.junitxml)
@@ -139,7 +136,7 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             return EXIT_USAGE
         except KeyboardInterrupt as exc:
             status = exc.exit_status if isinstance(exc, Interrupted) else EXIT_INTERRUPTED
-            print(f"\nStopped ({exc}).", file=sys.stderr, flush=True)
+            info(f"\nStopped ({exc}).")
             return status
 
 
@@ -148,12 +145,16 @@ def console_main() -> NoReturn:
     sys.exit(main(prog="proper-unittest"))
 
 
-def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
-    """Return the argument parser of the runner."""
+def build_parser(prog: str | None = None, command: Command = PYTHON_M) -> argparse.ArgumentParser:
+    """Return the argument parser of the runner, run by *command* (``args.command``)."""
     parser = argparse.ArgumentParser(
-        prog=prog, description=DESCRIPTION, epilog=EPILOG,
+        prog=prog, epilog=EPILOG + command.help_examples,
+        description=DESCRIPTION.format(
+            without_labels=command.help_without_labels, label_rules=command.help_label_rules,
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.set_defaults(command=command)
     parser.add_argument("labels", nargs="*", metavar="LABEL", help="what to run (see above)")
     parser.add_argument(
         "-k", dest="patterns", action="append", metavar="PATTERN",
@@ -239,7 +240,6 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         help="print the ids of the tests that would run, one per line, and run none",
     )
     # Internal: how the runner drives its own child processes.
-    parser.add_argument("--repo", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--ids-file", help=argparse.SUPPRESS)
     parser.add_argument("--results-file", help=argparse.SUPPRESS)
@@ -277,12 +277,11 @@ def dispatch(args: argparse.Namespace, cwd: Path) -> int:
         info(f"Shuffling with seed {args.shuffle} (repeat this order with --shuffle={args.shuffle})")
     args.given_labels = list(args.labels)  # for the commands printed in hints
     if not args.labels:
-        if args.repo and args.bisect:
-            raise UsageError("--bisect: give the labels of one suite (runtests.py APP or tests)")
-        if args.repo:
-            return run_suites(default_suites(), args, cwd)
+        suites = args.command.default_suites(args)
+        if suites is not None:
+            return run_suites(suites, args, cwd)
         args.labels = [current_project(cwd)]
-    targets = [resolve_label(label, cwd, repo=args.repo) for label in args.labels]
+    targets = [resolve_label(label, cwd, args.command) for label in args.labels]
     projects = group_by_project(targets)
     if len(projects) > 1:
         if args.bisect:
@@ -309,10 +308,6 @@ def run_suites(suites: Sequence[tuple[str, Sequence[str]]], args: argparse.Names
     Every suite is loaded and checked first (``--list``, in parallel), so a
     bad label, test module or app stops the run before any test runs.
     """
-    if not suites:
-        raise UsageError(
-            f"no test suites found (looked for {REPO_ROOT / 'tests'} and {EXAMPLES_DIR}/*/tests)"
-        )
     listed = check_suites(suites, args, cwd)
     if args.list_only:
         print("".join(listed), end="", flush=True)
@@ -341,32 +336,30 @@ def check_suites(
     Returns each suite's list of test ids (text); raises the first problem
     as a :class:`UsageError`.
     """
-    options = [*selection_options(args), *suite_options(args), "--list"]
     processes = []
     with ExitStack() as forwarding:
         try:
             for _, labels in suites:
-                processes.append(subprocess.Popen(
-                    runner_command(labels, options), cwd=cwd, env=child_env(),
-                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                ))
+                command = child_command(args, labels, ("select", "show", "choose"), ["--list"])
+                processes.append(start_runner(command, cwd, child_env(), output=subprocess.PIPE))
                 forwarding.enter_context(forwarding_to(processes[-1]))
-            outputs = [(*process.communicate(), process.returncode) for process in processes]
+            outputs = [process.communicate() for process in processes]
         finally:
             stop_processes(processes)
-    for (name, _), (_, stderr, status) in zip(suites, outputs):
-        if status != EXIT_OK:
-            message = stderr.strip().partition(": error: ")[2] or stderr.strip()
-            raise UsageError(f"in {name}: {message}" if message else f"{name}: exit status {status}")
-    return [stdout for stdout, _, _ in outputs]
+    for (name, _), process, (_, stderr) in zip(suites, processes, outputs):
+        if process.returncode != EXIT_OK:
+            error = _text(stderr).strip()
+            message = error.partition(": error: ")[2] or error
+            raise UsageError(f"in {name}: {message}" if message else f"{name}: exit status {process.returncode}")
+    return [_text(stdout) for stdout, _ in outputs]
 
 
 def run_suite_process(
     name: str, labels: Sequence[str], args: argparse.Namespace, cwd: Path, results_path: Path,
 ) -> tuple[Counts, int]:
     """Run one suite in a child process, output streamed; return ``(counts, exit status)``."""
-    options = forwarded_options(args) + ["--suite-name", name, "--results-file", str(results_path)]
-    status = run_streamed(runner_command(labels, options), cwd, child_env())
+    extra = ["--suite-name", name, "--results-file", str(results_path)]
+    status = wait_for(start_runner(child_command(args, labels, ALL_OPTIONS, extra), cwd, child_env()))
     counts = Counts.load(results_path)
     if counts is None:
         counts = Counts.broken()
@@ -375,33 +368,13 @@ def run_suite_process(
 
 # -- command-line plumbing ---------------------------------------------------
 
-
-def suite_options(args: argparse.Namespace) -> list[str]:
-    """Return the options a suite process needs to pick the same tests as asked here."""
-    options: list[str] = []
-    if args.shard:
-        options.append(f"--shard={args.shard[0]}/{args.shard[1]}")
-    options += ["--failed"] if args.failed else []
-    options += ["--no-rerun-failures"] if args.no_rerun_failures else []
-    return options
+#: A suite's process is given every user-facing option (not --junitxml).
+ALL_OPTIONS: tuple[OptionPart, ...] = ("select", "show", "choose", "order", "run")
 
 
-def forwarded_options(args: argparse.Namespace) -> list[str]:
-    """Return every user-facing option of *args* as command-line arguments (not --junitxml)."""
-    options = selection_options(args) + suite_options(args)
-    if args.durations is not None:
-        options += ["--durations", str(args.durations)]
-    if args.shuffle is not None:
-        options.append(f"--shuffle={args.shuffle}")
-    options += ["--reverse"] if args.reverse else []
-    options += ["--parallel", str(args.parallel)]
-    options += ["--keepdb"] if args.keepdb else []
-    return options
-
-
-def info(message: str) -> None:
-    """Print a progress message on stderr, where unittest writes too."""
-    print(message, file=sys.stderr, flush=True)
+def _text(output: bytes) -> str:
+    """A child's captured output as text."""
+    return output.decode(errors="replace")
 
 
 def _non_negative_int(text: str) -> int:

@@ -9,11 +9,11 @@ entries of the tests it ran and keeps the others.
 
 import json
 import os
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .problems import info
 from .records import failed_ids
 
 HISTORY_DIRNAME = ".proper_unittest"
@@ -63,7 +63,7 @@ def record_run(
         _write(folder / DURATIONS_FILE, dict(sorted(durations.items())))
         _write(folder / FAILED_FILE, sorted(failed))
     except OSError as error:
-        print(f"warning: could not record this run in {folder}: {error}", file=sys.stderr)
+        info(f"warning: could not record this run in {folder}: {error}")
 
 
 def _load[T](path: Path, default: T) -> T:

@@ -2,28 +2,30 @@
 
 A label is resolved by the first rule that matches:
 
-1. (``runtests.py`` only) an example app name: ``<repo>/examples/<label>``
-   is a directory;
+1. a name the command running the runner gives a project (see
+   :class:`Command`: ``python -m proper_unittest`` names none, this
+   repository's ``runtests.py`` names its example apps);
 2. an existing path: a project directory holding ``tests/``, any other
    directory (taken as a tests directory itself), or a ``.py`` test file;
-3. ``PROJECT:NAME``: a dotted test NAME inside PROJECT, where PROJECT is an
-   example app name (runtests.py only) or a project directory
+3. ``PROJECT:NAME``: a dotted test NAME inside PROJECT, where PROJECT is a
+   project's name (rule 1) or a project directory
    (``myapp:tests.test_photos.PhotoTests.test_list``);
 4. a dotted test name (``tests.test_x.SomeTests.test_y``) in the project of
    the current directory.
 
-Without labels, ``python -m proper_unittest`` runs the project of the current
-directory (:func:`current_project`) and ``runtests.py`` every suite of this
-repository (:func:`default_suites`).
+Without labels, the runner runs the project of the current directory
+(:func:`current_project`), or the suites its :class:`Command` names.
 
 This module only classifies labels (no imports of project code); whether a
 dotted name is importable is checked later, by :func:`why_unresolvable`,
 once ``sys.path`` has been set up for the project.
 """
 
+import argparse
 import importlib
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,18 +37,51 @@ from .problems import UsageError, describe_user_exception
 if TYPE_CHECKING:
     from _typeshed import StrPath
 
-#: The repository holding the ``proper_unittest`` package, ``tests/`` and ``examples/``.
-REPO_ROOT = Path(__file__).resolve().parent.parent.parent
-EXAMPLES_DIR = REPO_ROOT / "examples"
 TESTS_DIRNAME = "tests"
 PROJECT_CONFIG_FILES = ("setup.cfg", "pyproject.toml")
 
 _DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*\Z")
-_EXAMPLE_NAME = re.compile(r"[A-Za-z_][\w-]*\Z")
 
 
 class LabelError(UsageError):
     """A label names nothing that can be run (a usage error)."""
+
+
+class Command:
+    """The command running the runner: as it is, ``python -m proper_unittest``.
+
+    A repository with suites of its own runs them through a script that
+    subclasses this and passes an instance to :func:`~.cli.main` (this
+    repository's ``runtests.py`` does, for ``tests/`` and its example apps):
+    the projects it names, the suites it runs without labels, its lines in
+    ``--help``, and how its child processes start it again.
+    """
+
+    #: How a child process starts the runner again, after the Python executable.
+    entry: Sequence[str] = ("-m", "proper_unittest")
+    #: The same, in the commands printed for the user to type (after ``python``).
+    shown_entry: Sequence[str] = ("-m", "proper_unittest")
+    #: What a label can be, as said when one names nothing runnable.
+    label_kinds = "a path or an importable test name"
+    #: Lines of ``--help``: what runs without labels, label rules, examples.
+    help_without_labels = help_label_rules = help_examples = ""
+
+    def named_project(self, name: str) -> Path | None:
+        """Return the project directory a label *name* (or a PROJECT:) stands for, or None."""
+        return None
+
+    def available(self) -> str:
+        """Return what the messages about a label that names nothing add to it."""
+        return ""
+
+    def default_suites(self, args: argparse.Namespace) -> list[tuple[str, list[str]]] | None:
+        """Return the ``(display name, labels)`` suites to run, one process each, when
+        *args* has no labels; None: the project of the current directory."""
+        return None
+
+
+#: ``python -m proper_unittest`` and ``proper-unittest``.
+PYTHON_M = Command()
 
 
 @dataclass(frozen=True)
@@ -63,39 +98,6 @@ class Target:
     import_root: Path
     start_dir: Path | None = None
     name: str | None = None
-
-
-def example_app_names() -> list[str]:
-    """Return the sorted names of the example apps under ``examples/``."""
-    if not EXAMPLES_DIR.is_dir():
-        return []
-    return sorted(
-        path.name
-        for path in EXAMPLES_DIR.iterdir()
-        if path.is_dir() and _EXAMPLE_NAME.match(path.name) and not path.name.startswith("_")
-    )
-
-
-def describe_available() -> str:
-    """Return a short phrase listing the example apps, for error messages."""
-    names = example_app_names()
-    if not names:
-        return f"no example apps in {EXAMPLES_DIR}"
-    return "example apps: " + ", ".join(names)
-
-
-def default_suites() -> list[tuple[str, list[str]]]:
-    """Return ``(display name, [label])`` for every suite run when no label is given.
-
-    These are the library's own ``tests/`` and each ``examples/<name>/tests``.
-    """
-    suites: list[tuple[str, list[str]]] = []
-    if (REPO_ROOT / TESTS_DIRNAME).is_dir():
-        suites.append((TESTS_DIRNAME, [str(REPO_ROOT)]))
-    for name in example_app_names():
-        if (EXAMPLES_DIR / name / TESTS_DIRNAME).is_dir():
-            suites.append((f"examples/{name}", [name]))
-    return suites
 
 
 def find_project(start: "StrPath") -> Path | None:
@@ -133,40 +135,33 @@ def current_project(cwd: "StrPath") -> str:
     return str(project)
 
 
-def resolve_label(label: str, cwd: "StrPath", repo: bool = False) -> Target:
+def resolve_label(label: str, cwd: "StrPath", command: Command = PYTHON_M) -> Target:
     """Return the :class:`Target` for *label*, relative paths being taken from *cwd*.
 
-    *repo* (``runtests.py``) also accepts the names of this repository's
-    example apps.  Raises :class:`LabelError` when the label matches none
-    of the rules.
+    The names *command* gives projects come first.  Raises
+    :class:`LabelError` when the label matches none of the rules.
     """
-    if repo and _is_example_name(label):
-        return _project_target(label, EXAMPLES_DIR / label)
+    named = command.named_project(label)
+    if named is not None:
+        return _project_target(label, named)
     path = Path(cwd, label)
     if path.exists():
         return _path_target(label, path.resolve())
     project, sep, name = label.rpartition(":")
     if sep and project:
-        return _project_name_target(label, project, name, cwd, repo)
+        return _project_name_target(label, project, name, cwd, command)
     if _looks_like_path(label):
-        raise LabelError(f"no such file or directory: {label!r}{_available(repo)}")
+        raise LabelError(f"no such file or directory: {label!r}{command.available()}")
     if _DOTTED_NAME.match(label):
-        root = Path(cwd).resolve() if repo else (find_project(cwd) or Path(cwd).resolve())
+        root = find_project(cwd) or Path(cwd).resolve()
         return Target(label, project_dir=root, import_root=root, name=label)
-    raise LabelError(unknown_label_message(label, repo=repo))
+    raise LabelError(unknown_label_message(label, command=command))
 
 
-def unknown_label_message(
-    label: str, detail: str | None = None, repo: bool = False,
-) -> str:
+def unknown_label_message(label: str, detail: str | None = None, command: Command = PYTHON_M) -> str:
     """Return the one-line message for a label that names nothing runnable."""
     reason = f" ({detail})" if detail else ""
-    kinds = "an example app, a path or an importable test name" if repo else "a path or an importable test name"
-    return f"{label!r} is not {kinds}{reason}{_available(repo)}"
-
-
-def _available(repo: bool) -> str:
-    return f"; {describe_available()}" if repo else ""
+    return f"{label!r} is not {command.label_kinds}{reason}{command.available()}"
 
 
 def why_unresolvable(name: str) -> str | None:
@@ -207,10 +202,6 @@ def _is_missing(module_name: str, exc: ModuleNotFoundError) -> bool:
     """Tell whether *exc* says *module_name* itself (or a parent) does not exist."""
     missing = exc.name or ""
     return module_name == missing or module_name.startswith(missing + ".")
-
-
-def _is_example_name(label: str) -> bool:
-    return bool(_EXAMPLE_NAME.match(label)) and (EXAMPLES_DIR / label).is_dir()
 
 
 def _looks_like_path(label: str) -> bool:
@@ -254,16 +245,15 @@ def _file_target(label: str, path: Path) -> Target:
     return Target(label, project_dir=root, import_root=root, name=module)
 
 
-def _project_name_target(label: str, project: str, name: str, cwd: "StrPath", repo: bool) -> Target:
+def _project_name_target(label: str, project: str, name: str, cwd: "StrPath", command: Command) -> Target:
     """Resolve ``PROJECT:NAME``."""
     if not _DOTTED_NAME.match(name):
         raise LabelError(f"{label!r}: {name!r} is not a dotted test name")
-    if repo and _is_example_name(project):
-        project_dir = EXAMPLES_DIR / project
-    elif Path(cwd, project).is_dir():
+    project_dir = command.named_project(project)
+    if project_dir is None and Path(cwd, project).is_dir():
         project_dir = Path(cwd, project).resolve()
-    else:
-        raise LabelError(unknown_label_message(label, f"no directory {project!r}", repo=repo))
+    if project_dir is None:
+        raise LabelError(unknown_label_message(label, f"no directory {project!r}", command))
     return Target(label, project_dir=project_dir, import_root=project_dir, name=name)
 
 

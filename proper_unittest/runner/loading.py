@@ -16,7 +16,7 @@ import unittest.loader
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from .labels import LabelError, Target, import_failed, unknown_label_message, why_unresolvable
+from .labels import PYTHON_M, Command, LabelError, Target, import_failed, unknown_label_message, why_unresolvable
 from .order import iter_tests
 from .problems import UsageError
 
@@ -43,9 +43,11 @@ def import_tests_packages(targets: Iterable[Target]) -> None:
 
 
 def load_suite(
-    targets: Iterable[Target], patterns: Sequence[str] | None, repo: bool = False
+    targets: Iterable[Target], patterns: Sequence[str] | None, command: Command = PYTHON_M,
 ) -> unittest.TestSuite:
     """Load the tests of every target into one suite, keeping only those matching -k *patterns*.
+
+    *command* words the message for a dotted name that names nothing.
 
     Raises :class:`UsageError` when a test module cannot be imported.
     """
@@ -54,7 +56,7 @@ def load_suite(
         loader.testNamePatterns = [name_pattern(p) for p in patterns]
     suite = unittest.TestSuite()
     for target in targets:
-        suite.addTest(_load_target(loader, target, repo))
+        suite.addTest(_load_target(loader, target, command))
     for test in iter_tests(suite):
         # _FailedTest is private to unittest: typeshed does not declare it.
         if isinstance(test, unittest.loader._FailedTest):  # type: ignore[attr-defined]
@@ -140,7 +142,7 @@ def _relative(path: Path, base: Path) -> str:
         return str(path)
 
 
-def _load_target(loader: unittest.TestLoader, target: Target, repo: bool) -> unittest.TestSuite:
+def _load_target(loader: unittest.TestLoader, target: Target, command: Command) -> unittest.TestSuite:
     """Discover or load the tests of one target."""
     if target.start_dir is not None:
         try:
@@ -150,7 +152,7 @@ def _load_target(loader: unittest.TestLoader, target: Target, repo: bool) -> uni
     assert target.name is not None  # a Target without a start_dir has a name
     problem = why_unresolvable(target.name)
     if problem:
-        raise LabelError(unknown_label_message(target.label, problem, repo=repo))
+        raise LabelError(unknown_label_message(target.label, problem, command))
     return loader.loadTestsFromName(target.name)
 
 

@@ -56,43 +56,44 @@ def reverse_tests(tests: Iterable[unittest.TestCase]) -> list[unittest.TestCase]
     return ungroup(groups)
 
 
-def partition_tests(
-    tests: Sequence[unittest.TestCase], count: int,
-    seconds: Mapping[str, float] | None = None, head_start: float = 0.0,
-) -> list[list[unittest.TestCase]]:
-    """Split *tests* into at most *count* lists, a test class never being split.
+def class_key(test: unittest.TestCase) -> str:
+    """Return the class a test belongs to, as ``module.Class``."""
+    cls = type(test)
+    return f"{cls.__module__}.{cls.__qualname__}"
 
-    Classes are dealt heaviest first: one to each list, then each to the
-    list with the least work so far. A class weighs the recorded *seconds* of its tests (a test with
-    no record counts as the mean of those recorded) or, with no records,
-    its number of tests. With records, the first list starts *head_start*
-    seconds behind the others: it goes to a process that is running already
-    while the others start. Each list keeps the order of *tests*; empty
-    lists are dropped.
+
+def partition_tests(
+    tests: Sequence[unittest.TestCase], count: int, seconds: Mapping[str, float] | None = None,
+) -> list[list[unittest.TestCase]]:
+    """Split *tests* into *count* lists balanced by *seconds*, a test class never being split.
+
+    The one algorithm of ``--shard`` and ``--parallel``.  A class weighs the
+    recorded *seconds* of its tests (a test with no record weighs the mean
+    of those recorded; with no records, every test weighs 1, so classes are
+    balanced by test count).  Classes are dealt heaviest first, ties by
+    name: one to each list, then each to the lightest list so far.  The
+    same tests and seconds give the same lists on every machine; each list
+    keeps the order of *tests*, and is empty when there are fewer classes
+    than lists.
     """
-    classes = [class_tests for module in group_tests(tests) for class_tests in module]
     records = seconds or {}
     known = [records[test.id()] for test in tests if test.id() in records]
     default = sum(known) / len(known) if known else 1.0
-
-    def weight(class_tests: list[unittest.TestCase]) -> float:
-        if not known:
-            return len(class_tests)
-        return sum(records.get(test.id(), default) for test in class_tests)
-
+    weights: dict[str, float] = {}
+    for test in tests:
+        key = class_key(test)
+        weights[key] = weights.get(key, 0.0) + records.get(test.id(), default)
     loads = [0.0] * count
-    if known:
-        loads[0] = -head_start
-    worker_of: dict[type[unittest.TestCase], int] = {}
-    for index, class_tests in enumerate(sorted(classes, key=weight, reverse=True)):
+    part_of: dict[str, int] = {}
+    for index, key in enumerate(sorted(weights, key=lambda key: (-weights[key], key))):
         # Every list gets a class before any gets a second one.
-        worker = index if index < count else loads.index(min(loads))
-        loads[worker] += weight(class_tests)
-        worker_of[type(class_tests[0])] = worker
+        part = index if index < count else loads.index(min(loads))
+        loads[part] += weights[key]
+        part_of[key] = part
     parts: list[list[unittest.TestCase]] = [[] for _ in range(count)]
     for test in tests:
-        parts[worker_of[type(test)]].append(test)
-    return [part for part in parts if part]
+        parts[part_of[class_key(test)]].append(test)
+    return parts
 
 
 def select_by_id(

@@ -26,6 +26,7 @@ and ends the run with that one message and exit status 2, as a serial run
 refused before its first test does.
 """
 
+import argparse
 import json
 import os
 import sys
@@ -36,15 +37,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from subprocess import PIPE, STDOUT, Popen
+from subprocess import PIPE, Popen
 from types import TracebackType
+from typing import NamedTuple
 
 from .. import _provision
 from . import coverage_support
 from .journal import JOURNAL_ENV, describe_exit, lost_record, read_journal
 from .order import partition_tests
-from .problems import UsageError
-from .procs import WORKER_ENV, child_env, runner_command, stop_processes
+from .problems import UsageError, info
+from .procs import WORKER_ENV, child_command, child_env, start_runner, stop_processes
 from .supervisor import run_folder
 from .results import Counts, format_durations
 from .signals import forwarding_to
@@ -55,39 +57,29 @@ IDS_ON_STDIN = "-"
 MAX_REPLACEMENTS = 2
 
 
+class WorkerFiles(NamedTuple):
+    """The files a worker reports through, in the pool's folder."""
+
+    output: Path  # its stdout and stderr
+    results: Path  # its counts, written when it has run its share
+    journal: Path  # the tests it has started and finished, as it goes
+    created: Path  # the databases it has created
+
+
+def worker_files(folder: Path, number: int) -> WorkerFiles:
+    """The files of worker *number*."""
+    kinds = ("output.txt", "results.json", "journal.jsonl", "created.jsonl")
+    return WorkerFiles(*(folder / f"worker{number}-{kind}" for kind in kinds))
+
+
 @dataclass
 class Worker:
     """A worker process, the files it reports through, and its share."""
 
     number: int
     process: Popen[bytes]
-    folder: Path
+    files: WorkerFiles
     ids: list[str] | None = None  # None until it is given its share
-
-    @property
-    def output_path(self) -> Path:
-        """Its stdout and stderr."""
-        return worker_file(self.folder, self.number, "output.txt")
-
-    @property
-    def results_path(self) -> Path:
-        """Its counts, written when it has run its share."""
-        return worker_file(self.folder, self.number, "results.json")
-
-    @property
-    def journal_path(self) -> Path:
-        """The tests it has started and finished, as it goes."""
-        return worker_file(self.folder, self.number, "journal.jsonl")
-
-    @property
-    def created_path(self) -> Path:
-        """The databases it has created."""
-        return worker_file(self.folder, self.number, "created.jsonl")
-
-
-def worker_file(folder: Path, number: int, kind: str) -> Path:
-    """The file of worker *number* holding *kind* (see :class:`Worker`)."""
-    return folder / f"worker{number}-{kind}"
 
 
 class WorkerPool:
@@ -99,8 +91,8 @@ class WorkerPool:
     files go.
     """
 
-    def __init__(self, labels: Sequence[str], options: Sequence[str], cwd: Path) -> None:
-        self.labels, self.options, self.cwd = labels, options, cwd
+    def __init__(self, args: argparse.Namespace, cwd: Path) -> None:
+        self.args, self.cwd = args, cwd
         self.workers: list[Worker] = []
         self._stack = ExitStack()
         self._folder: Path | None = None
@@ -126,14 +118,14 @@ class WorkerPool:
             if exc_type is not None and issubclass(exc_type, KeyboardInterrupt):
                 # A worker blocked in a query sees the signal once the query ends.
                 for worker in self.workers:
-                    _provision.cancel_noted_queries(worker.created_path)
+                    _provision.cancel_noted_queries(worker.files.created)
             # On SIGTERM/SIGINT the workers got the signal too: wait for their clean-up.
             stop_processes([worker.process for worker in self.workers])
             for worker in self.workers:
                 # Killed (by a signal it did not handle: say, during its exit
                 # hooks) or no report: what it created may still be there.
-                if not worker.results_path.exists() or (worker.process.returncode or 0) < 0:
-                    _provision.drop_created_databases(worker.created_path)
+                if not worker.files.results.exists() or (worker.process.returncode or 0) < 0:
+                    _provision.drop_created_databases(worker.files.created)
         finally:
             self._stack.close()
 
@@ -143,17 +135,15 @@ class WorkerPool:
             self.workers.append(self._spawn(number))
 
     def _spawn(self, number: int) -> Worker:
-        options = [*self.options, "--worker", str(number), "--ids-file", IDS_ON_STDIN,
-                   "--results-file", str(worker_file(self._tmp, number, "results.json"))]
+        files = worker_files(self._tmp, number)
+        extra = ["--worker", str(number), "--ids-file", IDS_ON_STDIN, "--results-file", str(files.results)]
         env = child_env(**{
-            WORKER_ENV: str(number), JOURNAL_ENV: str(worker_file(self._tmp, number, "journal.jsonl")),
-            _provision.CREATED_ENV: str(worker_file(self._tmp, number, "created.jsonl")),
+            WORKER_ENV: str(number), JOURNAL_ENV: str(files.journal), _provision.CREATED_ENV: str(files.created),
         })
-        with open(worker_file(self._tmp, number, "output.txt"), "wb") as output:
-            process = Popen(runner_command(self.labels, options), cwd=self.cwd, env=env,
-                            stdin=PIPE, stdout=output, stderr=STDOUT)
+        command = child_command(self.args, self.args.labels, ("select", "show"), extra)
+        process = start_runner(command, self.cwd, env, output=files.output, stdin=PIPE)
         self._stack.enter_context(forwarding_to(process))
-        return Worker(number, process, self._tmp)
+        return Worker(number, process, files)
 
     def run(
         self, tests: Sequence[unittest.TestCase], count: int, durations: Mapping[str, float],
@@ -161,7 +151,7 @@ class WorkerPool:
         """Run *tests* in at most *count* workers; return ``(combined counts,
         workers used)``. *durations* (recorded seconds per test id) balance
         the shares."""
-        shares = partition_tests(tests, count, durations)
+        shares = [share for share in partition_tests(tests, count, durations) if share]
         self.start(len(shares))
         busy = self.workers[:len(shares)]
         for worker, share in zip(busy, shares):
@@ -202,7 +192,7 @@ class WorkerPool:
         for worker in sorted(finished, key=lambda worker: worker.number):
             _print_worker(worker)
         for note in notes:
-            _info(note)
+            info(note)
         coverage_support.combine_worker_data([worker.process.pid for worker in finished])
         return total, len(finished)
 
@@ -234,12 +224,12 @@ def collect_worker(worker: Worker) -> tuple[Counts, list[str], str]:
     worker's counts come from its journal, the test it died in being an
     error; its databases are dropped."""
     status = worker.process.returncode
-    counts = Counts.load(worker.results_path)
+    counts = Counts.load(worker.files.results)
     if counts is not None:
         return counts, [], ""
-    records, current = read_journal(worker.journal_path)
+    records, current = read_journal(worker.files.journal)
     how = describe_exit(status)
-    _provision.drop_created_databases(worker.created_path)
+    _provision.drop_created_databases(worker.files.created)
     if current is not None:
         message = f"WorkerDied: worker {worker.number} {how} while running this test"
         records.append(lost_record(current, "error", message))
@@ -257,8 +247,8 @@ def collect_worker(worker: Worker) -> tuple[Counts, list[str], str]:
 
 
 def _print_worker(worker: Worker) -> None:
-    _info(f"===== worker {worker.number} ({len(worker.ids or ())} tests) =====")
-    sys.stderr.write(worker.output_path.read_text(encoding="utf-8", errors="replace"))
+    info(f"===== worker {worker.number} ({len(worker.ids or ())} tests) =====")
+    sys.stderr.write(worker.files.output.read_text(encoding="utf-8", errors="replace"))
 
 
 def read_worker_ids(path: str | os.PathLike[str]) -> list[str] | None:
@@ -284,8 +274,4 @@ def print_parallel_summary(
         lines += format_durations(total.durations, durations, verbosity)
         lines.append(unittest.TextTestResult.separator2)
     lines += [total.ran_line(elapsed, worker_count), "", total.status_line()]
-    _info("\n".join(lines))
-
-
-def _info(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    info("\n".join(lines))

@@ -1,4 +1,5 @@
-"""Usage errors, and how the user's own exceptions are shown in them.
+"""What the runner tells the user on stderr: progress messages, usage errors,
+and how the user's own exceptions are shown in them.
 
 A usage error stops the run before any test runs (exit status 2) with one
 message on stderr.  When the cause is an exception raised by the user's
@@ -67,4 +68,9 @@ def one_line(text: object) -> str:
 
 def print_usage_error(prog: str, message: object) -> None:
     """Print ``PROG: error: MESSAGE`` on stderr."""
-    print(f"{prog}: error: {message}", file=sys.stderr, flush=True)
+    info(f"{prog}: error: {message}")
+
+
+def info(message: str) -> None:
+    """Print a progress message on stderr, where unittest writes too."""
+    print(message, file=sys.stderr, flush=True)

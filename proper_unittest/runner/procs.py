@@ -1,10 +1,16 @@
-"""Start the runner in child processes: one per suite, or one per parallel worker."""
+"""Start the runner again in child processes: suites, parallel workers, reruns, bisect steps.
 
+Every child's command line comes from :func:`child_command` (the options
+of the run it is part of, by :data:`OptionPart`); every child is started by
+:func:`start_runner` and, when this process waits for it, :func:`wait_for`.
+"""
+
+import argparse
 import os
 import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Literal
 
 from .._provision import CREATED_ENV
 from . import coverage_support
@@ -24,12 +30,51 @@ STOP_TIMEOUT = 4
 _PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent.parent)
 
 
-def runner_command(labels: Iterable[str], options: Iterable[str]) -> list[str]:
-    """Return the command line that runs the runner on *labels* with *options*.
+#: The options a child is given, by what they are for: ``select`` which tests
+#: are loaded (-k), ``show`` how they are reported (-f, -v/-q, -b), ``choose``
+#: which of them run (--shard, --failed), ``order`` (--shuffle, --reverse),
+#: ``run`` the rest (--no-rerun-failures, --durations, --parallel, --keepdb).
+OptionPart = Literal["select", "show", "choose", "order", "run"]
 
-    Under ``coverage run``, the child runs under coverage too.
+
+def runner_options(args: argparse.Namespace, *parts: OptionPart) -> list[str]:
+    """Return the options of *args* in *parts* as command-line arguments, always in one order."""
+    options: list[str] = []
+    if "select" in parts:
+        for pattern in args.patterns or ():
+            options += ["-k", pattern]
+    if "show" in parts:
+        options += ["--failfast"] if args.failfast else []
+        options += {0: ["--quiet"], 1: [], 2: ["--verbose"]}[args.verbosity]
+        options += ["--buffer"] if args.buffer else []
+    if "choose" in parts:
+        options += [f"--shard={args.shard[0]}/{args.shard[1]}"] if args.shard else []
+        options += ["--failed"] if args.failed else []
+    if "order" in parts:
+        options += [f"--shuffle={args.shuffle}"] if args.shuffle is not None else []
+        options += ["--reverse"] if args.reverse else []
+    if "run" in parts:
+        options += ["--no-rerun-failures"] if args.no_rerun_failures else []
+        options += ["--durations", str(args.durations)] if args.durations is not None else []
+        options += ["--parallel", str(args.parallel)]
+        options += ["--keepdb"] if args.keepdb else []
+    return options
+
+
+def child_command(
+    args: argparse.Namespace, labels: Iterable[str], parts: Sequence[OptionPart], extra: Iterable[str] = (),
+) -> list[str]:
+    """Return the command line that runs the runner again on *labels*, with
+    the options of *args* in *parts* and then *extra*.
+
+    The child is started as this run was (``args.command``: ``-m
+    proper_unittest`` or a script such as runtests.py); under ``coverage
+    run``, it runs under coverage too.
     """
-    return [*coverage_support.python_command(), "-m", "proper_unittest", *options, *labels]
+    return [
+        *coverage_support.python_command(), *args.command.entry,
+        *runner_options(args, *parts), *extra, *labels,
+    ]
 
 
 # The environment when the run started, before any test module was
@@ -67,37 +112,30 @@ def _child_env(base: Mapping[str, str], extra: Mapping[str, str]) -> dict[str, s
     return env
 
 
-def run_streamed(command: Sequence[str], cwd: Path, env: Mapping[str, str], **popen_options: Any) -> int:
-    """Run *command* with its output going straight to ours; return its exit status.
+def start_runner(
+    command: Sequence[str], cwd: Path, env: Mapping[str, str],
+    output: Path | int | None = None, stdin: int | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start *command* (see :func:`child_command`) and return the process.
+
+    Its output goes straight to ours (*output* None), is captured, stdout
+    and stderr apart (``subprocess.PIPE``), or both are written to the file
+    at *output*; *stdin* is passed to ``Popen``.
+    """
+    if isinstance(output, Path):
+        with open(output, "wb") as file:
+            return subprocess.Popen(
+                command, cwd=cwd, env=env, stdin=stdin, stdout=file, stderr=subprocess.STDOUT,
+            )
+    return subprocess.Popen(command, cwd=cwd, env=env, stdin=stdin, stdout=output, stderr=output)
+
+
+def wait_for(process: subprocess.Popen[bytes]) -> int:
+    """Wait for *process* to end; return its exit status.
 
     A SIGTERM or SIGINT received meanwhile is passed on to it, and it is
     waited for (it cleans up) before the signal's exception goes on.
     """
-    with subprocess.Popen(command, cwd=cwd, env=env, **popen_options) as process:
-        try:
-            with forwarding_to(process):
-                return process.wait()
-        finally:
-            stop_processes([process])
-
-
-def start_collected(
-    command: Sequence[str], cwd: Path, env: Mapping[str, str], output_path: Path
-) -> subprocess.Popen[bytes]:
-    """Start *command* with its stdout and stderr written to *output_path*; return the process."""
-    with open(output_path, "wb") as output:
-        return subprocess.Popen(
-            command, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-            stdout=output, stderr=subprocess.STDOUT,
-        )
-
-
-def run_collected(command: Sequence[str], cwd: Path, env: Mapping[str, str], output_path: Path) -> int:
-    """Run *command* with its output written to *output_path*; return its exit status.
-
-    Signals are passed on and the child is waited for, as in :func:`run_streamed`.
-    """
-    process = start_collected(command, cwd, env, output_path)
     try:
         with forwarding_to(process):
             return process.wait()
@@ -105,7 +143,7 @@ def run_collected(command: Sequence[str], cwd: Path, env: Mapping[str, str], out
         stop_processes([process])
 
 
-def stop_processes(processes: Sequence[subprocess.Popen[bytes] | subprocess.Popen[str]]) -> None:
+def stop_processes(processes: Sequence[subprocess.Popen[bytes]]) -> None:
     """Reap the given processes: those still running are asked to stop
     (SIGTERM), given time to clean up, then killed."""
     for process in processes:

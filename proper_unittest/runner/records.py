@@ -279,13 +279,14 @@ class RecordingResult(unittest.TextTestResult):
         return record
 
 
-def failed_ids(records: Iterable[Mapping[str, Any]]) -> list[str]:
-    """Return the ids of the failed records (a fixture's: its class or module)."""
-    return [
+def failed_ids(records: Iterable[Mapping[str, Any]], tests_only: bool = False) -> list[str]:
+    """Return the ids of the failed records, in run order, once each: a
+    fixture's is its class or module, left out with *tests_only*."""
+    return list(dict.fromkeys(
         record["classname"] if record.get("fixture") else record["id"]
         for record in records
-        if record["outcome"] in FAILED_OUTCOMES
-    ]
+        if record["outcome"] in FAILED_OUTCOMES and not (tests_only and record.get("fixture"))
+    ))
 
 
 def _test_record(test: unittest.TestCase) -> _Record:

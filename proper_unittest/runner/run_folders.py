@@ -13,11 +13,11 @@ folder is removed.
 import fcntl
 import os
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
 from .. import _provision
+from .problems import info
 
 PREFIX = "proper_unittest-"
 _LOCK = "run.lock"
@@ -60,6 +60,6 @@ def _remove_if_gone(folder: Path) -> None:
             _provision.drop_created_databases(notes)
         shutil.rmtree(folder, ignore_errors=True)
     if dropped:
-        print(f"proper_unittest: a test run that is gone (killed) left its temporary folder and the "
-              f"test database(s) it had created, {', '.join(map(repr, dropped))}: removed the folder "
-              "and dropped those no other run uses.", file=sys.stderr, flush=True)
+        info(f"proper_unittest: a test run that is gone (killed) left its temporary folder and the "
+             f"test database(s) it had created, {', '.join(map(repr, dropped))}: removed the folder "
+             "and dropped those no other run uses.")

@@ -24,13 +24,13 @@ from .history import load_durations, load_failed, record_run
 from .junit import write_junit_xml
 from .labels import Target
 from .loading import describe_skipped, import_tests_packages, load_suite, may_still_exist, skipped_test_folders
-from .order import iter_tests, reverse_tests, select_by_id, shuffle_tests
+from .order import class_key, iter_tests, reverse_tests, select_by_id, shuffle_tests
 from .parallel import WorkerPool, print_parallel_summary, read_worker_ids
-from .problems import UsageError
+from .problems import UsageError, info
 from .records import RecordingResult
 from .rerun import report_order_dependent
 from .results import Counts, CountingRunner
-from .shard import class_key, shard_tests
+from .shard import shard_tests
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # ``--parallel auto``: a worker costs about half a second to start
@@ -54,7 +54,7 @@ def run_project(targets: Sequence[Target], args: argparse.Namespace, cwd: Path) 
     project = targets[0].project_dir
     # Recorded seconds per test (read once): they size and balance the workers.
     durations = {} if is_child(args) else load_durations(project)
-    with WorkerPool(args.labels, selection_options(args), cwd) as pool:
+    with WorkerPool(args, cwd) as pool:
         # Workers known to be needed start now, and load the tests while we do.
         planned = planned_workers(args, durations)
         if planned > 1:
@@ -69,7 +69,7 @@ def _run_project(
     enter_project(targets)
     import_tests_packages(targets)
     check_configured_app(project)
-    loaded = list(iter_tests(load_suite(targets, args.patterns, args.repo)))
+    loaded = list(iter_tests(load_suite(targets, args.patterns, args.command)))
     check_test_classes(loaded)
     skipped_folders = [item for t in targets if t.start_dir for item in skipped_test_folders(t.start_dir)]
     if not loaded:
@@ -252,18 +252,6 @@ def run_parallel(
     return total
 
 
-def selection_options(args: argparse.Namespace) -> list[str]:
-    """The options that select and show tests, and the mode, as arguments for a child runner."""
-    options: list[str] = []
-    for pattern in args.patterns or ():
-        options += ["-k", pattern]
-    options += ["--failfast"] if args.failfast else []
-    options += {0: ["--quiet"], 1: [], 2: ["--verbose"]}[args.verbosity]
-    options += ["--buffer"] if args.buffer else []
-    options += ["--repo"] if args.repo else []
-    return options
-
-
 def finish(
     counts: Counts, args: argparse.Namespace, project: Path | None = None, started: float | None = None,
     ok: bool | None = None,
@@ -295,7 +283,3 @@ def summary_prefix(args: argparse.Namespace) -> str:
         return f"{args.suite_name}: "
     return ""
 
-
-def info(message: str) -> None:
-    """Print a progress message on stderr, where unittest writes too."""
-    print(message, file=sys.stderr, flush=True)

@@ -29,6 +29,7 @@ from types import FrameType
 from .. import _provision
 from .journal import describe_exit, keep_journal_in, lost_record, read_journal
 from .junit import write_junit_xml
+from .problems import info
 from .results import Counts
 from .run_folders import make_run_folder, remove_gone_runs_folders
 
@@ -117,8 +118,8 @@ def _supervise(pid: int, reader: int, journal: Path, created: Path, junitxml: st
         return 128 + received[0] if received and status < 0 else status
     _provision.drop_created_databases(created)
     if received:
-        print(f"\nStopped ({signal.Signals(received[0]).name}): the run was killed "
-              f"{KILL_AFTER_SECONDS:g} s after it, its test databases dropped.", file=sys.stderr, flush=True)
+        info(f"\nStopped ({signal.Signals(received[0]).name}): the run was killed "
+             f"{KILL_AFTER_SECONDS:g} s after it, its test databases dropped.")
         return 128 + received[0]
     _report_death(status, journal, junitxml)
     return 1
@@ -136,7 +137,7 @@ def _report_death(status: int, journal: Path, junitxml: str | None) -> None:
         counts.crashed += 1
     if junitxml:
         write_junit_xml(junitxml, counts.records, 0.0)
-    print(f"\n{message}.", file=sys.stderr, flush=True)
+    info(f"\n{message}.")
     print(counts.summary_line(), flush=True)
 
 

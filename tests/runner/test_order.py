@@ -1,10 +1,10 @@
 """--shuffle, --reverse, --failfast, --durations, and the order helpers in process."""
 import tempfile
 import unittest
-from unittest import mock
 
-from proper_unittest.runner import labels as runner_labels
+from proper_unittest.runner.cli import build_parser
 from proper_unittest.runner.order import partition_tests, reverse_tests, shuffle_tests
+from runtests import RepositorySuites
 
 from tests.support.runner_projects import DEFAULT_ORDER, RunnerTestCase, many_classes_project
 from tests.support.inner import write_tree
@@ -100,15 +100,14 @@ class HelperTests(unittest.TestCase):
         parts = partition_tests(tests, 2, seconds)
         self.assertEqual([{type(test).__name__ for test in part} for part in parts], [{"B"}, {"A", "C", "D"}])
 
-    def test_partition_gives_the_running_process_a_head_start(self):
+    def test_partition_gives_every_list_a_class_first(self):
         tests = self.make_tests()
-        seconds = {test.id(): 0.1 for test in tests}
-        self.assertEqual([len(part) for part in partition_tests(tests, 2, seconds)], [7, 5])
-        # The first list's process is already running: it takes 0.4 s more work.
-        self.assertEqual([len(part) for part in partition_tests(tests, 2, seconds, head_start=0.4)], [9, 3])
+        # Recorded as taking no time: still one class per list, then the lightest.
+        seconds = {test.id(): 0.0 for test in tests}
+        self.assertEqual([len(part) for part in partition_tests(tests, 3, seconds)], [7, 3, 2])
 
-    def test_partition_drops_empty_workers(self):
-        self.assertEqual(len(partition_tests(self.make_tests(), 10)), 4)
+    def test_partition_leaves_lists_empty_with_fewer_classes(self):
+        self.assertEqual([len(part) for part in partition_tests(self.make_tests(), 6)], [5, 3, 2, 2, 0, 0])
 
     def test_shuffle_and_reverse_keep_every_test(self):
         tests = self.make_tests()
@@ -124,9 +123,7 @@ class HelperTests(unittest.TestCase):
             "examples/two/tests/__init__.py": "",
             "examples/no_tests_yet/README": "",
         })
-        with mock.patch.object(runner_labels, "REPO_ROOT", repo), \
-                mock.patch.object(runner_labels, "EXAMPLES_DIR", repo / "examples"):
-            suites = runner_labels.default_suites()
+        suites = RepositorySuites(repo).default_suites(build_parser().parse_args([]))
         self.assertEqual(
             suites, [("tests", [str(repo)]), ("examples/one", ["one"]), ("examples/two", ["two"])]
         )
