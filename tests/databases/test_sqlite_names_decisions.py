@@ -27,3 +27,30 @@ class ManyOptionsTests(unittest.TestCase):
                 opened = self.opened_by_sqlite(uri)
                 self.assertIsNone(read.problem)
                 self.assertEqual((read.in_memory, read.path), (opened == "", opened))
+
+
+class RepeatedModeTests(unittest.TestCase):
+    """Every sequence of two or three modes on an existing file: SQLite
+    refuses a mode asking for more than the one before allowed."""
+
+    def test_mode_sequences(self):
+        folder = self.enterContext(tempfile.TemporaryDirectory())
+        path = f"{folder}/modes_test.db"
+        sqlite3.connect(path).close()
+        modes = ["ro", "rw", "rwc", "memory"]
+        sequences = [(a, b) for a in modes for b in modes] + [(a, b, c) for a in modes for b in modes for c in modes]
+        for sequence in sequences:
+            uri = f"file:{path}?" + "&".join(f"mode={m}" for m in sequence)
+            with self.subTest(modes=sequence):
+                read = read_name(uri, uri=True)
+                try:
+                    connection = sqlite3.connect(uri, uri=True)
+                except sqlite3.Error:
+                    self.assertIsNotNone(read.problem, "SQLite refuses it: so must the library")
+                    continue
+                try:
+                    opened = connection.execute("PRAGMA database_list").fetchall()[0][2]
+                finally:
+                    connection.close()
+                self.assertIsNone(read.problem)
+                self.assertEqual((read.in_memory, read.path), (opened == "", opened))
