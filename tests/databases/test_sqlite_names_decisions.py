@@ -1,6 +1,7 @@
 """SQLite URI names with many options, read by the library as SQLite
 reads them (SQLite itself is the oracle: PRAGMA database_list)."""
 
+import os
 import sqlite3
 import tempfile
 import unittest
@@ -54,3 +55,42 @@ class RepeatedModeTests(unittest.TestCase):
                     connection.close()
                 self.assertIsNone(read.problem)
                 self.assertEqual((read.in_memory, read.path), (opened == "", opened))
+
+
+# Pieces of URIs that SQLite's parser treats specially, combined three at a time.
+PIECES = ["a", "%00", "?", "&", "=", "#", "mode=memory", "mode=ro", "%3F", "%26", "x=1", "%4", "%zz", "/"]
+
+
+class CombinedPiecesTests(unittest.TestCase):
+    """Every URI made of three pieces after a file path that SQLite opens,
+    read by the library as SQLite reads it (or refused); and a
+    name starting with file: read as a plain path without uri=True."""
+
+    def test_three_pieces(self):
+        folder = self.enterContext(tempfile.TemporaryDirectory())
+        for a in PIECES:
+            for b in PIECES:
+                for c in PIECES:
+                    uri = f"file:{folder}/t{a}{b}{c}"
+                    read = read_name(uri, uri=True)
+                    try:
+                        connection = sqlite3.connect(uri, uri=True)
+                        opened = connection.execute("PRAGMA database_list").fetchall()[0][2]
+                        connection.close()
+                    except sqlite3.Error:
+                        opened = None
+                    if opened is None:  # refused (a bad mode, a missing folder): UriTests covers these
+                        continue
+                    if read.problem is None:  # a URI the library cannot vouch for may be refused
+                        # SQLite reports the full path normalized ("t/" as "t").
+                        path = os.path.normpath(read.path) if read.path else ""
+                        self.assertEqual((read.in_memory, path), (opened == "", opened), uri)
+
+    def test_without_uri_a_file_name_is_a_path(self):
+        folder = self.enterContext(tempfile.TemporaryDirectory())
+        name = f"file:{folder}/plain_test.db?mode=memory"
+        read = read_name(name, uri=False)
+        connection = sqlite3.connect(name, uri=False)
+        opened = connection.execute("PRAGMA database_list").fetchall()[0][2]
+        connection.close()
+        self.assertEqual((read.in_memory, read.is_uri), (opened == "", opened == ""))
