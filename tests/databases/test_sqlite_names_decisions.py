@@ -6,7 +6,7 @@ import sqlite3
 import tempfile
 import unittest
 
-from proper_unittest._sqlite_names import read_name
+from proper_unittest._sqlite_names import read_name, sqlite_reads_uris_always
 
 
 class ManyOptionsTests(unittest.TestCase):
@@ -94,3 +94,21 @@ class CombinedPiecesTests(unittest.TestCase):
         opened = connection.execute("PRAGMA database_list").fetchall()[0][2]
         connection.close()
         self.assertEqual((read.in_memory, read.is_uri), (opened == "", opened == ""))
+
+
+class UnprovableTests(unittest.TestCase):
+    def test_a_uri_that_cannot_be_read_is_no_memory_and_no_path(self):
+        for uri in ("file:x_test.db?vfs=unix", "file:x_test.db?mode=bogus", "file://example.com/x_test.db",
+                    "file:%FF_test.db", "file:x_test.db?mode=ro&mode=rw"):
+            with self.subTest(uri=uri):
+                read = read_name(uri, uri=True)
+                self.assertIsNotNone(read.problem)
+                self.assertEqual((read.in_memory, read.path, read.is_uri), (False, "", True))
+
+    def test_this_sqlite_reads_file_names_as_uris_or_not(self):
+        sqlite_reads_uris_always.cache_clear()  # asked here, not by whichever test came first
+        folder = self.enterContext(tempfile.TemporaryDirectory())
+        connection = sqlite3.connect(f"file:{folder}/x_test.db?mode=memory", uri=False)
+        opened = connection.execute("PRAGMA database_list").fetchall()[0][2]
+        connection.close()
+        self.assertEqual(sqlite_reads_uris_always(), opened == "")
