@@ -112,3 +112,24 @@ class UnprovableTests(unittest.TestCase):
         opened = connection.execute("PRAGMA database_list").fetchall()[0][2]
         connection.close()
         self.assertEqual(sqlite_reads_uris_always(), opened == "")
+
+
+class MoreUriTests(unittest.TestCase):
+    """An empty authority, option values that are option names, the
+    authority named in the refusal."""
+
+    def test_read_as_sqlite_reads_them(self):
+        folder = self.enterContext(tempfile.TemporaryDirectory())
+        for uri in (f"file://{folder}/e_test.db", f"file:{folder}/v_test.db?x=mode&y=1",
+                    f"file:{folder}/v_test.db?x=vfs&y=1", f"file://localhost{folder}/l_test.db?a=b&c"):
+            with self.subTest(uri=uri):
+                read = read_name(uri, uri=True)
+                connection = sqlite3.connect(uri, uri=True)
+                opened = connection.execute("PRAGMA database_list").fetchall()[0][2]
+                connection.close()
+                self.assertIsNone(read.problem)
+                self.assertEqual((read.in_memory, read.path), (opened == "", opened))
+
+    def test_the_authority_is_named(self):
+        read = read_name("file://example.com/x_test.db", uri=True)
+        self.assertIn("its URI authority 'example.com' is not empty or 'localhost'", read.problem)
