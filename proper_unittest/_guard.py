@@ -20,6 +20,7 @@ maintenance database) runs inside :func:`provisioning`.
 """
 import os
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, cast
@@ -42,6 +43,8 @@ _limits: list[set[tuple[object, ...]] | None] = []
 _running: list[str] = []
 _local = threading.local()  # .provisioning: depth of provisioning() on this thread
 _original_connect: Callable[..., bool] | None = None
+# Every Database that has asked to connect in this process (see open_connections).
+_connecting: "weakref.WeakSet[pw.Database]" = weakref.WeakSet()
 
 
 def physical_key(db: pw.Database) -> tuple[object, ...]:
@@ -98,6 +101,7 @@ def install() -> None:
         # Channel code that outlived its test: a connection of its own would
         # write outside every test's transaction.
         refuse_if_outlived("Connecting {} {!r}", type(self).__name__, self.database)
+        _connecting.add(self)
         if not _armed or not self.is_closed() or self.deferred or _provisioning():
             return original(self, reuse_if_open)
         if not is_proven(self):
@@ -109,6 +113,12 @@ def install() -> None:
 
     connect.__doc__ = original.__doc__
     cast(Any, pw.Database).connect = connect
+
+
+def open_connections() -> list[str]:
+    """Name the databases with a connection open on this thread (all of
+    them: every connection is opened through the guard)."""
+    return [f"{type(db).__name__} {db.database!r}" for db in list(_connecting) if not db.is_closed()]
 
 
 @contextmanager

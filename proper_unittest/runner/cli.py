@@ -35,6 +35,7 @@ from .procs import (
 from .rerun import MAX_RERUNS, RERUN_ENV
 from .results import Counts
 from .session import AUTO_PARALLEL_MIN_SECONDS, AUTO_PARALLEL_MIN_TESTS, EXIT_OK, EXIT_USAGE, finish, run_project
+from .session import EXIT_INTERRUPTED, run_guarded
 from .shard import parse_shard
 from .signals import Interrupted, forwarding_to, stop_on_signals
 from .supervisor import supervised
@@ -43,7 +44,6 @@ from .supervisor import supervised
 # imported (nothing imported above creates an app).
 os.environ["APP_ENV"] = "test"
 
-EXIT_INTERRUPTED = 130
 
 DESCRIPTION = """\
 Run the tests of a Proper app's project with unittest.
@@ -106,6 +106,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None, command: Co
     os.environ["APP_ENV"] = "test"
     parser = build_parser(prog, command)
     args = parser.parse_intermixed_args(normalize_argv(sys.argv[1:] if argv is None else argv))
+    args.prog = parser.prog
     if args.junitxml:
         # Taken from where the command was typed (the run moves into the project).
         args.junitxml = os.path.abspath(args.junitxml)
@@ -127,17 +128,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None, command: Co
 
 def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     with stop_on_signals():
-        try:
-            return dispatch(args, Path.cwd())
-        except UsageError as exc:
-            print_usage_error(parser.prog, exc)
-            if args.results_file:  # a worker: its parent reports it, once, and stops the run
-                Counts(refused=1, refusal=str(exc)).dump(args.results_file)
-            return EXIT_USAGE
-        except KeyboardInterrupt as exc:
-            status = exc.exit_status if isinstance(exc, Interrupted) else EXIT_INTERRUPTED
-            info(f"\nStopped ({exc}).")
-            return status
+        return run_guarded(args, lambda: dispatch(args, Path.cwd()))
 
 
 def console_main() -> NoReturn:

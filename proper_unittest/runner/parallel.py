@@ -12,6 +12,12 @@ whose stdin closes with no ids is dismissed and exits having touched
 nothing. Worker output is collected and printed worker by worker, so it
 does not interleave.
 
+Workers are forked from this process once it has loaded the tests, when
+that is safe (forking.py): they start with everything imported and run
+their share (``--worker K`` in all but name); otherwise they are new
+interpreters, started before the tests are loaded when the run is known
+to be parallel.
+
 A worker that dies (``os._exit()``, a segfault, a signal) is known by its
 missing results. Its journal (journal.py) says which test it was in: that
 test is an error ("WorkerDied"); the tests it had finished keep their
@@ -29,11 +35,12 @@ refused before its first test does.
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
 import unittest
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,18 +50,23 @@ from typing import NamedTuple
 
 from .. import _provision
 from . import coverage_support
-from .journal import JOURNAL_ENV, describe_exit, lost_record, read_journal
+from .forking import ForkedProcess, fork_worker, why_not_fork
+from .journal import JOURNAL_ENV, describe_exit, keep_journal_in, lost_record, read_journal
 from .order import partition_tests
 from .problems import UsageError, info
 from .procs import WORKER_ENV, child_command, child_env, start_runner, stop_processes
-from .supervisor import run_folder
+from .supervisor import leave_supervision, run_folder
 from .results import Counts, format_durations
-from .signals import forwarding_to
+from .signals import forget_children, forwarding_to
 
 #: ``--ids-file`` value telling a worker to read its ids on stdin.
 IDS_ON_STDIN = "-"
 #: The most new workers a run starts for the tests dead workers left.
 MAX_REPLACEMENTS = 2
+
+#: Runs a forked worker's share: ``(worker number, its tests, its results
+#: file) -> exit status``, as ``--worker K --results-file FILE`` would.
+ShareRunner = Callable[[int, list[unittest.TestCase], Path], int]
 
 
 class WorkerFiles(NamedTuple):
@@ -77,7 +89,7 @@ class Worker:
     """A worker process, the files it reports through, and its share."""
 
     number: int
-    process: Popen[bytes]
+    process: Popen[bytes] | ForkedProcess
     files: WorkerFiles
     ids: list[str] | None = None  # None until it is given its share
 
@@ -91,9 +103,13 @@ class WorkerPool:
     files go.
     """
 
-    def __init__(self, args: argparse.Namespace, cwd: Path) -> None:
+    def __init__(self, args: argparse.Namespace, cwd: Path, run_share: ShareRunner | None = None) -> None:
+        """*run_share*: how a forked worker runs its share; None: workers
+        are always new interpreters."""
         self.args, self.cwd = args, cwd
+        self.run_share = run_share
         self.workers: list[Worker] = []
+        self._tests: dict[str, unittest.TestCase] = {}
         self._stack = ExitStack()
         self._folder: Path | None = None
 
@@ -104,8 +120,10 @@ class WorkerPool:
     def _tmp(self) -> Path:
         """The workers' files' folder, made when the first worker starts."""
         if self._folder is None:
-            folder = tempfile.TemporaryDirectory(prefix="proper_unittest-", dir=run_folder())
-            self._folder = Path(self._stack.enter_context(folder))
+            # Removed on leaving the pool, in this process only (a forked
+            # worker must not take it with it when it exits).
+            self._folder = Path(tempfile.mkdtemp(prefix="proper_unittest-", dir=run_folder()))
+            self._stack.callback(shutil.rmtree, self._folder, ignore_errors=True)
         return self._folder
 
     def __exit__(
@@ -129,8 +147,12 @@ class WorkerPool:
         finally:
             self._stack.close()
 
+    def forks(self) -> bool:
+        """True if this pool's workers will be forked (see forking.py)."""
+        return self.run_share is not None and not self.workers and why_not_fork() is None
+
     def start(self, count: int) -> None:
-        """Have workers 1..*count* running."""
+        """Have workers 1..*count* running (new interpreters)."""
         for number in range(len(self.workers) + 1, count + 1):
             self.workers.append(self._spawn(number))
 
@@ -145,6 +167,34 @@ class WorkerPool:
         self._stack.enter_context(forwarding_to(process))
         return Worker(number, process, files)
 
+    def _fork(self, number: int, share: list[unittest.TestCase]) -> Worker:
+        assert self.run_share is not None
+        run_share, files = self.run_share, worker_files(self._tmp, number)
+
+        def in_child() -> None:
+            forget_children()
+            leave_supervision()
+            # The environment a worker started anew gets (its tests' own children see it).
+            environment = child_env(**{WORKER_ENV: str(number)})
+            os.environ.clear()
+            os.environ.update(environment)
+            keep_journal_in(files.journal)
+            _provision.note_created_in(files.created)
+
+        process = fork_worker(files.output, lambda: run_share(number, share, files.results), in_child)
+        return Worker(number, process, files, [test.id() for test in share])
+
+    def _start_share(self, number: int, ids: list[str], forked: bool) -> Worker:
+        """A new worker *number* running the tests *ids*."""
+        if forked:
+            worker = self._fork(number, [self._tests[test_id] for test_id in ids])
+            self._stack.enter_context(forwarding_to(worker.process))
+        else:
+            worker = self._spawn(number)
+            _give_ids(worker, ids)
+        self.workers.append(worker)
+        return worker
+
     def run(
         self, tests: Sequence[unittest.TestCase], count: int, durations: Mapping[str, float],
     ) -> tuple[Counts, int]:
@@ -152,12 +202,22 @@ class WorkerPool:
         workers used)``. *durations* (recorded seconds per test id) balance
         the shares."""
         shares = [share for share in partition_tests(tests, count, durations) if share]
-        self.start(len(shares))
-        busy = self.workers[:len(shares)]
-        for worker, share in zip(busy, shares):
-            _give_ids(worker, [test.id() for test in share])
-        for idle in self.workers[len(shares):]:
-            _close_stdin(idle)
+        forked = self.forks()
+        if forked:
+            self._tests = {test.id(): test for test in tests}
+            # All forked before any is passed signals: a later one would
+            # inherit the list of the ones before it.
+            busy = [self._fork(number, share) for number, share in enumerate(shares, 1)]
+            self.workers += busy
+            for worker in busy:
+                self._stack.enter_context(forwarding_to(worker.process))
+        else:
+            self.start(len(shares))
+            busy = self.workers[:len(shares)]
+            for worker, share in zip(busy, shares):
+                _give_ids(worker, [test.id() for test in share])
+            for idle in self.workers[len(shares):]:
+                _close_stdin(idle)
         total, finished, notes, replacements = Counts(), [], [], 0
         pending = list(busy)
         while pending:
@@ -178,9 +238,7 @@ class WorkerPool:
                 notes += [note] if note else []
                 if left and replacements < MAX_REPLACEMENTS:
                     replacements += 1
-                    new = self._spawn(len(self.workers) + 1)
-                    self.workers.append(new)
-                    _give_ids(new, left)
+                    new = self._start_share(len(self.workers) + 1, left, forked)
                     pending.append(new)
                     notes.append(f"worker {worker.number}: its {len(left)} remaining test(s) "
                                  f"went to a new worker, {new.number}")
@@ -223,7 +281,7 @@ def collect_worker(worker: Worker) -> tuple[Counts, list[str], str]:
     did not start and what happened to it ("" when it reported). A dead
     worker's counts come from its journal, the test it died in being an
     error; its databases are dropped."""
-    status = worker.process.returncode
+    status = worker.process.wait()  # it has ended: this reads its status
     counts = Counts.load(worker.files.results)
     if counts is not None:
         return counts, [], ""

@@ -15,7 +15,7 @@ from typing import Literal
 from .._provision import CREATED_ENV
 from . import coverage_support
 from .journal import JOURNAL_ENV
-from .signals import forwarding_to
+from .signals import ChildProcess, forwarding_to
 
 #: Environment variable telling a parallel worker its number (1..N).
 WORKER_ENV = "PROPER_UNITTEST_WORKER"
@@ -143,7 +143,7 @@ def wait_for(process: subprocess.Popen[bytes]) -> int:
         stop_processes([process])
 
 
-def stop_processes(processes: Sequence[subprocess.Popen[bytes]]) -> None:
+def stop_processes(processes: Sequence[ChildProcess]) -> None:
     """Reap the given processes: those still running are asked to stop
     (SIGTERM), given time to clean up, then killed."""
     for process in processes:

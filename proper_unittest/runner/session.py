@@ -10,11 +10,12 @@ run is a :class:`UsageError` and nothing runs.
 """
 
 import argparse
+import copy
 import os
 import sys
 import time
 import unittest
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -26,13 +27,16 @@ from .labels import Target
 from .loading import describe_skipped, import_tests_packages, load_suite, may_still_exist, skipped_test_folders
 from .order import class_key, iter_tests, reverse_tests, select_by_id, shuffle_tests
 from .parallel import WorkerPool, print_parallel_summary, read_worker_ids
-from .problems import UsageError, info
+from .problems import UsageError, info, print_usage_error
 from .records import RecordingResult
 from .rerun import report_order_dependent
 from .results import Counts, CountingRunner
 from .shard import shard_tests
+from .signals import Interrupted
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+#: Stopped by SIGINT (SIGTERM: 143, from :class:`Interrupted`).
+EXIT_INTERRUPTED = 130
 # ``--parallel auto``: a worker costs about half a second to start
 # (interpreter, app import, test loading, databases), so a run stays in
 # this process unless the workers have clearly more than that to share.
@@ -54,10 +58,11 @@ def run_project(targets: Sequence[Target], args: argparse.Namespace, cwd: Path) 
     project = targets[0].project_dir
     # Recorded seconds per test (read once): they size and balance the workers.
     durations = {} if is_child(args) else load_durations(project)
-    with WorkerPool(args, cwd) as pool:
-        # Workers known to be needed start now, and load the tests while we do.
+    with WorkerPool(args, cwd, worker_share_runner(args)) as pool:
+        # Workers known to be needed that cannot be forked once the tests
+        # are loaded start now, and load the tests while we do.
         planned = planned_workers(args, durations)
-        if planned > 1:
+        if planned > 1 and not pool.forks():
             pool.start(planned)
         return _run_project(targets, args, cwd, project, started, pool, durations)
 
@@ -237,6 +242,34 @@ def run_here(suite: unittest.TestSuite, args: argparse.Namespace, report_duratio
         warnings=None if sys.warnoptions else "default",
     )
     return Counts.from_result(runner.run(suite))
+
+
+def run_guarded(args: argparse.Namespace, body: Callable[[], int]) -> int:
+    """Return ``body()``, or the exit status of the usage error or signal
+    that stopped it, having said why (a worker also writes a usage error
+    into its results: its parent reports it, once, and stops the run)."""
+    try:
+        return body()
+    except UsageError as exc:
+        print_usage_error(args.prog, exc)
+        if args.results_file:
+            Counts(refused=1, refusal=str(exc)).dump(args.results_file)
+        return EXIT_USAGE
+    except KeyboardInterrupt as exc:
+        status = exc.exit_status if isinstance(exc, Interrupted) else EXIT_INTERRUPTED
+        info(f"\nStopped ({exc}).")
+        return status
+
+
+def worker_share_runner(args: argparse.Namespace) -> Callable[[int, list[unittest.TestCase], Path], int]:
+    """How a worker forked from this run runs its share: as a worker given
+    ``--worker K --results-file FILE`` runs the ids it is given."""
+    def run_share(number: int, tests: list[unittest.TestCase], results_path: Path) -> int:
+        worker_args = copy.copy(args)
+        worker_args.worker, worker_args.results_file, worker_args.junitxml = number, str(results_path), None
+        return run_guarded(worker_args, lambda: finish(run_here(unittest.TestSuite(tests), worker_args), worker_args))
+
+    return run_share
 
 
 def run_parallel(

@@ -13,14 +13,37 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from subprocess import Popen
 from types import FrameType
-from typing import AnyStr, NoReturn
+from typing import NoReturn, Protocol, TypeVar
 
 HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
-# The child processes (``subprocess.Popen``) a signal is passed on to.
-_children: list[Popen[bytes] | Popen[str]] = []
+
+
+class ChildProcess(Protocol):
+    """What the runner uses of a child process: a ``subprocess.Popen`` or a forked worker."""
+
+    @property
+    def pid(self) -> int: ...  # noqa: D102
+
+    @property
+    def returncode(self) -> int | None: ...  # noqa: D102
+
+    def poll(self) -> int | None: ...  # noqa: D102
+
+    def wait(self, timeout: float | None = None) -> int: ...  # noqa: D102
+
+    def send_signal(self, sig: int) -> None: ...  # noqa: D102
+
+    def terminate(self) -> None: ...  # noqa: D102
+
+    def kill(self) -> None: ...  # noqa: D102
+
+
+Child = TypeVar("Child", bound=ChildProcess)
+
+# The child processes a signal is passed on to.
+_children: list[ChildProcess] = []
 # True once a signal was received: the process is on its way out.
 _stopping = False
 
@@ -60,13 +83,18 @@ def stop_on_signals() -> Iterator[None]:
 
 
 @contextmanager
-def forwarding_to(process: Popen[AnyStr]) -> Iterator[Popen[AnyStr]]:
+def forwarding_to(process: Child) -> Iterator[Child]:
     """Pass the signals this process receives on to *process* while the block runs."""
     _children.append(process)
     try:
         yield process
     finally:
         _children.remove(process)
+
+
+def forget_children() -> None:
+    """In a forked child: the parent's children are not its own to signal."""
+    _children.clear()
 
 
 def _on_signal(signum: int, frame: FrameType | None) -> NoReturn:

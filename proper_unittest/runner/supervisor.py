@@ -40,12 +40,23 @@ _DONE = b"reported"
 
 # The supervisor's folder, in the supervised child (empty elsewhere).
 _folder: list[str] = []
+# The write end of the pipe the supervised child says "reported" on.
+_report_pipe: list[int] = []
 
 
 def run_folder() -> str | None:
     """The folder for the run's temporary files: the supervisor's, which it
     removes however the run ends (None, the system's, when unsupervised)."""
     return _folder[0] if _folder else None
+
+
+def leave_supervision() -> None:
+    """In a process forked from the supervised child: close the pipe only
+    that child may say "reported" on (the supervisor reads it when the child
+    has ended; a worker holding it open would keep it waiting)."""
+    for fd in _report_pipe:
+        os.close(fd)
+    _report_pipe.clear()
 
 
 def supervised(run: Callable[[], int], junitxml: str | None) -> int:
@@ -72,11 +83,13 @@ def supervised(run: Callable[[], int], junitxml: str | None) -> int:
     if pid == 0:  # the child: does the run, says when it has reported
         os.close(reader)
         _folder[:] = [tmp]
+        _report_pipe[:] = [writer]
         keep_journal_in(journal)
         _provision.note_created_in(created)
         status = run()
         os.write(writer, _DONE)
         os.close(writer)
+        _report_pipe.clear()
         return status
     os.close(writer)
     try:
