@@ -26,7 +26,7 @@ from .._timeout import TIMEOUT_ENV, parse_seconds
 from ..errors import ConfigurationError
 from .journal import take_private_settings
 from .labels import PYTHON_M, Command, Target, current_project, resolve_label
-from .problems import UsageError, info, print_usage_error
+from .problems import UsageError, info
 from .._time_spent import ENV_VAR as TIME_SPENT_ENV
 from .procs import (
     KEEPDB_ENV, WORKER_ENV, OptionPart, child_command, child_env, remember_starting_environment, start_runner,
@@ -34,10 +34,9 @@ from .procs import (
 )
 from .rerun import MAX_RERUNS, RERUN_ENV
 from .results import Counts
-from .session import AUTO_PARALLEL_MIN_SECONDS, AUTO_PARALLEL_MIN_TESTS, EXIT_OK, EXIT_USAGE, finish, run_project
-from .session import EXIT_INTERRUPTED, run_guarded
+from .session import AUTO_PARALLEL_MIN_SECONDS, AUTO_PARALLEL_MIN_TESTS, EXIT_OK, finish, run_guarded, run_project
 from .shard import parse_shard
-from .signals import Interrupted, forwarding_to, stop_on_signals
+from .signals import forwarding_to, stop_on_signals
 from .supervisor import supervised
 
 # An app reads APP_ENV when it is created: set it before any project code is
