@@ -63,6 +63,11 @@ def marker_of(path: str) -> list[tuple[str, str]]:
 class ProvisionTestCase(unittest.TestCase):
     def setUp(self):
         self.folder = self.enterContext(tempfile.TemporaryDirectory())
+        # The files are named as given, in a folder of this test's own, also
+        # when the suite runs in parallel workers (which add "_wK" to names).
+        self.enterContext(mock.patch.dict(os.environ))
+        for name in _provision.WORKER_ENVS:
+            os.environ.pop(name, None)
 
     def path(self, name: str) -> str:
         return str(Path(self.folder, name))

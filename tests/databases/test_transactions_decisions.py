@@ -11,7 +11,8 @@ import peewee as pw
 
 from proper_unittest import _transactions
 from proper_unittest._recording import SqlLog
-from proper_unittest._transactions import ENDED, LOST, ClassTransaction, TestSavepoint
+from proper_unittest._transactions import ENDED, LOST, ClassTransaction
+from proper_unittest._transactions import TestSavepoint as Savepoint  # a name pytest does not collect
 from tests.support.claimed import claimed_file, claimed_server_database
 
 
@@ -119,14 +120,14 @@ class TransactionCases:
     def test_savepoints_roll_back_each_test_and_a_kept_one_stays(self):
         transaction = ClassTransaction([self.db]).begin()
         Row.create(title="class data")
-        kept = TestSavepoint([self.db], keep=True)
+        kept = Savepoint([self.db], keep=True)
         self.assertEqual(kept.begin(), {})
         for title in ("first test", "second test"):
             Row.create(title=title)
             self.assertEqual(kept.rollback(), {})
             self.assertEqual([r.title for r in Row.select()], ["class data"])
             self.assertEqual(len(kept._open), 1, "kept for the next test")
-        sub = TestSavepoint([self.db])
+        sub = Savepoint([self.db])
         sub.begin()
         Row.create(title="sub-test")
         self.assertEqual(sub.rollback(), {})
@@ -137,7 +138,7 @@ class TransactionCases:
 
     def test_a_test_that_commits_is_found_by_its_savepoint(self):
         ClassTransaction([self.db]).begin()
-        kept = TestSavepoint([self.db], keep=True)
+        kept = Savepoint([self.db], keep=True)
         kept.begin()
         Row.create(title="committed by the test")
         self.db.commit()
@@ -148,7 +149,7 @@ class TransactionCases:
 
     def test_a_stray_transaction_is_forgotten(self):
         transaction = ClassTransaction([self.db]).begin()
-        savepoint = TestSavepoint([self.db])
+        savepoint = Savepoint([self.db])
         savepoint.begin()
         self.db.transaction().__enter__()  # entered, never exited
         Row.create(title="x")
@@ -160,7 +161,7 @@ class TransactionCases:
 
     def test_a_sub_test_savepoint_is_released(self):
         transaction = ClassTransaction([self.db]).begin()
-        sub = TestSavepoint([self.db])
+        sub = Savepoint([self.db])
         sub.begin()
         (_, savepoint, _), = sub._open
         self.assertEqual(sub.rollback(), {})
@@ -177,7 +178,7 @@ class TransactionCases:
     def test_a_savepoint_is_not_opened_once_the_transaction_ended(self):
         ClassTransaction([self.db]).begin()
         self.db.commit()
-        savepoint = TestSavepoint([self.db])
+        savepoint = Savepoint([self.db])
         if isinstance(self.db, pw.MySQLDatabase):  # not checked there: the missing savepoint tells later
             self.assertEqual(savepoint.begin(), {})
             return
@@ -186,7 +187,7 @@ class TransactionCases:
 
     def test_a_test_that_popped_the_transaction_stack_is_still_rolled_back(self):
         ClassTransaction([self.db]).begin()
-        savepoint = TestSavepoint([self.db])
+        savepoint = Savepoint([self.db])
         savepoint.begin()
         Row.create(title="x")
         self.db.pop_transaction()  # the test's code misusing peewee's stack

@@ -206,6 +206,8 @@ APP_PROJECT = {
     """,
     "tests/helpers.py": HELPERS,
     "tests/test_items.py": """
+        import os
+
         import proper_unittest
         from proper_unittest import ProperTestCase
         from app import Item, db
@@ -214,7 +216,7 @@ APP_PROJECT = {
 
         class ItemTests(ProperTestCase):
             def test_create(self):
-                log(f"ItemTests.test_create {db.database} {proper_unittest.__file__}")
+                log(f"ItemTests.test_create {db.database} {os.path.realpath(proper_unittest.__file__)}")
                 Item.create(name="a")
                 self.assertEqual(Item.select().count(), 1)
 

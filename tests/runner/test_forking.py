@@ -5,7 +5,8 @@ shared: a running thread, an open database connection."""
 import os
 import unittest
 
-from tests.test_runner import HELPERS, RunnerTestCase, write_tree
+from tests.support.inner import write_tree
+from tests.support.runner_projects import HELPERS, RunnerTestCase
 
 # Each test module notes the process that imports it, and each test the process it runs in.
 MODULE = """
