@@ -17,7 +17,7 @@ setup: $(VENV)/.installed $(TURBO)
 # hook hides the package from them when they run in another folder). A module
 # added to the package is linked by the next `make setup` (the folders are
 # prerequisites: adding a file changes their time).
-$(VENV)/.installed: pyproject.toml Makefile proper_unittest proper_unittest/runner
+$(VENV)/.installed: pyproject.toml Makefile proper_unittest $(filter-out %/__pycache__/,$(wildcard proper_unittest/*/))
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]" --config-settings editable_mode=strict

@@ -34,10 +34,10 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("APP_ENV", "test")
 
 from proper_unittest import ProperTestCase  # noqa: E402
-from proper_unittest._leaks import WriteWatch  # noqa: E402
-from proper_unittest._recorded_test import RecordedTestMixin  # noqa: E402
-from proper_unittest.client import _exchange  # noqa: E402
-from proper_unittest.databases import app_databases  # noqa: E402
+from proper_unittest.databases.leaks import WriteWatch  # noqa: E402
+from proper_unittest.testcase import RecordedTestMixin  # noqa: E402
+from proper_unittest.client.client import _exchange  # noqa: E402
+from proper_unittest.databases.app import app_databases  # noqa: E402
 from proper.helpers.asgi import make_test_scope  # noqa: E402
 from tests.apps.notes.main import Note, User, app  # noqa: E402
 

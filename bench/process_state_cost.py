@@ -25,8 +25,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("APP_ENV", "test")
 
-from proper_unittest import network_guard  # noqa: E402
-from proper_unittest.process_state import ProcessState, report  # noqa: E402
+from proper_unittest.isolation import network as network_guard  # noqa: E402
+from proper_unittest.isolation.process_state import ProcessState, report  # noqa: E402
 from bench.isolation_cost import make_case  # noqa: E402
 
 

@@ -30,8 +30,8 @@ sys.path[:0] = [str(REPO), str(REPO / "examples" / "myapp")]
 
 from myapp.models import Photo, User  # noqa: E402
 from proper_unittest import ProperTestCase, SystemTestCase  # noqa: E402
-from proper_unittest._browser import BrowserSettings, browser_for, find_executable  # noqa: E402
-from proper_unittest._live_server import LiveServer  # noqa: E402
+from proper_unittest.system.browser import BrowserSettings, browser_for, find_executable  # noqa: E402
+from proper_unittest.system.live_server import LiveServer  # noqa: E402
 from proper_unittest.system import expect  # noqa: E402
 
 

@@ -12,30 +12,32 @@ from typing import TYPE_CHECKING, Any
 os.environ.setdefault("APP_ENV", "test")
 
 # First: its exit hooks bracket the ones the other modules register.
-from . import _termination  # noqa: E402, F401
-from .channels import ErrorReply, ReceiveTimeout  # noqa: E402
-from ._password_cost import install as _install_password_cost  # noqa: E402
-from .client import InMemoryUpload  # noqa: E402
-from .errors import ConfigurationError, UnsafeDatabaseError, UnsafeServiceError  # noqa: E402
-from .network_guard import NetworkBlockedError, allow_network  # noqa: E402
-from .process_state import ProcessStateChanged  # noqa: E402
-from .overrides import override_cache, override_config  # noqa: E402
-from ._timeout import TestTimeout  # noqa: E402
-from .testcase import AsyncChannelTestCase, ProperTestCase, ProperTransactionTestCase  # noqa: E402
+from proper_unittest.isolation import termination as _termination  # noqa: E402, F401
+from proper_unittest.channels.connection import ErrorReply, ReceiveTimeout  # noqa: E402
+from proper_unittest.isolation.password_cost import install as _install_password_cost  # noqa: E402
+from proper_unittest.client.client import InMemoryUpload  # noqa: E402
+from proper_unittest.errors import ConfigurationError, UnsafeDatabaseError, UnsafeServiceError  # noqa: E402
+from proper_unittest.isolation.network import NetworkBlockedError, allow_network  # noqa: E402
+from proper_unittest.isolation.process_state import ProcessStateChanged  # noqa: E402
+from proper_unittest.isolation.overrides import override_cache, override_config  # noqa: E402
+from proper_unittest.isolation.timeout import TestTimeout  # noqa: E402
+from proper_unittest.testcase import (  # noqa: E402
+    AsyncChannelTestCase, ProperTestCase, ProperTransactionTestCase,
+)
 
 # Before the app is imported, so its Auth hashes at the minimum cost from its
 # first hash (see README, "Password hashing").
 _install_password_cost()
 
 if TYPE_CHECKING:
-    from .system import SystemTestCase
+    from proper_unittest.system import SystemTestCase
 
 
 def __getattr__(name: str) -> Any:
     # SystemTestCase needs Playwright (the `system` extra): loaded on
     # first use, so that nothing else in the library imports it.
     if name == "SystemTestCase":
-        from .system import SystemTestCase  # noqa: PLC0415
+        from proper_unittest.system import SystemTestCase  # noqa: PLC0415
 
         return SystemTestCase
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -3,12 +3,15 @@
 Looked up, in order: the test class's ``app`` attribute (an ``App`` or a
 ``"package.module:attr"`` string), then the nearest project config above the
 test module (or the current directory): ``setup.cfg`` ``[proper_unittest]``
-or ``pyproject.toml`` ``[tool.proper_unittest]``, key ``app``.
+or ``pyproject.toml`` ``[tool.proper_unittest]``, key ``app``. Also reads
+the project's other settings, and yes/no words (settings and environment
+switches).
 """
 import configparser
 import importlib
 import importlib.util
 import inspect
+import os
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -16,11 +19,14 @@ from typing import Any
 
 from proper import App
 
-from .errors import ConfigurationError
+from proper_unittest.errors import ConfigurationError
 
 
 
 SECTION = "proper_unittest"
+#: The words a yes/no setting or environment switch takes.
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
 # Modules of an app package that register routes, channels and tasks when
 # imported; an app whose package __init__ does not import them still works.
 APP_SUBMODULES = ("models", "controllers", "channels", "tasks", "emails")
@@ -235,3 +241,15 @@ def project_option(test_class: type, key: str) -> tuple[str, Path] | None:
         return None
     value, config_file = found
     return (" ".join(map(str, value)) if isinstance(value, list) else str(value)), config_file
+
+
+def switch(value: object) -> bool | None:
+    """True or False for a yes or no word (TRUE_WORDS, FALSE_WORDS; any
+    case, spaces around ignored), None for anything else."""
+    text = str(value).strip().lower()
+    return True if text in TRUE_WORDS else False if text in FALSE_WORDS else None
+
+
+def env_switch(variable: str) -> bool | None:
+    """:func:`switch` of the environment variable `variable` (None when unset)."""
+    return switch(os.environ.get(variable, ""))

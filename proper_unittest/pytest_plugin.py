@@ -41,7 +41,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Drop the skipped fixtures from the closure of each library test item."""
-    from .testcase import _ProperTestMixin
+    from proper_unittest.testcase import _ProperTestMixin
 
     skipped = set(config.getini(SKIP_OPTION))
     library_classes: list[type[Any]] = []
@@ -73,9 +73,9 @@ def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: pytest.Fix
     cls = request.config.stash.get(_FIRST_CLASS, None)
     if cls is None:
         return
-    from ._provision import claim_app_databases
-    from .discovery import app_for
-    from .errors import ConfigurationError
+    from proper_unittest.databases.provision import claim_app_databases
+    from proper_unittest.discovery import app_for
+    from proper_unittest.errors import ConfigurationError
 
     try:
         claim_app_databases(app_for(cls), f"{fixturedef.argname} (pytest fixture)")

@@ -1,44 +1,57 @@
 """The test case classes: ProperTestCase, ProperTransactionTestCase and
-AsyncChannelTestCase."""
+AsyncChannelTestCase, and in one place (``_Mixins``) the ordered list of
+every mixin they are made of, as Rails' ``test_case.rb``."""
 import asyncio
 import copy
 import inspect
 import unittest
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from typing import Any, ClassVar, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 from unittest.case import _subtest_msg_sentinel  # type: ignore[attr-defined]  # private, not in typeshed
 
 import peewee as pw
 from proper import current
 
-from . import _class_context as class_context, _guard
-from . import _termination as termination
-from . import _password_cost as password_cost
-from ._leaks import (
-    CHECK_AFTER_TEST, EscapedWritesError, WriteWatch, check_setting, empty_tables, explain_escaped,
+from proper_unittest.assertions._base import TestCaseMixin
+from proper_unittest.assertions.broadcasts import BroadcastAssertions
+from proper_unittest.assertions.changes import ChangeAssertions
+from proper_unittest.assertions.channels import ChannelAssertions
+from proper_unittest.assertions.html import HTMLAssertions
+from proper_unittest.assertions.responses import ProperAssertions
+from proper_unittest.assertions.storage import StorageAssertions
+from proper_unittest.assertions.tasks import TaskAssertions
+from proper_unittest.assertions.templates import TemplateAssertions
+from proper_unittest.assertions.turbo import TurboAssertions
+from proper_unittest.channels.connection import ChannelSession, ReceiveTimeout
+from proper_unittest.channels.workers import ChannelWorkers
+from proper_unittest.client.client import AsyncProperClient, ProperClient, _ClientBase, close_uploaded_files
+from proper_unittest.client.event_loop import one_loop_per_test
+from proper_unittest.databases import guard
+from proper_unittest.databases.leaks import (
+    CHECK_AFTER_TEST, EscapedWritesError, WriteWatch, check_setting, explain_escaped,
 )
-from ._channel_workers import ChannelWorkers
-from ._loop import one_loop_per_test
-from ._outlived import LeftRunning
-from ._provision import claim_app_databases
-from ._transactions import ClassTransaction, TestSavepoint, TransactionEnded, explain, reset_database
-from ._recorded_test import RecordedTestMixin
-from ._timeout import TIMEOUT_ENV, TimeLimit, limit_for
-from .applog import AppLog, ShowsLogOnFailure
-from .assertions import ProperAssertions
-from .channel_assertions import ChannelAssertions
-from .channels import ReceiveTimeout
-from .channels import ChannelSession
-from .client import AsyncProperClient, ProperClient, _ClientBase, close_uploaded_files
-from .discovery import app_for
-from .errors import ConfigurationError
-from .isolation import AppState, ConfigSnapshot
-from . import network_guard
-from .opt_ins import allowed
-from .process_state import ProcessState, is_strict, report
-from .server_services import check_server_services
-from .storage_roots import StoredFiles, check_storage, redirect_disk_roots
+from proper_unittest.databases.provision import claim_app_databases
+from proper_unittest.databases.tables import empty_tables
+from proper_unittest.databases.transactions import (
+    ClassTransaction, TestSavepoint, TransactionEnded, explain, reset_database,
+)
+from proper_unittest.discovery import app_for
+from proper_unittest.errors import ConfigurationError
+from proper_unittest.isolation import class_context, network, password_cost, termination
+from proper_unittest.isolation.app_state import AppState, ConfigSnapshot
+from proper_unittest.isolation.opt_ins import allowed
+from proper_unittest.isolation.outlived import LeftRunning
+from proper_unittest.isolation.process_state import ProcessState, is_strict, report
+from proper_unittest.isolation.server_services import check_server_services
+from proper_unittest.isolation.storage_roots import StoredFiles, check_storage, redirect_disk_roots
+from proper_unittest.isolation.time_travel import TimeTravel
+from proper_unittest.isolation.timeout import TIMEOUT_ENV, TimeLimit, limit_for
+from proper_unittest.recording.app_log import AppLog, ShowsLogOnFailure
+from proper_unittest.recording.flight_recorder import ResultWithAppendix
+from proper_unittest.recording.flight_recorder import is_enabled as flight_recorder_enabled
+from proper_unittest.recording.recorder import TestRecording
+from proper_unittest.recording.time_spent import TimeSpent, is_enabled as time_spent_enabled
 
 # unittest and pytest leave this module's frames out of tracebacks, so that
 # a set-up error (re-raised here without its library frames) reads as the
@@ -59,7 +72,7 @@ def _put_back_run_sync(config: Any, value: Any) -> None:
         config.RUN_SYNC = value
 
 
-class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
+class _ProperTestMixin(TestCaseMixin):
     """Class-level set-up and per-test isolation shared by the test cases."""
 
     #: The app under test: a ``proper.App`` or ``"package.module:attr"``.
@@ -136,20 +149,20 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
         cls.addClassCleanup(report, f"the class {cls.__qualname__}", process_state, is_strict(cls))
         # Every connection from here to the class clean-ups' end must go to
         # a database the run proved.
-        cls.enterClassContext(_guard.guarding(f"the set-up or clean-up of {cls.__qualname__}"))
+        cls.enterClassContext(guard.guarding(f"the set-up or clean-up of {cls.__qualname__}"))
         try:
             app = app_for(cls)
             check_server_services(app, cls)
             check_storage(app, cls)
-            cls._network_allowed = allowed(cls, "network") or network_guard.is_allowed_for(cls)
+            cls._network_allowed = allowed(cls, "network") or network.is_allowed_for(cls)
             fast_hashing = password_cost.wanted(cls)
             databases = {id(db): db for db in claim_app_databases(app, cls.__qualname__)}
         except ConfigurationError as error:
             raise error.with_traceback(None)  # the message says it all
 
-        cls.addClassCleanup(network_guard.enter(
+        cls.addClassCleanup(network.enter(
             f"{cls.__qualname__} (class set-up)", allow_all=cls._network_allowed,
-            servers=network_guard.app_servers(app),
+            servers=network.app_servers(app),
         ))
         cls._storage_roots = redirect_disk_roots(app)
         if cls._storage_roots:
@@ -158,7 +171,7 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
 
         cls.app = app
         cls._databases = databases
-        _guard.limit_to(databases.values())
+        guard.limit_to(databases.values())
         # Each test's clients set it (Proper's TestClient does, to run
         # requests inline); set for the class, before the class's snapshot
         # of the app's state (and put back after that is restored), it is
@@ -276,7 +289,7 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
         """Run the test in its own copy of the class's context (so what the
         class set-up put in ``current`` is there, and what the test puts
         there does not leak)."""
-        with _guard.running(f"the test {self.id()}"):
+        with guard.running(f"the test {self.id()}"):
             outcome: unittest.TestResult | None = self._run_in_own_context(super().run, result)
         return outcome
 
@@ -297,8 +310,8 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
         cls = type(self)
         termination.resume()
         self.addCleanup(report, self.id(), ProcessState(), is_strict(cls))  # runs last
-        self.addCleanup(network_guard.enter(
-            self.id(), allow_all=cls._network_allowed or network_guard.is_allowed_for(self)
+        self.addCleanup(network.enter(
+            self.id(), allow_all=cls._network_allowed or network.is_allowed_for(self)
         ))
         if cls._storage_roots:
             self.addCleanup(StoredFiles(cls._storage_roots).remove_new)
@@ -363,7 +376,7 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
 
     def _end_channel_workers(self) -> None:
         """The test's channel code must be done before its rollback (see
-        ``_channel_workers``); raises LeftRunning for what is not."""
+        ``channels.workers``); raises LeftRunning for what is not."""
         self._channel_workers.finish()
 
     def _start_test_databases(self) -> None:
@@ -440,7 +453,81 @@ class _ProperTestMixin(ShowsLogOnFailure, ProperAssertions):
         self.client.sign_out()
 
 
-class ProperTestCase(RecordedTestMixin, _ProperTestMixin, unittest.TestCase):
+class RecordedTestMixin(TestCaseMixin):
+    """Records what each test does. First in the test cases' method
+    resolution order: its ``run()`` starts a
+    :class:`~proper_unittest.recording.recorder.TestRecording` before the
+    rest of the per-test set-up and stops it after the teardown, whatever
+    happened; when the flight recorder is on, the result is wrapped so that
+    failures get the appendix (see ``recording.flight_recorder``)."""
+
+    #: Add the flight recorder's appendix to failures and errors (and keep
+    #: the SQL it lists). ``PROPER_UNITTEST_FLIGHT_RECORDER=0`` turns it off
+    #: for a whole run.
+    flight_recorder = True
+
+    _recording: Any = None
+    #: Where the running test's time goes (--durations), read by the runner.
+    _time_spent: TimeSpent | None = None
+
+    if TYPE_CHECKING:  # set by the test case's class set-up
+        app: Any
+        _databases: ClassVar[dict[int, Any]]
+
+    def run(self, result: unittest.TestResult | None = None) -> unittest.TestResult | None:
+        """Run the test with its recording on (see the module docstring)."""
+        if not getattr(type(self), "_proper_ready", False):
+            return super().run(result)  # the base class reports the misconfiguration
+        if result is None:
+            result = self.defaultTestResult()
+            start, stop = getattr(result, "startTestRun", None), getattr(result, "stopTestRun", None)
+            if start is not None:
+                start()
+            try:
+                return self.run(result)
+            finally:
+                if stop is not None:
+                    stop()
+        appendix = flight_recorder_enabled(self)
+        if time_spent_enabled():
+            self._time_spent = TimeSpent().install(self.app, self._databases.values())
+        recording = TestRecording(self.app, self._databases.values(), record_sql=appendix)
+        self._recording = recording.start()
+        try:
+            super().run(cast(unittest.TestResult, ResultWithAppendix(result, self, recording)) if appendix else result)
+        finally:
+            recording.stop()
+            if self._time_spent is not None:
+                self._time_spent.uninstall()
+                self._time_spent = None
+            # The responses and SQL it kept are done with; a runner that
+            # keeps the test object would otherwise keep them too.
+            self._recording = None
+        return result
+
+
+# ---- the test case classes ----
+
+
+class _Mixins(
+    RecordedTestMixin,    # this module: the per-test recording and the flight recorder
+    ChangeAssertions,     # assertions.changes: assertChanges, assertNoChange
+    TaskAssertions,       # assertions.tasks: the tasks a test enqueued
+    BroadcastAssertions,  # assertions.broadcasts: the cable's broadcasts
+    TemplateAssertions,   # assertions.templates: the jx components rendered
+    TimeTravel,           # isolation.time_travel: travel_to
+    _ProperTestMixin,     # this module: class set-up, per-test isolation, the clients
+    ShowsLogOnFailure,    # recording.app_log: the app's log in failure reports
+    ProperAssertions,     # assertions.responses: responses, emails, queries
+    HTMLAssertions,       # assertions.html: select, assertSelect, assertFormError
+    TurboAssertions,      # assertions.turbo: Turbo Streams and Frames
+    StorageAssertions,    # assertions.storage: stored files
+):
+    """Every mixin of the test case classes, in method resolution order
+    (AsyncChannelTestCase adds ChannelAssertions after them)."""
+
+
+class ProperTestCase(_Mixins, unittest.TestCase):
     """A unittest TestCase for a Proper app.
 
     Every test runs inside a rolled-back transaction on each of the app's
@@ -505,9 +592,7 @@ class ProperTransactionTestCase(ProperTestCase):
                 reset_database(db)
 
 
-class AsyncChannelTestCase(
-    RecordedTestMixin, ChannelAssertions, _ProperTestMixin, unittest.IsolatedAsyncioTestCase
-):
+class AsyncChannelTestCase(_Mixins, ChannelAssertions, unittest.IsolatedAsyncioTestCase):
     """ProperTestCase's isolation for ``async def`` tests, with WebSockets.
 
     ``self.client`` is async (``await self.client.get("/")``) and runs in

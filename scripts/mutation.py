@@ -35,19 +35,23 @@ REPO = Path(__file__).resolve().parent.parent
 # executes, the test modules about it: those that reach a line always run,
 # first). The one place to change when modules move.
 MODULES = {
-    "leaks": ("proper_unittest/_leaks.py", [], ["tests.databases.test_leaks_decisions", "tests.databases.test_leaks"]),
+    "leaks": ("proper_unittest/databases/leaks.py", [],
+              ["tests.databases.test_leaks_decisions", "tests.databases.test_leaks"]),
+    "tables": ("proper_unittest/databases/tables.py", [],
+               ["tests.databases.test_leaks_decisions", "tests.databases.test_leaks"]),
     "signals": ("proper_unittest/runner/signals.py", ["tests.runner.test_signals"],
                 ["tests.runner.test_signals_decisions"]),
-    "guard": ("proper_unittest/_guard.py", [], ["tests.databases.test_guard_decisions", "tests.databases.test_guard"]),
-    "safety": ("proper_unittest/safety.py", [],
+    "guard": ("proper_unittest/databases/guard.py", [],
+              ["tests.databases.test_guard_decisions", "tests.databases.test_guard"]),
+    "safety": ("proper_unittest/databases/safety.py", [],
                ["tests.databases.test_safety_decisions", "tests.databases.test_safety", "tests.databases.test_names"]),
-    "transactions": ("proper_unittest/_transactions.py", [],
+    "transactions": ("proper_unittest/databases/transactions.py", [],
                      ["tests.databases.test_transactions_decisions", "tests.databases.test_transactions"]),
-    "sqlite_names": ("proper_unittest/_sqlite_names.py", [],
+    "sqlite_names": ("proper_unittest/databases/sqlite_names.py", [],
                      ["tests.databases.test_sqlite_names_decisions", "tests.databases.test_sqlite_names"]),
-    "provision": ("proper_unittest/_provision.py", [], ["tests.databases.test_provision_decisions",
-                                                      "tests.databases.test_provision"]),
-    "names": ("proper_unittest/_names.py", [], ["tests.databases.test_names"]),
+    "provision": ("proper_unittest/databases/provision.py", [],
+                  ["tests.databases.test_provision_decisions", "tests.databases.test_provision"]),
+    "names": ("proper_unittest/databases/names.py", [], ["tests.databases.test_names"]),
 }
 
 # Where the tests run; a test mapped on a server is named "backend|test id".

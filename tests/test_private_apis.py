@@ -1,5 +1,5 @@
 """The private APIs of peewee, Proper and asyncio that system tests rely
-on (named in proper_unittest._private_apis): each still exists and
+on (named in proper_unittest.private_apis): each still exists and
 behaves as relied on. A new release that changes one fails here first.
 No browser needed."""
 import asyncio
@@ -9,8 +9,8 @@ import unittest
 import peewee as pw
 from proper import App
 
-from proper_unittest import _private_apis
-from proper_unittest._private_apis import (
+from proper_unittest import private_apis as _private_apis
+from proper_unittest.private_apis import (
     running_loop, set_running_loop, share_connection_state, wrap_database_entry,
 )
 

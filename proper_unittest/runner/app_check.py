@@ -9,11 +9,11 @@ from pathlib import Path
 
 from proper import App
 
-from .._provision import preflight
+from ..databases.provision import preflight
 from ..discovery import app_for, find_project_app_spec, load_app
 from ..errors import ConfigurationError, UnsafeServiceError
-from ..server_services import check_server_services
-from ..storage_roots import check_storage
+from ..isolation.server_services import check_server_services
+from ..isolation.storage_roots import check_storage
 from ..testcase import _ProperTestMixin
 from .problems import UsageError, describe_user_exception, one_line, user_frames
 

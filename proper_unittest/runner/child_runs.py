@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .._provision import CREATED_ENV, drop_created_databases
+from ..databases.provision import CREATED_ENV, drop_created_databases
 from .procs import KEEPDB_ENV, WORKER_ENV, child_command, child_env_from_start, start_runner, wait_for
 from .records import FAILED_OUTCOMES
 from .results import Counts

@@ -22,12 +22,12 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Literal, NoReturn
 
-from .._timeout import TIMEOUT_ENV, parse_seconds
+from ..isolation.timeout import TIMEOUT_ENV, parse_seconds
 from ..errors import ConfigurationError
 from .journal import take_private_settings
 from .labels import PYTHON_M, Command, Target, current_project, resolve_label
 from .problems import UsageError, info
-from .._time_spent import ENV_VAR as TIME_SPENT_ENV
+from ..recording.time_spent import ENV_VAR as TIME_SPENT_ENV
 from .procs import (
     KEEPDB_ENV, WORKER_ENV, OptionPart, child_command, child_env, remember_starting_environment, start_runner,
     stop_processes, wait_for,

@@ -30,7 +30,7 @@ import weakref
 from collections.abc import Callable
 from pathlib import Path
 
-from .. import _guard
+from ..databases import guard as _guard
 
 # Installed as the runner starts, before the project's app or tests are
 # imported: every connection they open is then known to open_connections().

@@ -15,7 +15,7 @@ import signal
 from collections.abc import Mapping
 from typing import Any
 
-from .._provision import CREATED_ENV, note_created_in
+from ..databases.provision import CREATED_ENV, note_created_in
 
 #: Environment variable naming the journal file of a test process.
 JOURNAL_ENV = "PROPER_UNITTEST_JOURNAL"

@@ -48,7 +48,7 @@ from subprocess import PIPE, Popen
 from types import TracebackType
 from typing import NamedTuple
 
-from .. import _provision
+from ..databases import provision as _provision
 from . import coverage_support
 from .forking import ForkedProcess, fork_worker, why_not_fork
 from .journal import JOURNAL_ENV, describe_exit, keep_journal_in, lost_record, read_journal

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
-from .._provision import CREATED_ENV
+from ..databases.provision import CREATED_ENV
 from . import coverage_support
 from .journal import JOURNAL_ENV
 from .signals import ChildProcess, forwarding_to

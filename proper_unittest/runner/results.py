@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Self
 
-from .._time_spent import describe
+from ..recording.time_spent import describe
 from .order import iter_tests
 
 

@@ -16,7 +16,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .. import _provision
+from ..databases import provision as _provision
 from .problems import info
 
 PREFIX = "proper_unittest-"

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from .. import _provision
+from ..databases import provision as _provision
 from .journal import describe_exit, keep_journal_in, lost_record, read_journal
 from .junit import write_junit_xml
 from .problems import info

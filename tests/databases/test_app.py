@@ -5,7 +5,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from proper_unittest.databases import models_of
+from proper_unittest.databases.app import models_of
 
 from tests.support.apps.notes.main import Named, Note, Session, User, db
 from tests.support.apps.testdb import backend

@@ -14,7 +14,7 @@ import unittest
 from pathlib import Path
 from unittest import mock
 
-from proper_unittest import _creations
+from proper_unittest.databases import creations as _creations
 
 KEY = ("postgres", "127.0.0.1", 5432, "shop_test")
 

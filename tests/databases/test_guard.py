@@ -7,7 +7,8 @@ from pathlib import Path
 
 import peewee as pw
 
-from proper_unittest import ProperTestCase, UnsafeDatabaseError, _guard
+from proper_unittest import ProperTestCase, UnsafeDatabaseError
+from proper_unittest.databases import guard as _guard
 
 from tests.support.apps.testdb import backend
 from tests.support.inner import run_suite

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import peewee as pw
 
-from proper_unittest import _guard
+from proper_unittest.databases import guard as _guard
 from proper_unittest.errors import UnsafeDatabaseError
 from tests.support.apps.testdb import backend
 from tests.support.claimed import own_name

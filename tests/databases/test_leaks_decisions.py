@@ -1,4 +1,5 @@
-"""The escaped-write decisions of ``_leaks``, in this process, on real
+"""The escaped-write decisions of ``databases.leaks`` and the table utilities of
+``databases.tables``, in this process, on real
 SQLite files: which databases can let a write escape, when writes are looked
 for, how the library's tables are counted and emptied (children first, with
 foreign keys enforced), and what a change since the class started is."""
@@ -11,8 +12,8 @@ from unittest import mock
 
 import peewee as pw
 
-from proper_unittest import _leaks
-from proper_unittest._recording import SqlLog
+from proper_unittest.databases import leaks as _leaks, tables
+from proper_unittest.recording.recorder import SqlLog
 from proper_unittest.errors import ConfigurationError
 from tests.support.claimed import claimed_file
 
@@ -50,24 +51,24 @@ class TableTests(FileTestCase):
             with self.subTest(order=[m.__name__ for m in models]):
                 parent = Parent.create(name="again")
                 Child.create(parent=parent)
-                _leaks.empty_tables(self.db, models)
+                tables.empty_tables(self.db, models)
                 self.assertEqual((Parent.select().count(), Child.select().count()), (0, 0))
 
     def test_only_the_models_given_are_emptied_and_none_is_nothing_to_do(self):
-        _leaks.empty_tables(self.db, [])
+        tables.empty_tables(self.db, [])
         self.assertEqual(Child.select().count(), 2)
-        _leaks.empty_tables(self.db, [Child])
+        tables.empty_tables(self.db, [Child])
         self.assertEqual((Parent.select().count(), Child.select().count()), (1, 0))
 
     def test_row_counts_in_one_query(self):
-        self.assertEqual(_leaks.row_counts(self.db, [Parent, Child]), {"pu_leaks_parent": 1, "pu_leaks_child": 2})
-        self.assertEqual(_leaks.row_counts(self.db, [Child]), {"pu_leaks_child": 2})
-        self.assertEqual(_leaks.row_counts(self.db, []), {})
+        self.assertEqual(tables.row_counts(self.db, [Parent, Child]), {"pu_leaks_parent": 1, "pu_leaks_child": 2})
+        self.assertEqual(tables.row_counts(self.db, [Child]), {"pu_leaks_child": 2})
+        self.assertEqual(tables.row_counts(self.db, []), {})
 
     def test_without_models_only_the_tables_the_library_created_count(self):
         # This database was not prepared by the library: none is its own.
-        self.assertEqual(_leaks.row_counts(self.db), {})
-        _leaks.empty_tables(self.db)
+        self.assertEqual(tables.row_counts(self.db), {})
+        tables.empty_tables(self.db)
         self.assertEqual(Child.select().count(), 2)
 
 
@@ -124,7 +125,7 @@ class WatchTests(FileTestCase):
 
     def watch(self) -> _leaks.WriteWatch:
         watch = _leaks.WriteWatch([self.db])
-        watch.baseline = {id(self.db): _leaks.row_counts(self.db, [Parent, Child])}
+        watch.baseline = {id(self.db): tables.row_counts(self.db, [Parent, Child])}
         watch.start = dict(watch.baseline)
         self.addCleanup(watch.close)
         return watch
@@ -186,8 +187,8 @@ class ClaimedWatchTests(unittest.TestCase):
         self.db.execute_sql("CREATE TABLE found_there (x)")
         self.db.execute_sql("INSERT INTO found_there VALUES (1)")
         Note.create(title="x")
-        self.assertEqual(_leaks.row_counts(self.db), {"pu_leaks_note": 1})
-        _leaks.empty_tables(self.db)
+        self.assertEqual(tables.row_counts(self.db), {"pu_leaks_note": 1})
+        tables.empty_tables(self.db)
         self.assertEqual(Note.select().count(), 0)
         self.assertEqual(self.db.execute_sql("SELECT COUNT(*) FROM found_there").fetchone()[0], 1)
 
@@ -200,8 +201,8 @@ class LibrarySqlTests(FileTestCase):
         log = SqlLog([self.db])
         log.install()
         self.addCleanup(log.uninstall)
-        _leaks.row_counts(self.db, [Parent, Child])
-        _leaks.empty_tables(self.db, [Parent, Child])
+        tables.row_counts(self.db, [Parent, Child])
+        tables.empty_tables(self.db, [Parent, Child])
         self.assertEqual(log.statements, [])
         self.db.execute_sql("SELECT 1")
         self.assertEqual(log.statements, ["SELECT 1"])

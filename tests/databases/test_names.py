@@ -6,8 +6,8 @@ import unittest
 
 import peewee as pw
 
-from proper_unittest import _names, _provision
-from proper_unittest.safety import is_test_name, why_not_a_test_database
+from proper_unittest.databases import names as _names, provision as _provision
+from proper_unittest.databases.safety import is_test_name, why_not_a_test_database
 
 from tests.support.apps.testdb import backend, database_config
 from tests.support.inner import run_suite
@@ -188,7 +188,9 @@ class QuotedNameRunTests(unittest.TestCase):
         planted = Planted(self, name)
         source = inner_app(planted.config()).replace(
             "from proper_unittest import ProperTestCase",
-            "from proper_unittest import ProperTestCase, _provision\n_provision._exists = lambda db: False",
+            "from proper_unittest import ProperTestCase\n"
+            "from proper_unittest.databases import provision as _provision\n"
+            "_provision._exists = lambda db: False",
         )
         done = run_suite(source)
         self.assertNotEqual(done.returncode, 0, done.stderr)

@@ -5,7 +5,7 @@ import subprocess
 import sys
 import unittest
 
-from proper_unittest._provision import prepare_databases
+from proper_unittest.databases.provision import prepare_databases
 
 from tests.support.apps.notes.main import Note, app, db
 from tests.support.apps.testdb import backend

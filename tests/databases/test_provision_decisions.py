@@ -15,7 +15,7 @@ from unittest import mock
 
 import peewee as pw
 
-from proper_unittest import _provision
+from proper_unittest.databases import provision as _provision
 from proper_unittest.errors import UnsafeDatabaseError
 from tests.support.claimed import claimed_file, release
 

@@ -1,5 +1,5 @@
 """The run lock: a database another live run holds is refused with one message."""
-from proper_unittest._names import lock_name
+from proper_unittest.databases.names import lock_name
 
 from tests.support.runner_projects import ITEM_TESTS, ServerRunTestCase, processes_in
 from tests.support.servers import scratch_database

@@ -12,9 +12,9 @@ import peewee as pw
 from playhouse.sqlite_ext import SqliteExtDatabase
 from proper import App
 
-from proper_unittest import safety
+from proper_unittest.databases import safety
 from proper_unittest.errors import UnsafeDatabaseError
-from proper_unittest.safety import is_test_name, target_name, why_not_a_test_database
+from proper_unittest.databases.safety import is_test_name, target_name, why_not_a_test_database
 
 from tests.support.apps.testdb import backend, database_config
 from tests.support.inner import REPO, run_suite
@@ -26,7 +26,7 @@ from tests.support.servers import database_exists, drop_database, server_databas
 # database (or file), before the marker, when PU_KILL_AFTER_CREATE is set.
 KILL_AFTER_CREATE = """
 import signal
-from proper_unittest import _provision
+from proper_unittest.databases import provision as _provision
 
 _connect_for_tests = _provision._connect_for_tests
 
@@ -43,7 +43,7 @@ _provision._connect_for_tests = _killed_after_create
 # Fault injection: SIGINT arrives just as CREATE DATABASE returns.
 INTERRUPT_AFTER_CREATE = """
 import signal
-from proper_unittest import _provision
+from proper_unittest.databases import provision as _provision
 
 _server_connection = _provision._server_connection
 

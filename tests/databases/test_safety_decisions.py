@@ -10,7 +10,7 @@ from unittest import mock
 import peewee as pw
 from proper import App
 
-from proper_unittest import safety
+from proper_unittest.databases import safety
 from proper_unittest.errors import UnsafeDatabaseError
 
 

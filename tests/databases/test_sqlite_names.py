@@ -7,8 +7,8 @@ from pathlib import Path
 
 import peewee as pw
 
-from proper_unittest._sqlite_names import read_name, with_path
-from proper_unittest.safety import why_not_a_test_database
+from proper_unittest.databases.sqlite_names import read_name, with_path
+from proper_unittest.databases.safety import why_not_a_test_database
 
 from tests.support.apps.testdb import backend
 from tests.support.inner import run_suite

@@ -6,7 +6,7 @@ import sqlite3
 import tempfile
 import unittest
 
-from proper_unittest._sqlite_names import read_name, sqlite_reads_uris_always
+from proper_unittest.databases.sqlite_names import read_name, sqlite_reads_uris_always
 
 
 class ManyOptionsTests(unittest.TestCase):

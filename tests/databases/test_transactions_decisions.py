@@ -9,10 +9,10 @@ import unittest
 
 import peewee as pw
 
-from proper_unittest import _transactions
-from proper_unittest._recording import SqlLog
-from proper_unittest._transactions import ENDED, LOST, ClassTransaction
-from proper_unittest._transactions import TestSavepoint as Savepoint  # a name pytest does not collect
+from proper_unittest.databases import transactions as _transactions
+from proper_unittest.recording.recorder import SqlLog
+from proper_unittest.databases.transactions import ENDED, LOST, ClassTransaction
+from proper_unittest.databases.transactions import TestSavepoint as Savepoint  # a name pytest does not collect
 from tests.support.claimed import claimed_file, claimed_server_database
 
 

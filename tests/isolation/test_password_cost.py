@@ -64,7 +64,7 @@ class Argon2AtItsMinimum(unittest.TestCase):
         self.assertEqual(passlib.hash.pbkdf2_sha512.default_rounds, 25000)
 
     def test_configured_rounds_stay_the_apps_cost(self):
-        from proper_unittest import _password_cost
+        from proper_unittest.isolation import password_cost as _password_cost
         auth = Auth(KEYS, hash_name="pbkdf2_sha256", rounds=1234)
         self.assertTrue(auth.hash_password("password123").startswith("$pbkdf2-sha256$1$"))
         restore = _password_cost.cost_for_class(mock.Mock(auth=auth), fast=False)

@@ -12,7 +12,7 @@ import unittest
 from pathlib import Path
 
 from proper_unittest import InMemoryUpload, ProperTestCase
-from proper_unittest.storage_roots import run_folder
+from proper_unittest.isolation.storage_roots import run_folder
 
 from tests.support.apps.files.main import Attachment, app
 from tests.support.cases import make_app

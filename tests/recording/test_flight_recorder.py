@@ -10,7 +10,7 @@ import weakref
 from pathlib import Path
 
 from proper_unittest import AsyncChannelTestCase, ProperTestCase
-from proper_unittest._flight_recorder import MAX_CHARS
+from proper_unittest.recording.flight_recorder import MAX_CHARS
 
 from tests.support import flight_cases
 from tests.support.apps.journal.main import Entry

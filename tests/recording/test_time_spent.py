@@ -6,8 +6,8 @@ import os
 import unittest
 from unittest import mock
 
-from proper_unittest import _time_spent
-from proper_unittest._time_spent import HASHING, REQUESTS, SQL, TimeSpent, describe
+from proper_unittest.recording import time_spent as _time_spent
+from proper_unittest.recording.time_spent import HASHING, REQUESTS, SQL, TimeSpent, describe
 from proper_unittest.runner.records import RecordingResult
 from proper_unittest.runner.results import CountingRunner
 from tests.support.apps.notes.main import Note

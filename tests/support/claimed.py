@@ -10,7 +10,7 @@ from pathlib import Path
 
 import peewee as pw
 
-from proper_unittest import _provision
+from proper_unittest.databases import provision as _provision
 from tests.support.apps.testdb import backend
 from tests.support.servers import server_database, worker_suffix
 

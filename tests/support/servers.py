@@ -5,8 +5,8 @@ from pathlib import Path
 
 import peewee as pw
 
-from proper_unittest._guard import provisioning
-from proper_unittest._names import quote_identifier
+from proper_unittest.databases.guard import provisioning
+from proper_unittest.databases.names import quote_identifier
 from tests.support.apps.testdb import backend, database_config
 
 

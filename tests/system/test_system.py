@@ -101,7 +101,7 @@ class NeedsABrowser(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        from proper_unittest._browser import (
+        from proper_unittest.system.browser import (
             REQUIRE_ENV, BrowserMissing, BrowserSettings, browser_for, find_executable, is_on,
         )
         try:

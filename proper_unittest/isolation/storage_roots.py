@@ -1,0 +1,151 @@
+"""Files tests store through Proper's storage addon go to a temporary
+folder of this run, and are removed again.
+
+While tests run, the root of every ``Disk`` storage service in ``STORAGES``
+is a folder under one temporary folder per process (so each ``--parallel``
+worker has its own), made when the first test class of the app starts and
+removed at exit (also after SIGTERM: see ``termination``). Files a test
+writes there are removed when it ends; files the class-level data wrote,
+when the class ends. A storage service tests would
+use that is not a ``Disk`` (S3, or a class this library does not know) is
+refused, unless the class or project opted in to ``storage``.
+"""
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from proper_unittest.isolation.termination import register_exit_hook
+from proper_unittest.errors import UnsafeServiceError
+from proper_unittest.isolation.opt_ins import SETTING, allowed
+
+DISK = "Disk"
+
+_run_folder: Path | None = None
+
+
+def run_folder() -> Path:
+    """This process's temporary storage folder (made on first use)."""
+    global _run_folder
+    if _run_folder is None or not _run_folder.is_dir():
+        worker = os.environ.get("PROPER_UNITTEST_WORKER", "")
+        prefix = f"proper_unittest-storage-{'w' + worker + '-' if worker else ''}"
+        _run_folder = Path(tempfile.mkdtemp(prefix=prefix))
+        register_exit_hook(shutil.rmtree, _run_folder, True, any_thread=True)
+    return _run_folder
+
+
+def storage_services(app: Any) -> dict[str, dict[str, Any]]:
+    """The app's ``STORAGES`` entries (name -> config), or {} when the
+    storage addon is off (``STORAGE`` unset)."""
+    if not app.config.get("STORAGE"):
+        return {}
+    services = app.config.get("STORAGES") or {}
+    return {name: config for name, config in services.items() if isinstance(config, dict)}
+
+
+def used_service_names(app: Any) -> set[str]:
+    """The services attachments of `app` are stored in by default: STORAGE
+    and each Attachment class's default service."""
+    names = {str(app.config.get("STORAGE"))}
+    names.update(cls._default_service_name for cls in attachment_classes(app) if cls._default_service_name)
+    return names
+
+
+def check_storage(app: Any, test_class: type) -> None:
+    """Refuse a storage service tests would use that is not on local disk
+    (see the module doc). Touches nothing."""
+    services = storage_services(app)
+    if not services or allowed(test_class, "storage"):
+        return
+    for name in sorted(used_service_names(app)):
+        kind = services.get(name, {}).get("type")
+        if kind != DISK and getattr(kind, "__name__", None) != DISK:
+            raise UnsafeServiceError(
+                f"Refusing to run tests with the storage service STORAGES[{name!r}] "
+                f"(type {kind!r}): it is not on local disk, so files tests upload would be "
+                "stored there for real and never removed. In the test environment use a Disk "
+                "service: STORAGES = {\"test\": {\"type\": \"Disk\", \"root\": \"temp/storage\"}} "
+                "and STORAGE = \"test\" (its root becomes a temporary folder of the run). If the "
+                f"tests really must use it, opt in: `{SETTING} = (\"storage\",)` on the test class, "
+                f"or `{SETTING} = storage` in the project's [proper_unittest] config. "
+                "Nothing was touched."
+            )
+
+
+def redirect_disk_roots(app: Any) -> list[Path]:
+    """Point every Disk service of `app` (configured, and already built by
+    an Attachment class) at a folder of :func:`run_folder`; return them."""
+    roots: list[Path] = []
+    for name, config in storage_services(app).items():
+        if config.get("type") != DISK:
+            continue
+        root = run_folder() / f"{id(app)}-{name}"
+        root.mkdir(parents=True, exist_ok=True)
+        config["root"] = str(root)  # absolute: Disk joins it to the app's folder
+        roots.append(root)
+        for cls in attachment_classes(app):
+            service = cls._services.get(name)
+            if service is not None and hasattr(service, "root"):
+                service.root = root
+    return roots
+
+
+def attachment_classes(app: Any) -> list[Any]:
+    """The Attachment model classes built for `app` (``app.attachment_for``)."""
+    try:
+        from proper.storage import _Attachment  # noqa: PLC0415 - only with the addon
+    except ImportError:  # pragma: no cover - shipped with proper
+        return []
+    found: list[Any] = []
+    pending = list(_Attachment.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if getattr(cls, "_app", None) is app and "_services" in vars(cls):
+            found.append(cls)
+    return found
+
+
+class StoredFiles:
+    """The files under some storage roots at one moment; :meth:`remove_new`
+    removes what was stored since (files, then the folders left empty)."""
+
+    def __init__(self, roots: list[Path]) -> None:
+        self.roots = [str(root) for root in roots]
+        self.before = _walk(self.roots)
+
+    def remove_new(self) -> None:
+        """Remove every file and folder under the roots that was not there."""
+        new = _walk(self.roots) - self.before
+        if not new:
+            return
+        for path in sorted(new, key=lambda p: p.count(os.sep), reverse=True):
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                try:
+                    os.unlink(path)
+                except FileNotFoundError:
+                    pass
+
+
+def _walk(roots: list[str]) -> set[str]:
+    """The paths of everything under `roots` (symbolic links not followed).
+    Runs before and after every test: plain strings and ``os.scandir``,
+    so an empty root costs one system call."""
+    found: set[str] = set()
+    pending = list(roots)
+    while pending:
+        folder = pending.pop()
+        try:
+            entries = os.scandir(folder)
+        except OSError:  # gone, or not a folder: nothing under it
+            continue
+        with entries:
+            for entry in entries:
+                found.add(entry.path)
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+    return found
