@@ -239,7 +239,7 @@ def format_durations(durations: Iterable[Sequence[Any]], count: int, verbosity: 
     """Return the lines of unittest's "Slowest test durations" report for *durations*.
 
     *durations* is a list of ``(test description, seconds)``, each with a
-    third item (seconds per part, see ``_time_spent``) when the run measured
+    third item (seconds per part, see ``recording.time_spent``) when the run measured
     where the time went; *count* 0 shows all.
     """
     slowest = sorted(durations, key=lambda item: item[1], reverse=True)

@@ -6,7 +6,7 @@ an ``flock`` on its ``run.lock`` for as long as it or the run lives. A
 run killed with SIGKILL cannot remove its folder; the next run does: a
 folder whose lock nobody holds belongs to a run that is gone, so the
 databases noted in it are dropped (only those that still say the library
-created them and that no live run holds, see ``_provision``) and the
+created them and that no live run holds, see ``databases.provision``) and the
 folder is removed.
 """
 
