@@ -6,7 +6,7 @@ the app's own traceback.
 """
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr

@@ -9,7 +9,6 @@ import os
 import tempfile
 import threading
 import unittest
-from pathlib import Path
 
 import peewee as pw
 
