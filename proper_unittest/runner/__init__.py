@@ -12,7 +12,8 @@ Modules, one concept each:
   classes, for :mod:`.shard` (``--shard``) and :mod:`.parallel` (workers).
 - :mod:`.procs`: every child process: its command line (the run's options,
   by part), starting it, waiting for it, stopping it; :mod:`.forking`
-  (parallel workers forked once the tests are loaded, when that is safe);
+  (parallel workers forked once the tests are loaded, when that is safe;
+  :mod:`.descriptors`, what they would share);
   :mod:`.signals` (SIGTERM/SIGINT, passed on to children).
 - :mod:`.child_runs`: tests run in a fresh child process, for
   :mod:`.bisection` (``--bisect``) and :mod:`.rerun` (failed tests rerun

@@ -5,10 +5,12 @@ test module again before its first test: about as long as a serial run's
 whole start-up, paid once per worker while the cores are already busy.
 A forked worker starts with all of it loaded, as Django's parallel runner
 does. It is only done when nothing would be shared by mistake: no other
-thread (its locks would stay held in the child), no open database
-connection (the child would talk on the parent's socket), and no coverage
-or tracer (which must see every process start); otherwise the workers are
-new interpreters (parallel.py).
+thread (its locks would stay held in the child), no open peewee
+connection (named by its Database, which says more than its socket or
+file would), no other descriptor opened since the runner started that
+the children would share (a socket, a file, a pipe: descriptors.py), and
+no coverage or tracer (which must see every process start); otherwise the
+workers are new interpreters (parallel.py).
 
 A forked worker runs its share, its exit hooks (which drop its test
 databases, as any worker's do) and ends with ``os._exit``: it never returns
@@ -31,10 +33,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..databases import guard as _guard
+from . import descriptors
 
 # Installed as the runner starts, before the project's app or tests are
-# imported: every connection they open is then known to open_connections().
+# imported: every connection they open is then known to open_connections(),
+# and every descriptor they open to descriptors.shared_by_fork().
 _guard.install()
+descriptors.record_start()
 
 
 def why_not_fork() -> str | None:
@@ -49,6 +54,13 @@ def why_not_fork() -> str | None:
     opened = _guard.open_connections()
     if opened:
         return f"database connections are open ({', '.join(opened)})"
+    shared = descriptors.shared_by_fork()
+    if shared is None:
+        return "this platform does not list a process's open descriptors (/proc/self/fd, /dev/fd)"
+    if shared:
+        return (f"descriptors opened since the runner started would be shared by the workers "
+                f"({'; '.join(shared)}): the app or a test module opened them at import; open "
+                "them in setUpClass or when first used to let the workers fork")
     return None
 
 

@@ -112,6 +112,7 @@ class WorkerPool:
         self._tests: dict[str, unittest.TestCase] = {}
         self._stack = ExitStack()
         self._folder: Path | None = None
+        self._refusal: str | None = None  # why the workers are not forked (see forks())
 
     def __enter__(self) -> "WorkerPool":
         return self
@@ -148,8 +149,24 @@ class WorkerPool:
             self._stack.close()
 
     def forks(self) -> bool:
-        """True if this pool's workers will be forked (see forking.py)."""
-        return self.run_share is not None and not self.workers and why_not_fork() is None
+        """True if this pool's workers will be forked (see forking.py); if
+        not, why is kept for :meth:`say_how_started`."""
+        if self.run_share is None:
+            self._refusal = "this run does not fork its workers"
+        elif self.workers:  # started before the tests were loaded, for the reason then
+            self._refusal = self._refusal or "workers were started already"
+        else:
+            self._refusal = why_not_fork()
+        return self._refusal is None
+
+    def say_how_started(self, forked: bool) -> None:
+        """With ``-v``, say whether the workers were forked or, if not, why."""
+        if self.args.verbosity < 2:
+            return
+        if forked:
+            info("workers: forked from this process, with the tests loaded")
+        else:
+            info(f"workers: new interpreters, not forked: {self._refusal}")
 
     def start(self, count: int) -> None:
         """Have workers 1..*count* running (new interpreters)."""
@@ -203,6 +220,7 @@ class WorkerPool:
         the shares."""
         shares = [share for share in partition_tests(tests, count, durations) if share]
         forked = self.forks()
+        self.say_how_started(forked)
         if forked:
             self._tests = {test.id(): test for test in tests}
             # All forked before any is passed signals: a later one would

@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 from ..databases import provision as _provision
+from . import descriptors
 from .problems import info
 
 PREFIX = "proper_unittest-"
@@ -29,6 +30,7 @@ def make_run_folder() -> str:
     folder = tempfile.mkdtemp(prefix=PREFIX)
     lock = os.open(Path(folder, _LOCK), os.O_WRONLY | os.O_CREAT, 0o600)  # never closed: the run's life
     fcntl.flock(lock, fcntl.LOCK_EX)
+    descriptors.own(lock)  # forked workers hold it too, as they should
     return folder
 
 

@@ -37,9 +37,11 @@ from .signals import Interrupted
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 #: Stopped by SIGINT (SIGTERM: 143, from :class:`Interrupted`).
 EXIT_INTERRUPTED = 130
-# ``--parallel auto``: a worker costs about half a second to start
-# (interpreter, app import, test loading, databases), so a run stays in
-# this process unless the workers have clearly more than that to share.
+# ``--parallel auto``: a worker started anew costs about half a second to
+# start (interpreter, app import, test loading, databases), so a run stays
+# in this process unless the workers have clearly more than that to share.
+# A forked worker costs less (under 0.1 s of CPU, README), but forking can
+# be refused (forking.py), so the thresholds are set for the dearer one.
 # On 2 cores (bench/run.py --scaling, SQLite, tests of ~3.5 ms) two
 # workers break even at about 0.6 s of test work (150-200 such tests).
 #: With recorded durations (``.proper_unittest/durations.json``): the least

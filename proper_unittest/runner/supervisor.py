@@ -27,6 +27,7 @@ from pathlib import Path
 from types import FrameType
 
 from ..databases import provision as _provision
+from . import descriptors
 from .journal import describe_exit, keep_journal_in, lost_record, read_journal
 from .junit import write_junit_xml
 from .problems import info
@@ -84,6 +85,7 @@ def supervised(run: Callable[[], int], junitxml: str | None) -> int:
         os.close(reader)
         _folder[:] = [tmp]
         _report_pipe[:] = [writer]
+        descriptors.own(writer)  # a forked worker closes it (leave_supervision)
         keep_journal_in(journal)
         _provision.note_created_in(created)
         status = run()
