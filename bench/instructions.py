@@ -14,8 +14,9 @@ so start-up (interpreter, imports, schema) cancels out.  Both sizes are
 whole classes (10 tests each) in one module, so the class set-up is in the
 per-test figure at its share of one class per 10 tests, as in ``run.py``.
 The hash seed is fixed and the bytecode cache warmed by one plain run of
-each project first, so two runs of one project differ by a few thousand
-instructions.
+each project first.  Start-up still varies by some millions of instructions
+from run to run (temporary paths, timers), so a wider span (--long 60)
+divides that noise by more tests.
 
     .venv/bin/python bench/instructions.py [--short 20] [--long 60]
         [--database-url sqlite:///:memory:] [--database-url postgresql://...] [--style A,F]
