@@ -9,11 +9,13 @@ every class set-up/tear-down, run as its class) is its own context.
     python scripts/mutation.py map [TEST...]     # coverage map (default: MAP_TESTS)
     python scripts/mutation.py run [MODULE...]   # mutate (default: every module in MODULES)
     python scripts/mutation.py report [MODULE...]
+    python scripts/mutation.py merge DIR...      # results of runs side by side (run --part k/n)
 
 Everything happens in a throw-away copy of the tree ($PU_MUTATION_DIR, default
 /tmp/pu-mutation/<branch>), never in this one; results are kept there, so a
 second `run` only runs mutants it has no result for (`--again` reruns the
-survivors, after new tests were mapped with `map TEST...`). Run it under
+survivors not in mutation_equivalent.json, after new tests were mapped with
+`map TEST...`). Run it under
 `nice`: one mutant at a time, each test run failing fast (-f) with a timeout.
 Not part of CI: it is one test run per mutant.
 """
@@ -50,7 +52,7 @@ MODULES = {
     "sqlite_names": ("proper_unittest/databases/sqlite_names.py", [],
                      ["tests.databases.test_sqlite_names_decisions", "tests.databases.test_sqlite_names"]),
     "provision": ("proper_unittest/databases/provision.py", [],
-                  ["tests.databases.test_provision_decisions", "tests.databases.test_provision"]),
+                  ["tests.databases.test_provision_decisions"]),  # test_provision: child runs, 7 s a test
     "names": ("proper_unittest/databases/names.py", [], ["tests.databases.test_names"]),
 }
 
@@ -74,7 +76,7 @@ TIMEOUT_FACTOR, TIMEOUT_MIN = 3.0, 20.0
 # A line many tests reach (the class set-up's) runs all the tests about the
 # module that reach it, then the fastest others: MAX_TESTS in all and
 # OTHER_TESTS_SECONDS of the others (as mapped) at most.
-MAX_TESTS, OTHER_TESTS_SECONDS = 40, 10.0
+MAX_TESTS, OTHER_TESTS_SECONDS = 40, 4.0
 
 
 def work_dir() -> Path:
@@ -107,7 +109,8 @@ def test_env(repo: Path, backend: str = "sqlite") -> dict[str, str]:
     backend's TEST_DATABASE_URL, database names of this branch's own."""
     env = dict(os.environ)
     env["PYTHONPATH"] = str(repo)
-    prefix = "".join(c if c.isalnum() else "_" for c in REPO.name)
+    # Named for the work dir: two runs at once (PU_MUTATION_DIR) share no database.
+    prefix = "".join(c if c.isalnum() else "_" for c in work_dir().name)
     env["TEST_DATABASE_URL"] = BACKENDS[backend].format(prefix=prefix)
     for app in ("NOTES", "FILES", "JOURNAL", "DBCLASS"):
         env[f"{app}_DB_NAME"] = f"{prefix}_{app.lower()}_test"
@@ -258,7 +261,8 @@ def build_map(work: Path, repo: Path, tests: list[str], backend: str) -> None:
 # --- mutating --------------------------------------------------------------
 
 def mutants(path: Path):
-    """cosmic-ray's mutations of one file: (operator, occurrence, start line, end line, mutated code)."""
+    """cosmic-ray's mutations of one file: (operator, occurrence, start line, end line, source,
+    a function making the mutated code (None: no mutant), function name, run at import)."""
     from cosmic_ray.commands.init import _all_work_items
     from cosmic_ray.mutating import mutate_code
     import cosmic_ray.plugins
@@ -271,10 +275,10 @@ def mutants(path: Path):
         if any(start <= tuple(spec.start_pos) < end for start, end in annotations):
             continue  # a type annotation: no behaviour to test
         operator = cosmic_ray.plugins.get_operator(spec.operator_name)()
-        mutated = mutate_code(source, operator, spec.occurrence)
-        if mutated is not None:
-            yield (spec.operator_name, spec.occurrence, spec.start_pos[0], spec.end_pos[0], source, mutated,
-                   spec.definition_name or "<module>", spec.start_pos[0] not in in_bodies)
+        # Made when asked (parsing the module each time is what a resumed run would wait for).
+        make = (lambda operator=operator, occurrence=spec.occurrence: mutate_code(source, operator, occurrence))
+        yield (spec.operator_name, spec.occurrence, spec.start_pos[0], spec.end_pos[0], source, make,
+               spec.definition_name or "<module>", spec.start_pos[0] not in in_bodies)
 
 
 def function_body_lines(source: str) -> set[int]:
@@ -329,7 +333,7 @@ def tests_for(short: str, lines_map: dict, first: int, last: int, times: dict[st
     """The contexts that executed any of lines first..last (collapsed: a class
     whose set-up reached the line runs whole): those of the test modules
     about the module, then the others, fastest first, MAX_TESTS in all at
-    most (but every one of the modules about it)."""
+    most (but every one of the modules about it; one at least)."""
     names: set[str] = set()
     for line in range(first, last + 1):
         names.update(lines_map.get(short, {}).get(str(line), []))
@@ -346,7 +350,7 @@ def tests_for(short: str, lines_map: dict, first: int, last: int, times: dict[st
     for name in ordered:
         if not about(name):
             budget -= seconds_of(name, times)
-            if budget < 0 or len(picked) >= MAX_TESTS:
+            if (budget < 0 and picked) or len(picked) >= MAX_TESTS:  # one at least
                 break
         picked.append(name)
     return picked
@@ -440,8 +444,10 @@ def run_group(repo: Path, backend: str, tests: list[str], timeout: float) -> tup
         time.sleep(0.05)
 
 
-def run_module(work: Path, repo: Path, short: str, again: bool) -> None:
-    """Every mutant of one module, against the tests that reach its lines."""
+def run_module(work: Path, repo: Path, short: str, again: bool, part: tuple[int, int] = (1, 1)) -> None:
+    """Every mutant of one module, against the tests that reach its lines
+    (`part` (k, n): only the k-th of every n, for n runs side by side, each
+    with a work dir of its own; see `merge`)."""
     module, fallback, focus = MODULES[short]
     path = repo / module
     lines_map = json.loads((work / "map.json").read_text())
@@ -458,10 +464,23 @@ def run_module(work: Path, repo: Path, short: str, again: bool) -> None:
     for cache in path.parent.glob(f"__pycache__/{path.stem}.*"):
         cache.unlink()
     try:
-        for operator, occurrence, first, last, source, mutated, definition, at_import in mutants(path):
+        index = results.setdefault("_index", {})  # "operator#occurrence" -> its result's key
+        examined = json.loads(EQUIVALENT_FILE.read_text()) if EQUIVALENT_FILE.exists() else {}
+        for number, (operator, occurrence, first, last, source, make, definition, at_import) in enumerate(
+                mutants(path)):
+            if number % part[1] != part[0] - 1:
+                continue
+            known = results.get(index.get(f"{operator}#{occurrence}", ""))
+            if known and not (again and known["outcome"] in ("survived", "not covered")
+                              and known.get("equivalence_key") not in examined):
+                continue
+            mutated = make()
+            if mutated is None:
+                continue
             changed = diff_of(source, mutated)
             key = mutant_key(short, operator, changed)
             key_occ = f"{key} #{occurrence}"
+            index[f"{operator}#{occurrence}"] = key_occ
             # How scripts/mutation_equivalent.json names it: with the function it is in.
             equivalence_key = f"{short} | {definition} | {key.split(' | ', 2)[1]} | {key.split(' | ', 2)[2]}"
             done = results.get(key_occ)
@@ -517,16 +536,40 @@ def report(work: Path, shorts: list[str]) -> None:
               f"{result.get('equivalence_key', key)}\n    {why}")
 
 
+def merge(work: Path, others: list[Path]) -> None:
+    """Take into this work dir's results those of the work dirs `others`
+    (runs of other parts, of the same source): a kill anywhere counts."""
+    for short in MODULES:
+        path = work / f"results-{short}.json"
+        results = json.loads(path.read_text()) if path.exists() else {}
+        for other in others:
+            theirs_path = other / f"results-{short}.json"
+            if not theirs_path.exists():
+                continue
+            theirs = json.loads(theirs_path.read_text())
+            if results.get("_source", theirs["_source"]) != theirs["_source"]:
+                sys.exit(f"{theirs_path}: results of another version of the module")
+            results["_source"] = theirs["_source"]
+            results.setdefault("_index", {}).update(theirs.get("_index", {}))
+            for key, result in theirs.items():
+                mine = results.get(key)
+                if not key.startswith("_") and (mine is None or mine["outcome"] not in ("killed", "timeout")):
+                    results[key] = result
+        if results:
+            path.write_text(json.dumps(results, indent=1))
+
+
 def main() -> None:
     """Command line."""
     if len(sys.argv) > 1 and sys.argv[1] == "_mapped":
         mapped_run(Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4:])
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=["map", "run", "report"])
+    parser.add_argument("command", choices=["map", "run", "report", "merge"])
     parser.add_argument("names", nargs="*", help="tests to map, or modules to mutate/report")
     parser.add_argument("--backend", choices=list(BACKENDS), default="sqlite", help="where `map` runs the tests")
-    parser.add_argument("--again", action="store_true", help="rerun the survivors")
+    parser.add_argument("--again", action="store_true", help="rerun the survivors not examined yet")
+    parser.add_argument("--part", default="1/1", help="k/n: run only the k-th of every n mutants")
     args = parser.parse_intermixed_args()
     work = work_dir()
     work.mkdir(parents=True, exist_ok=True)
@@ -534,10 +577,13 @@ def main() -> None:
         repo = sync_copy(work, "map-repo")
         build_map(work, repo, args.names or MAP_TESTS, args.backend)
     elif args.command == "run":
-        repo = sync_copy(work)
+        repo = sync_copy(work, work.name)  # the tests name their server databases for it
+        k, n = (int(x) for x in args.part.split("/"))
         for short in args.names or list(MODULES):
-            run_module(work, repo, short, args.again)
+            run_module(work, repo, short, args.again, (k, n))
         report(work, args.names or list(MODULES))
+    elif args.command == "merge":
+        merge(work, [Path(name) for name in args.names])
     else:
         report(work, args.names or list(MODULES))
 

@@ -133,3 +133,47 @@ class MoreUriTests(unittest.TestCase):
     def test_the_authority_is_named(self):
         read = read_name("file://example.com/x_test.db", uri=True)
         self.assertIn("its URI authority 'example.com' is not empty or 'localhost'", read.problem)
+
+
+class BytesAroundTheSeparatorsTests(unittest.TestCase):
+    """Bytes sorting just below '%', '&' and '/' where SQLite reads '%HH',
+    '&' and '//' only: each read as SQLite reads it."""
+
+    def test_read_as_sqlite_reads_them(self):
+        folder = self.enterContext(tempfile.TemporaryDirectory())
+        cwd = os.getcwd()
+        os.chdir(folder)
+        self.addCleanup(os.chdir, cwd)
+        for uri in (f"file:{folder}/s_test.db?mode=memory%00!b", f"file:{folder}/x_test.db?x&mode=memory",
+                    f"file:{folder}/v_test.db?a=b!mode=memory", "file:./r_test.db",
+                    f"file:{folder}/h!41_test.db"):
+            with self.subTest(uri=uri):
+                read = read_name(uri, uri=True)
+                connection = sqlite3.connect(uri, uri=True)
+                opened = connection.execute("PRAGMA database_list").fetchall()[0][2]
+                connection.close()
+                self.assertIsNone(read.problem)
+                self.assertEqual((read.in_memory, read.path and os.path.abspath(read.path)), (opened == "", opened))
+
+    def test_after_a_nul_an_empty_name_and_past_256_bytes(self):
+        folder = self.enterContext(tempfile.TemporaryDirectory())
+        long = "l" * 300
+        for uri in (f"file:{folder}/q_test.db?mode=memory%00?x", f"file:{folder}/e_test.db?mode=memory%00=x",
+                    f"file:{folder}/r_test.db?mode=rw%00x&mode=memory", f"file:{folder}/f_test.db?=x#&mode=memory",
+                    f"file:{folder}/g_test.db?a=b?mode=memory", f"file:{folder}/h_test.db?=x!mode=memory",
+                    f"file:{folder}/{long}_test.db?mode=memory", f"file:{folder}/l_test.db?mode=memory%00{long}",
+                    f"file:{folder}/l_test.db?mode=memory&={long}", "file://localhost"):
+            with self.subTest(uri=uri):
+                read = read_name(uri, uri=True)
+                connection = sqlite3.connect(uri, uri=True)
+                opened = connection.execute("PRAGMA database_list").fetchall()[0][2]
+                connection.close()
+                self.assertIsNone(read.problem)
+                self.assertEqual((read.in_memory, read.path), (opened == "", opened))
+
+    def test_a_mode_without_a_value_is_refused_by_both(self):
+        folder = self.enterContext(tempfile.TemporaryDirectory())
+        uri = f"file:{folder}/m_test.db?mode"
+        with self.assertRaises(sqlite3.OperationalError):
+            sqlite3.connect(uri, uri=True)
+        self.assertIn("its mode '' is not one of", read_name(uri, uri=True).problem)

@@ -27,7 +27,7 @@ def claimed_file(test: unittest.TestCase, folder: str, name: str, models: list[t
     """`models` bound to a new SQLite file `name` in `folder` that the library
     created and prepared; released (the file removed) after the test."""
     db = pw.SqliteDatabase(os.path.join(folder, name) if folder else name, **options)
-    return _claim(test, db, models)
+    return claimed(test, db, models)
 
 
 def claimed_server_database(test: unittest.TestCase, purpose: str, models: list[type[pw.Model]]) -> pw.Database:
@@ -35,10 +35,12 @@ def claimed_server_database(test: unittest.TestCase, purpose: str, models: list[
     by the library; dropped after the test. Skips the test on SQLite."""
     if backend() == "sqlite":
         test.skipTest("TEST_DATABASE_URL is SQLite")
-    return _claim(test, server_database(own_name(purpose)), models)
+    return claimed(test, server_database(own_name(purpose)), models)
 
 
-def _claim(test: unittest.TestCase, db: pw.Database, models: list[type[pw.Model]]) -> pw.Database:
+def claimed(test: unittest.TestCase, db: pw.Database, models: list[type[pw.Model]]) -> pw.Database:
+    """`models` bound to `db` (a database the test made or found), claimed
+    and prepared by the library; released after the test."""
     test.enterContext(db.bind_ctx(models, bind_refs=False, bind_backrefs=False))
     test.addCleanup(release, db)
     _provision.prepare_databases([db])
