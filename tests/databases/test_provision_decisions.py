@@ -252,6 +252,12 @@ class FoundFileTests(ProvisionTestCase):
         release(db)
         self.assertEqual(tables_in(path), ["customer"])
 
+    def test_an_in_memory_database_is_claimed_and_used(self):
+        db = claimed(self, pw.SqliteDatabase(":memory:"), [Note])
+        Note.create(title="kept in memory")
+        self.assertEqual(Note.select().count(), 1)
+        self.assertEqual(_provision.created_tables(db), ["pu_prov_note"])
+
     def test_a_marker_without_its_created_row_proves_nothing_made(self):
         path = self.found_file("unsaid_test.sqlite3", f"CREATE TABLE {_provision.MARKER_TABLE} (kind, value)",
                                f"INSERT INTO {_provision.MARKER_TABLE} VALUES ('table', 'pu_prov_note')")
@@ -390,6 +396,14 @@ class KeptFileTests(ProvisionTestCase):
         claimed_file(self, self.folder, "reused_test.sqlite3", [Note])
         self.assertEqual(Note.select().count(), 0)
         self.assertEqual(self.indexes_of(path), ["pu_prov_by_hand"])
+
+    def test_a_file_an_earlier_run_made_is_removed_by_the_next_run_without_keepdb(self):
+        # The marker's "created" row is read back past its "schema" row.
+        path = self.kept_file("earlier_test.sqlite3")
+        self.assertIn(("created", "1"), marker_of(path))
+        os.environ.pop(_provision.KEEPDB_ENV)
+        release(claimed_file(self, self.folder, "earlier_test.sqlite3", [Note]))
+        self.assertFalse(os.path.exists(path))
 
     def test_ids_start_again(self):
         os.environ[_provision.KEEPDB_ENV] = "1"
