@@ -9,6 +9,28 @@ import unittest
 from proper_unittest.databases.sqlite_names import read_name, sqlite_reads_uris_always
 
 
+def opened_by_sqlite(name: str, uri: bool = True) -> str:
+    """The main database's file as SQLite opens `name` ("" in memory)."""
+    connection = sqlite3.connect(name, uri=uri)
+    try:
+        return connection.execute("PRAGMA database_list").fetchall()[0][2]
+    finally:
+        connection.close()
+
+
+class ReadAsSqliteTestCase(unittest.TestCase):
+    def assert_read_as_sqlite_reads(self, uris: tuple[str, ...], absolute: bool = False) -> None:
+        """Each URI read with no problem, as SQLite opens it (`absolute`:
+        the path read made absolute first, for relative URIs)."""
+        for uri in uris:
+            with self.subTest(uri=uri):
+                read = read_name(uri, uri=True)
+                opened = opened_by_sqlite(uri)
+                self.assertIsNone(read.problem)
+                path = read.path and os.path.abspath(read.path) if absolute else read.path
+                self.assertEqual((read.in_memory, path), (opened == "", opened))
+
+
 class ManyOptionsTests(unittest.TestCase):
     def opened_by_sqlite(self, uri: str) -> str | None:
         connection = sqlite3.connect(uri, uri=True)
@@ -45,14 +67,10 @@ class RepeatedModeTests(unittest.TestCase):
             with self.subTest(modes=sequence):
                 read = read_name(uri, uri=True)
                 try:
-                    connection = sqlite3.connect(uri, uri=True)
+                    opened = opened_by_sqlite(uri)
                 except sqlite3.Error:
                     self.assertIsNotNone(read.problem, "SQLite refuses it: so must the library")
                     continue
-                try:
-                    opened = connection.execute("PRAGMA database_list").fetchall()[0][2]
-                finally:
-                    connection.close()
                 self.assertIsNone(read.problem)
                 self.assertEqual((read.in_memory, read.path), (opened == "", opened))
 
@@ -74,9 +92,7 @@ class CombinedPiecesTests(unittest.TestCase):
                     uri = f"file:{folder}/t{a}{b}{c}"
                     read = read_name(uri, uri=True)
                     try:
-                        connection = sqlite3.connect(uri, uri=True)
-                        opened = connection.execute("PRAGMA database_list").fetchall()[0][2]
-                        connection.close()
+                        opened = opened_by_sqlite(uri)
                     except sqlite3.Error:
                         opened = None
                     if opened is None:  # refused (a bad mode, a missing folder): UriTests covers these
@@ -90,9 +106,7 @@ class CombinedPiecesTests(unittest.TestCase):
         folder = self.enterContext(tempfile.TemporaryDirectory())
         name = f"file:{folder}/plain_test.db?mode=memory"
         read = read_name(name, uri=False)
-        connection = sqlite3.connect(name, uri=False)
-        opened = connection.execute("PRAGMA database_list").fetchall()[0][2]
-        connection.close()
+        opened = opened_by_sqlite(name, uri=False)
         self.assertEqual((read.in_memory, read.is_uri), (opened == "", opened == ""))
 
 
@@ -108,34 +122,26 @@ class UnprovableTests(unittest.TestCase):
     def test_this_sqlite_reads_file_names_as_uris_or_not(self):
         sqlite_reads_uris_always.cache_clear()  # asked here, not by whichever test came first
         folder = self.enterContext(tempfile.TemporaryDirectory())
-        connection = sqlite3.connect(f"file:{folder}/x_test.db?mode=memory", uri=False)
-        opened = connection.execute("PRAGMA database_list").fetchall()[0][2]
-        connection.close()
+        opened = opened_by_sqlite(f"file:{folder}/x_test.db?mode=memory", uri=False)
         self.assertEqual(sqlite_reads_uris_always(), opened == "")
 
 
-class MoreUriTests(unittest.TestCase):
+class MoreUriTests(ReadAsSqliteTestCase):
     """An empty authority, option values that are option names, the
     authority named in the refusal."""
 
     def test_read_as_sqlite_reads_them(self):
         folder = self.enterContext(tempfile.TemporaryDirectory())
-        for uri in (f"file://{folder}/e_test.db", f"file:{folder}/v_test.db?x=mode&y=1",
-                    f"file:{folder}/v_test.db?x=vfs&y=1", f"file://localhost{folder}/l_test.db?a=b&c"):
-            with self.subTest(uri=uri):
-                read = read_name(uri, uri=True)
-                connection = sqlite3.connect(uri, uri=True)
-                opened = connection.execute("PRAGMA database_list").fetchall()[0][2]
-                connection.close()
-                self.assertIsNone(read.problem)
-                self.assertEqual((read.in_memory, read.path), (opened == "", opened))
+        self.assert_read_as_sqlite_reads((
+            f"file://{folder}/e_test.db", f"file:{folder}/v_test.db?x=mode&y=1",
+            f"file:{folder}/v_test.db?x=vfs&y=1", f"file://localhost{folder}/l_test.db?a=b&c"))
 
     def test_the_authority_is_named(self):
         read = read_name("file://example.com/x_test.db", uri=True)
         self.assertIn("its URI authority 'example.com' is not empty or 'localhost'", read.problem)
 
 
-class BytesAroundTheSeparatorsTests(unittest.TestCase):
+class BytesAroundTheSeparatorsTests(ReadAsSqliteTestCase):
     """Bytes sorting just below '%', '&' and '/' where SQLite reads '%HH',
     '&' and '//' only: each read as SQLite reads it."""
 
@@ -144,32 +150,20 @@ class BytesAroundTheSeparatorsTests(unittest.TestCase):
         cwd = os.getcwd()
         os.chdir(folder)
         self.addCleanup(os.chdir, cwd)
-        for uri in (f"file:{folder}/s_test.db?mode=memory%00!b", f"file:{folder}/x_test.db?x&mode=memory",
-                    f"file:{folder}/v_test.db?a=b!mode=memory", "file:./r_test.db",
-                    f"file:{folder}/h!41_test.db"):
-            with self.subTest(uri=uri):
-                read = read_name(uri, uri=True)
-                connection = sqlite3.connect(uri, uri=True)
-                opened = connection.execute("PRAGMA database_list").fetchall()[0][2]
-                connection.close()
-                self.assertIsNone(read.problem)
-                self.assertEqual((read.in_memory, read.path and os.path.abspath(read.path)), (opened == "", opened))
+        self.assert_read_as_sqlite_reads((
+            f"file:{folder}/s_test.db?mode=memory%00!b", f"file:{folder}/x_test.db?x&mode=memory",
+            f"file:{folder}/v_test.db?a=b!mode=memory", "file:./r_test.db", f"file:{folder}/h!41_test.db"),
+            absolute=True)
 
     def test_after_a_nul_an_empty_name_and_past_256_bytes(self):
         folder = self.enterContext(tempfile.TemporaryDirectory())
         long = "l" * 300
-        for uri in (f"file:{folder}/q_test.db?mode=memory%00?x", f"file:{folder}/e_test.db?mode=memory%00=x",
-                    f"file:{folder}/r_test.db?mode=rw%00x&mode=memory", f"file:{folder}/f_test.db?=x#&mode=memory",
-                    f"file:{folder}/g_test.db?a=b?mode=memory", f"file:{folder}/h_test.db?=x!mode=memory",
-                    f"file:{folder}/{long}_test.db?mode=memory", f"file:{folder}/l_test.db?mode=memory%00{long}",
-                    f"file:{folder}/l_test.db?mode=memory&={long}", "file://localhost"):
-            with self.subTest(uri=uri):
-                read = read_name(uri, uri=True)
-                connection = sqlite3.connect(uri, uri=True)
-                opened = connection.execute("PRAGMA database_list").fetchall()[0][2]
-                connection.close()
-                self.assertIsNone(read.problem)
-                self.assertEqual((read.in_memory, read.path), (opened == "", opened))
+        self.assert_read_as_sqlite_reads((
+            f"file:{folder}/q_test.db?mode=memory%00?x", f"file:{folder}/e_test.db?mode=memory%00=x",
+            f"file:{folder}/r_test.db?mode=rw%00x&mode=memory", f"file:{folder}/f_test.db?=x#&mode=memory",
+            f"file:{folder}/g_test.db?a=b?mode=memory", f"file:{folder}/h_test.db?=x!mode=memory",
+            f"file:{folder}/{long}_test.db?mode=memory", f"file:{folder}/l_test.db?mode=memory%00{long}",
+            f"file:{folder}/l_test.db?mode=memory&={long}", "file://localhost"))
 
     def test_a_mode_without_a_value_is_refused_by_both(self):
         folder = self.enterContext(tempfile.TemporaryDirectory())
