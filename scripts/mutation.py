@@ -52,7 +52,8 @@ MODULES = {
     "sqlite_names": ("proper_unittest/databases/sqlite_names.py", [],
                      ["tests.databases.test_sqlite_names_decisions", "tests.databases.test_sqlite_names"]),
     "provision": ("proper_unittest/databases/provision.py", [],
-                  ["tests.databases.test_provision_decisions"]),  # test_provision: child runs, 7 s a test
+                  ["tests.databases.test_provision_decisions", "tests.databases.test_preflight_decisions"]),
+    # (not test_provision: child runs, 7 s a test)
     "names": ("proper_unittest/databases/names.py", [], ["tests.databases.test_names"]),
 }
 
@@ -499,6 +500,8 @@ def run_module(work: Path, repo: Path, short: str, again: bool, part: tuple[int,
             path.write_text(mutated)
             timeout = max(TIMEOUT_MIN, TIMEOUT_FACTOR * sum(seconds_of(t, times) for t in tests))
             outcome, seconds = run_tests(repo, tests, timeout)
+            if outcome == "timeout":  # a busy machine, or a mutant that hangs: once more, with more time
+                outcome, seconds = run_tests(repo, tests, 3 * timeout)
             path.write_text(original)
             results[key_occ] = {"outcome": outcome, "line": first, "diff": changed, "tests": tests,
                                 "equivalence_key": equivalence_key}

@@ -448,8 +448,10 @@ def _refuse_if_in_use(db: pw.Database) -> None:
     if safety.backend_of(db) not in ("postgres", "mysql"):
         return
     suffix = _worker_suffix()
-    name = f"{safety.target_name(db)}_{suffix}" if suffix else safety.target_name(db)
-    if name != safety.target_name(db) and not _exists(plain_connection(db, name)):
+    base = safety.target_name(db)
+    # The name use_worker_database will give it (a long one cut short and hashed).
+    name = names.derived_name(base, suffix, safety.backend_of(db)) if suffix else base
+    if name != base and not _exists(plain_connection(db, name)):
         return
     probe = plain_connection(db, name)
     probe.connect()

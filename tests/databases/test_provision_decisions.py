@@ -14,6 +14,8 @@ import io
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 import warnings
@@ -26,7 +28,7 @@ from unittest import mock
 import peewee as pw
 from playhouse.sqlite_ext import AutoIncrementField
 
-from proper_unittest.databases import provision as _provision, run_lock
+from proper_unittest.databases import creations, provision as _provision, run_lock
 from proper_unittest.errors import ConfigurationError, UnsafeDatabaseError
 from tests.support.claimed import claimed, claimed_file, claimed_server_database, own_name, release
 from tests.support.apps.testdb import backend
@@ -162,22 +164,71 @@ class CreatedFileTests(ProvisionTestCase):
         release(db)
         self.assertEqual(Path(db.database).read_text(), "someone else's")
 
-    def test_kept_with_keepdb(self):
-        db = claimed_file(self, self.folder, "kept_test.sqlite3", [Note])
-        with mock.patch.dict(os.environ, {_provision.KEEPDB_ENV: "1"}):
-            release(db)
-        self.assertTrue(db.is_closed())
-        self.assertEqual(tables_in(db.database), [_provision.MARKER_TABLE, "pu_prov_note"])
+    def test_a_file_moved_in_is_left_alone_whatever_its_inode(self):
+        # Identities are compared for equality: a file numbered below the
+        # file made and one above are both someone else's.
+        made_before = [self.spare(f"before_{n}") for n in range(20)]
+        for side in ("below", "above"):
+            with self.subTest(side=side):
+                db = claimed_file(self, self.folder, f"moved_{side}_test.sqlite3", [Note])
+                db.close()
+                made = os.stat(db.database).st_ino
+                if side == "below":
+                    moved = min(made_before, key=lambda path: os.stat(path).st_ino)
+                else:
+                    moved = next(path for path in (self.spare(f"after_{n}") for n in range(1000))
+                                 if os.stat(path).st_ino > made)
+                self.assertEqual(os.stat(moved).st_ino < made, side == "below", "no such file to move in")
+                os.replace(moved, db.database)
+                release(db)
+                self.assertEqual(Path(db.database).read_text(), f"someone else's {Path(moved).name}")
 
-    def test_a_relative_path_is_made_absolute_when_claimed(self):
-        cwd = os.getcwd()
-        os.chdir(self.folder)
-        self.addCleanup(os.chdir, cwd)
-        db = claimed_file(self, "", "relative_test.sqlite3", [Note])
-        self.assertEqual(db.database, os.path.join(os.getcwd(), "relative_test.sqlite3"))
-        os.chdir(cwd)
+    def spare(self, name: str) -> str:
+        Path(self.path(name)).write_text(f"someone else's {name}")
+        return self.path(name)
+
+
+class LeftByAKilledRunTests(ProvisionTestCase):
+    """A file a run created and was stopped before it could mark: the next
+    run takes it over (marks it, notes it, removes it at exit)."""
+
+    def setUp(self):
+        super().setUp()
+        os.environ[creations.STATE_DIR_ENV] = self.path("state")
+        self.notes = self.path("created.jsonl")
+        _provision.note_created_in(self.notes)
+        self.addCleanup(_provision.note_created_in, None)
+
+    def created_by_a_process_that_ended(self, name: str) -> str:
+        """What a run does first with a file it does not find, in a
+        process that ends right after (before any marker)."""
+        path = self.path(name)
+        code = ("import sys, peewee as pw; from proper_unittest.databases import provision as p; "
+                "db = pw.SqliteDatabase(sys.argv[1]); p._create_file(db, p.Claim(db))")
+        subprocess.run([sys.executable, "-c", code, path], check=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        return path
+
+    def test_it_is_taken_over_and_removed_at_exit(self):
+        path = self.created_by_a_process_that_ended("left_test.sqlite3")
+        self.assertEqual(tables_in(path), [])
+        with contextlib.redirect_stderr(io.StringIO()) as said:
+            db = claimed_file(self, self.folder, "left_test.sqlite3", [Note])
+        self.assertIn("'left_test.sqlite3' was created by a test run that was stopped before it could "
+                      "prepare it: it is this run's to remove.", said.getvalue())
+        self.assertIn(("created", "1"), marker_of(path))
+        self.assertEqual(_provision.noted_created_databases(self.notes), ["left_test.sqlite3"])
+        self.assertEqual(os.listdir(self.path("state")), [], "the record goes once the marker says it")
         release(db)
-        self.assertFalse(os.path.exists(db.database))
+        self.assertFalse(os.path.exists(path))
+
+    def test_a_file_put_in_its_place_is_not_taken_over(self):
+        path = self.created_by_a_process_that_ended("put_test.sqlite3")
+        os.rename(path, f"{path}.kept")  # (its inode is not free for the next file)
+        sqlite3.connect(path).close()  # someone else's empty file, same name
+        with contextlib.redirect_stderr(io.StringIO()) as said:
+            release(claimed_file(self, self.folder, "put_test.sqlite3", [Note]))
+        self.assertEqual(said.getvalue(), "")
+        self.assertEqual(tables_in(path), [])
 
 
 class TwoFilesTests(ProvisionTestCase):
@@ -603,17 +654,46 @@ class ServerTablesTests(unittest.TestCase):
     def test_a_connection_switched_to_another_test_database_is_refused(self):
         if backend() != "mysql":
             self.skipTest("MySQL's init_command")
-        other = scratch_database(own_name("prov_other"))
-        self.addCleanup(drop_database, server_database(other.database))
-        other.close()
-        db = server_database(own_name("prov_switched"))
-        self.addCleanup(drop_database, server_database(db.database))
-        db.connect_params["init_command"] = f"USE {other.database}"
-        with self.assertRaises(UnsafeDatabaseError) as raised:
-            claimed(self, db, [Note])
-        self.assertIn(f"connected to database {other.database!r}", str(raised.exception))
-        self.assertEqual(list(other.execute_sql("SHOW TABLES").fetchall()), [])
-        other.close()
+        # One named before the database checked, one after.
+        for purpose in ("prov_a_other", "prov_z_other"):
+            with self.subTest(other=purpose):
+                other = scratch_database(own_name(purpose))
+                self.addCleanup(drop_database, server_database(other.database))
+                other.close()
+                db = server_database(own_name("prov_switched"))
+                self.addCleanup(drop_database, server_database(db.database))
+                db.connect_params["init_command"] = f"USE {other.database}"
+                with self.assertRaises(UnsafeDatabaseError) as raised:
+                    claimed(self, db, [Note])
+                self.assertIn(f"connected to database {other.database!r}", str(raised.exception))
+                self.assertEqual(list(other.execute_sql("SHOW TABLES").fetchall()), [])
+                other.close()
+
+    def test_a_database_is_dropped_only_if_the_connection_checking_it_is_on_it(self):
+        # A dead run's note names a database it made (someone else's now)
+        # and connection options that switch to another, empty one.
+        if backend() != "mysql":
+            self.skipTest("MySQL's init_command")
+        notes = os.path.join(self.enterContext(tempfile.TemporaryDirectory()), "created.jsonl")
+        for purpose in ("prov_a_empty", "prov_z_empty"):
+            with self.subTest(switched_to=purpose):
+                empty = scratch_database(own_name(purpose))
+                self.addCleanup(drop_database, server_database(empty.database))
+                empty.close()
+                victim = scratch_database(own_name("prov_victim"))
+                self.addCleanup(drop_database, server_database(victim.database))
+                victim.execute_sql("CREATE TABLE pu_prov_sentinel (x INT)")
+                victim.execute_sql("INSERT INTO pu_prov_sentinel VALUES (1)")
+                victim.close()
+                plain = _provision.plain_connection(victim)
+                params = {**plain.connect_params, "init_command": f"USE {empty.database}"}
+                entry = {"class": "peewee:MySQLDatabase", "created": True, "database": victim.database,
+                         "params": params, "file": None}
+                Path(notes).write_text(json.dumps(entry) + "\n", encoding="utf-8")
+                _provision.drop_created_databases(notes)
+                self.assertTrue(database_exists(victim.database))
+                self.assertEqual(list(victim.execute_sql("SELECT x FROM pu_prov_sentinel").fetchall()), [(1,)])
+                victim.close()
 
     def test_only_its_tables_go_from_a_database_it_found(self):
         found = scratch_database(own_name("prov_found"))
