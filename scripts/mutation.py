@@ -140,8 +140,10 @@ def mapped_run(repo: Path, data_file: Path, tests: list[str]) -> None:
     import sysconfig
 
     pth = Path(sysconfig.get_paths()["purelib"]) / "pu_mutation_coverage.pth"
-    pth.write_text("import os; f = os.environ.get('PU_MUTATION_MAP'); f and os.path.exists(f) and "
-                   "(os.environ.__setitem__('COVERAGE_PROCESS_CONFIG', open(f).read()), "
+    # (read_text: an open() left to the garbage collector is a ResourceWarning
+    # in the child, which a test of warnings would take for its own.)
+    pth.write_text("import os, pathlib; f = os.environ.get('PU_MUTATION_MAP'); f and os.path.exists(f) and "
+                   "(os.environ.__setitem__('COVERAGE_PROCESS_CONFIG', pathlib.Path(f).read_text()), "
                    "__import__('coverage').process_startup())\n")
     current = Path(str(data_file) + ".current")
     os.environ["PU_MUTATION_MAP"] = str(current)

@@ -620,9 +620,10 @@ def _create_database_if_missing(db: pw.Database, claim: Claim) -> None:
         return
     name = safety.target_name(db)
     key = _physical_key(db)
-    record = creations.intend(key)
     server.connect()
     try:
+        _refuse_switching_options(db, server)
+        record = creations.intend(key)
         # A signal waits until the claim knows the database for its own.
         with creations.signals_deferred():
             try:
@@ -640,6 +641,21 @@ def _create_database_if_missing(db: pw.Database, claim: Claim) -> None:
             _note_claimed(db, created=True)
     finally:
         server.close()
+
+
+def _refuse_switching_options(db: pw.Database, server: pw.Database) -> None:
+    """Refuse, before a database is created, connection options that land
+    a connection on another database than the one it names (a MySQL
+    ``init_command`` running USE, say): `server` (connected) has `db`'s
+    options and names the server's maintenance database."""
+    landed = server.execute_sql(_CURRENT_DATABASE[safety.backend_of(db)]).fetchone()[0]
+    if landed != server.database:
+        raise UnsafeDatabaseError(
+            f"Refusing to create test database {safety.target_name(db)!r}: with its connection "
+            f"options, a connection to database {server.database!r} landed on {landed!r}. Check the "
+            "connection options (an init_command, a DSN, a service file, an option file) that "
+            "switch databases. Nothing was created."
+        )
 
 
 def _create_file(db: pw.Database, claim: Claim) -> None:
