@@ -347,6 +347,17 @@ class FoundFileTests(ProvisionTestCase):
         self.assertEqual(tables_in(path), [_provision.MARKER_TABLE, "pu_prov_tag"])
 
 
+class FoundAndKeptTests(ProvisionTestCase):
+    def test_a_file_it_found_and_kept_is_still_not_its_own_the_next_time(self):
+        path = self.found_file("found_kept_test.sqlite3", "CREATE TABLE customer (name)",
+                               "INSERT INTO customer VALUES ('kept')")
+        with mock.patch.dict(os.environ, {_provision.KEEPDB_ENV: "1", _provision.ADOPT_ENV: "found_kept_test.sqlite3"}):
+            release(claimed_file(self, self.folder, "found_kept_test.sqlite3", [Note]))
+        self.assertIn(("created", "0"), marker_of(path))
+        release(claimed_file(self, self.folder, "found_kept_test.sqlite3", [Note]))
+        self.assertEqual(tables_in(path), ["customer"])
+
+
 class MarkerFirstTests(ProvisionTestCase):
     def test_the_marker_lists_the_tables_before_they_are_created(self):
         path = self.found_file("half_test.sqlite3")
@@ -654,10 +665,11 @@ class ServerTablesTests(unittest.TestCase):
     def test_a_connection_switched_to_another_test_database_is_refused(self):
         if backend() != "mysql":
             self.skipTest("MySQL's init_command")
-        # One named before the database checked, one after.
-        for purpose in ("prov_a_other", "prov_z_other"):
-            with self.subTest(other=purpose):
-                other = scratch_database(own_name(purpose))
+        # Named before and after the server's information_schema and the
+        # database checked.
+        for name in ("a" + own_name("prov_other"), own_name("prov_a_other"), own_name("prov_z_other")):
+            with self.subTest(other=name):
+                other = scratch_database(name)
                 self.addCleanup(drop_database, server_database(other.database))
                 other.close()
                 db = server_database(own_name("prov_switched"))
@@ -757,6 +769,20 @@ class PostgresTests(unittest.TestCase):
             f"SELECT kind, value FROM {_provision.MARKER_TABLE}").fetchall())
         release(found)
         self.assertEqual(self.schemas_of(found.database), [])
+
+    def test_a_schema_it_made_in_a_database_it_found_and_kept_goes_at_the_next_exit(self):
+        # The next run learns of the schema from the marker alone.
+        found = scratch_database(own_name("prov_kept_found"))
+        self.addCleanup(drop_database, server_database(found.database))
+        self.addCleanup(run_lock.let_go, found)
+        with mock.patch.dict(os.environ, {_provision.KEEPDB_ENV: "1"}):
+            release(claimed(self, found, [InSchema]))
+        self.assertEqual(self.schemas_of(found.database), ["pu_prov_schema"])
+        again = server_database(found.database)
+        self.addCleanup(run_lock.let_go, again)
+        release(claimed(self, again, [InSchema]))
+        self.assertEqual(self.schemas_of(found.database), [])
+        self.assertTrue(database_exists(found.database))
 
     def test_kept_tables_in_a_schema_are_reused_as_they_are(self):
         db = self.own_database("prov_kept_schema")
