@@ -183,6 +183,23 @@ class CreatedFileTests(ProvisionTestCase):
                 release(db)
                 self.assertEqual(Path(db.database).read_text(), f"someone else's {Path(moved).name}")
 
+    def test_kept_with_keepdb(self):
+        db = claimed_file(self, self.folder, "kept_test.sqlite3", [Note])
+        with mock.patch.dict(os.environ, {_provision.KEEPDB_ENV: "1"}):
+            release(db)
+        self.assertTrue(db.is_closed())
+        self.assertEqual(tables_in(db.database), [_provision.MARKER_TABLE, "pu_prov_note"])
+
+    def test_a_relative_path_is_made_absolute_when_claimed(self):
+        cwd = os.getcwd()
+        os.chdir(self.folder)
+        self.addCleanup(os.chdir, cwd)
+        db = claimed_file(self, "", "relative_test.sqlite3", [Note])
+        self.assertEqual(db.database, os.path.join(os.getcwd(), "relative_test.sqlite3"))
+        os.chdir(cwd)
+        release(db)
+        self.assertFalse(os.path.exists(db.database))
+
     def spare(self, name: str) -> str:
         Path(self.path(name)).write_text(f"someone else's {name}")
         return self.path(name)
