@@ -222,6 +222,22 @@ def params_of(db: pw.Database, **changes) -> dict:
     return {**params, **changes}
 
 
+class OpenConnectionsTests(GuardTestCase):
+    """What the runner asks before it forks its workers."""
+
+    def test_a_database_connected_now_is_named_and_a_closed_one_not(self):
+        _guard.install()
+        db = self.file_db("open_test.sqlite3")
+        other = self.file_db("closed_test.sqlite3")
+        other.connect()
+        other.close()
+        db.connect()
+        self.assertIn(f"SqliteDatabase {db.database!r}", _guard.open_connections())
+        self.assertNotIn(f"SqliteDatabase {other.database!r}", _guard.open_connections())
+        db.close()
+        self.assertNotIn(f"SqliteDatabase {db.database!r}", _guard.open_connections())
+
+
 class ServerTests(GuardTestCase):
     """On TEST_DATABASE_URL's server: proven on one server is not proven on
     another with the same name, and the server is asked what it opened."""

@@ -326,6 +326,21 @@ class FoundFileTests(ProvisionTestCase):
         self.assertEqual(Note.select().count(), 1)
         self.assertEqual(_provision.created_tables(db), ["pu_prov_note"])
 
+    def test_an_in_memory_database_connected_before_keeps_its_connection(self):
+        # (A new connection would be a new, empty database.)
+        db = pw.SqliteDatabase(":memory:")
+        db.connect()
+        db.execute_sql("CREATE TABLE made_before (x)")
+        claimed(self, db, [Note])
+        self.assertEqual(db.get_tables(), ["made_before", "pu_prov_note"])
+
+    def test_the_plain_connection_of_a_pooled_database_is_not_pooled(self):
+        from playhouse.pool import PooledSqliteDatabase  # noqa: PLC0415 - only here
+
+        plain = _provision.plain_connection(PooledSqliteDatabase(self.path("pooled_test.sqlite3")))
+        self.assertIs(type(plain), pw.SqliteDatabase)
+        self.assertEqual(plain.database, self.path("pooled_test.sqlite3"))
+
     def test_a_marker_without_its_created_row_proves_nothing_made(self):
         path = self.found_file("unsaid_test.sqlite3", f"CREATE TABLE {_provision.MARKER_TABLE} (kind, value)",
                                f"INSERT INTO {_provision.MARKER_TABLE} VALUES ('table', 'pu_prov_note')")
@@ -535,6 +550,26 @@ class KeptFileTests(ProvisionTestCase):
 
 class ServerDropTests(unittest.TestCase):
     """On TEST_DATABASE_URL's server (skipped on SQLite)."""
+
+    def test_a_dead_runs_database_is_dropped_only_if_empty_or_marked_as_made(self):
+        # What a run that died noted as made: someone else's now (tables,
+        # no marker) is kept; an empty one is dropped.
+        if backend() == "sqlite":
+            self.skipTest("TEST_DATABASE_URL is SQLite")
+        notes = os.path.join(self.enterContext(tempfile.TemporaryDirectory()), "created.jsonl")
+        for purpose, sql in (("prov_noted_full", "CREATE TABLE pu_prov_sentinel (x INT)"), ("prov_noted_empty", "")):
+            with self.subTest(purpose=purpose):
+                found = scratch_database(own_name(purpose))
+                self.addCleanup(drop_database, server_database(found.database))
+                if sql:
+                    found.execute_sql(sql)
+                found.close()
+                plain = _provision.plain_connection(found)
+                entry = {"class": f"peewee:{type(plain).__name__}", "created": True, "database": plain.database,
+                         "params": plain.connect_params, "file": None}
+                Path(notes).write_text(json.dumps(entry) + "\n", encoding="utf-8")
+                _provision.drop_created_databases(notes)
+                self.assertEqual(database_exists(found.database), bool(sql))
 
     def test_a_database_another_run_holds_is_kept(self):
         db = claimed_server_database(self, "prov_held", [Note])
