@@ -552,17 +552,22 @@ class ServerDropTests(unittest.TestCase):
     """On TEST_DATABASE_URL's server (skipped on SQLite)."""
 
     def test_a_dead_runs_database_is_dropped_only_if_empty_or_marked_as_made(self):
-        # What a run that died noted as made: someone else's now (tables,
-        # no marker) is kept; an empty one is dropped.
+        # What a run that died noted as made: someone else's now (tables
+        # and no marker, or a marker saying it was found) is kept; an empty
+        # one is dropped.
         if backend() == "sqlite":
             self.skipTest("TEST_DATABASE_URL is SQLite")
         notes = os.path.join(self.enterContext(tempfile.TemporaryDirectory()), "created.jsonl")
-        for purpose, sql in (("prov_noted_full", "CREATE TABLE pu_prov_sentinel (x INT)"), ("prov_noted_empty", "")):
+        marker = _provision.MARKER_TABLE
+        for purpose, sql in (("prov_noted_full", ["CREATE TABLE pu_prov_sentinel (x INT)"]),
+                             ("prov_noted_found", [f"CREATE TABLE {marker} (kind VARCHAR(20), value VARCHAR(255))",
+                                                   f"INSERT INTO {marker} VALUES ('created', '0')"]),
+                             ("prov_noted_empty", [])):
             with self.subTest(purpose=purpose):
                 found = scratch_database(own_name(purpose))
                 self.addCleanup(drop_database, server_database(found.database))
-                if sql:
-                    found.execute_sql(sql)
+                for statement in sql:
+                    found.execute_sql(statement)
                 found.close()
                 plain = _provision.plain_connection(found)
                 entry = {"class": f"peewee:{type(plain).__name__}", "created": True, "database": plain.database,
