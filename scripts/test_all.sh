@@ -66,7 +66,6 @@ step "runtests.py --parallel 2, example app, postgresql" \
 # above (CI's 20 minutes do not fit them three times).
 NOT_AGAIN=(-not -path 'tests/runner/*' -not -path 'tests/databases/*' -not -name test_typing.py -not -name test_packaging.py)
 OUTER_RUNNER_MODULES=$(find tests -name 'test_*.py' "${NOT_AGAIN[@]}" | sort | sed 's/\.py$//; s#/#.#g')
-# shellcheck disable=SC2086
 # The pytest run of them goes side by side with the unittest run (their own
 # databases: SQLite in memory and PostgreSQL), its output shown after it.
 beside=$(mktemp)

@@ -167,11 +167,17 @@ def use_worker_database(db: pw.Database) -> None:
         _rename(db, sqlite_names.with_path(read, str(path.with_name(f"{path.stem}_{worker}{path.suffix}"))))
         return
     key = safety.name_override_key(db)
-    name = names.derived_name(safety.target_name(db), worker, safety.backend_of(db))
+    name = _worker_server_name(db, worker)
     if key:
         db.connect_params[key] = name
     else:
         _rename(db, name)
+
+
+def _worker_server_name(db: pw.Database, worker: str) -> str:
+    """The name of worker `worker`'s own copy of server database `db`
+    (cut short and hashed when the server would not keep it whole)."""
+    return names.derived_name(safety.target_name(db), worker, safety.backend_of(db))
 
 
 def _make_path_absolute(db: pw.Database) -> None:
@@ -449,8 +455,7 @@ def _refuse_if_in_use(db: pw.Database) -> None:
         return
     suffix = _worker_suffix()
     base = safety.target_name(db)
-    # The name use_worker_database will give it (a long one cut short and hashed).
-    name = names.derived_name(base, suffix, safety.backend_of(db)) if suffix else base
+    name = _worker_server_name(db, suffix) if suffix else base
     if name != base and not _exists(plain_connection(db, name)):
         return
     probe = plain_connection(db, name)
@@ -648,7 +653,7 @@ def _refuse_switching_options(db: pw.Database, server: pw.Database) -> None:
     a connection on another database than the one it names (a MySQL
     ``init_command`` running USE, say): `server` (connected) has `db`'s
     options and names the server's maintenance database."""
-    landed = server.execute_sql(_CURRENT_DATABASE[safety.backend_of(db)]).fetchone()[0]
+    landed = guard.opened_database(server)
     if landed != server.database:
         raise UnsafeDatabaseError(
             f"Refusing to create test database {safety.target_name(db)!r}: with its connection "

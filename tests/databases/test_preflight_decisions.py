@@ -111,13 +111,18 @@ class InUsePreflightTests(PreflightTestCase):
         self.addCleanup(other_run.close)
         self.assertTrue(run_lock.try_lock(other_run, name))
 
-    def test_a_database_another_run_holds_is_refused(self):
-        name = own_name("pre_held")
-        self.existing(name)
-        self.held_by_another_run(name)
+    def assert_refused_while_held(self, name: str, held: str) -> None:
+        """With `held` (made now) held by another run, preflight of an app
+        on `name` is refused, naming `held`."""
+        self.existing(held)
+        self.held_by_another_run(held)
         with self.assertRaises(UnsafeDatabaseError) as raised:
             _provision.preflight(make_app(main=database_config(name)))
-        self.assertIn(name, str(raised.exception))
+        self.assertIn(held, str(raised.exception))
+
+    def test_a_database_another_run_holds_is_refused(self):
+        name = own_name("pre_held")
+        self.assert_refused_while_held(name, name)
 
     def test_a_database_no_run_holds_passes_and_stays_free(self):
         name = own_name("pre_free")
@@ -132,12 +137,7 @@ class InUsePreflightTests(PreflightTestCase):
         name = own_name("pre_base")
         self.existing(name)
         os.environ["PROPER_UNITTEST_WORKER"] = "1"
-        worker_name = f"{name}_w1"
-        self.existing(worker_name)
-        self.held_by_another_run(worker_name)
-        with self.assertRaises(UnsafeDatabaseError) as raised:
-            _provision.preflight(make_app(main=database_config(name)))
-        self.assertIn(worker_name, str(raised.exception))
+        self.assert_refused_while_held(name, f"{name}_w1")
 
     def test_a_workers_database_that_does_not_exist_yet_passes(self):
         name = own_name("pre_alone")
@@ -171,8 +171,4 @@ class InUsePreflightTests(PreflightTestCase):
         self.assertLess(worker_name, name)
         drop_database(server_database(worker_name))
         _provision.preflight(make_app(main=database_config(name)))
-        self.existing(worker_name)
-        self.held_by_another_run(worker_name)
-        with self.assertRaises(UnsafeDatabaseError) as raised:
-            _provision.preflight(make_app(main=database_config(name)))
-        self.assertIn(worker_name, str(raised.exception))
+        self.assert_refused_while_held(name, worker_name)

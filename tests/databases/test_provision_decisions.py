@@ -726,37 +726,33 @@ class ServerTablesTests(unittest.TestCase):
         # database checked.
         for name in ("a" + own_name("prov_other"), own_name("prov_a_other"), own_name("prov_z_other")):
             with self.subTest(other=name):
-                other = scratch_database(name)
-                self.addCleanup(drop_database, server_database(other.database))
-                other.close()
                 db = server_database(own_name("prov_switched"))
-                self.addCleanup(drop_database, server_database(db.database))
-                db.connect_params["init_command"] = f"USE {other.database}"
-                with self.assertRaises(UnsafeDatabaseError) as raised:
-                    claimed(self, db, [Note])
-                self.assertIn(f"landed on {other.database!r}", str(raised.exception))
-                self.assertEqual(list(other.execute_sql("SHOW TABLES").fetchall()), [])
-                other.close()
+                self.assertIn(f"landed on {name!r}", self.refusal_switching_to(name, db))
                 self.assertFalse(database_exists(db.database), "nothing is created")
+
+    def refusal_switching_to(self, other_name: str, db: pw.Database) -> str:
+        """Claiming `db`, with options that switch to a new, empty database
+        `other_name`, is refused and leaves that one empty: the message."""
+        other = scratch_database(other_name)
+        self.addCleanup(drop_database, server_database(other.database))
+        other.close()
+        self.addCleanup(drop_database, server_database(db.database))
+        db.connect_params["init_command"] = f"USE {other.database}"
+        with self.assertRaises(UnsafeDatabaseError) as raised:
+            claimed(self, db, [Note])
+        self.assertEqual(list(other.execute_sql("SHOW TABLES").fetchall()), [])
+        other.close()
+        return str(raised.exception)
 
     def test_a_connection_switched_on_a_database_that_exists_is_refused(self):
         # It is found, not created: the connection to it is the one checked.
         if backend() != "mysql":
             self.skipTest("MySQL's init_command")
-        for purpose in ("prov_a_other", "prov_z_other"):
-            with self.subTest(other=purpose):
-                other = scratch_database(own_name(purpose))
-                self.addCleanup(drop_database, server_database(other.database))
-                other.close()
+        for name in (own_name("prov_a_other"), own_name("prov_z_other")):
+            with self.subTest(other=name):
                 db = scratch_database(own_name("prov_switched"))
                 db.close()
-                self.addCleanup(drop_database, server_database(db.database))
-                db.connect_params["init_command"] = f"USE {other.database}"
-                with self.assertRaises(UnsafeDatabaseError) as raised:
-                    claimed(self, db, [Note])
-                self.assertIn(f"connected to database {other.database!r}", str(raised.exception))
-                self.assertEqual(list(other.execute_sql("SHOW TABLES").fetchall()), [])
-                other.close()
+                self.assertIn(f"connected to database {name!r}", self.refusal_switching_to(name, db))
                 self.assertTrue(database_exists(db.database))
 
     def test_a_database_is_dropped_only_if_the_connection_checking_it_is_on_it(self):
