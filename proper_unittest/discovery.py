@@ -19,6 +19,7 @@ from typing import Any
 
 from proper import App
 
+from proper_unittest.environment import environment_value
 from proper_unittest.errors import ConfigurationError
 
 
@@ -252,4 +253,5 @@ def switch(value: object) -> bool | None:
 
 def env_switch(variable: str) -> bool | None:
     """:func:`switch` of the environment variable `variable` (None when unset)."""
-    return switch(os.environ.get(variable, ""))
+    value = environment_value(variable)
+    return switch(value) if value else None

@@ -2,13 +2,13 @@
 committed through another connection (a thread, ``asyncio.to_thread``, a
 second ``Database`` object) or by code that committed.
 """
-import os
 from collections.abc import Iterable
 
 import peewee as pw
 
 from proper_unittest.databases.provision import plain_connection
 from proper_unittest.databases.tables import created_models, row_counts
+from proper_unittest.environment import environment_value
 from proper_unittest.errors import ConfigurationError
 
 
@@ -27,7 +27,7 @@ def check_setting(test_class: type) -> str:
     """``"class"`` (default) or ``"test"``: when escaped writes are looked
     for, from the class attribute ``check_escaped_writes`` or the
     environment variable PROPER_UNITTEST_CHECK_WRITES."""
-    value = getattr(test_class, "check_escaped_writes", None) or os.environ.get(CHECK_ENV) or CHECK_AFTER_CLASS
+    value = getattr(test_class, "check_escaped_writes", None) or environment_value(CHECK_ENV) or CHECK_AFTER_CLASS
     value = str(value).strip().lower()
     if value not in (CHECK_AFTER_CLASS, CHECK_AFTER_TEST):
         raise ConfigurationError(

@@ -16,7 +16,6 @@ test's task, and the cancellation is turned into the same failure.
 """
 import asyncio
 import math
-import os
 import signal
 import threading
 import time
@@ -26,6 +25,7 @@ from contextlib import contextmanager
 from types import CodeType, FrameType
 from typing import Any
 
+from proper_unittest.environment import environment_value
 from proper_unittest.errors import ConfigurationError
 
 TIMEOUT_ENV = "PROPER_UNITTEST_TIMEOUT"
@@ -60,7 +60,7 @@ def limit_for(test_class: type) -> float | None:
     value = getattr(test_class, "timeout", None)
     if value is not None:
         return parse_seconds(value, f"{test_class.__name__}.timeout")
-    return parse_seconds(os.environ.get(TIMEOUT_ENV, "").strip(), TIMEOUT_ENV)
+    return parse_seconds(environment_value(TIMEOUT_ENV).strip(), TIMEOUT_ENV)
 
 
 class TimeLimit:

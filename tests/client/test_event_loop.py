@@ -1,6 +1,7 @@
 """The synchronous client's event loop: one per test, and each request still runs in its own
 copy of the test's context."""
 import asyncio
+import contextlib
 import gc
 import threading
 import warnings
@@ -58,6 +59,11 @@ class EventLoopTests(ProperTestCase):
         self.assertEqual(asyncio.run(me()).body, "bea")
 
 
+def _executor_threads():
+    """The live threads of asyncio's default executors."""
+    return [t.name for t in threading.enumerate() if t.name.startswith("asyncio_") and t.is_alive()]
+
+
 def watch_requests(test, *, set_marker=None, leave_task=False):
     """At the end of each request of `test`, record the running loop (and,
     if asked, set ``current.marker`` or start a task that never ends).
@@ -107,6 +113,41 @@ class OneLoopPerTestTests(ProperTestCase):
         self.assertEqual(len(loops), 2)
         self.assertIsNot(loops[0], loops[1])
         self.assertTrue(all(loop.is_closed() for loop in loops))
+
+    def test_what_a_request_leaves_to_shut_down_is_shut_down_when_the_test_ends(self):
+        # A suspended async generator is closed (its finally runs) and the
+        # default executor's threads are ended, as asyncio.run does.
+        seen = {}
+
+        class Inner(NotesCase):
+            def test_one(self):
+                def hook():
+                    async def held():
+                        try:
+                            yield 1
+                        finally:
+                            seen["generator closed"] = True
+
+                    generator = held()
+                    with contextlib.suppress(StopIteration):
+                        generator.__anext__().send(None)  # suspended at its yield
+                    seen["generator"] = generator
+                    loop = asyncio.get_running_loop()
+                    seen["executor"] = loop.run_in_executor(None, int)
+                    seen["loop"] = loop
+
+                after_each_request(self, hook)
+                self.client.get("/cookies")
+                seen["executor threads"] = _executor_threads()
+                seen["closed during the test"] = seen.get("generator closed", False)
+
+        result, output = run_inner(Inner)
+        self.assertTrue(result.wasSuccessful(), output)
+        self.assertFalse(seen["closed during the test"])
+        self.assertTrue(seen["generator closed"])
+        self.assertNotEqual(seen["executor threads"], [])
+        self.assertEqual(_executor_threads(), [])
+        self.assertTrue(seen["loop"].is_closed())
 
     def test_nothing_a_request_sets_in_current_reaches_the_test_or_the_next_request(self):
         watch_requests(self, set_marker="set by a request")
