@@ -1,6 +1,7 @@
-"""Every private API of peewee, Proper and asyncio that system tests use,
-named here and nowhere else (tests/test_private_apis.py checks each
-one still exists and behaves as relied on).
+"""Every private API of peewee, Proper and asyncio that the library uses
+(system tests, the client's per-test loop), named here and nowhere else
+(tests/test_private_apis.py checks each one still exists and behaves as
+relied on).
 
 - peewee ``Database._state`` (a ``threading.local`` per database) and
   ``peewee._ConnectionState``: replaced by one shared state so the live

@@ -1,4 +1,4 @@
-"""The private APIs of peewee, Proper and asyncio that system tests rely
+"""The private APIs of peewee, Proper and asyncio that the library relies
 on (named in proper_unittest.private_apis): each still exists and
 behaves as relied on. A new release that changes one fails here first.
 No browser needed."""

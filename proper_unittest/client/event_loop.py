@@ -45,6 +45,13 @@ class _TestLoop:
         task = loop.create_task(coro, context=contextvars.copy_context())
         try:
             return loop.run_until_complete(task)
+        except BaseException:
+            # A KeyboardInterrupt or SystemExit the request raised goes on
+            # from here: marked retrieved, as asyncio.run's, so asyncio does
+            # not log it again when the task is collected.
+            if task.done() and not task.cancelled():
+                task.exception()
+            raise
         finally:
             _cancel_leftover_tasks(loop)
 

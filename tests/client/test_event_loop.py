@@ -149,6 +149,23 @@ class OneLoopPerTestTests(ProperTestCase):
         self.assertEqual(_executor_threads(), [])
         self.assertTrue(seen["loop"].is_closed())
 
+    def test_a_keyboard_interrupt_in_a_request_goes_on_to_the_test_and_nowhere_else(self):
+        # Not also logged by asyncio as "Task exception was never retrieved"
+        # when the request's task is collected after the loop closed.
+        class Inner(NotesCase):
+            def test_one(self):
+                def hook():
+                    raise KeyboardInterrupt
+
+                after_each_request(self, hook)
+                with self.assertRaises(KeyboardInterrupt):
+                    self.client.get("/cookies")
+
+        with self.assertNoLogs("asyncio", level="ERROR"):
+            result, output = run_inner(Inner)
+            gc.collect()
+        self.assertTrue(result.wasSuccessful(), output)
+
     def test_nothing_a_request_sets_in_current_reaches_the_test_or_the_next_request(self):
         watch_requests(self, set_marker="set by a request")
         self.client.get("/cookies")
