@@ -11,6 +11,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 import peewee as pw
 
 from proper_unittest.isolation.outlived import running_job
+from proper_unittest.databases.request_savepoint import PendingSavepoint, can_defer
 from proper_unittest.databases.safety import all_model_classes, bound_database
 
 # psycopg2's and psycopg 3's TRANSACTION_STATUS_INERROR: the transaction is
@@ -73,26 +74,35 @@ def recover_aborted_transactions(databases: Iterable[pw.Database]) -> Iterator[N
     aborted (after an IntegrityError, say), so the test can go on querying,
     as it could on SQLite or MySQL.
 
-    One round trip per database when nothing fails: the savepoint is never
-    released, as the test's own rollback discards it with everything else
-    (a later ``SAVEPOINT`` of the same name shadows it, so a ``ROLLBACK TO``
-    always goes back to the latest). Outside a transaction there is nothing
-    to recover, so no savepoint.
+    No round trip of its own when nothing fails: through psycopg2 the
+    savepoint goes with the block's first statement (``request_savepoint``;
+    a block that runs none sends none), through another driver it is sent
+    at the start. It is never released, as the test's own rollback
+    discards it with everything else (a later ``SAVEPOINT`` of the same
+    name shadows it, so a ``ROLLBACK TO`` always goes back to the latest).
+    Outside a transaction there is nothing to recover, so no savepoint.
     """
-    guarded = [db for db in databases if isinstance(db, pw.PostgresqlDatabase) and _pg_in_transaction(db)]
-    for db in guarded:
-        library_sql(db, f"SAVEPOINT {_REQUEST_SAVEPOINT}")
+    guarded: list[tuple[pw.Database, PendingSavepoint | None]] = []
+    for db in databases:
+        if isinstance(db, pw.PostgresqlDatabase) and _pg_in_transaction(db):
+            connection = cast(Any, db).connection()
+            if can_defer(connection):
+                guarded.append((db, PendingSavepoint(connection, _REQUEST_SAVEPOINT)))
+            else:
+                library_sql(db, f"SAVEPOINT {_REQUEST_SAVEPOINT}")
+                guarded.append((db, None))
     try:
         yield
     finally:
+        sent = [pending is None or pending.finish() for _, pending in guarded]
         job = running_job.get()
         if job is not None and job.outlived:
             # Channel code that outlived its test: the connection is
             # another test's now, and its transaction none of this block's.
             guarded = []
-        for db in guarded:
-            if not _pg_in_transaction(db):
-                continue  # the block committed or lost the connection: the test end reports it
+        for (db, _), has_savepoint in zip(guarded, sent):
+            if not has_savepoint or not _pg_in_transaction(db):
+                continue  # nothing ran, or the block committed or lost the connection (the test end reports it)
             if _is_aborted(db):
                 library_sql(db, f"ROLLBACK TO SAVEPOINT {_REQUEST_SAVEPOINT}")
 
