@@ -147,7 +147,15 @@ def project_setting(test_class: type, key: str) -> tuple[Any, Path] | None:
     """``(value, config file)`` of `key` in this library's section of the
     nearest project config above `test_class`'s module (or the current
     directory), or None when that config does not set it."""
-    return _nearest_setting(_module_dir(test_class), Path.cwd(), key)
+    return _setting_for(_module_file(test_class), os.getcwd(), key)
+
+
+@cache
+def _setting_for(module_file: str | None, cwd: str, key: str) -> tuple[Any, Path] | None:
+    # Keyed by plain strings: making the Paths is most of the cost of a
+    # lookup, and every test class's set-up asks for several settings.
+    module_dir = _folder_of(module_file) if module_file else Path(cwd)
+    return _nearest_setting(module_dir, Path(cwd), key)
 
 
 @cache
@@ -220,10 +228,16 @@ def read_pyproject_section(path: Path, whole_tool: bool = False) -> dict[str, An
 
 
 def _module_dir(test_class: type) -> Path:
+    module_file = _module_file(test_class)
+    return _folder_of(module_file) if module_file else Path.cwd()
+
+
+def _module_file(test_class: type) -> str | None:
+    """The file of `test_class`'s module (None for one without a file)."""
     try:
-        return _folder_of(inspect.getfile(test_class))
+        return inspect.getfile(test_class)
     except (TypeError, OSError):
-        return Path.cwd()
+        return None
 
 
 @cache

@@ -18,7 +18,7 @@ class AppState:
 
     def __init__(self, app: Any, config: "ConfigSnapshot | None" = None) -> None:
         self.app = app
-        self.config = config if config is not None else ConfigSnapshot(app.config)
+        self.config = config if config is not None else ConfigSnapshot.of(app.config)
         self.router_debug = app.router.debug
         self.auto_reload = app.catalog.auto_reload
         self.cache = app.cache
@@ -56,6 +56,32 @@ class ConfigSnapshot:
     def __init__(self, config: Any) -> None:
         self.tree = _snapshot(config)
         self._values = _plain_copy(self.tree, {})
+        # (container, key or index, the container found there): what must
+        # still be in place for this snapshot to restore where it points.
+        self._links = _container_links(self.tree)
+
+    @classmethod
+    def of(cls, config: Any) -> "ConfigSnapshot":
+        """A snapshot of `config`: the last one taken, if `config` still
+        holds its values in the same containers (the next test class of
+        the same app, most often), else a new one. Walking the config again
+        for every class costs more than the rest of a class's set-up."""
+        last = _last_snapshot[0] if _last_snapshot else None
+        if last is not None and last.fits(config):
+            return last
+        _last_snapshot[:] = [cls(config)]
+        return _last_snapshot[0]
+
+    def fits(self, config: Any) -> bool:
+        """True when a new snapshot of `config` would restore what this one
+        does: the same object, the same values, each nested dict, list and
+        set still the one in its place."""
+        if self.tree[0] is not config or not self.matches(config):
+            return False
+        try:
+            return all(_child(parent, key) is child for parent, key, child in self._links)
+        except (KeyError, IndexError, TypeError):
+            return False
 
     def matches(self, config: Any) -> bool:
         """True when `config` holds the values this snapshot restores."""
@@ -68,6 +94,10 @@ class ConfigSnapshot:
         """Put the values back in place (nothing to do if they are there)."""
         if not self.matches(self.tree[0]):
             _restore(self.tree)
+
+
+# The last ConfigSnapshot.of() took (one: most runs test one app).
+_last_snapshot: list[ConfigSnapshot] = []
 
 
 def outbox(app: Any) -> list[EmailMessage]:
@@ -135,6 +165,33 @@ def _plain_copy(snapshot: Any, memo: dict[int, Any]) -> Any:
         copied_list.extend(_plain_copy(child, memo) for child in children)
         return copied_list
     return set(children)
+
+
+def _container_links(tree: Any) -> list[tuple[Any, Any, Any]]:
+    """(container, key or index, child container) for every nested dict,
+    list and set under a :func:`_snapshot` (each container walked once)."""
+    links: list[tuple[Any, Any, Any]] = []
+    pending, seen = [tree], {id(tree[0])}
+    while pending:
+        value, children = pending.pop()
+        if isinstance(value, dict):
+            pairs: Any = children.items()
+        elif isinstance(value, list):
+            pairs = enumerate(children)
+        else:
+            continue  # a set holds no containers
+        for key, child in pairs:
+            if child[1] is None:
+                continue
+            links.append((value, key, child[0]))
+            if id(child[0]) not in seen:
+                seen.add(id(child[0]))
+                pending.append(child)
+    return links
+
+
+def _child(container: Any, key: Any) -> Any:
+    return dict.__getitem__(container, key) if isinstance(container, dict) else container[key]
 
 
 def _restore(snapshot: Any, done: set[int] | None = None) -> Any:

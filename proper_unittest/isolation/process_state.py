@@ -61,6 +61,12 @@ def _loggers() -> list[logging.Logger]:
     return found
 
 
+def _logger_states(loggers: list[logging.Logger]) -> list[tuple[int, list[logging.Handler] | None, bool]]:
+    """(level, a copy of the handlers or None for none, disabled) per logger:
+    most loggers have no handler, and None costs no list."""
+    return [(lg.level, lg.handlers[:] if lg.handlers else None, lg.disabled) for lg in loggers]
+
+
 def _signal_handlers() -> list[Any]:
     # The C function: signal.getsignal wraps each answer in an enum lookup
     # that costs more than the whole rest of the check.
@@ -91,7 +97,7 @@ class ProcessState:
         self.cwd = os.getcwd()
         self.path = list(sys.path)
         self.loggers = _loggers()
-        self.logger_state = [(lg.level, [*lg.handlers], lg.disabled) for lg in self.loggers]
+        self.logger_state = _logger_states(self.loggers)
         self.signals = _signal_handlers()
         self.threads = set(threading.enumerate())
 
@@ -110,7 +116,7 @@ class ProcessState:
         if sys.path != self.path:
             changes.append(_list_change("sys.path", self.path, sys.path))
             sys.path[:] = self.path
-        state = [(lg.level, [*lg.handlers], lg.disabled) for lg in self.loggers]
+        state = _logger_states(self.loggers)
         if state != self.logger_state:
             changes.extend(self._restore_loggers(state))
         if threading.current_thread() is threading.main_thread():
@@ -147,7 +153,7 @@ class ProcessState:
                  (("added", added), ("removed", removed), ("changed", changed)) if keys]
         return f"os.environ ({'; '.join(parts)})"
 
-    def _restore_loggers(self, state: list[tuple[int, list[logging.Handler], bool]]) -> list[str]:
+    def _restore_loggers(self, state: list[tuple[int, list[logging.Handler] | None, bool]]) -> list[str]:
         changes: list[str] = []
         for logger, (level, handlers, disabled), now in zip(self.loggers, self.logger_state, state):
             if now == (level, handlers, disabled):
@@ -159,7 +165,7 @@ class ProcessState:
                 logger.setLevel(level)
             if now[1] != handlers:
                 what.append("handlers")
-                logger.handlers[:] = handlers
+                logger.handlers[:] = handlers or []
             if now[2] != disabled:
                 what.append(f"disabled {disabled} -> {now[2]}")
                 logger.disabled = disabled

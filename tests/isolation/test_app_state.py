@@ -265,3 +265,67 @@ class MisuseTests(unittest.TestCase):
         result, output = run_inner(SetsFlag)
         self.assertTrue(result.wasSuccessful(), output)
         self.assertNotIn("NOTES_FLAG", app.config)
+
+
+class ConfigSnapshotReuseTests(unittest.TestCase):
+    """One config snapshot serves the next test class of the same app while
+    the config holds the same values in the same containers; otherwise a
+    new one is taken, so a nested value is always put back where the app
+    holds it."""
+
+    def setUp(self):
+        from proper_unittest.isolation.app_state import ConfigSnapshot
+
+        self.ConfigSnapshot = ConfigSnapshot
+        self.config = {"NOTES": {"labels": ["a", {"deep": 1}], "tags": {"x"}}, "FLAG": "off"}
+
+    def test_an_unchanged_config_reuses_the_last_snapshot(self):
+        first = self.ConfigSnapshot.of(self.config)
+        self.assertIs(self.ConfigSnapshot.of(self.config), first)
+
+    def test_a_changed_value_or_another_config_gets_a_new_one(self):
+        first = self.ConfigSnapshot.of(self.config)
+        self.config["NOTES"]["labels"][1]["deep"] = 2
+        second = self.ConfigSnapshot.of(self.config)
+        self.assertIsNot(second, first)
+        self.assertIsNot(self.ConfigSnapshot.of(dict(self.config)), second)  # equal, but another object
+
+    def test_an_equal_container_in_another_object_gets_a_new_one_that_restores_it_in_place(self):
+        first = self.ConfigSnapshot.of(self.config)
+        for replace in (
+            lambda config: config["NOTES"].__setitem__("labels", ["a", {"deep": 1}]),
+            lambda config: config["NOTES"]["labels"].__setitem__(1, {"deep": 1}),
+            lambda config: config["NOTES"].__setitem__("tags", {"x"}),
+        ):
+            with self.subTest(replace=replace):
+                replace(self.config)
+                snapshot = self.ConfigSnapshot.of(self.config)
+                self.assertIsNot(snapshot, first)
+                held = self.config["NOTES"]["labels"][1]  # what the app holds now
+                held["deep"] = "changed by a test"
+                snapshot.restore()
+                self.assertEqual(held, {"deep": 1}, "put back in the object the app holds")
+                first = snapshot
+
+    def test_two_classes_in_a_row_each_put_a_nested_value_back_in_place(self):
+        app.config.NOTES_NESTED = {"limits": {"per_page": 10}}
+        self.addCleanup(app.config.pop, "NOTES_NESTED", None)
+        held = app.config.NOTES_NESTED["limits"]
+        snapshots = []
+
+        class First(Notes):
+            def test_changes_it(self):
+                snapshots.append(type(self)._test_config)
+                held["per_page"] = 99
+
+        class Second(Notes):
+            def test_changes_it_again(self):
+                snapshots.append(type(self)._test_config)
+                self.assertEqual(held["per_page"], 10)
+                held["per_page"] = 98
+
+        for case in (First, Second):
+            result, output = run_inner(case)
+            self.assertTrue(result.wasSuccessful(), output)
+            self.assertEqual(held, {"per_page": 10})
+        self.assertIs(snapshots[0], snapshots[1], "the second class reused the first's snapshot")
