@@ -4,23 +4,32 @@
 The wall and CPU times of ``bench/run.py`` move with the machine's load;
 the number of instructions a run executes does not.  This script writes the
 same projects as ``bench/run.py`` (style A, ProperTestCase classes under
-``runtests.py``, and style F, the floor) at two sizes, runs each whole
-process under ``valgrind --tool=callgrind`` (children followed, every
-process's instructions summed) and reports per test
+``runtests.py``, and style F, the floor) at two sizes, runs each under
+``valgrind --tool=callgrind`` (children followed, every process's
+instructions summed) and reports per test
 
     (instructions of the long run - instructions of the short run) / (tests between them)
 
-so start-up (interpreter, imports, schema) cancels out.  Both sizes are
-whole classes (10 tests each) in one module, so the class set-up is in the
-per-test figure at its share of one class per 10 tests, as in ``run.py``.
-The hash seed is fixed and the bytecode cache warmed by one plain run of
-each project first.  Start-up still varies by some millions of instructions
-from run to run (temporary paths, timers), so a wider span (--long 60)
-divides that noise by more tests.
+By default only the test run itself is counted: a ``sitecustomize`` module
+put first on the path runs the outermost unittest suite inside
+``functools.reduce``, and callgrind counts only inside that C function
+(``--toggle-collect=functools_reduce``), so the interpreter's start-up,
+the imports and the schema are not counted at all (the first class's
+one-time set-up still is, and cancels out in the difference).
+``--whole-process`` counts everything instead (its start-up varies by some
+millions of instructions from run to run).  Both sizes are
+whole classes (10 tests each, 10 classes a module), so the class set-up is
+in the per-test figure at its share of one class per 10 tests, as in
+``run.py``.  The hash seed is fixed and the bytecode cache warmed by one
+plain run of each project first.  What is left varies from run to run
+(temporary paths, addresses, when the garbage collector runs): the same
+code counted twice at 10 and 30 tests gave 27.86 and 28.03 M a test, so
+compare changes over a wide span (the default, 10 and 110 tests, divides
+that by 100).
 
-    .venv/bin/python bench/instructions.py [--short 20] [--long 60]
+    .venv/bin/python bench/instructions.py [--short 10] [--long 110]
         [--database-url sqlite:///:memory:] [--database-url postgresql://...] [--style A,F]
-        [--keep]
+        [--keep] [--whole-process]
 
 A server database must exist (``createdb``), as for ``run.py``.  With
 --keep the callgrind files stay (path printed) for ``callgrind_annotate``.
@@ -39,15 +48,48 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import BrokenRun, Job, check_run, child_env, write_project  # noqa: E402
 
 
-def callgrind_total(job, env, out_dir):
+# Put first on the path of the counted runs (see the module doc): the
+# outermost suite runs inside functools.reduce, where callgrind counts.
+TEST_RUN_ONLY = """\
+import functools
+import unittest.suite
+
+_run_suite = unittest.suite.BaseTestSuite.__call__
+_depth = [0]
+
+
+def _counted(self, *args, **kwargs):
+    if _depth[0]:
+        return _run_suite(self, *args, **kwargs)
+    _depth[0] += 1
+    try:
+        return functools.reduce(lambda _, __: _run_suite(self, *args, **kwargs), [None], None)
+    finally:
+        _depth[0] -= 1
+
+
+unittest.suite.BaseTestSuite.__call__ = _counted
+"""
+
+
+def test_run_only_env(env, folder):
+    """`env` with the sitecustomize of TEST_RUN_ONLY first on the path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "sitecustomize.py").write_text(TEST_RUN_ONLY)
+    return {**env, "PYTHONPATH": os.pathsep.join([str(folder), env.get("PYTHONPATH", "")])}
+
+
+def callgrind_total(job, env, out_dir, test_run_only=True):
     """Run `job` once under callgrind; return the instructions of all its
-    processes together."""
+    processes together (of the test run only, by default)."""
     command, cwd = job.command()
     out_dir.mkdir(parents=True)
     valgrind = [
         "valgrind", "--tool=callgrind", "--trace-children=yes",
         f"--callgrind-out-file={out_dir}/callgrind.out.%p",
     ]
+    if test_run_only:
+        valgrind[2:2] = ["--collect-atstart=no", "--toggle-collect=functools_reduce"]
     completed = subprocess.run(valgrind + command, cwd=cwd, env=env, capture_output=True, text=True)
     check_run(job, command, cwd, completed)
     total = 0
@@ -61,16 +103,18 @@ def callgrind_total(job, env, out_dir):
     return total
 
 
-def measure(style, sizes, env, tmp):
+def measure(style, sizes, env, tmp, test_run_only=True):
     """Instructions of `style`'s runs at each size: {size: instructions}."""
     counts = {}
+    if test_run_only:
+        env = test_run_only_env(env, tmp / "boot")
     for size in sizes:
         project = tmp / f"{style}-{size}"
         write_project(project, style, size)
         job = Job(style, str(size), project, size)
         command, cwd = job.command()
         check_run(job, command, cwd, subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True))
-        counts[size] = callgrind_total(job, env, tmp / f"callgrind-{style}-{size}")
+        counts[size] = callgrind_total(job, env, tmp / f"callgrind-{style}-{size}", test_run_only)
         print(f"  {style} {size} tests: {counts[size]:,} instructions", file=sys.stderr, flush=True)
     return counts
 
@@ -78,17 +122,21 @@ def measure(style, sizes, env, tmp):
 def parse_args(argv=None):
     """The command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--short", type=int, default=20, help="tests in the short run (default 20)")
-    parser.add_argument("--long", type=int, default=60, help="tests in the long run (default 60)")
+    parser.add_argument("--short", type=int, default=10, help="tests in the short run (default 10)")
+    parser.add_argument("--long", type=int, default=110, help="tests in the long run (default 110)")
     parser.add_argument(
         "--database-url", action="append", dest="urls",
         help="TEST_DATABASE_URL, repeatable (default sqlite:///:memory:)",
     )
     parser.add_argument("--style", default="A,F", help="styles to count (default A,F)")
     parser.add_argument("--keep", action="store_true", help="keep the projects and callgrind files")
+    parser.add_argument(
+        "--whole-process", action="store_true",
+        help="count the whole processes (start-up included), not only the test run",
+    )
     args = parser.parse_args(argv)
-    if args.short % 10 or args.long % 10 or not 0 < args.short < args.long <= 100:
-        parser.error("--short and --long: whole classes (multiples of 10), short < long <= 100")
+    if args.short % 10 or args.long % 10 or not 0 < args.short < args.long <= 1000:
+        parser.error("--short and --long: whole classes (multiples of 10), short < long <= 1000")
     return args
 
 
@@ -105,7 +153,8 @@ def main(argv=None):
             env["PYTHONHASHSEED"] = "0"
             per_test = {}
             for style in styles:
-                counts = measure(style, (args.short, args.long), env, tmp / url.split(":", 1)[0])
+                counts = measure(style, (args.short, args.long), env, tmp / url.split(":", 1)[0],
+                                 test_run_only=not args.whole_process)
                 per_test[style] = (counts[args.long] - counts[args.short]) / (args.long - args.short)
             cells = "  ".join(f"{style} {value / 1e6:.3f} M" for style, value in per_test.items())
             ratio = f"  A/F {per_test['A'] / per_test['F']:.4f}" if {"A", "F"} <= per_test.keys() else ""

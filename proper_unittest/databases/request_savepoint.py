@@ -23,9 +23,11 @@ fails, the transaction stays aborted, as it would without this library.
 """
 from typing import Any
 
-try:
-    from psycopg2 import extensions as _pg2
-    from psycopg2 import sql as _pg2_sql
+_pg2: Any
+_pg2_sql: Any
+try:  # no stubs installed: both are Any
+    from psycopg2 import extensions as _pg2  # type: ignore[import-untyped,no-redef]
+    from psycopg2 import sql as _pg2_sql  # type: ignore[no-redef]
 except ImportError:  # pragma: no cover - psycopg2 is optional
     _pg2 = None
     _pg2_sql = None
@@ -58,7 +60,7 @@ class PendingSavepoint:
         if earlier is not None:  # a pending block inside another: the outer one's goes first
             earlier.send_alone()
         self.factory = connection.cursor_factory
-        connection.cursor_factory = _cursor_class(self.factory or _pg2.cursor)  # type: ignore[union-attr]
+        connection.cursor_factory = _cursor_class(self.factory or _pg2.cursor)
         _pending[id(connection)] = self
 
     def finish(self) -> bool:
@@ -108,7 +110,7 @@ def _cursor_class(factory: type) -> type:
     if found is not None:
         return found
 
-    class SavepointFirstCursor(factory):  # type: ignore[valid-type,misc]
+    class SavepointFirstCursor(factory):  # type: ignore[misc]  # a class made at run time
         def execute(self, query: Any, vars: Any = None) -> Any:
             pending = _take(self.connection)
             if pending is not None:
