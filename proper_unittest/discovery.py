@@ -152,17 +152,11 @@ def project_setting(test_class: type, key: str) -> tuple[Any, Path] | None:
 
 @cache
 def _setting_for(module_file: str | None, cwd: str, key: str) -> tuple[Any, Path] | None:
-    # Keyed by plain strings: making the Paths is most of the cost of a
-    # lookup, and every test class's set-up asks for several settings.
+    # Cached (as the configs it reads are), by plain strings: every test
+    # class's set-up asks for several settings, and making the Paths and
+    # walking up the folders is most of the cost of a lookup.
     module_dir = _folder_of(module_file) if module_file else Path(cwd)
-    return _nearest_setting(module_dir, Path(cwd), key)
-
-
-@cache
-def _nearest_setting(module_dir: Path, cwd: Path, key: str) -> tuple[Any, Path] | None:
-    # Cached (as the configs it reads are): every test class's set-up asks
-    # for several settings, and walking up the folders makes a Path for each.
-    for start in dict.fromkeys((module_dir, cwd)):
+    for start in dict.fromkeys((module_dir, Path(cwd))):
         for folder in (start, *start.parents):
             found = _read_project_setting(folder, key)
             if found is not _NOT_HERE:

@@ -21,6 +21,8 @@ it (peewee makes one per statement; only code that keeps a raw cursor
 does this) sends its statements without the savepoint: if one of them
 fails, the transaction stays aborted, as it would without this library.
 """
+import functools
+from collections.abc import Callable
 from typing import Any
 
 _pg2: Any
@@ -56,7 +58,7 @@ class PendingSavepoint:
         self.connection = connection
         self.sql = f"SAVEPOINT {name}"
         self.sent = False
-        earlier = _pending.pop(id(connection), None)
+        earlier = _take(connection)
         if earlier is not None:  # a pending block inside another: the outer one's goes first
             earlier.send_alone()
         self.factory = connection.cursor_factory
@@ -66,13 +68,12 @@ class PendingSavepoint:
     def finish(self) -> bool:
         """Stop waiting for a statement; True when the savepoint was sent."""
         if _pending.get(id(self.connection)) is self:
-            del _pending[id(self.connection)]
-            self._put_factory_back()
+            _take(self.connection)
         return self.sent
 
     def send_alone(self) -> None:
-        """Send the savepoint now, in a round trip of its own."""
-        self._put_factory_back()
+        """Send the savepoint now, in a round trip of its own (once taken
+        off its connection: see :func:`_take`)."""
         if self.connection.info.transaction_status == _IN_TRANSACTION:
             with self.connection.cursor() as cursor:  # the factory it had
                 cursor.execute(self.sql)
@@ -81,7 +82,6 @@ class PendingSavepoint:
     def prefix(self, query: Any) -> Any:
         """`query` with the savepoint in front, or None for a query it
         cannot go in front of (then :meth:`send_alone`)."""
-        self._put_factory_back()
         if self.connection.info.transaction_status != _IN_TRANSACTION:
             return query  # outside a transaction, or aborted: nothing to save
         if isinstance(query, str):
@@ -95,12 +95,18 @@ class PendingSavepoint:
         self.sent = True  # it runs first: it exists even if the statement fails
         return combined
 
-    def _put_factory_back(self) -> None:
-        self.connection.cursor_factory = self.factory
-
 
 def _take(connection: Any) -> PendingSavepoint | None:
-    return _pending.pop(id(connection), None)
+    """The savepoint `connection` still owes, taken off it, with the
+    connection's own cursor factory back in place (None if it owes none)."""
+    pending = _pending.pop(id(connection), None)
+    if pending is not None:
+        connection.cursor_factory = pending.factory
+    return pending
+
+
+# Cursor methods that cannot carry the savepoint in their query: it goes alone first.
+_SENDS_ALONE_FIRST = ("executemany", "callproc", "copy_expert", "copy_from", "copy_to")
 
 
 def _cursor_class(factory: type) -> type:
@@ -124,32 +130,19 @@ def _cursor_class(factory: type) -> type:
                         query = combined
             return super().execute(query, vars)
 
-        def executemany(self, query: Any, vars_list: Any) -> Any:
-            _send_alone(self.connection)
-            return super().executemany(query, vars_list)
-
-        def callproc(self, *args: Any, **kwargs: Any) -> Any:
-            _send_alone(self.connection)
-            return super().callproc(*args, **kwargs)
-
-        def copy_expert(self, *args: Any, **kwargs: Any) -> Any:
-            _send_alone(self.connection)
-            return super().copy_expert(*args, **kwargs)
-
-        def copy_from(self, *args: Any, **kwargs: Any) -> Any:
-            _send_alone(self.connection)
-            return super().copy_from(*args, **kwargs)
-
-        def copy_to(self, *args: Any, **kwargs: Any) -> Any:
-            _send_alone(self.connection)
-            return super().copy_to(*args, **kwargs)
-
+    for name in _SENDS_ALONE_FIRST:
+        setattr(SavepointFirstCursor, name, _alone_first(getattr(factory, name)))
     SavepointFirstCursor.__qualname__ = SavepointFirstCursor.__name__ = f"SavepointFirst{factory.__name__}"
     _cursor_classes[factory] = SavepointFirstCursor
     return SavepointFirstCursor
 
 
-def _send_alone(connection: Any) -> None:
-    pending = _take(connection)
-    if pending is not None:
-        pending.send_alone()
+def _alone_first(method: Callable[..., Any]) -> Callable[..., Any]:
+    """`method` of a cursor, after sending its connection's pending savepoint alone."""
+    @functools.wraps(method)
+    def sends_alone_first(cursor: Any, *args: Any, **kwargs: Any) -> Any:
+        pending = _take(cursor.connection)
+        if pending is not None:
+            pending.send_alone()
+        return method(cursor, *args, **kwargs)
+    return sends_alone_first
