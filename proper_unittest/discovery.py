@@ -52,18 +52,30 @@ def app_for(test_class: type) -> App:
             f"or a 'module:attr' string. {HOW_TO_CONFIGURE}"
         )
 
-    start_dirs = [_module_dir(test_class), Path.cwd()]
-    for start in start_dirs:
-        found = find_project_app_spec(start)
-        if found:
-            spec, config_file = found
-            return load_app(spec, source=str(config_file))
+    module_file, cwd = _module_file(test_class), os.getcwd()
+    found = _app_spec_near(module_file, cwd)
+    if found:
+        spec, config_file = found
+        return load_app(spec, source=str(config_file))
 
+    start_dirs = [_folder_of(module_file) if module_file else Path(cwd), Path(cwd)]
     looked = ", ".join(str(d) for d in dict.fromkeys(start_dirs))
     raise ConfigurationError(
         f"{test_class.__qualname__} has no app to test (no `app` attribute, and no "
         f"[proper_unittest] config found above {looked}). {HOW_TO_CONFIGURE}"
     )
+
+
+@cache
+def _app_spec_near(module_file: str | None, cwd: str) -> tuple[str, Path] | None:
+    # Cached by plain strings, as _setting_for is: every test class's
+    # set-up asks, and the Paths of the folders above cost most of it.
+    module_dir = _folder_of(module_file) if module_file else Path(cwd)
+    for start in (module_dir, Path(cwd)):
+        found = find_project_app_spec(start)
+        if found:
+            return found
+    return None
 
 
 def find_project_app_spec(start: Path) -> tuple[str, Path] | None:
@@ -219,11 +231,6 @@ def read_pyproject_section(path: Path, whole_tool: bool = False) -> dict[str, An
     section: dict[str, Any] = tool if whole_tool else tool.get(SECTION, {})
     return section
 
-
-
-def _module_dir(test_class: type) -> Path:
-    module_file = _module_file(test_class)
-    return _folder_of(module_file) if module_file else Path.cwd()
 
 
 def _module_file(test_class: type) -> str | None:

@@ -22,3 +22,10 @@ def environment_value(name: str, default: str = "") -> str:
         return os.environ.get(name, default)
     value = raw.get(name.encode(_ENCODING, "surrogateescape"))
     return default if value is None else value.decode(_ENCODING, "surrogateescape")
+
+
+def pytest_runs_the_test() -> bool:
+    """True while pytest runs a test (it names it in PYTEST_CURRENT_TEST):
+    then its function fixtures run between one test's end and the next
+    one's start, outside the test."""
+    return bool(environment_value("PYTEST_CURRENT_TEST"))

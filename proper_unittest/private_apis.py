@@ -1,6 +1,7 @@
-"""Every private API of peewee, Proper and asyncio that system tests use,
-named here and nowhere else (tests/test_private_apis.py checks each
-one still exists and behaves as relied on).
+"""Every private API of peewee, Proper and asyncio that the library uses
+(system tests, the client's per-test loop), named here and nowhere else
+(tests/test_private_apis.py checks each one still exists and behaves as
+relied on).
 
 - peewee ``Database._state`` (a ``threading.local`` per database) and
   ``peewee._ConnectionState``: replaced by one shared state so the live
@@ -9,6 +10,10 @@ one still exists and behaves as relied on).
   channel actions go through to reach the database.
 - asyncio ``_get_running_loop`` / ``_set_running_loop``: Playwright's sync
   API leaves its loop marked as running on the test's thread.
+- asyncio ``BaseEventLoop._asyncgens``, ``_default_executor`` and
+  ``_ready``: whether a test's loop has anything to shut down or run before
+  it is closed (the synchronous client's loop, ``client.event_loop``); if
+  they are gone, the loop is always shut down.
 """
 import asyncio
 from collections.abc import Callable
@@ -20,7 +25,8 @@ import peewee as pw
 RELIED_ON = {
     "peewee": ("_ConnectionState", "Database._state"),
     "proper": ("App._with_db",),
-    "asyncio": ("_get_running_loop", "_set_running_loop"),
+    "asyncio": ("_get_running_loop", "_set_running_loop",
+                "BaseEventLoop._asyncgens", "BaseEventLoop._default_executor", "BaseEventLoop._ready"),
 }
 
 
@@ -67,3 +73,16 @@ def running_loop() -> asyncio.AbstractEventLoop | None:
 def set_running_loop(loop: asyncio.AbstractEventLoop | None) -> None:
     """Mark `loop` (or none) as the loop running on this thread."""
     cast(Any, asyncio)._set_running_loop(loop)
+
+
+def has_shutdown_work(loop: asyncio.AbstractEventLoop) -> bool:
+    """True unless `loop` surely has no asynchronous generator and no
+    default executor to shut down, and no callback ready to run (which
+    ``asyncio.run``'s shut-down would still run); True when it cannot tell."""
+    asyncgens = getattr(loop, "_asyncgens", None)
+    ready = getattr(loop, "_ready", None)
+    executor = getattr(loop, "_default_executor", _UNKNOWN)
+    return asyncgens is None or bool(asyncgens) or ready is None or bool(ready) or executor is not None
+
+
+_UNKNOWN = object()

@@ -50,7 +50,7 @@ from proper_unittest.isolation.timeout import TIMEOUT_ENV, TimeLimit, limit_for
 from proper_unittest.recording.app_log import AppLog, ShowsLogOnFailure
 from proper_unittest.recording.flight_recorder import ResultWithAppendix
 from proper_unittest.recording.flight_recorder import is_enabled as flight_recorder_enabled
-from proper_unittest.recording.recorder import TestRecording
+from proper_unittest.recording.recorder import RecordingHub, TestRecording
 from proper_unittest.recording.time_spent import TimeSpent, is_enabled as time_spent_enabled
 
 # unittest and pytest leave this module's frames out of tracebacks, so that
@@ -108,8 +108,6 @@ class _ProperTestMixin(TestCaseMixin):
 
     #: The test's client (each test case class names its own type).
     client: _ClientBase[Any]
-    #: An async client sharing ``self.client``'s cookies, for coroutines.
-    async_client: AsyncProperClient
 
     # Set by setUpClass.
     _databases: ClassVar[dict[int, Any]]
@@ -118,6 +116,7 @@ class _ProperTestMixin(TestCaseMixin):
     _write_watch: ClassVar[WriteWatch | None]
     _test_config: ClassVar[ConfigSnapshot | None] = None
     _storage_roots: ClassVar[list[Any]] = []
+    _recording_hub: ClassVar[RecordingHub | None] = None
     _network_allowed: ClassVar[bool] = False
 
     _proper_ready = False
@@ -186,6 +185,11 @@ class _ProperTestMixin(TestCaseMixin):
         cls._app_log = AppLog()
         cls._app_log.install(app)
         cls.addClassCleanup(cls._app_log.uninstall)
+        # The tests' recordings note through wrappers put on once for the class.
+        hub = RecordingHub(app, databases.values(), record_sql=flight_recorder_enabled(cls)).install()
+        cls.addClassCleanup(hub.uninstall)
+        cls._recording_hub = hub
+        cls.addClassCleanup(setattr, cls, "_recording_hub", None)
         if close_uploaded_files not in app._on_teardown:
             app.on_teardown(close_uploaded_files)
 
@@ -309,12 +313,13 @@ class _ProperTestMixin(TestCaseMixin):
         # ended, even if its setUp forgot super().
         cls = type(self)
         termination.resume()
-        self.addCleanup(report, self.id(), ProcessState(), is_strict(cls))  # runs last
-        self.addCleanup(network.enter(
+        after = _AfterTest(self.id(), ProcessState.for_test(), is_strict(cls))
+        self.addCleanup(after.run)  # runs last
+        after.leave_network = network.enter(
             self.id(), allow_all=cls._network_allowed or network.is_allowed_for(self)
-        ))
+        )
         if cls._storage_roots:
-            self.addCleanup(StoredFiles(cls._storage_roots).remove_new)
+            after.stored_files = StoredFiles.for_test(cls._storage_roots)
         self._in_test_context(self._pre_setup)
         self.addCleanup(self._post_teardown)
         self._before_rollback()
@@ -358,11 +363,23 @@ class _ProperTestMixin(TestCaseMixin):
         self.client = self._client_class(
             self.app, databases=self._databases.values(), app_log=self._app_log, headers=headers
         )
-        self.async_client = AsyncProperClient(
-            self.app, databases=self._databases.values(), app_log=self._app_log
-        )
-        # Both clients share one set of headers, so one cookie jar.
-        self.async_client.default_headers = self.client.default_headers
+        vars(self).pop("_async_client", None)  # made on first use (most tests never use it)
+
+    @property
+    def async_client(self) -> AsyncProperClient:
+        """An async client sharing ``self.client``'s headers, so its cookies,
+        for coroutines: ``await self.async_client.get("/")``."""
+        client: AsyncProperClient | None = vars(self).get("_async_client")
+        if client is None:
+            client = AsyncProperClient(self.app, databases=self._databases.values(), app_log=self._app_log)
+            # Both clients share one set of headers, so one cookie jar.
+            client.default_headers = self.client.default_headers
+            vars(self)["_async_client"] = client
+        return client
+
+    @async_client.setter
+    def async_client(self, client: AsyncProperClient) -> None:
+        vars(self)["_async_client"] = client
 
     def _post_teardown(self) -> None:
         """Wait for channel code still running (reporting what outlives the
@@ -492,7 +509,7 @@ class RecordedTestMixin(TestCaseMixin):
         if time_spent_enabled():
             self._time_spent = TimeSpent().install(self.app, self._databases.values())
         recording = TestRecording(self.app, self._databases.values(), record_sql=appendix)
-        self._recording = recording.start()
+        self._recording = recording.start(getattr(type(self), "_recording_hub", None))
         try:
             super().run(cast(unittest.TestResult, ResultWithAppendix(result, self, recording)) if appendix else result)
         finally:
@@ -640,7 +657,8 @@ class AsyncChannelTestCase(_Mixins, ChannelAssertions, unittest.IsolatedAsyncioT
         e.g. ``unsubscribed()``, are rolled back with it). What fails to
         close or refuses to end is an error of this test."""
         problems: list[str] = []
-        for session in [*self.client.sessions, *self.async_client.sessions]:
+        async_client: AsyncProperClient | None = vars(self).get("_async_client")
+        for session in [*self.client.sessions, *(async_client.sessions if async_client else [])]:
             if session.is_open:
                 problem = await self._close_left_open(session)
                 if problem:
@@ -710,6 +728,32 @@ class AsyncChannelTestCase(_Mixins, ChannelAssertions, unittest.IsolatedAsyncioT
         except ReceiveTimeout:
             return
         self.fail(self._formatMessage(msg, f"Expected no frame, got {frame!r}.\n{session._history()}"))
+
+
+class _AfterTest:
+    """The test's last clean-up, one for three (a clean-up costs unittest
+    more than each of these does): remove the files it stored, end its
+    network checks, then put back and report what it changed in the
+    process. Each step runs even if the one before it failed; a step whose
+    set-up failed is not there."""
+
+    def __init__(self, test_id: str, state: ProcessState, strict: bool) -> None:
+        self.test_id = test_id
+        self.state = state
+        self.strict = strict
+        self.stored_files: StoredFiles | None = None
+        self.leave_network: Callable[[], None] | None = None
+
+    def run(self) -> None:
+        try:
+            if self.stored_files is not None:
+                self.stored_files.remove_new(test=True)
+        finally:
+            try:
+                if self.leave_network is not None:
+                    self.leave_network()
+            finally:
+                report(self.test_id, self.state, self.strict, test=True)
 
 
 def _sync_base(cls: type) -> str:

@@ -1,4 +1,4 @@
-"""The private APIs of peewee, Proper and asyncio that system tests rely
+"""The private APIs of peewee, Proper and asyncio that the library relies
 on (named in proper_unittest.private_apis): each still exists and
 behaves as relied on. A new release that changes one fails here first.
 No browser needed."""
@@ -11,26 +11,79 @@ from proper import App
 
 from proper_unittest import private_apis as _private_apis
 from proper_unittest.private_apis import (
-    running_loop, set_running_loop, share_connection_state, wrap_database_entry,
+    has_shutdown_work, running_loop, set_running_loop, share_connection_state, wrap_database_entry,
 )
 
 
 class PrivateApisTests(unittest.TestCase):
     def test_every_name_relied_on_exists(self):
         owners = {"peewee": pw, "proper": __import__("proper"), "asyncio": asyncio}
-        classes = {"Database": pw.Database, "App": App}
         for owner, names in _private_apis.RELIED_ON.items():
             for name in names:
                 with self.subTest(owner=owner, name=name):
                     if "." in name:
                         cls_name, attribute = name.split(".")
-                        cls = classes[cls_name]
-                        instance_only = attribute == "_state"
-                        found = hasattr(pw.SqliteDatabase(":memory:"), attribute) if instance_only \
-                            else hasattr(cls, attribute)
+                        found = hasattr(self._instance_of(cls_name), attribute)
                         self.assertTrue(found, f"{owner}: {name} is gone")
                     else:
                         self.assertTrue(hasattr(owners[owner], name), f"{owner}: {name} is gone")
+
+    def _instance_of(self, cls_name):
+        """An instance of the class `cls_name` (its private attributes are
+        set per instance)."""
+        if cls_name == "Database":
+            return pw.SqliteDatabase(":memory:")
+        if cls_name == "App":
+            return App(__name__, config={"SECRET_KEYS": ["k" * 64]})
+        loop = asyncio.new_event_loop()
+        self.addCleanup(loop.close)
+        self.assertIsInstance(loop, asyncio.BaseEventLoop)
+        return loop
+
+    def test_a_fresh_loop_has_nothing_to_shut_down(self):
+        loop = asyncio.new_event_loop()
+        self.addCleanup(loop.close)
+        self.assertFalse(has_shutdown_work(loop))
+
+    def test_a_loop_that_ran_an_async_generator_or_the_executor_has(self):
+        async def numbers():
+            yield 1
+            yield 2
+
+        async def start_generator():
+            generator = numbers()
+            await generator.__anext__()
+            return generator  # left suspended: shut down with the loop
+
+        loop = asyncio.new_event_loop()
+        self.addCleanup(loop.close)
+        generator = loop.run_until_complete(start_generator())
+        self.assertTrue(has_shutdown_work(loop))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        self.assertFalse(has_shutdown_work(loop))
+        del generator
+
+        other = asyncio.new_event_loop()
+        self.addCleanup(other.close)
+        other.run_until_complete(other.run_in_executor(None, int))
+        self.assertTrue(has_shutdown_work(other))
+        other.run_until_complete(other.shutdown_default_executor())
+
+    def test_a_loop_with_a_ready_callback_has(self):
+        loop = asyncio.new_event_loop()
+        self.addCleanup(loop.close)
+        ran = []
+        loop.call_soon(ran.append, "ran")
+        self.assertTrue(has_shutdown_work(loop))
+        loop.run_until_complete(asyncio.sleep(0))
+        self.assertEqual(ran, ["ran"])
+        self.assertFalse(has_shutdown_work(loop))
+
+    def test_a_loop_it_cannot_look_into_is_shut_down(self):
+        class Opaque:
+            pass
+
+        self.assertTrue(has_shutdown_work(Opaque()))
 
     def test_another_thread_uses_the_shared_connection_and_transaction(self):
         db = pw.SqliteDatabase(":memory:", check_same_thread=False)

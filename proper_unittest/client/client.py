@@ -12,8 +12,8 @@ import functools
 import inspect
 import mimetypes
 import secrets
-from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Coroutine, Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from http.cookies import SimpleCookie
@@ -268,10 +268,10 @@ class _ClientBase(_TestClientBase, Generic[_Reply]):
         scope = make_test_scope(url, method=method, params=params or {}, headers=req_headers.items())
         return scope, body_bytes
 
-    @contextmanager
-    def _request_context(self, scope: dict[str, Any]) -> Iterator[Callable[[int, CIMultiDict, bytes], Response]]:
-        """Savepoint guard and log capture around one request; yields the
-        function that turns the raw reply into a :class:`Response`."""
+    def _response_maker(self, scope: dict[str, Any]) -> Callable[[int, CIMultiDict, bytes], Response]:
+        """Call just before a request is sent: the function that turns its
+        raw reply into a :class:`Response`, with the log lines, templates
+        and recording of the request."""
         mark = self.app_log.mark() if self.app_log else None
         recording = active_recording()
         templates_mark = recording.templates.mark() if recording else 0
@@ -288,12 +288,14 @@ class _ClientBase(_TestClientBase, Generic[_Reply]):
             self._store_cookies(headers)
             return response
 
+        return finish
+
+    def _recovery(self) -> AbstractContextManager[None] | None:
+        """The block a request runs in on PostgreSQL, whose transaction an
+        error aborts (see ``recover_aborted_transactions``); None elsewhere,
+        where there is nothing to recover."""
         postgres = [db for db in self.databases if isinstance(db, pw.PostgresqlDatabase)]
-        if not postgres:  # nothing to recover elsewhere: no context manager to pay for
-            yield finish
-            return
-        with recover_aborted_transactions(postgres):
-            yield finish
+        return recover_aborted_transactions(postgres) if postgres else None
 
     def _store_cookies(self, headers: CIMultiDict) -> None:
         for header in headers.getall("set-cookie"):
@@ -359,8 +361,13 @@ class ProperClient(_ClientBase[Response]):
                  body: Any = b"", upload_files: Any = None, headers: Mapping[str, str] | None = None) -> Response:
         scope, body_bytes = self._build_request(url, method, params, body, upload_files, headers)
         _refuse_inside_running_loop(method)
-        with self._request_context(scope) as finish:
+        finish = self._response_maker(scope)
+        recovery = self._recovery()
+        if recovery is None:
             raw = run_request(_exchange(self.app, scope, body_bytes))
+        else:
+            with recovery:
+                raw = run_request(_exchange(self.app, scope, body_bytes))
         return finish(*raw)
 
 
@@ -375,7 +382,8 @@ class AsyncProperClient(_ClientBase[Coroutine[Any, Any, Response]]):
                        body: Any = b"", upload_files: Any = None,
                        headers: Mapping[str, str] | None = None) -> Response:
         scope, body_bytes = self._build_request(url, method, params, body, upload_files, headers)
-        with self._request_context(scope) as finish:
+        finish = self._response_maker(scope)
+        with self._recovery() or nullcontext():
             exchange = _exchange(self.app, scope, body_bytes)
             raw = await asyncio.create_task(exchange, context=contextvars.copy_context())
         return finish(*raw)

@@ -3,8 +3,7 @@ every test's writes away from the next. (Creating and removing them is
 ``provision``'s job.)
 """
 import functools
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
 from typing import Any, ParamSpec, TypeVar, cast
 
@@ -67,8 +66,7 @@ def models_of(db: pw.Database) -> list[type[pw.Model]]:
     return concrete
 
 
-@contextmanager
-def recover_aborted_transactions(databases: Iterable[pw.Database]) -> Iterator[None]:
+class recover_aborted_transactions:  # noqa: N801 - used as a context manager function
     """Run a block with a savepoint on each PostgreSQL database that is in a
     transaction, and roll back to it if the block left the transaction
     aborted (after an IntegrityError, say), so the test can go on querying,
@@ -81,19 +79,25 @@ def recover_aborted_transactions(databases: Iterable[pw.Database]) -> Iterator[N
     discards it with everything else (a later ``SAVEPOINT`` of the same
     name shadows it, so a ``ROLLBACK TO`` always goes back to the latest).
     Outside a transaction there is nothing to recover, so no savepoint.
+    (A class, not a generator: every request on PostgreSQL enters one.)
     """
-    guarded: list[tuple[pw.Database, PendingSavepoint | None]] = []
-    for db in databases:
-        if isinstance(db, pw.PostgresqlDatabase) and _pg_in_transaction(db):
-            connection = cast(Any, db).connection()
-            if can_defer(connection):
-                guarded.append((db, PendingSavepoint(connection, _REQUEST_SAVEPOINT)))
-            else:
-                library_sql(db, f"SAVEPOINT {_REQUEST_SAVEPOINT}")
-                guarded.append((db, None))
-    try:
-        yield
-    finally:
+
+    def __init__(self, databases: Iterable[pw.Database]) -> None:
+        self.databases = databases
+        self._guarded: list[tuple[pw.Database, PendingSavepoint | None]] = []
+
+    def __enter__(self) -> None:
+        for db in self.databases:
+            if isinstance(db, pw.PostgresqlDatabase) and _pg_in_transaction(db):
+                connection = cast(Any, db).connection()
+                if can_defer(connection):
+                    self._guarded.append((db, PendingSavepoint(connection, _REQUEST_SAVEPOINT)))
+                else:
+                    library_sql(db, f"SAVEPOINT {_REQUEST_SAVEPOINT}")
+                    self._guarded.append((db, None))
+
+    def __exit__(self, *exc_info: object) -> None:
+        guarded, self._guarded = self._guarded, []
         sent = [pending is None or pending.finish() for _, pending in guarded]
         job = running_job.get()
         if job is not None and job.outlived:

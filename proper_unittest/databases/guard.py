@@ -137,14 +137,18 @@ def guarding(what: str) -> Iterator[None]:
         _limits.pop()
 
 
-@contextmanager
-def running(what: str) -> Iterator[None]:
-    """Name what runs in an armed block (a test), for refusals."""
-    _running.append(what)
-    try:
-        yield
-    finally:
-        _running.remove(what)
+class running:  # noqa: N801 - used as a context manager function: `with running(...)`
+    """Name what runs in an armed block (a test), for refusals. A class,
+    not a generator: every test enters one."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def __enter__(self) -> None:
+        _running.append(self.what)
+
+    def __exit__(self, *exc_info: object) -> None:
+        _running.remove(self.what)
 
 
 @contextmanager

@@ -150,15 +150,16 @@ def check_test_databases(databases: dict[str, pw.Database]) -> None:
             )
 
 
-def test_databases(app: Any) -> dict[str, pw.Database]:
+def test_databases(app: Any, models: list[type[pw.Model]] | None = None) -> dict[str, pw.Database]:
     """Every database tests of `app` may write to, keyed by where it comes
-    from: the app's ``DATABASES`` and the databases any model is bound to."""
+    from: the app's ``DATABASES`` and the databases any model (of
+    `models`, by default every one) is bound to."""
     found: dict[str, pw.Database] = {}
     for name, db in app.db.items():
         if isinstance(db, pw.Database):
             found[name] = db
     known = {id(db) for db in found.values()}
-    for model in all_model_classes():
+    for model in all_model_classes() if models is None else models:
         db = bound_database(model)
         if db is None or id(db) in known or id(db) in _other_apps_databases(app):
             continue
@@ -173,13 +174,14 @@ def check_app(app: Any) -> dict[str, pw.Database]:
     """Run every configuration check for testing `app`; return its test
     databases (see :func:`test_databases`). Touches no database."""
     check_test_environment(app)
-    databases = test_databases(app)
+    models = all_model_classes()  # once for both walks: every test class's set-up comes here
+    databases = test_databases(app, models)
     check_test_databases(databases)
-    check_schemas(databases.values())
+    check_schemas(databases.values(), models)
     return databases
 
 
-def check_schemas(databases: Iterable[pw.Database]) -> None:
+def check_schemas(databases: Iterable[pw.Database], models: list[type[pw.Model]] | None = None) -> None:
     """Fail when a model bound to one of `databases` has a ``Meta.schema``
     the library cannot keep inside the test database. On MySQL/MariaDB a
     schema is another database of the server, outside the test database
@@ -187,10 +189,12 @@ def check_schemas(databases: Iterable[pw.Database]) -> None:
     PostgreSQL a schema lives inside the test database, where the library
     creates it: its name may hold only letters, digits, '_' and '-'."""
     checked = {id(db) for db in databases}
-    for model in all_model_classes():
-        db = bound_database(model)
+    for model in all_model_classes() if models is None else models:
         schema = model_meta(model).schema
-        if db is None or id(db) not in checked or not schema:
+        if not schema:
+            continue
+        db = bound_database(model)
+        if db is None or id(db) not in checked:
             continue
         if backend_of(db) == "postgres":
             _check_postgres_schema(model, schema)

@@ -18,6 +18,7 @@ import threading
 from typing import Any
 
 from proper_unittest.discovery import env_switch
+from proper_unittest.environment import pytest_runs_the_test
 from proper_unittest.isolation.termination import WATCHDOG_NAME
 
 #: Environment variable turning every change into an error.
@@ -83,9 +84,15 @@ def _environ() -> dict[Any, Any]:
     return found
 
 
-# pytest names the phase running in this variable (setup, call, teardown):
-# it changes between a class's set-up and its clean-up on purpose.
-_IGNORED_VARIABLES = ("PYTEST_CURRENT_TEST", b"PYTEST_CURRENT_TEST")
+# pytest names the test and phase running in this variable (setup, call,
+# teardown): it changes between a class's set-up and its clean-up on purpose.
+_PYTEST_TEST = "PYTEST_CURRENT_TEST"
+_IGNORED_VARIABLES = (_PYTEST_TEST, _PYTEST_TEST.encode())
+
+# The snapshot of a test that changed nothing, for the next test's start
+# (ProcessState.for_test); emptied by every other snapshot and report, so
+# only a test's own report, then the runner's bookkeeping, come between.
+_left_by_clean_test: list["ProcessState"] = []
 
 
 class ProcessState:
@@ -93,6 +100,7 @@ class ProcessState:
     says what had changed."""
 
     def __init__(self) -> None:
+        _left_by_clean_test.clear()  # any other snapshot: nothing is left for the next test
         self.environ = _environ()
         self.cwd = os.getcwd()
         self.path = list(sys.path)
@@ -100,6 +108,18 @@ class ProcessState:
         self.logger_state = _logger_states(self.loggers)
         self.signals = _signal_handlers()
         self.threads = set(threading.enumerate())
+
+    @classmethod
+    def for_test(cls) -> "ProcessState":
+        """The snapshot at a test's start: the one the test before it left
+        (see :func:`report`), which still describes the process when that
+        test changed nothing, no logger was made since, and nothing could
+        run in between (under pytest, function fixtures do: pytest names
+        the running test in PYTEST_CURRENT_TEST); else a new one."""
+        left = _left_by_clean_test.pop() if _left_by_clean_test else None
+        if left is not None and left.loggers is _loggers() and not pytest_runs_the_test():
+            return left
+        return cls()
 
     def restore(self) -> list[str]:
         """Put back what changed; return one description per change."""
@@ -193,9 +213,10 @@ def _list_change(name: str, before: list[str], after: list[str]) -> str:
     return f"{name} ({detail})"
 
 
-def report(who: str, state: ProcessState, strict: bool) -> None:
+def report(who: str, state: ProcessState, strict: bool, *, test: bool = False) -> None:
     """Put back what `who` changed, say so on stderr (raise
-    :class:`ProcessStateChanged` when `strict`), and name threads it left."""
+    :class:`ProcessStateChanged` when `strict`), and name threads it left.
+    A `test` that changed nothing leaves `state` for the next test's start."""
     changes = state.restore()
     threads = state.new_threads()
     lines = [f"{who} changed {change}; put back." for change in changes]
@@ -203,7 +224,10 @@ def report(who: str, state: ProcessState, strict: bool) -> None:
         f"{who} left a thread running: {t.name!r}{' (daemon)' if t.daemon else ''}."
         for t in threads
     ]
+    _left_by_clean_test.clear()
     if not lines:
+        if test:
+            _left_by_clean_test.append(state)
         return
     if strict:
         raise ProcessStateChanged("\n".join(lines))

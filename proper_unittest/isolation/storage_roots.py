@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from proper_unittest.environment import pytest_runs_the_test
 from proper_unittest.isolation.termination import register_exit_hook
 from proper_unittest.errors import UnsafeServiceError
 from proper_unittest.isolation.opt_ins import SETTING, allowed
@@ -74,21 +75,27 @@ def check_storage(app: Any, test_class: type) -> None:
             )
 
 
-def redirect_disk_roots(app: Any) -> list[Path]:
+def redirect_disk_roots(app: Any) -> list[str]:
     """Point every Disk service of `app` (configured, and already built by
     an Attachment class) at a folder of :func:`run_folder`; return them."""
-    roots: list[Path] = []
-    for name, config in storage_services(app).items():
-        if config.get("type") != DISK:
-            continue
-        root = run_folder() / f"{id(app)}-{name}"
-        root.mkdir(parents=True, exist_ok=True)
-        config["root"] = str(root)  # absolute: Disk joins it to the app's folder
+    disks = {name: config for name, config in storage_services(app).items() if config.get("type") == DISK}
+    if not disks:
+        return []
+    folder = str(run_folder())
+    classes = attachment_classes(app)
+    roots: list[str] = []
+    for name, config in disks.items():
+        # Plain strings, and no mkdir when the root is already in place:
+        # every test class's set-up comes here.
+        root = os.path.join(folder, f"{id(app)}-{name}")
+        if config.get("root") != root or not os.path.isdir(root):
+            os.makedirs(root, exist_ok=True)
+            config["root"] = root  # absolute: Disk joins it to the app's folder
         roots.append(root)
-        for cls in attachment_classes(app):
+        for cls in classes:
             service = cls._services.get(name)
-            if service is not None and hasattr(service, "root"):
-                service.root = root
+            if service is not None and hasattr(service, "root") and str(service.root) != root:
+                service.root = Path(root)
     return roots
 
 
@@ -112,15 +119,33 @@ class StoredFiles:
     """The files under some storage roots at one moment; :meth:`remove_new`
     removes what was stored since (files, then the folders left empty)."""
 
-    def __init__(self, roots: list[Path]) -> None:
-        self.roots = [str(root) for root in roots]
+    def __init__(self, roots: list[str]) -> None:
+        _left_by_clean_test.clear()  # any other listing: nothing is left for the next test
+        self.roots = roots
         self.before = _walk(self.roots)
 
-    def remove_new(self) -> None:
-        """Remove every file and folder under the roots that was not there."""
-        new = _walk(self.roots) - self.before
-        if not new:
+    @classmethod
+    def for_test(cls, roots: list[str]) -> "StoredFiles":
+        """The listing at a test's start: the one the test before it left
+        (see :meth:`remove_new`), which still lists the roots when that
+        test stored and removed nothing and nothing could run in between
+        (under pytest, function fixtures do); else a new one."""
+        left = _left_by_clean_test.pop() if _left_by_clean_test else None
+        if left is not None and left.roots == roots and not pytest_runs_the_test():
+            return left
+        return cls(roots)
+
+    def remove_new(self, *, test: bool = False) -> None:
+        """Remove every file and folder under the roots that was not there.
+        A `test` whose roots hold just what they held leaves this listing
+        for the next test's start."""
+        now = _walk(self.roots)
+        _left_by_clean_test.clear()
+        if now == self.before:
+            if test:
+                _left_by_clean_test.append(self)
             return
+        new = now - self.before
         for path in sorted(new, key=lambda p: p.count(os.sep), reverse=True):
             if os.path.isdir(path) and not os.path.islink(path):
                 shutil.rmtree(path, ignore_errors=True)
@@ -129,6 +154,12 @@ class StoredFiles:
                     os.unlink(path)
                 except FileNotFoundError:
                     pass
+
+
+# The listing of a test that changed nothing under the roots, for the next
+# test's start (StoredFiles.for_test); emptied by every other listing and
+# removal, so only the test's last clean-ups and the runner come between.
+_left_by_clean_test: list[StoredFiles] = []
 
 
 def _walk(roots: list[str]) -> set[str]:

@@ -37,9 +37,10 @@ MAX_ITEMS = 12            # per section; the rest is counted
 HEADER = "---- Flight recorder: what this test did ----"
 
 
-def is_enabled(test: unittest.TestCase) -> bool:
-    """Whether `test` gets an appendix: the ``flight_recorder`` class
-    attribute and the environment variable must both allow it."""
+def is_enabled(test: unittest.TestCase | type) -> bool:
+    """Whether `test` (or every test of a test class) gets an appendix: the
+    ``flight_recorder`` class attribute and the environment variable must
+    both allow it."""
     if env_switch(SWITCH_VARIABLE) is False:
         return False
     return bool(getattr(test, "flight_recorder", True))

@@ -1,11 +1,13 @@
 """What one test did, recorded while it runs: requests, SQL statements,
 tasks, broadcasts and rendered templates.
 
-A :class:`TestRecording` is installed on the app around each test by
-``testcase.RecordedTestMixin`` and removed afterwards, whatever
-happened. Nothing here replaces the real thing: the wrappers call the
-original methods (a broadcast is still delivered, a query still runs) and
-only keep a note of the call.
+A :class:`TestRecording` records each test, started by
+``testcase.RecordedTestMixin`` and stopped afterwards, whatever happened.
+Its wrappers are put on once for a test class (:class:`RecordingHub`),
+each test's recording becoming the one they note into; a recording
+without a class's hub puts its own on and off. Nothing here replaces the
+real thing: the wrappers call the original methods (a broadcast is still
+delivered, a query still runs) and only keep a note of the call.
 """
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -56,20 +58,26 @@ class TestRecording:
         self.broadcasts = BroadcastLog(app.cable)
         self.templates = TemplateLog(app.catalog)
         self.sql = SqlLog(databases) if record_sql else None
+        self._started: list[_Part] = []  # the parts it installed itself
+        self._hub: RecordingHub | None = None
+        self._outer: TestRecording | None = None  # the hub's recording before this one
 
-    def start(self) -> "TestRecording":
-        """Begin recording (install every wrapper and signal handler)."""
+    def start(self, hub: "RecordingHub | None" = None) -> "TestRecording":
+        """Begin recording: install every wrapper and signal handler, or,
+        for the parts a test class's `hub` already taps, note through it."""
         parts: list[_Part | None] = [self.tasks, self.broadcasts, self.templates, self.sql]
-        started: list[_Part] = []
         try:
             for part in parts:
-                if part is not None:
+                if part is not None and not (hub is not None and hub.taps(part)):
                     part.install()
-                    started.append(part)
+                    self._started.append(part)
         except BaseException:
-            for part in reversed(started):
-                part.uninstall()
+            self._uninstall()
             raise
+        self._hub = hub
+        if hub is not None:
+            self._outer = hub.current
+            hub.note_into(self)
         _active.append(self)
         return self
 
@@ -77,10 +85,14 @@ class TestRecording:
         """Stop recording and put the app's methods back."""
         if self in _active:
             _active.remove(self)
-        parts: tuple[_Part | None, ...] = (self.sql, self.templates, self.broadcasts, self.tasks)
-        for part in parts:
-            if part is not None:
-                part.uninstall()
+        hub = self._hub
+        if hub is not None and hub.current is self:
+            hub.note_into(self._outer)
+        self._uninstall()
+
+    def _uninstall(self) -> None:
+        while self._started:
+            self._started.pop().uninstall()
 
     def note_response(self, response: "Response") -> None:
         """Called by the client after each request (and each redirect hop)."""
@@ -146,6 +158,13 @@ class TaskLog:
     def _on_executing(self, signal: str, task: Any, *args: Any, **kwargs: Any) -> None:
         self.mark_run(task)
 
+    def on_signal(self, signal: str, task: Any) -> None:
+        """Note the queue's `signal` about `task` (enqueued or executing)."""
+        if signal == huey_signals.SIGNAL_ENQUEUED:
+            self._on_enqueued(signal, task)
+        elif signal == huey_signals.SIGNAL_EXECUTING:
+            self._on_executing(signal, task)
+
     def mark_run(self, task: Any) -> None:
         """Note that `task` has run (also for tasks run outside huey's
         ``execute``, e.g. by ``captureTasks().run()``)."""
@@ -203,9 +222,10 @@ class BroadcastLog:
 
     def install(self) -> None:
         """Wrap the cable's ``broadcast``."""
-        self._undo = _note_calls(self.cable, "broadcast", self._note)
+        self._undo = _note_calls(self.cable, "broadcast", self.note)
 
-    def _note(self, stream_name: str, data: object) -> None:
+    def note(self, stream_name: str, data: object) -> None:
+        """Note a broadcast (refused from channel code the test outlived)."""
         refuse_if_outlived("The broadcast to {!r}", stream_name)
         self.entries.append(RecordedBroadcast(stream_name, data))
 
@@ -272,23 +292,104 @@ class SqlLog:
 
     def install(self) -> None:
         """Wrap ``execute_sql`` on every database."""
-        statements = self.statements
         for database in self.databases:
-            original = database.execute_sql
-
-            def execute_sql(sql: str, params: Any = None, *args: Any,
-                            _original: Callable[..., Any] = original, **kwargs: Any) -> Any:
-                if not library_work.get():
-                    statements.append(sql)
-                return _original(sql, params, *args, **kwargs)
-
-            self._undo.append(wrap_on_instance(database, "execute_sql", execute_sql))
+            self._undo.append(_record_statements(database, self.statements.append))
 
     def uninstall(self) -> None:
         """Put every database's ``execute_sql`` back."""
         for undo in reversed(self._undo):
             undo()
         self._undo.clear()
+
+
+# ---- the class-wide taps ------------------------------------------------------
+
+
+class RecordingHub:
+    """The wrappers and signal handlers of a test class's recordings, put
+    on the app's objects once for the whole class: each test's recording
+    just becomes the one they note into (:meth:`TestRecording.start`),
+    instead of putting every wrapper on and off around each test. A hub of
+    a class run inside a test (another class's) wraps the outer one's, so
+    both tests' recordings note what happens in the inner test, as with
+    per-test wrappers."""
+
+    def __init__(self, app: Any, databases: Iterable[pw.Database], *, record_sql: bool) -> None:
+        self.queue, self.cable, self.catalog = app.queue, app.cable, app.catalog
+        self.databases = list(databases) if record_sql else None
+        #: The recording of the test running now (None between tests).
+        self.current: TestRecording | None = None
+        # Its lists the most frequent notes go straight into (None: none).
+        self._statements: list[str] | None = None
+        self._names: list[str] | None = None
+        self._undo: list[Callable[[], None]] = []
+
+    def note_into(self, recording: "TestRecording | None") -> None:
+        """Note what happens into `recording` from now on (None: nowhere)."""
+        self.current = recording
+        sql = recording.sql if recording is not None else None
+        self._statements = sql.statements if sql is not None else None
+        self._names = recording.templates.names if recording is not None else None
+
+    def install(self) -> "RecordingHub":
+        """Put the wrappers and signal handlers on."""
+        signals = (huey_signals.SIGNAL_ENQUEUED, huey_signals.SIGNAL_EXECUTING)
+        self.queue.signal(*signals)(self._on_signal)
+        self._undo.append(lambda: self.queue.disconnect_signal(self._on_signal, *signals))
+        self._undo.append(_note_calls(self.cable, "broadcast", self._on_broadcast))
+        self._undo.append(self._note_components())
+        for database in self.databases or ():
+            self._undo.append(self._note_statements(database))
+        return self
+
+    # The two wrappers called most often note straight into the running
+    # test's lists: no call of the hub's own per statement or component.
+
+    def _note_statements(self, database: pw.Database) -> Callable[[], None]:
+        original = database.execute_sql
+
+        def execute_sql(sql: str, params: Any = None, *args: Any, **kwargs: Any) -> Any:
+            statements = self._statements
+            if statements is not None and not library_work.get():
+                statements.append(sql)
+            return original(sql, params, *args, **kwargs)
+
+        return wrap_on_instance(database, "execute_sql", execute_sql)
+
+    def _note_components(self) -> Callable[[], None]:
+        original = self.catalog.get_component_data
+
+        def get_component_data(*args: Any, **kwargs: Any) -> Any:
+            names = self._names
+            if names is not None:
+                names.append(*args, **kwargs)
+            return original(*args, **kwargs)
+
+        return wrap_on_instance(self.catalog, "get_component_data", get_component_data)
+
+    def uninstall(self) -> None:
+        """Take them off again."""
+        while self._undo:
+            self._undo.pop()()
+
+    def taps(self, part: object) -> bool:
+        """True when this hub notes what `part` (a log of a recording)
+        would: the same queue, cable, catalog or databases."""
+        if isinstance(part, TaskLog):
+            return part.queue is self.queue
+        if isinstance(part, BroadcastLog):
+            return part.cable is self.cable
+        if isinstance(part, TemplateLog):
+            return part.catalog is self.catalog
+        return isinstance(part, SqlLog) and self.databases is not None and part.databases == self.databases
+
+    def _on_signal(self, signal: str, task: Any, *args: Any, **kwargs: Any) -> None:
+        if self.current is not None:
+            self.current.tasks.on_signal(signal, task)
+
+    def _on_broadcast(self, stream_name: str, data: object) -> None:
+        if self.current is not None:
+            self.current.broadcasts.note(stream_name, data)
 
 
 def _note_calls(obj: Any, name: str, note: Callable[..., object]) -> Callable[[], None]:
@@ -301,6 +402,20 @@ def _note_calls(obj: Any, name: str, note: Callable[..., object]) -> Callable[[]
         return original(*args, **kwargs)
 
     return wrap_on_instance(obj, name, wrapper)
+
+
+def _record_statements(database: pw.Database, note: Callable[[str], object]) -> Callable[[], None]:
+    """Wrap `database`'s ``execute_sql`` on the instance: each statement
+    the tests run (not the library's own, see ``library_work``) is given
+    to `note`. Returns the function that unwraps it."""
+    original = database.execute_sql
+
+    def execute_sql(sql: str, params: Any = None, *args: Any, **kwargs: Any) -> Any:
+        if not library_work.get():
+            note(sql)
+        return original(sql, params, *args, **kwargs)
+
+    return wrap_on_instance(database, "execute_sql", execute_sql)
 
 
 def wrap_on_instance(obj: Any, name: str, wrapper: Callable[..., Any]) -> Callable[[], None]:

@@ -34,7 +34,7 @@ import sys
 import time
 import unittest
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict, cast
 
 from .journal import Journal
 from ..errors import UnsafeDatabaseError, UnsafeServiceError
@@ -108,9 +108,9 @@ class RecordingResult(unittest.TextTestResult):
         self._next = 0
 
     def startTest(self, test: unittest.TestCase) -> None:
-        self._journal.started(test.id())
-        super().startTest(test)
         record = _test_record(test)
+        self._journal.started(record["id"])
+        super().startTest(test)
         self._by_test[id(test)] = record
         self.records.append(record)
         self._started(test, record)
@@ -118,7 +118,7 @@ class RecordingResult(unittest.TextTestResult):
     def _started(self, test: unittest.TestCase, record: _Record) -> None:
         """Note that *test* has a record: the last of its class and module so far."""
         self._next = max(self._next, self._index_of.get(id(test), -1) + 1)
-        self._last_of[("class", _class_path(type(test)))] = record
+        self._last_of[("class", record["classname"])] = record
         self._last_of[("module", type(test).__module__)] = record
 
     def stopTest(self, test: unittest.TestCase) -> None:
@@ -291,11 +291,17 @@ def failed_ids(records: Iterable[Mapping[str, Any]], tests_only: bool = False) -
 
 def _test_record(test: unittest.TestCase) -> _Record:
     """A new record for *test*: passed until something says otherwise."""
+    classname, file = _class_facts(cast(type, type(test)), os.getcwd())
     return {
-        "id": test.id(), "classname": _class_path(type(test)), "name": test._testMethodName,
-        "file": _source_file(type(test)),
+        "id": test.id(), "classname": classname, "name": test._testMethodName, "file": file,
         "outcome": "passed", "time": 0.0, "wall": 0.0, "message": "", "detail": "",
     }
+
+
+@functools.cache
+def _class_facts(cls: type, cwd: str) -> tuple[str, str]:
+    # Once per class (and working directory), not per test.
+    return _class_path(cls), _source_file(cls)
 
 
 def _key(test: unittest.TestCase, kind: str) -> str:

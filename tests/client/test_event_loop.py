@@ -149,6 +149,26 @@ class OneLoopPerTestTests(ProperTestCase):
         self.assertEqual(_executor_threads(), [])
         self.assertTrue(seen["loop"].is_closed())
 
+    def test_a_callback_a_request_leaves_ready_runs_when_the_test_ends(self):
+        # asyncio.run's shut-down runs the loop once more, which runs it.
+        seen = {}
+
+        class Inner(NotesCase):
+            def test_one(self):
+                def hook():
+                    loop = asyncio.get_running_loop()
+                    # Scheduled by a callback of the request's last loop
+                    # pass: still waiting when the request returns.
+                    loop.call_soon(loop.call_soon, seen.setdefault, "ran", True)
+
+                after_each_request(self, hook)
+                self.client.get("/cookies")
+                seen["ran during the test"] = seen.get("ran", False)
+
+        result, output = run_inner(Inner)
+        self.assertTrue(result.wasSuccessful(), output)
+        self.assertEqual(seen, {"ran during the test": False, "ran": True})
+
     def test_a_keyboard_interrupt_in_a_request_goes_on_to_the_test_and_nowhere_else(self):
         # Not also logged by asyncio as "Task exception was never retrieved"
         # when the request's task is collected after the loop closed.

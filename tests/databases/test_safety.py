@@ -639,7 +639,15 @@ class SchemaTests(unittest.TestCase):
 
     def model(self, db: pw.Database, name: str, schema: str | None) -> type[pw.Model]:
         meta = type("Meta", (), {"database": db, "table_name": name, "schema": schema})
-        return type(name, (pw.Model,), {"Meta": meta, "__module__": __name__})
+        model = type(name, (pw.Model,), {"Meta": meta, "__module__": __name__})
+        # Held for the test: only weak references (pw.Model.__subclasses__())
+        # would point at it, and a garbage collection in the middle of the
+        # test would take it away before the check looks for it. Unbound
+        # afterwards: until it is collected, every later class's checks
+        # would find it (a model's database is one tests may write to).
+        vars(self).setdefault("models", []).append(model)
+        self.addCleanup(model._meta.set_database, None)
+        return model
 
     def test_table_names_as_listed(self):
         pg, mysql = pw.PostgresqlDatabase("shop_test"), pw.MySQLDatabase("shop_test")

@@ -14,6 +14,7 @@ import unittest
 from parameterized import parameterized
 
 from proper_unittest import ProcessStateChanged
+from proper_unittest.isolation.process_state import ProcessState, report
 from tests.support.inner import NotesCase, run_inner, run_suite
 
 
@@ -134,7 +135,112 @@ class ProcessStateTests(unittest.TestCase):
         self.assertNotIn("test_clean", stderr)
 
 
+class SnapshotLeftForTheNextTestTests(unittest.TestCase):
+    """A test that changed nothing leaves its snapshot to the next test's
+    start (the process is still as it says), and only then."""
+
+    def setUp(self):
+        self.addCleanup(ProcessState)  # leaves nothing behind for whatever runs next
+
+    def clean_test_state(self):
+        state = ProcessState.for_test()
+        report("a test", state, False, test=True)
+        return state
+
+    def test_a_test_that_changed_nothing_leaves_it_once(self):
+        state = self.clean_test_state()
+        self.assertIs(ProcessState.for_test(), state)
+        self.assertIsNot(ProcessState.for_test(), state)  # taken: the next start makes its own
+
+    def test_a_test_that_changed_something_leaves_nothing(self):
+        state = ProcessState.for_test()
+        os.environ["PU_LEAKED"] = "1"
+        with contextlib.redirect_stderr(io.StringIO()):
+            report("a test", state, False, test=True)
+        self.assertNotIn("PU_LEAKED", os.environ)
+        self.assertIsNot(ProcessState.for_test(), state)
+
+    def test_a_class_leaves_nothing(self):
+        state = ProcessState()
+        report("a class", state, False)
+        self.assertIsNot(ProcessState.for_test(), state)
+
+    def test_another_snapshot_or_report_in_between_takes_it_away(self):
+        state = self.clean_test_state()
+        ProcessState()  # a class's set-up
+        self.assertIsNot(ProcessState.for_test(), state)
+        state = self.clean_test_state()
+        report("a class", ProcessState(), False)
+        self.assertIsNot(ProcessState.for_test(), state)
+
+    def test_a_logger_made_since_means_a_new_snapshot(self):
+        state = self.clean_test_state()
+        logging.getLogger(f"pu.made.since.{id(state)}")
+        self.assertIsNot(ProcessState.for_test(), state)
+
+    def test_not_under_pytest_whose_fixtures_run_between_tests(self):
+        state = self.clean_test_state()
+        os.environ["PYTEST_CURRENT_TEST"] = "test_x.py::test_x (setup)"
+        try:
+            self.assertIsNot(ProcessState.for_test(), state)
+        finally:
+            del os.environ["PYTEST_CURRENT_TEST"]
+
+    def test_each_test_of_a_class_still_has_its_changes_caught_and_put_back(self):
+        before = snapshot()
+
+        class Case(NotesCase):
+            def test_1_clean(self):
+                pass
+
+            def test_2_changes(self):
+                os.environ["PU_LEAKED"] = "1"
+                logging.getLogger("pu.leak").setLevel(logging.CRITICAL)
+
+            def test_3_clean(self):
+                pass
+
+            def test_4_changes_too(self):
+                sys.path.insert(0, "/nowhere/leaked")
+
+        stderr = io.StringIO()
+        with contextlib.redirect_stderr(stderr):
+            result, output = run_inner(Case)
+        self.assertTrue(result.wasSuccessful(), output)
+        self.assertEqual(snapshot(), before)
+        lines = [line.split("Case.", 1)[1] for line in stderr.getvalue().splitlines() if "proper_unittest:" in line]
+        self.assertEqual(lines, [
+            "test_2_changes changed os.environ (added PU_LEAKED); put back.",
+            "test_2_changes changed the logger 'pu.leak' (level NOTSET -> CRITICAL); put back.",
+            "test_4_changes_too changed sys.path (added /nowhere/leaked); put back.",
+        ])
+
+
 class UnderPytestTests(unittest.TestCase):
+    def test_what_a_function_fixture_changes_around_each_test_is_not_blamed_on_a_test(self):
+        files = {
+            "conftest.py": (
+                "import pytest\n"
+                "@pytest.fixture(autouse=True)\n"
+                "def per_test_variable(monkeypatch, request):\n"
+                "    monkeypatch.setenv('PU_FIXTURE_VAR', request.node.name)\n"
+            ),
+            "test_fixture.py": (
+                "import os\n"
+                "from tests.support.inner import NotesCase\n"
+                "class Case(NotesCase):\n"
+                "    def test_a(self): assert os.environ['PU_FIXTURE_VAR'] == 'test_a'\n"
+                "    def test_b(self): assert os.environ['PU_FIXTURE_VAR'] == 'test_b'\n"
+                "    def test_c(self): assert os.environ['PU_FIXTURE_VAR'] == 'test_c'\n"
+            ),
+        }
+        run = run_suite(files, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "test_fixture.py",
+                        env={"NOTES_DB_NAME": "notes_state_test"})
+        output = run.stdout + run.stderr
+        self.assertEqual(run.returncode, 0, output)
+        self.assertIn("3 passed", output)
+        self.assertNotIn("proper_unittest:", output)
+
     def test_pytests_own_variable_is_not_reported_and_a_leak_is(self):
         state = (
             "import os\n"

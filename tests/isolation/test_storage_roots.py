@@ -12,7 +12,7 @@ import unittest
 from pathlib import Path
 
 from proper_unittest import InMemoryUpload, ProperTestCase
-from proper_unittest.isolation.storage_roots import run_folder
+from proper_unittest.isolation.storage_roots import StoredFiles, run_folder
 
 from tests.support.apps.files.main import Attachment, app
 from tests.support.cases import make_app
@@ -74,6 +74,84 @@ class StorageRootTests(unittest.TestCase):
 
         result, output = run_inner(Case)
         self.assertTrue(result.wasSuccessful(), output)
+
+
+class ListingLeftForTheNextTestTests(unittest.TestCase):
+    """A test whose roots hold at its end just what they held at its start
+    leaves its listing to the next test's start, and only then."""
+
+    def setUp(self):
+        self.root = Path(self.enterContext(tempfile.TemporaryDirectory()))
+        (self.root / "kept.txt").write_text("class data")
+        self.roots = [str(self.root)]
+        self.addCleanup(StoredFiles, [])  # leaves nothing behind for whatever runs next
+
+    def clean_test_files(self):
+        files = StoredFiles.for_test(self.roots)
+        files.remove_new(test=True)
+        return files
+
+    def test_a_test_that_stored_nothing_leaves_it_once(self):
+        files = self.clean_test_files()
+        self.assertIs(StoredFiles.for_test(self.roots), files)
+        self.assertIsNot(StoredFiles.for_test(self.roots), files)
+
+    def test_a_test_that_stored_a_file_has_it_removed_and_leaves_nothing(self):
+        files = self.clean_test_files()
+        again = StoredFiles.for_test(self.roots)
+        self.assertIs(again, files)
+        (self.root / "ab").mkdir()
+        (self.root / "ab" / "new.txt").write_text("stored")
+        again.remove_new(test=True)
+        self.assertEqual(sorted(p.name for p in self.root.iterdir()), ["kept.txt"])
+        self.assertIsNot(StoredFiles.for_test(self.roots), files)
+
+    def test_a_test_that_removed_a_file_leaves_nothing(self):
+        files = StoredFiles.for_test(self.roots)
+        (self.root / "kept.txt").unlink()
+        files.remove_new(test=True)
+        fresh = StoredFiles.for_test(self.roots)
+        self.assertIsNot(fresh, files)
+        self.assertEqual(fresh.before, set())
+
+    def test_another_listing_in_between_or_other_roots_take_it_away(self):
+        files = self.clean_test_files()
+        StoredFiles(self.roots)  # a class's set-up
+        self.assertIsNot(StoredFiles.for_test(self.roots), files)
+        files = self.clean_test_files()
+        self.assertIsNot(StoredFiles.for_test([str(self.root / "other")]), files)
+
+    def test_not_under_pytest_whose_fixtures_run_between_tests(self):
+        files = self.clean_test_files()
+        os.environ["PYTEST_CURRENT_TEST"] = "test_x.py::test_x (setup)"
+        try:
+            self.assertIsNot(StoredFiles.for_test(self.roots), files)
+        finally:
+            del os.environ["PYTEST_CURRENT_TEST"]
+
+    def test_every_test_of_a_class_still_has_its_files_removed(self):
+        paths = []
+
+        class Case(FilesCase):
+            def test_1_stores_nothing(self):
+                pass
+
+            def test_2_uploads(self):
+                paths.append(upload(self, "two.txt"))
+
+            def test_3_stores_nothing(self):
+                self.assertFalse(paths[0].exists())
+
+            def test_4_uploads(self):
+                paths.append(upload(self, "four.txt"))
+
+            def test_5_looks(self):
+                self.assertFalse(paths[1].exists())
+
+        result, output = run_inner(Case)
+        self.assertTrue(result.wasSuccessful(), output)
+        self.assertEqual(len(paths), 2)
+        self.assertEqual([p for p in run_folder().rglob("*") if p.is_file()], [])
 
 
 class RunTests(unittest.TestCase):
