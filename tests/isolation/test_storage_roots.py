@@ -85,6 +85,10 @@ class ListingLeftForTheNextTestTests(unittest.TestCase):
         (self.root / "kept.txt").write_text("class data")
         self.roots = [str(self.root)]
         self.addCleanup(StoredFiles, [])  # leaves nothing behind for whatever runs next
+        # As outside pytest (under it, nothing is ever left: see the pytest test).
+        running = os.environ.pop("PYTEST_CURRENT_TEST", None)
+        if running is not None:
+            self.addCleanup(os.environ.__setitem__, "PYTEST_CURRENT_TEST", running)
 
     def clean_test_files(self):
         files = StoredFiles.for_test(self.roots)
