@@ -24,8 +24,12 @@ def environment_value(name: str, default: str = "") -> str:
     return default if value is None else value.decode(_ENCODING, "surrogateescape")
 
 
+#: The variable pytest names the running test (and phase) in.
+PYTEST_TEST_VARIABLE = "PYTEST_CURRENT_TEST"
+
+
 def pytest_runs_the_test() -> bool:
     """True while pytest runs a test (it names it in PYTEST_CURRENT_TEST):
     then its function fixtures run between one test's end and the next
     one's start, outside the test."""
-    return bool(environment_value("PYTEST_CURRENT_TEST"))
+    return bool(environment_value(PYTEST_TEST_VARIABLE))

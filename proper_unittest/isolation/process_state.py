@@ -18,7 +18,7 @@ import threading
 from typing import Any
 
 from proper_unittest.discovery import env_switch
-from proper_unittest.environment import pytest_runs_the_test
+from proper_unittest.environment import PYTEST_TEST_VARIABLE, pytest_runs_the_test
 from proper_unittest.isolation.termination import WATCHDOG_NAME
 
 #: Environment variable turning every change into an error.
@@ -86,8 +86,7 @@ def _environ() -> dict[Any, Any]:
 
 # pytest names the test and phase running in this variable (setup, call,
 # teardown): it changes between a class's set-up and its clean-up on purpose.
-_PYTEST_TEST = "PYTEST_CURRENT_TEST"
-_IGNORED_VARIABLES = (_PYTEST_TEST, _PYTEST_TEST.encode())
+_IGNORED_VARIABLES = (PYTEST_TEST_VARIABLE, PYTEST_TEST_VARIABLE.encode())
 
 # The snapshot of a test that changed nothing, for the next test's start
 # (ProcessState.for_test); emptied by every other snapshot and report, so

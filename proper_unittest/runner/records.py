@@ -301,7 +301,7 @@ def _test_record(test: unittest.TestCase) -> _Record:
 @functools.cache
 def _class_facts(cls: type, cwd: str) -> tuple[str, str]:
     # Once per class (and working directory), not per test.
-    return _class_path(cls), _source_file(cls)
+    return _class_path(cls), _source_file(cls, cwd)
 
 
 def _key(test: unittest.TestCase, kind: str) -> str:
@@ -309,12 +309,12 @@ def _key(test: unittest.TestCase, kind: str) -> str:
     return _class_path(type(test)) if kind == "class" else type(test).__module__
 
 
-def _source_file(cls: type) -> str:
-    """The file defining *cls*, relative to the current directory (the project) when inside it."""
+def _source_file(cls: type, cwd: str) -> str:
+    """The file defining *cls*, relative to *cwd* (the project) when inside it."""
     filename: str | None = getattr(sys.modules.get(cls.__module__), "__file__", None)
     if not filename:
         return ""
-    return _relative_to(filename, os.getcwd())
+    return _relative_to(filename, cwd)
 
 
 @functools.cache
