@@ -29,7 +29,15 @@ that by 100).
 
     .venv/bin/python bench/instructions.py [--short 10] [--long 110]
         [--database-url sqlite:///:memory:] [--database-url postgresql://...] [--style A,F]
-        [--keep] [--whole-process]
+        [--keep] [--whole-process] [--cache-sim]
+
+Instructions are not cycles: a run can execute fewer and still take longer
+if it misses the caches more or mispredicts more branches. ``--cache-sim``
+has callgrind simulate the caches and the branch predictor too, and adds
+per test the misses, the mispredictions and an estimate of cycles
+(instructions plus about 10 cycles a first-level miss or misprediction and
+100 a last-level miss) that the machine's own counters would give where a
+virtual machine exposes none.
 
 A server database must exist (``createdb``), as for ``run.py``.  With
 --keep the callgrind files stay (path printed) for ``callgrind_annotate``.
@@ -79,9 +87,11 @@ def test_run_only_env(env, folder):
     return {**env, "PYTHONPATH": os.pathsep.join([str(folder), env.get("PYTHONPATH", "")])}
 
 
-def callgrind_total(job, env, out_dir, test_run_only=True):
-    """Run `job` once under callgrind; return the instructions of all its
-    processes together (of the test run only, by default)."""
+def callgrind_events(job, env, out_dir, test_run_only=True, cache_sim=False):
+    """Run `job` once under callgrind; return its event totals, all its
+    processes together (of the test run only, by default): {"Ir": ...},
+    and with `cache_sim` the simulated cache misses and branch mispredictions
+    too."""
     command, cwd = job.command()
     out_dir.mkdir(parents=True)
     valgrind = [
@@ -90,21 +100,38 @@ def callgrind_total(job, env, out_dir, test_run_only=True):
     ]
     if test_run_only:
         valgrind[2:2] = ["--collect-atstart=no", "--toggle-collect=functools_reduce"]
+    if cache_sim:
+        valgrind[2:2] = ["--cache-sim=yes", "--branch-sim=yes"]
     completed = subprocess.run(valgrind + command, cwd=cwd, env=env, capture_output=True, text=True)
     check_run(job, command, cwd, completed)
-    total = 0
+    totals = {}
     for path in out_dir.glob("callgrind.out.*"):
+        names = ["Ir"]
         for line in path.read_text(errors="replace").splitlines():
-            if line.startswith(("summary:", "totals:")):
-                total += int(line.split()[1])
+            if line.startswith("events:"):
+                names = line.split()[1:]
+            elif line.startswith(("summary:", "totals:")):
+                # Trailing zero counts are left out of the line.
+                for name, value in zip(names, line.split()[1:]):
+                    totals[name] = totals.get(name, 0) + int(value)
                 break
-    if not total:
+    if not totals.get("Ir"):
         raise BrokenRun(f"{job.name}: no callgrind totals in {out_dir}")
-    return total
+    return totals
 
 
-def measure(style, sizes, env, tmp, test_run_only=True):
-    """Instructions of `style`'s runs at each size: {size: instructions}."""
+def estimated_cycles(events):
+    """Instructions plus a price for each simulated miss: about 10 cycles
+    for a first-level cache miss or a mispredicted branch, 100 for a
+    last-level miss (the orders of magnitude the Cachegrind manual gives)."""
+    first_level = events.get("I1mr", 0) + events.get("D1mr", 0) + events.get("D1mw", 0)
+    last_level = events.get("ILmr", 0) + events.get("DLmr", 0) + events.get("DLmw", 0)
+    mispredicted = events.get("Bcm", 0) + events.get("Bim", 0)
+    return events["Ir"] + 10 * first_level + 100 * last_level + 10 * mispredicted
+
+
+def measure(style, sizes, env, tmp, test_run_only=True, cache_sim=False):
+    """Callgrind's event totals of `style`'s runs at each size: {size: {event: total}}."""
     counts = {}
     if test_run_only:
         env = test_run_only_env(env, tmp / "boot")
@@ -114,8 +141,8 @@ def measure(style, sizes, env, tmp, test_run_only=True):
         job = Job(style, str(size), project, size)
         command, cwd = job.command()
         check_run(job, command, cwd, subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True))
-        counts[size] = callgrind_total(job, env, tmp / f"callgrind-{style}-{size}", test_run_only)
-        print(f"  {style} {size} tests: {counts[size]:,} instructions", file=sys.stderr, flush=True)
+        counts[size] = callgrind_events(job, env, tmp / f"callgrind-{style}-{size}", test_run_only, cache_sim)
+        print(f"  {style} {size} tests: {counts[size]['Ir']:,} instructions", file=sys.stderr, flush=True)
     return counts
 
 
@@ -133,6 +160,11 @@ def parse_args(argv=None):
     parser.add_argument(
         "--whole-process", action="store_true",
         help="count the whole processes (start-up included), not only the test run",
+    )
+    parser.add_argument(
+        "--cache-sim", action="store_true",
+        help="also simulate the caches and branch predictor: misses, mispredictions and an "
+             "estimate of cycles per test (about twice as slow)",
     )
     args = parser.parse_args(argv)
     if args.short % 10 or args.long % 10 or not 0 < args.short < args.long <= 1000:
@@ -154,11 +186,21 @@ def main(argv=None):
             per_test = {}
             for style in styles:
                 counts = measure(style, (args.short, args.long), env, tmp / url.split(":", 1)[0],
-                                 test_run_only=not args.whole_process)
-                per_test[style] = (counts[args.long] - counts[args.short]) / (args.long - args.short)
-            cells = "  ".join(f"{style} {value / 1e6:.3f} M" for style, value in per_test.items())
-            ratio = f"  A/F {per_test['A'] / per_test['F']:.4f}" if {"A", "F"} <= per_test.keys() else ""
+                                 test_run_only=not args.whole_process, cache_sim=args.cache_sim)
+                short, long_ = counts[args.short], counts[args.long]
+                if args.cache_sim:
+                    short, long_ = ({**c, "cycles": estimated_cycles(c)} for c in (short, long_))
+                per_test[style] = {name: (long_[name] - short.get(name, 0)) / (args.long - args.short)
+                                   for name in long_}
+            cells = "  ".join(f"{style} {value['Ir'] / 1e6:.3f} M" for style, value in per_test.items())
+            ratio = f"  A/F {per_test['A']['Ir'] / per_test['F']['Ir']:.4f}" if {"A", "F"} <= per_test.keys() else ""
             lines.append(f"{url}: instructions per test {cells}{ratio}")
+            if args.cache_sim:
+                for name in ("cycles", "D1mr", "D1mw", "I1mr", "DLmr", "DLmw", "ILmr", "Bcm", "Bim"):
+                    cells = "  ".join(f"{style} {value.get(name, 0):,.0f}" for style, value in per_test.items())
+                    both = {"A", "F"} <= per_test.keys() and per_test["F"].get(name)
+                    ratio = f"  A/F {per_test['A'].get(name, 0) / per_test['F'][name]:.4f}" if both else ""
+                    lines.append(f"  {name:6s} per test {cells}{ratio}")
     except BrokenRun as error:
         print(f"instructions: broken run: {error}", file=sys.stderr)
         return 1

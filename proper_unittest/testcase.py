@@ -295,6 +295,12 @@ class _ProperTestMixin(TestCaseMixin):
         there does not leak)."""
         with guard.running(f"the test {self.id()}"):
             outcome: unittest.TestResult | None = self._run_in_own_context(super().run, result)
+        app_log: AppLog | None = getattr(type(self), "_app_log", None)
+        if app_log is not None:
+            # Reported by now; the errors it holds keep their tracebacks, so
+            # the request's frames and the test's client, alive otherwise
+            # until the class's next test (after its last test, for good).
+            app_log.clear()
         return outcome
 
     def _run_in_own_context(self, run: Callable[[Any], Any], result: Any) -> Any:
@@ -384,12 +390,18 @@ class _ProperTestMixin(TestCaseMixin):
     def _post_teardown(self) -> None:
         """Wait for channel code still running (reporting what outlives the
         wait), roll back the test's savepoint (reporting a test that ended
-        the transaction), then restore the app's state; each step runs even
-        if the one before it failed."""
+        the transaction), restore the app's state, then let go of the test's
+        clients and workers (so a runner that keeps finished tests, as a
+        forked worker's copy of its parent's list does, does not keep what
+        they made); each step runs even if the one before it failed."""
         try:
             self._end_channel_workers()
         finally:
-            self._undo.close()
+            try:
+                self._undo.close()
+            finally:
+                for name in _PER_TEST_STATE:
+                    vars(self).pop(name, None)
 
     def _end_channel_workers(self) -> None:
         """The test's channel code must be done before its rollback (see
@@ -762,6 +774,8 @@ def _sync_base(cls: type) -> str:
 
 
 _MISSING = object()
+# What _pre_setup (and the async client, when used) made for one test.
+_PER_TEST_STATE = ("client", "_async_client", "_channel_workers", "_undo")
 
 #: The transaction a class's data lives in: none in ProperTransactionTestCase.
 _Transaction = TypeVar("_Transaction", ClassTransaction, None)

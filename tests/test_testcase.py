@@ -1,6 +1,10 @@
 """The test case classes: an async test a sync class cannot run fails, every assertion mixin
-reaches the async class, and a failure report puts its parts in order."""
+reaches the async class, a failure report puts its parts in order, and a finished test
+lets go of what it made."""
 import datetime as dt
+import gc
+import unittest
+import weakref
 
 from proper_unittest import AsyncChannelTestCase, ProperTestCase, ProperTransactionTestCase
 
@@ -104,3 +108,42 @@ class AsyncAssertionTests(AsyncChannelTestCase):
             await self.client.post("/entries", body={"text": "later"})
         self.runEnqueued()
         self.assertEqual(Entry.get().text, "later [indexed:new]")
+
+
+class FinishedTestLetsGoTests(unittest.TestCase):
+    """A runner may keep a finished test object (a forked worker's copy of
+    its parent's list does, and a result keeps each failed one): the
+    clients and channel workers made for it are freed all the same, and so
+    is what its app logged (an error's traceback holds the request's frames,
+    so its client). A plain TestCase: a ProperTestCase around the inner one
+    would keep what the inner app logs until its own test ends."""
+
+    def test_a_passed_and_a_failed_test_keep_no_client_nor_workers(self):
+        made, tests = {}, []
+
+        def note(test):
+            made[test.id()] = {name: weakref.ref(value) for name, value in vars(test).items()
+                                if name in ("client", "_async_client", "_channel_workers", "_undo")}
+            tests.append(test)
+
+        class Inner(NotesCase):
+            def test_fails(self):
+                self.client.get("/nowhere")  # logged with its MatchNotFound (and that, its traceback)
+                note(self)
+                self.fail("on purpose")
+
+            def test_passes(self):  # the class's last test: nothing after it clears what it logged
+                self.client.get("/nowhere")
+                self.async_client.default_headers  # the async client is made on first use
+                note(self)
+
+        result, _ = run_inner(Inner)
+        self.assertEqual((result.testsRun, len(result.failures)), (2, 1), result.errors)
+        self.assertEqual(sorted(made[tests[0].id()]), ["_channel_workers", "_undo", "client"])
+        self.assertEqual(sorted(made[tests[1].id()]), ["_async_client", "_channel_workers", "_undo", "client"])
+        gc.collect()
+        for test in tests:  # held here, as a runner may hold them
+            with self.subTest(test=test.id()):
+                alive = [name for name, ref in made[test.id()].items() if ref() is not None]
+                self.assertEqual(alive, [], f"{test.id()} still holds {alive} after it finished")
+                self.assertFalse(hasattr(test, "client"))

@@ -195,6 +195,7 @@ class WorkerPool:
             environment = child_env(**{WORKER_ENV: str(number)})
             os.environ.clear()
             os.environ.update(environment)
+            self._tests.clear()  # the parent's, for new workers; this one runs its share
             keep_journal_in(files.journal)
             _provision.note_created_in(files.created)
 
@@ -213,16 +214,20 @@ class WorkerPool:
         return worker
 
     def run(
-        self, tests: Sequence[unittest.TestCase], count: int, durations: Mapping[str, float],
+        self, tests: list[unittest.TestCase], count: int, durations: Mapping[str, float],
     ) -> tuple[Counts, int]:
         """Run *tests* in at most *count* workers; return ``(combined counts,
         workers used)``. *durations* (recorded seconds per test id) balance
-        the shares."""
+        the shares. The list is emptied: from here the shares hold the tests,
+        so a forked worker, whose copy of this process's lists would keep
+        every test it finishes alive, lets go of each as its suite does."""
         shares = [share for share in partition_tests(tests, count, durations) if share]
         forked = self.forks()
         self.say_how_started(forked)
         if forked:
             self._tests = {test.id(): test for test in tests}
+        tests.clear()
+        if forked:
             # All forked before any is passed signals: a later one would
             # inherit the list of the ones before it.
             busy = [self._fork(number, share) for number, share in enumerate(shares, 1)]

@@ -91,8 +91,10 @@ class RecordingResult(unittest.TextTestResult):
         self.refused = 0
         #: The first refusal's message.
         self.refusal = ""
-        # The tests the run will start, in order (see plan()), and where it is.
-        self._planned: list[unittest.TestCase] = []
+        # The tests the run will start, in order (see plan()), and where it
+        # is; a test's place is emptied when it starts, so that the plan does
+        # not keep a finished test (and all it made) alive to the run's end.
+        self._planned: list[unittest.TestCase | None] = []
         self._index_of: dict[int, int] = {}
         self._next = 0
         # The last record of each class and module, for their tearDown errors.
@@ -117,7 +119,10 @@ class RecordingResult(unittest.TextTestResult):
 
     def _started(self, test: unittest.TestCase, record: _Record) -> None:
         """Note that *test* has a record: the last of its class and module so far."""
-        self._next = max(self._next, self._index_of.get(id(test), -1) + 1)
+        index = self._index_of.pop(id(test), None)
+        if index is not None:
+            self._planned[index] = None
+            self._next = max(self._next, index + 1)
         self._last_of[("class", record["classname"])] = record
         self._last_of[("module", type(test).__module__)] = record
 
@@ -250,8 +255,8 @@ class RecordingResult(unittest.TextTestResult):
         records = self._unreached_by.get(str(holder))
         if records is None:  # its first error: the tests it stops, from where the run is
             kind, records = _SET_UPS[fixture], []
-            while self._next < len(self._planned) and _key(self._planned[self._next], kind) == where:
-                test = self._planned[self._next]
+            while self._next < len(self._planned) and _key(_unstarted(self._planned[self._next]), kind) == where:
+                test = _unstarted(self._planned[self._next])
                 self._next += 1
                 record = _test_record(test)
                 record["unreached"] = True
@@ -302,6 +307,12 @@ def _test_record(test: unittest.TestCase) -> _Record:
 def _class_facts(cls: type, cwd: str) -> tuple[str, str]:
     # Once per class (and working directory), not per test.
     return _class_path(cls), _source_file(cls, cwd)
+
+
+def _unstarted(test: unittest.TestCase | None) -> unittest.TestCase:
+    """A planned test from the run's place on (only a started test's place is emptied)."""
+    assert test is not None
+    return test
 
 
 def _key(test: unittest.TestCase, kind: str) -> str:

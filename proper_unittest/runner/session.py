@@ -90,6 +90,7 @@ def _run_project(
         if skipped_folders and not args.list_only:
             info("warning: " + describe_skipped(skipped_folders, project))
         tests = select_tests(loaded, args, project, durations)
+    del loaded  # from here on only *tests* holds them (see suite_taking)
     if args.list_only:
         print("\n".join(test.id() for test in tests), flush=True)
         return EXIT_OK
@@ -102,10 +103,20 @@ def _run_project(
     if workers > 1:
         counts = run_parallel(tests, workers, args, pool, durations)
     else:
-        counts = run_here(unittest.TestSuite(tests), args)
+        counts = run_here(suite_taking(tests), args)
     if not is_child(args) and not counts.refused:  # a refused run is not run again
         report_order_dependent(counts, args, cwd)
     return finish(counts, args, project, started)
+
+
+def suite_taking(tests: list[unittest.TestCase]) -> unittest.TestSuite:
+    """A suite of *tests* that becomes their only holder: the list is
+    emptied, and unittest's suite lets go of each test once it has run, so
+    what a finished test kept (its client, its fixtures, its attributes) is
+    freed then, not at the end of the run."""
+    suite = unittest.TestSuite(tests)
+    tests.clear()
+    return suite
 
 
 def enter_project(targets: Sequence[Target]) -> None:
@@ -269,7 +280,7 @@ def worker_share_runner(args: argparse.Namespace) -> Callable[[int, list[unittes
     def run_share(number: int, tests: list[unittest.TestCase], results_path: Path) -> int:
         worker_args = copy.copy(args)
         worker_args.worker, worker_args.results_file, worker_args.junitxml = number, str(results_path), None
-        return run_guarded(worker_args, lambda: finish(run_here(unittest.TestSuite(tests), worker_args), worker_args))
+        return run_guarded(worker_args, lambda: finish(run_here(suite_taking(tests), worker_args), worker_args))
 
     return run_share
 
