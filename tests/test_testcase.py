@@ -113,10 +113,11 @@ class AsyncAssertionTests(AsyncChannelTestCase):
 class FinishedTestLetsGoTests(unittest.TestCase):
     """A runner may keep a finished test object (a forked worker's copy of
     its parent's list does, and a result keeps each failed one): the
-    clients and channel workers made for it are freed all the same, and so
-    is what its app logged (an error's traceback holds the request's frames,
-    so its client). A plain TestCase: a ProperTestCase around the inner one
-    would keep what the inner app logs until its own test ends."""
+    clients and channel workers made for it are freed all the same, and
+    what its app logged is not kept for the class's next test (an error's
+    traceback holds the request's frames, so its client). A plain TestCase:
+    a ProperTestCase around the inner one would keep what the inner app
+    logs until its own test ends (as pytest's log capture does)."""
 
     def test_a_passed_and_a_failed_test_keep_no_client_nor_workers(self):
         made, tests = {}, []
@@ -128,12 +129,12 @@ class FinishedTestLetsGoTests(unittest.TestCase):
 
         class Inner(NotesCase):
             def test_fails(self):
-                self.client.get("/nowhere")  # logged with its MatchNotFound (and that, its traceback)
+                self.client.get("/notes")
                 note(self)
                 self.fail("on purpose")
 
-            def test_passes(self):  # the class's last test: nothing after it clears what it logged
-                self.client.get("/nowhere")
+            def test_passes(self):
+                self.client.get("/notes")
                 self.async_client.default_headers  # the async client is made on first use
                 note(self)
 
@@ -147,3 +148,13 @@ class FinishedTestLetsGoTests(unittest.TestCase):
                 alive = [name for name, ref in made[test.id()].items() if ref() is not None]
                 self.assertEqual(alive, [], f"{test.id()} still holds {alive} after it finished")
                 self.assertFalse(hasattr(test, "client"))
+
+    def test_what_the_app_logged_is_not_kept_after_the_test(self):
+        class Inner(NotesCase):
+            def test_logs_an_error(self):  # the class's last test: nothing after it clears its log
+                self.assertEqual(self.client.get("/nowhere").status, 404)
+                self.assertTrue(self._app_log.records)  # the 404's MatchNotFound, with its traceback
+
+        result, _ = run_inner(Inner)
+        self.assertTrue(result.wasSuccessful(), result.failures + result.errors)
+        self.assertEqual((Inner._app_log.records, Inner._app_log.tracebacks), ([], []))
