@@ -58,8 +58,7 @@ def app_for(test_class: type) -> App:
         spec, config_file = found
         return load_app(spec, source=str(config_file))
 
-    start_dirs = [_folder_of(module_file) if module_file else Path(cwd), Path(cwd)]
-    looked = ", ".join(str(d) for d in dict.fromkeys(start_dirs))
+    looked = ", ".join(str(d) for d in dict.fromkeys(_start_dirs(module_file, cwd)))
     raise ConfigurationError(
         f"{test_class.__qualname__} has no app to test (no `app` attribute, and no "
         f"[proper_unittest] config found above {looked}). {HOW_TO_CONFIGURE}"
@@ -70,12 +69,17 @@ def app_for(test_class: type) -> App:
 def _app_spec_near(module_file: str | None, cwd: str) -> tuple[str, Path] | None:
     # Cached by plain strings, as _setting_for is: every test class's
     # set-up asks, and the Paths of the folders above cost most of it.
-    module_dir = _folder_of(module_file) if module_file else Path(cwd)
-    for start in (module_dir, Path(cwd)):
+    for start in _start_dirs(module_file, cwd):
         found = find_project_app_spec(start)
         if found:
             return found
     return None
+
+
+def _start_dirs(module_file: str | None, cwd: str) -> list[Path]:
+    """Where a test class's app is looked for: its module's folder (the
+    working directory for a module without a file), then the working directory."""
+    return [_folder_of(module_file) if module_file else Path(cwd), Path(cwd)]
 
 
 def find_project_app_spec(start: Path) -> tuple[str, Path] | None:

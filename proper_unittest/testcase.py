@@ -369,12 +369,12 @@ class _ProperTestMixin(TestCaseMixin):
         self.client = self._client_class(
             self.app, databases=self._databases.values(), app_log=self._app_log, headers=headers
         )
-        vars(self).pop("_async_client", None)  # made on first use (most tests never use it)
 
     @property
     def async_client(self) -> AsyncProperClient:
         """An async client sharing ``self.client``'s headers, so its cookies,
-        for coroutines: ``await self.async_client.get("/")``."""
+        for coroutines: ``await self.async_client.get("/")``. Made on first
+        use (most tests never use it); dropped when the test ends."""
         client: AsyncProperClient | None = vars(self).get("_async_client")
         if client is None:
             client = AsyncProperClient(self.app, databases=self._databases.values(), app_log=self._app_log)

@@ -319,7 +319,7 @@ class RecordingHub:
         self.databases = list(databases) if record_sql else None
         #: The recording of the test running now (None between tests).
         self.current: TestRecording | None = None
-        # Its lists the most frequent notes go straight into (None: none).
+        # The running test's lists of statements and components (None: none).
         self._statements: list[str] | None = None
         self._names: list[str] | None = None
         self._undo: list[Callable[[], None]] = []
@@ -337,35 +337,10 @@ class RecordingHub:
         self.queue.signal(*signals)(self._on_signal)
         self._undo.append(lambda: self.queue.disconnect_signal(self._on_signal, *signals))
         self._undo.append(_note_calls(self.cable, "broadcast", self._on_broadcast))
-        self._undo.append(self._note_components())
+        self._undo.append(_note_calls(self.catalog, "get_component_data", self._on_component))
         for database in self.databases or ():
-            self._undo.append(self._note_statements(database))
+            self._undo.append(_record_statements(database, self._on_statement))
         return self
-
-    # The two wrappers called most often note straight into the running
-    # test's lists: no call of the hub's own per statement or component.
-
-    def _note_statements(self, database: pw.Database) -> Callable[[], None]:
-        original = database.execute_sql
-
-        def execute_sql(sql: str, params: Any = None, *args: Any, **kwargs: Any) -> Any:
-            statements = self._statements
-            if statements is not None and not library_work.get():
-                statements.append(sql)
-            return original(sql, params, *args, **kwargs)
-
-        return wrap_on_instance(database, "execute_sql", execute_sql)
-
-    def _note_components(self) -> Callable[[], None]:
-        original = self.catalog.get_component_data
-
-        def get_component_data(*args: Any, **kwargs: Any) -> Any:
-            names = self._names
-            if names is not None:
-                names.append(*args, **kwargs)
-            return original(*args, **kwargs)
-
-        return wrap_on_instance(self.catalog, "get_component_data", get_component_data)
 
     def uninstall(self) -> None:
         """Take them off again."""
@@ -390,6 +365,14 @@ class RecordingHub:
     def _on_broadcast(self, stream_name: str, data: object) -> None:
         if self.current is not None:
             self.current.broadcasts.note(stream_name, data)
+
+    def _on_component(self, name: str) -> None:
+        if self._names is not None:
+            self._names.append(name)
+
+    def _on_statement(self, sql: str) -> None:
+        if self._statements is not None:
+            self._statements.append(sql)
 
 
 def _note_calls(obj: Any, name: str, note: Callable[..., object]) -> Callable[[], None]:
