@@ -16,7 +16,9 @@ from proper_unittest.isolation import termination as _termination  # noqa: E402,
 from proper_unittest.channels.connection import ErrorReply, ReceiveTimeout  # noqa: E402
 from proper_unittest.isolation.password_cost import install as _install_password_cost  # noqa: E402
 from proper_unittest.client.client import InMemoryUpload  # noqa: E402
-from proper_unittest.errors import ConfigurationError, UnsafeDatabaseError, UnsafeServiceError  # noqa: E402
+from proper_unittest.errors import (  # noqa: E402
+    ConfigurationError, MissingDriverError, UnsafeDatabaseError, UnsafeServiceError,
+)
 from proper_unittest.isolation.network import NetworkBlockedError, allow_network  # noqa: E402
 from proper_unittest.isolation.process_state import ProcessStateChanged  # noqa: E402
 from proper_unittest.isolation.overrides import override_cache, override_config  # noqa: E402
@@ -47,6 +49,7 @@ __all__ = (
     "ConfigurationError",
     "ErrorReply",
     "InMemoryUpload",
+    "MissingDriverError",
     "NetworkBlockedError",
     "ProcessStateChanged",
     "ProperTestCase",

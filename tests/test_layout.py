@@ -18,7 +18,7 @@ REPO = PACKAGE_DIR.parent
 #: other module of the package is private and may move.
 PUBLIC_API = {
     "proper_unittest": """
-        AsyncChannelTestCase ConfigurationError ErrorReply InMemoryUpload NetworkBlockedError
+        AsyncChannelTestCase ConfigurationError ErrorReply InMemoryUpload MissingDriverError NetworkBlockedError
         ProcessStateChanged ProperTestCase ProperTransactionTestCase ReceiveTimeout SystemTestCase
         TestTimeout UnsafeDatabaseError UnsafeServiceError allow_network override_cache override_config
     """.split(),

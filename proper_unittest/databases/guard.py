@@ -7,8 +7,10 @@ It wraps ``peewee.Database.connect`` once, process-wide, so every Database
 object goes through it: the app's, a model's, a proxy initialized late,
 ``bind``/``bind_ctx`` targets, a second app's, one made inside a test. A
 refused connection raises :class:`UnsafeDatabaseError` before the driver
-is called. After a connection opens, the server (or SQLite) is asked what
-was really opened, and that must be what was checked.
+is called; a driver that is not installed raises :class:`MissingDriverError`
+(drivers.py) instead of peewee's bare error. After a connection opens, the
+server (or SQLite) is asked what was really opened, and that must be what
+was checked.
 
 Proven, by :func:`prove`: the databases the library claimed (see
 ``provision``), matched by what they physically are (server, port and
@@ -28,6 +30,7 @@ from typing import Any, cast
 import peewee as pw
 
 from proper_unittest.databases import safety
+from proper_unittest.databases.drivers import is_missing_driver, missing_driver_error
 from proper_unittest.isolation.outlived import refuse_if_outlived
 from proper_unittest.errors import UnsafeDatabaseError
 
@@ -97,16 +100,24 @@ def install() -> None:
     original = pw.Database.connect
     _original_connect = original
 
+    def open_connection(db: pw.Database, reuse_if_open: bool) -> bool:
+        try:
+            return original(db, reuse_if_open)
+        except pw.ImproperlyConfigured as error:
+            if not is_missing_driver(error):
+                raise
+            raise missing_driver_error(db, error) from None
+
     def connect(self: pw.Database, reuse_if_open: bool = False) -> bool:
         # Channel code that outlived its test: a connection of its own would
         # write outside every test's transaction.
         refuse_if_outlived("Connecting {} {!r}", type(self).__name__, self.database)
         _connecting.add(self)
         if not _armed or not self.is_closed() or self.deferred or _provisioning():
-            return original(self, reuse_if_open)
+            return open_connection(self, reuse_if_open)
         if not is_proven(self):
             raise UnsafeDatabaseError(_refusal(self))
-        opened = original(self, reuse_if_open)
+        opened = open_connection(self, reuse_if_open)
         if opened:
             _check_what_was_opened(self)
         return opened
