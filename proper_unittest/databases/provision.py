@@ -305,7 +305,10 @@ def preflight(app: Any) -> None:
     anything: configuration first, then, for each existing server database
     or SQLite file, what it holds. Raises ``UnsafeDatabaseError``."""
     for db in safety.check_app(app).values():
-        if id(db) in _claims or safety.is_in_memory(db) or not _exists(db):
+        if id(db) in _claims or safety.is_in_memory(db):
+            continue
+        if not _exists(db):
+            _refuse_if_file_cannot_be_made(db)
             continue
         _refuse_if_in_use(db)
         was_closed = db.is_closed()
@@ -675,17 +678,36 @@ def _create_file(db: pw.Database, claim: Claim) -> None:
             return
         except OSError as error:
             creations.forget(record)
-            raise UnsafeDatabaseError(
-                f"Refusing to use test database {_display_name(db)!r}: its file cannot be "
-                f"created ({error.strerror}: {path}). Nothing was touched. Create its folder, "
-                "or point the database at a folder the tests may write to."
-            ) from None
+            raise UnsafeDatabaseError(_cannot_make_file(db, str(error.strerror), path)) from None
         made = os.stat(path)
         claim.created_file = (path, (made.st_dev, made.st_ino))
         claim.owns_database = True
         claim.record = record
         creations.created(record, key, claim.created_file[1])
         _note_claimed(db, created=True, file=claim.created_file)
+
+
+def _refuse_if_file_cannot_be_made(db: pw.Database) -> None:
+    """Before any test: refuse a SQLite test database whose file does not
+    exist and could not be made (its folder is missing or not writable),
+    as making it would refuse it later. Touches nothing."""
+    if not isinstance(db, pw.SqliteDatabase):
+        return
+    path = safety.sqlite_path(db)
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):
+        reason = "its folder is not a folder" if os.path.exists(folder) else "its folder does not exist"
+        raise UnsafeDatabaseError(_cannot_make_file(db, reason, path))
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UnsafeDatabaseError(_cannot_make_file(db, "its folder is not writable", path))
+
+
+def _cannot_make_file(db: pw.Database, reason: str, path: str) -> str:
+    return (
+        f"Refusing to use test database {_display_name(db)!r}: its file cannot be created "
+        f"({reason}: {path}). Nothing was touched. Create its folder, or point the database "
+        "at a folder the tests may write to."
+    )
 
 
 def _take_over_if_left_by_a_killed_run(db: pw.Database, claim: Claim) -> None:

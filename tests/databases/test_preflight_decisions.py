@@ -78,6 +78,31 @@ class SqlitePreflightTests(PreflightTestCase):
         _provision.preflight(make_app(main=sqlite_config(path)))
         self.assertEqual(os.listdir(self.folder), [])
 
+    def test_a_file_whose_folder_does_not_exist_is_refused_before_any_test(self):
+        path = str(Path(self.folder, "missing", "later_test.sqlite3"))
+        with self.assertRaises(UnsafeDatabaseError) as raised:
+            _provision.preflight(make_app(main=sqlite_config(":memory:"), other=sqlite_config(path)))
+        self.assertIn(f"its file cannot be created (its folder does not exist: {path})", str(raised.exception))
+        self.assertEqual(os.listdir(self.folder), [])
+
+    def test_a_file_whose_folder_is_a_file_is_refused_untouched(self):
+        Path(self.folder, "plain").write_text("kept")
+        path = str(Path(self.folder, "plain", "later_test.sqlite3"))
+        with self.assertRaises(UnsafeDatabaseError) as raised:
+            _provision.preflight(make_app(main=sqlite_config(path)))
+        self.assertIn("(its folder is not a folder: ", str(raised.exception))
+        self.assertEqual(Path(self.folder, "plain").read_text(), "kept")
+
+    @unittest.skipIf(os.geteuid() == 0, "root may write into any folder, so the file could be made")
+    def test_a_file_in_a_folder_it_may_not_write_is_refused(self):
+        locked = Path(self.folder, "locked")
+        locked.mkdir(mode=0o500)
+        self.addCleanup(locked.chmod, 0o700)
+        with self.assertRaises(UnsafeDatabaseError) as raised:
+            _provision.preflight(make_app(main=sqlite_config(str(locked / "later_test.sqlite3"))))
+        self.assertIn("(its folder is not writable: ", str(raised.exception))
+        self.assertEqual(os.listdir(locked), [])
+
     def test_a_closed_connection_is_closed_again_and_an_open_one_left_open(self):
         path = str(Path(self.folder, "empty_test.sqlite3"))
         sqlite3.connect(path).close()
