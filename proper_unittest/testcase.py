@@ -27,6 +27,7 @@ from proper_unittest.channels.connection import ChannelSession, ReceiveTimeout
 from proper_unittest.channels.workers import ChannelWorkers
 from proper_unittest.client.client import AsyncProperClient, ProperClient, _ClientBase, close_uploaded_files
 from proper_unittest.client.event_loop import one_loop_per_test
+from proper_unittest.class_settings import check_class_settings
 from proper_unittest.databases import guard
 from proper_unittest.databases.leaks import (
     CHECK_AFTER_TEST, EscapedWritesError, WriteWatch, check_setting, explain_escaped,
@@ -150,6 +151,7 @@ class _ProperTestMixin(TestCaseMixin):
         # a database the run proved.
         cls.enterClassContext(guard.guarding(f"the set-up or clean-up of {cls.__qualname__}"))
         try:
+            check_class_settings(cls)
             app = app_for(cls)
             check_server_services(app, cls)
             check_storage(app, cls)
@@ -197,7 +199,6 @@ class _ProperTestMixin(TestCaseMixin):
         cls._write_watch = None
         cls._test_config = class_state.config
         cls.addClassCleanup(setattr, cls, "_test_config", None)
-        check_setting(cls)  # a bad value fails here, before any test
         if cls._uses_transactions:
             cls._write_watch = WriteWatch(databases.values())
             cls.addClassCleanup(cls._check_escaped_writes)

@@ -37,10 +37,13 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict, cast
 
 from .journal import Journal
-from ..errors import UnsafeDatabaseError, UnsafeServiceError
+from ..errors import ConfigurationError
 
-# Safety refusals: the first one stops the run, which exits 2.
-REFUSALS = (UnsafeDatabaseError, UnsafeServiceError)
+# Refusals: a database or service that is not safe to test
+# (UnsafeDatabaseError, UnsafeServiceError), a misconfigured test class or
+# project, a driver that is not installed. The first one stops the run,
+# which exits 2, and is reported by its message alone.
+REFUSALS = (ConfigurationError,)
 
 if TYPE_CHECKING:
     from _typeshed import OptExcInfo

@@ -46,7 +46,7 @@ class Counts:
     tests_with_skipped_subtests: int = 0
     #: Test processes that died, or reported nothing, outside any test.
     crashed: int = 0
-    #: Errors that were safety refusals (UnsafeDatabaseError, UnsafeServiceError): the run exits 2.
+    #: Errors that were refusals (a ConfigurationError: an unsafe database or service, a misconfigured class): the run exits 2.
     refused: int = 0
     #: What the first refusal (or a worker's usage error) said.
     refusal: str = ""
