@@ -6,14 +6,17 @@ as ``"no"`` read as true).
 
 The settings that are read where they are used check themselves there
 (``allow_outside``, ``fast_password_hashing``, ``check_escaped_writes``,
-``timeout``); this module runs those checks early and adds the ones that
-had none.
+``timeout``, and the environment variables that switch them); this module
+runs those checks early and adds the ones that had none.
 """
 from collections.abc import Mapping
 
 from proper_unittest.databases.leaks import check_setting
 from proper_unittest.errors import ConfigurationError
+from proper_unittest.isolation.password_cost import wanted as fast_hashing_wanted
+from proper_unittest.isolation.process_state import is_strict
 from proper_unittest.isolation.timeout import limit_for
+from proper_unittest.recording.flight_recorder import is_enabled as flight_recorder_enabled
 
 # The on/off settings: (attribute, what it switches).
 _SWITCHES = (
@@ -40,5 +43,10 @@ def check_class_settings(test_class: type) -> None:
             raise ConfigurationError(
                 f"{name}.{attribute} is {value!r}: use True or False ({does})."
             )
+    # These read the environment variables too: a word that is not a yes
+    # or no fails here, not in the middle of a test's report.
     check_setting(test_class)
     limit_for(test_class)
+    is_strict(test_class)
+    flight_recorder_enabled(test_class)
+    fast_hashing_wanted(test_class)

@@ -271,6 +271,16 @@ def switch(value: object) -> bool | None:
 
 
 def env_switch(variable: str) -> bool | None:
-    """:func:`switch` of the environment variable `variable` (None when unset)."""
+    """:func:`switch` of the environment variable `variable` (None when
+    unset or empty); a ConfigurationError naming it when it holds another
+    word, which would otherwise be read as unset."""
     value = environment_value(variable)
-    return switch(value) if value else None
+    if not value:
+        return None
+    answer = switch(value)
+    if answer is None:
+        raise ConfigurationError(
+            f"{variable} is {value!r}: use one of {', '.join(TRUE_WORDS)} (on) or "
+            f"{', '.join(FALSE_WORDS)} (off), or leave it unset."
+        )
+    return answer

@@ -141,6 +141,10 @@ class _ProperTestMixin(TestCaseMixin):
         save the app's state, then open the class transaction and load
         class data. Runs in the class's own context copy."""
         super().setUpClass()
+        try:
+            check_class_settings(cls)  # before anything is set up
+        except ConfigurationError as error:
+            raise error.with_traceback(None)  # the message says it all
         # Before the state is saved: the handler is part of what is put back.
         termination.install()
         # Registered first, so it runs last: what the class set-up and its
@@ -151,7 +155,6 @@ class _ProperTestMixin(TestCaseMixin):
         # a database the run proved.
         cls.enterClassContext(guard.guarding(f"the set-up or clean-up of {cls.__qualname__}"))
         try:
-            check_class_settings(cls)
             app = app_for(cls)
             check_server_services(app, cls)
             check_storage(app, cls)

@@ -5,7 +5,9 @@ it by its message alone (no traceback from inside the library), stops
 and exits 2, as for every ConfigurationError (a misconfigured class, an
 unsafe database, a driver that is not installed)."""
 
+import os
 import unittest
+from unittest import mock
 
 from proper_unittest import ConfigurationError, ProperTestCase
 from proper_unittest.class_settings import check_class_settings
@@ -47,6 +49,18 @@ class CheckClassSettingsTests(unittest.TestCase):
     def test_timeout_and_escaped_writes_are_checked_before_any_test(self):
         self.assertIn("Configured.timeout must be a number of seconds", self.refusal(timeout="soon"))
         self.assertIn("check_escaped_writes / PROPER_UNITTEST_CHECK_WRITES is '5'", self.refusal(check_escaped_writes=5))
+
+    def test_a_switch_variable_holding_another_word_is_named(self):
+        for variable in ("PROPER_UNITTEST_STRICT_STATE", "PROPER_UNITTEST_FLIGHT_RECORDER",
+                         "PROPER_UNITTEST_FAST_PASSWORD_HASHING"):
+            with self.subTest(variable=variable), mock.patch.dict(os.environ, {variable: "maybe"}):
+                self.assertEqual(self.refusal(), f"{variable} is 'maybe': use one of 1, true, yes, on (on) or "
+                                                 "0, false, no, off (off), or leave it unset.")
+
+    def test_switch_variables_take_yes_and_no_words_in_any_case_or_nothing(self):
+        for word in ("1", "TRUE", " yes ", "on", "0", "False", "no", "OFF", ""):
+            with self.subTest(word=word), mock.patch.dict(os.environ, {"PROPER_UNITTEST_STRICT_STATE": word}):
+                check_class_settings(configured())
 
 
 MISCONFIGURED = """
