@@ -194,8 +194,15 @@ def why_unresolvable(name: str) -> str | None:
 
 
 def import_failed(module_name: str, exc: BaseException) -> UsageError:
-    """Return the usage error for test module *module_name* failing to import with *exc*."""
-    return UsageError(f"cannot import {module_name!r}: {describe_user_exception(exc)}")
+    """Return the usage error for test module *module_name* failing to import with *exc*
+    (a ``SystemExit``: it called ``sys.exit()`` while it was imported)."""
+    message = f"cannot import {module_name!r}: {describe_user_exception(exc)}"
+    if isinstance(exc, SystemExit):
+        message += (
+            "\nIt called sys.exit() while it was imported, which would end the run: move that "
+            'call into a test, or under `if __name__ == "__main__":`.'
+        )
+    return UsageError(message)
 
 
 def _is_missing(module_name: str, exc: ModuleNotFoundError) -> bool:

@@ -38,7 +38,7 @@ def import_tests_packages(targets: Iterable[Target]) -> None:
             spec = importlib.util.find_spec(name)
             if spec is not None and spec.submodule_search_locations is not None:
                 importlib.import_module(name)
-        except Exception as exc:  # noqa: BLE001 - the user's tests/__init__.py
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - the user's tests/__init__.py
             raise import_failed(name, exc) from None
 
 
@@ -150,10 +150,13 @@ def _load_target(loader: unittest.TestLoader, target: Target, command: Command) 
         except ImportError as exc:
             raise UsageError(f"cannot discover tests in {target.start_dir}: {exc}") from None
     assert target.name is not None  # a Target without a start_dir has a name
-    problem = why_unresolvable(target.name)
-    if problem:
-        raise LabelError(unknown_label_message(target.label, problem, command))
-    return loader.loadTestsFromName(target.name)
+    try:
+        problem = why_unresolvable(target.name)
+        if problem:
+            raise LabelError(unknown_label_message(target.label, problem, command))
+        return loader.loadTestsFromName(target.name)
+    except SystemExit as exc:  # a module the name imports called sys.exit()
+        raise import_failed(target.name, exc) from None
 
 
 def _load_failure(failed_test: unittest.TestCase) -> UsageError:
@@ -161,7 +164,7 @@ def _load_failure(failed_test: unittest.TestCase) -> UsageError:
     name = failed_test._testMethodName
     try:
         importlib.import_module(name)
-    except Exception as exc:  # noqa: BLE001 - the user's module, imported again to show its error
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - the user's module, imported again to show its error
         return import_failed(name, exc)
     # The module imports now (or the failure was in its load_tests()): show
     # the last line unittest recorded.

@@ -207,6 +207,28 @@ class BadInputTests(ProjectTestCase):
             "test_raises.py\", line 5, in helper",
         )
 
+    def test_a_test_module_or_package_that_exits_while_imported(self):
+        # sys.exit() at import would end the run (unittest's loader records
+        # it as a failed import, and importing again to describe it exited).
+        exits = "import sys\n\nsys.exit(4)\n"
+        cases = [
+            ("tests/test_exits.py", (), "cannot import 'tests.test_exits': SystemExit: 4"),
+            ("tests/test_exits.py", ("tests.test_exits",), "cannot import 'tests.test_exits': SystemExit: 4"),
+            ("tests/test_exits.py", ("tests.test_exits.SomeTests",), "cannot import 'tests.test_exits.SomeTests'"),
+            ("tests/__init__.py", (), "cannot import 'tests': SystemExit: 4"),
+        ]
+        for path, labels, message in cases:
+            with self.subTest(path=path, labels=labels):
+                write_tree(self.app_project, {path: exits})
+                try:
+                    proc = self.run_in_project(*labels)
+                finally:
+                    (self.app_project / path).unlink()
+                self.assertUsageError(
+                    proc, message, f'{path}", line 3, in <module>', "It called sys.exit() while it was imported",
+                    'under `if __name__ == "__main__":`',
+                )
+
     def test_app_module_that_raises_while_configured(self):
         write_tree(self.app_project, {
             "app.py": textwrap.dedent(SINGLE_MODULE_APP) + "\nraise RuntimeError('SECRET_KEYS must be set')\n",
