@@ -16,7 +16,8 @@ from proper_unittest.databases.safety import all_model_classes, bound_database
 # psycopg2's and psycopg 3's TRANSACTION_STATUS_INERROR: the transaction is
 # aborted and refuses every statement until it is rolled back.
 _PG_IN_ERROR = 3
-_PG_IN_TRANSACTION = 2
+# The statuses inside a transaction: INTRANS (it can go on) and INERROR.
+_PG_IN_TRANSACTION_STATES = (2, _PG_IN_ERROR)
 # The savepoint a request runs under on PostgreSQL (see recover_aborted_transactions).
 _REQUEST_SAVEPOINT = "proper_unittest_request"
 
@@ -88,13 +89,16 @@ class recover_aborted_transactions:  # noqa: N801 - used as a context manager fu
 
     def __enter__(self) -> None:
         for db in self.databases:
-            if isinstance(db, pw.PostgresqlDatabase) and _pg_in_transaction(db):
-                connection = cast(Any, db).connection()
-                if can_defer(connection):
-                    self._guarded.append((db, PendingSavepoint(connection, _REQUEST_SAVEPOINT)))
-                else:
-                    library_sql(db, f"SAVEPOINT {_REQUEST_SAVEPOINT}")
-                    self._guarded.append((db, None))
+            if not isinstance(db, pw.PostgresqlDatabase):
+                continue
+            connection = _pg_connection(db)
+            if connection is None or connection.info.transaction_status not in _PG_IN_TRANSACTION_STATES:
+                continue  # outside a transaction: nothing to recover
+            if can_defer(connection):
+                self._guarded.append((db, PendingSavepoint(connection, _REQUEST_SAVEPOINT)))
+            else:
+                library_sql(db, f"SAVEPOINT {_REQUEST_SAVEPOINT}")
+                self._guarded.append((db, None))
 
     def __exit__(self, *exc_info: object) -> None:
         guarded, self._guarded = self._guarded, []
@@ -103,11 +107,14 @@ class recover_aborted_transactions:  # noqa: N801 - used as a context manager fu
         if job is not None and job.outlived:
             # Channel code that outlived its test: the connection is
             # another test's now, and its transaction none of this block's.
-            guarded = []
+            return
         for (db, _), has_savepoint in zip(guarded, sent):
-            if not has_savepoint or not _pg_in_transaction(db):
-                continue  # nothing ran, or the block committed or lost the connection (the test end reports it)
-            if _is_aborted(db):
+            if not has_savepoint:
+                continue  # nothing ran
+            # Aborted (so still in the transaction). Committed, or the
+            # connection lost: nothing to do here, the test's end reports it.
+            connection = _pg_connection(db)
+            if connection is not None and connection.info.transaction_status == _PG_IN_ERROR:
                 library_sql(db, f"ROLLBACK TO SAVEPOINT {_REQUEST_SAVEPOINT}")
 
 
@@ -123,15 +130,9 @@ def library_sql(db: pw.Database, sql: str, params: Sequence[Any] = ()) -> tuple[
         return row
 
 
-def _pg_in_transaction(db: pw.Database) -> bool:
-    """True when a PostgreSQL connection is open and inside a transaction
-    (savepoints outside one are errors)."""
+def _pg_connection(db: pw.Database) -> Any:
+    """`db`'s open driver connection (psycopg2 or psycopg 3), or None."""
     if db.is_closed():
-        return False
-    conn: Any = cast(Any, db).connection()  # untyped in types-peewee
-    return not conn.closed and conn.info.transaction_status in (_PG_IN_TRANSACTION, _PG_IN_ERROR)
-
-
-def _is_aborted(db: pw.Database) -> bool:
-    info = getattr(cast(Any, db).connection(), "info", None)
-    return getattr(info, "transaction_status", None) == _PG_IN_ERROR
+        return None
+    connection: Any = cast(Any, db).connection()  # untyped in types-peewee
+    return None if connection.closed else connection

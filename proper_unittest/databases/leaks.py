@@ -56,6 +56,8 @@ class WriteWatch:
     def __init__(self, databases: Iterable[pw.Database]) -> None:
         self.databases = [db for db in databases if can_escape(db)]
         self._observers: dict[int, pw.Database] = {}
+        # The same tables are counted at the class's end as at its start.
+        self._models = {id(db): created_models(db) for db in self.databases}
         self.baseline = {id(db): self._committed_counts(db) for db in self.databases}
         self.start = dict(self.baseline)
 
@@ -85,13 +87,14 @@ class WriteWatch:
         self._observers.clear()
 
     def _committed_counts(self, db: pw.Database) -> dict[str, int]:
+        models = self._models[id(db)]
         if not db.in_transaction():
-            return row_counts(db)
+            return row_counts(db, models)
         observer = self._observers.get(id(db))
         if observer is None:
             observer = plain_connection(db)
             self._observers[id(db)] = observer
-        return row_counts(observer, created_models(db))
+        return row_counts(observer, models)
 
 
 def explain_escaped(where: str, found: dict[pw.Database, dict[str, tuple[int, int]]]) -> str:

@@ -1,11 +1,12 @@
 """The library's tables on a database: which models it created tables for,
 their row counts in one query, and emptying them (children first)."""
+import functools
 from collections.abc import Sequence
 from typing import Any, cast
 
 import peewee as pw
 
-from proper_unittest.databases.app import models_of, not_the_tests_sql
+from proper_unittest.databases.app import library_sql, models_of, not_the_tests_sql
 from proper_unittest.databases.provision import created_tables, quote_table
 from proper_unittest.databases.safety import table_name
 
@@ -35,16 +36,22 @@ def empty_tables(db: pw.Database, models: Sequence[type[pw.Model]] | None = None
             db.execute_sql("SET FOREIGN_KEY_CHECKS = 1")
 
 
-@not_the_tests_sql
 def row_counts(db: pw.Database, models: Sequence[type[pw.Model]] | None = None) -> dict[str, int]:
-    """{table name: rows} for the library's tables on `db`, in one query.
-    Seen from `db`'s own connection: inside a transaction, its own
-    uncommitted rows count too."""
-    models = created_models(db) if models is None else models
+    """{table name: rows} for the library's tables on `db` (or `models`'
+    tables), in one query sent straight to the driver (``library_sql``: it
+    is the library's SQL, not the test's). Seen from `db`'s own connection:
+    inside a transaction, its own uncommitted rows count too."""
+    models = tuple(created_models(db) if models is None else models)
     if not models:
         return {}
+    row = cast(tuple[Any, ...], library_sql(db, _count_query(db, models)))  # a SELECT: one row
+    return {table_name(model): int(count) for model, count in zip(models, row)}
+
+
+@functools.lru_cache(maxsize=64)
+def _count_query(db: pw.Database, models: tuple[type[pw.Model], ...]) -> str:
+    # Made once per database and set of tables: a class counts at its start and end.
     parts = ", ".join(
         f"(SELECT COUNT(*) FROM {quote_table(db, table_name(model))})" for model in models
     )
-    row = db.execute_sql(f"SELECT {parts}").fetchone()
-    return {table_name(model): int(count) for model, count in zip(models, row)}
+    return f"SELECT {parts}"

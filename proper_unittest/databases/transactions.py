@@ -118,6 +118,8 @@ class ClassTransaction:
 class TestSavepoint:
     """A savepoint on each database that a test (or sub-test) is rolled back
     to at its end, after checking that the transaction around it survived.
+    Its statements go straight to the driver (``library_sql``): they are
+    the library's, not the test's SQL, and skip peewee's per-statement work.
 
     With ``keep=True`` it is the savepoint every test of a class is rolled
     back to: established once, and ``ROLLBACK TO`` leaves it established for
@@ -152,7 +154,7 @@ class TestSavepoint:
             return found
         for db in self.databases:
             savepoint = db.savepoint()
-            savepoint._begin()
+            library_sql(db, f"SAVEPOINT {savepoint.quoted_sid}")
             self._open.append((db, savepoint, db.transaction_depth()))
         return {}
 
@@ -170,9 +172,9 @@ class TestSavepoint:
             problem = None if isinstance(db, pw.MySQLDatabase) else transaction_problem(db)
             if problem is None:
                 try:
-                    savepoint.rollback()
+                    library_sql(db, f"ROLLBACK TO SAVEPOINT {savepoint.quoted_sid}")
                     if not self.keep:
-                        savepoint.commit(begin=False)  # release it
+                        library_sql(db, f"RELEASE SAVEPOINT {savepoint.quoted_sid}")
                 except _DRIVER_ERRORS:
                     problem = transaction_problem(db) or ENDED
             if problem:
