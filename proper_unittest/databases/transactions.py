@@ -132,7 +132,8 @@ class TestSavepoint:
     def __init__(self, databases: Iterable[pw.Database], keep: bool = False) -> None:
         self.databases = list(databases)
         self.keep = keep
-        self._open: list[tuple[pw.Database, pw._savepoint, int]] = []
+        # (database, the savepoint's quoted name, peewee's transaction depth then)
+        self._open: list[tuple[pw.Database, str, int]] = []
 
     def check(self) -> dict[pw.Database, str]:
         """The databases whose transaction is already gone, and why: free
@@ -153,9 +154,9 @@ class TestSavepoint:
         if found:
             return found
         for db in self.databases:
-            savepoint = db.savepoint()
-            library_sql(db, f"SAVEPOINT {savepoint.quoted_sid}")
-            self._open.append((db, savepoint, db.transaction_depth()))
+            name = db.savepoint().quoted_sid  # peewee's unique name, quoted for `db`
+            library_sql(db, f"SAVEPOINT {name}")
+            self._open.append((db, name, db.transaction_depth()))
         return {}
 
     def rollback(self) -> dict[pw.Database, str]:
@@ -166,15 +167,15 @@ class TestSavepoint:
         any statement, so it never sees a savepoint command outside a
         transaction."""
         found = {}
-        for db, savepoint, depth in reversed(self._open):
+        for db, name, depth in reversed(self._open):
             _forget_stray_transactions(db, depth)
             # MySQL has no free check: there, a missing savepoint is the sign.
             problem = None if isinstance(db, pw.MySQLDatabase) else transaction_problem(db)
             if problem is None:
                 try:
-                    library_sql(db, f"ROLLBACK TO SAVEPOINT {savepoint.quoted_sid}")
+                    library_sql(db, f"ROLLBACK TO SAVEPOINT {name}")
                     if not self.keep:
-                        library_sql(db, f"RELEASE SAVEPOINT {savepoint.quoted_sid}")
+                        library_sql(db, f"RELEASE SAVEPOINT {name}")
                 except _DRIVER_ERRORS:
                     problem = transaction_problem(db) or ENDED
             if problem:

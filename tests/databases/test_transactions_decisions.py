@@ -163,10 +163,10 @@ class TransactionCases:
         transaction = ClassTransaction([self.db]).begin()
         sub = Savepoint([self.db])
         sub.begin()
-        (_, savepoint, _), = sub._open
+        (_, name, _), = sub._open
         self.assertEqual(sub.rollback(), {})
         with self.assertRaises(pw.DatabaseError):  # no such savepoint any more
-            self.db.execute_sql(f"RELEASE SAVEPOINT {savepoint.quoted_sid}")
+            self.db.execute_sql(f"RELEASE SAVEPOINT {name}")
         transaction.rollback()
 
     def test_a_failed_statement_leaves_the_transaction_open(self):
