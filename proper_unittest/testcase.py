@@ -33,7 +33,7 @@ from proper_unittest.databases.leaks import (
     CHECK_AFTER_TEST, EscapedWritesError, WriteWatch, check_setting, explain_escaped,
 )
 from proper_unittest.databases.provision import claim_app_databases
-from proper_unittest.databases.tables import empty_tables
+from proper_unittest.databases.tables import empty_tables, put_back_on_own_databases
 from proper_unittest.databases.transactions import (
     ClassTransaction, TestSavepoint, TransactionEnded, explain, reset_database,
 )
@@ -283,9 +283,12 @@ class _ProperTestMixin(TestCaseMixin):
         if watch is None:
             return
         try:
-            found = watch.changes()
-            for db in watch.changed_since_start():
-                empty_tables(db)
+            try:
+                put_back_on_own_databases(cls._databases.values(), f"the class {cls.__qualname__}")
+            finally:  # the counts and clean-up run on the test database either way
+                found = watch.changes()
+                for db in watch.changed_since_start():
+                    empty_tables(db)
         finally:
             watch.close()
         if found:
@@ -621,8 +624,11 @@ class ProperTransactionTestCase(ProperTestCase):
             assert data is not None  # set by _start_test_databases
             data.close()
         finally:
-            for db in self._databases.values():
-                reset_database(db)
+            try:
+                put_back_on_own_databases(self._databases.values(), f"the test {self.id()}")
+            finally:
+                for db in self._databases.values():
+                    reset_database(db)
 
 
 class AsyncChannelTestCase(_Mixins, ChannelAssertions, unittest.IsolatedAsyncioTestCase):

@@ -53,6 +53,10 @@ class Claim:
     # The record that this run created the database (see creations),
     # until the marker says so.
     record: Path | None = None
+    # A copy of `db`'s connection settings as claimed (None in memory): the
+    # library's own connections and the exit's removal go where the claim
+    # was made, whatever a test later did to `db` (renamed it, re-initialized it).
+    pinned: pw.Database | None = None
 
 
 # id(db) -> its claim, for every database this process prepared.
@@ -135,7 +139,7 @@ def _join_claim(db: pw.Database, other: "Claim") -> "Claim":
     _create_schemas(db, missing)
     db.create_tables(new_models)
     claim = Claim(db, owns_database=other.owns_database, tables=other.tables, schemas=other.schemas,
-                  created_file=other.created_file)
+                  created_file=other.created_file, pinned=plain_connection(db))
     _write_marker(db, claim, schema="")  # a mixed schema: never reused as is
     return claim
 
@@ -233,6 +237,7 @@ def _claim_and_build(db: pw.Database) -> Claim:
         _verify_connected_database(db)
         _build(db, models_of(db), claim, previous=[])
         return claim
+    claim.pinned = plain_connection(db)
 
     # Known to the exit hook from now on: a run stopped half way through
     # (Ctrl-C, SIGTERM) still removes what it made.
@@ -489,9 +494,9 @@ def _user_tables(db: pw.Database) -> list[str]:
         ).fetchall()
         return [safety.listed_table(schema, name, backend) for schema, name in rows]
     if backend == "mysql":
-        rows = db.execute_sql(
+        rows = db.execute_sql(  # the database claimed, not the session's current one
             "SELECT table_name FROM information_schema.tables "
-            "WHERE table_schema = DATABASE() ORDER BY table_name"
+            "WHERE table_schema = %s ORDER BY table_name", (claimed_name(db),)
         ).fetchall()
         return [row[0] for row in rows]
     return sorted(_get_tables(db))
@@ -590,7 +595,10 @@ def _display_name(db: pw.Database) -> str:
 
 def plain_connection(db: pw.Database, name: str | None = None) -> pw.Database:
     """A new, never pooled Database object with `db`'s connection options,
-    on database `name` (default: the one `db` connects to)."""
+    on database `name` (default: the one `db` connects to). For a database
+    this process claimed, the options and name are those it was claimed
+    with (see Claim.pinned), not what a test may have changed since."""
+    db = _pinned(db)
     plain = next(
         klass for klass in type(db).__mro__
         if issubclass(klass, pw.Database) and "Pool" not in klass.__name__
@@ -606,6 +614,18 @@ def plain_connection(db: pw.Database, name: str | None = None) -> pw.Database:
         # `database=` too, so PyMySQL does not warn about peewee's `db=`.
         other.connect_params["database"] = other.database
     return other
+
+
+def _pinned(db: pw.Database) -> pw.Database:
+    """`db` as this process claimed it (see Claim.pinned), or `db` itself."""
+    claim = _claims.get(id(db)) or _in_progress.get(id(db))
+    return claim.pinned if claim is not None and claim.pinned is not None else db
+
+
+def claimed_name(db: pw.Database) -> str:
+    """The server database name `db` was claimed under (its own name if
+    this process did not claim it)."""
+    return safety.target_name(_pinned(db))
 
 
 def _server_connection(db: pw.Database) -> pw.Database | None:
@@ -900,19 +920,35 @@ def _release(claims: list[Claim]) -> None:
         return
     removed: set[tuple[object, ...]] = set()
     for claim in claims:
-        key = _physical_key(claim.db)
+        key = _physical_key(claim.pinned or claim.db)
+        _best_effort(claim.db.close)
         if key in removed:
-            _best_effort(claim.db.close)
-        elif claim.owns_database:
-            _best_effort(claim.db.close)
+            continue
+        if claim.owns_database:
             _best_effort(_remove, claim)
-            removed.add(key)
         else:
-            _best_effort(_drop_tables, claim.db, claim.tables + [MARKER_TABLE])
-            for schema in claim.schemas:  # only if empty: nothing of anyone else's in it
-                _best_effort(claim.db.execute_sql, f"DROP SCHEMA IF EXISTS {_quote(claim.db, schema)}")
-            _best_effort(claim.db.close)
-            removed.add(key)
+            _best_effort(_drop_what_it_made, claim)
+        removed.add(key)
+
+
+def _drop_what_it_made(claim: Claim) -> None:
+    """In a database the library adopted: drop the tables and schemas it
+    made, and its marker, through a new connection made with the settings
+    it was claimed with (see Claim.pinned), once the server confirms that
+    connection is on the database claimed (a test cannot point it elsewhere)."""
+    own = plain_connection(claim.pinned or claim.db)
+    with guard.provisioning():
+        own.connect()
+    try:
+        if not isinstance(own, pw.SqliteDatabase) and (
+            own.execute_sql(_CURRENT_DATABASE[safety.backend_of(own)]).fetchone()[0] != safety.target_name(own)
+        ):
+            return
+        _drop_tables(own, claim.tables + [MARKER_TABLE])
+        for schema in claim.schemas:  # only if empty: nothing of anyone else's in it
+            _best_effort(own.execute_sql, f"DROP SCHEMA IF EXISTS {_quote(own, schema)}")
+    finally:
+        own.close()
 
 
 def _end_transactions(db: pw.Database) -> None:
@@ -945,20 +981,21 @@ def _remove_now(claim: Claim) -> None:
     if isinstance(claim.db, pw.SqliteDatabase):
         _remove_file(claim)
         return
-    own = plain_connection(claim.db)
+    db = claim.pinned or claim.db  # where the claim was made, whatever a test did to claim.db
+    own = plain_connection(db)
     try:
         own.connect()
     except pw.OperationalError:
-        if not _is_invalid(claim.db):
+        if not _is_invalid(db):
             raise
-        _drop_server_database(claim.db, own)  # a DROP of it was cut short: finish it
+        _drop_server_database(db, own)  # a DROP of it was cut short: finish it
         return
     try:
-        if not _may_drop(claim.db, own):
+        if not _may_drop(db, own):
             return
         for attempt in range(3):
             try:
-                _drop_server_database(claim.db, own)
+                _drop_server_database(db, own)
                 return
             except pw.OperationalError:  # pragma: no cover - another session still connected
                 time.sleep(0.2 * (attempt + 1))
@@ -1034,8 +1071,12 @@ def _quote(db: pw.Database, name: str) -> str:
 
 def quote_table(db: pw.Database, name: str) -> str:
     """A table name as the library lists it (see ``safety.listed_table``),
-    quoted for `db`'s SQL."""
-    return names.quote_table(db, name, postgres=safety.backend_of(db) == "postgres")
+    quoted for `db`'s SQL. On MySQL it is qualified with the database
+    claimed (``test_db.table``): a test that sent ``USE other`` cannot
+    turn the library's statements on that other database."""
+    backend = safety.backend_of(db)
+    quoted = names.quote_table(db, name, postgres=backend == "postgres")
+    return f"{_quote(db, claimed_name(db))}.{quoted}" if backend == "mysql" else quoted
 
 
 def _worker_suffix() -> str:

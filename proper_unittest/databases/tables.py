@@ -1,14 +1,16 @@
 """The library's tables on a database: which models it created tables for,
 their row counts in one query, and emptying them (children first)."""
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 import peewee as pw
 
 from proper_unittest.databases.app import library_sql, models_of, not_the_tests_sql
-from proper_unittest.databases.provision import created_tables, quote_table
+from proper_unittest.databases.names import quote_identifier
+from proper_unittest.databases.provision import claimed_name, created_tables, quote_table
 from proper_unittest.databases.safety import table_name
+from proper_unittest.errors import UnsafeDatabaseError
 
 
 def created_models(db: pw.Database) -> list[type[pw.Model]]:
@@ -27,13 +29,31 @@ def empty_tables(db: pw.Database, models: Sequence[type[pw.Model]] | None = None
         return
     mysql = isinstance(db, pw.MySQLDatabase)
     if mysql:  # InnoDB checks each row, so a self-reference could refuse
-        db.execute_sql("SET FOREIGN_KEY_CHECKS = 0")
+        library_sql(db, "SET FOREIGN_KEY_CHECKS = 0")
     try:
         for model in reversed(cast(Any, pw).sort_models(models)):  # not in types-peewee
-            db.execute(model.delete())
+            # Qualified on MySQL (quote_table): never another database's table.
+            library_sql(db, f"DELETE FROM {quote_table(db, table_name(model))}")
     finally:
         if mysql:
-            db.execute_sql("SET FOREIGN_KEY_CHECKS = 1")
+            library_sql(db, "SET FOREIGN_KEY_CHECKS = 1")
+
+
+def back_on_own_database(db: pw.Database) -> str | None:
+    """MySQL: if a test switched `db`'s connection to another database
+    (``USE other``), switch it back to the test database and return the
+    other one's name; None when it is on its own (or not MySQL). The
+    library's own statements name the test database anyway (quote_table);
+    this puts the app's back on it."""
+    if not isinstance(db, pw.MySQLDatabase) or db.is_closed():
+        return None
+    row = library_sql(db, "SELECT DATABASE()")
+    current = row[0] if row else None
+    own = claimed_name(db)
+    if current == own:
+        return None
+    library_sql(db, f"USE {quote_identifier(db, own)}")
+    return str(current)
 
 
 def row_counts(db: pw.Database, models: Sequence[type[pw.Model]] | None = None) -> dict[str, int]:
@@ -55,3 +75,23 @@ def _count_query(db: pw.Database, models: tuple[type[pw.Model], ...]) -> str:
         f"(SELECT COUNT(*) FROM {quote_table(db, table_name(model))})" for model in models
     )
     return f"SELECT {parts}"
+
+
+def put_back_on_own_databases(databases: Iterable[pw.Database], who: str) -> None:
+    """MySQL: switch back every connection of `databases` that `who` (a
+    test or a class) moved to another database with ``USE``, then refuse
+    to go on, naming where it went (see back_on_own_database)."""
+    moved = [(db, other) for db in databases if (other := back_on_own_database(db)) is not None]
+    if not moved:
+        return
+    listed = "; ".join(
+        f"test database {claimed_name(db)!r} ({type(db).__name__}) was on {other!r}" for db, other in moved
+    )
+    raise UnsafeDatabaseError(
+        f"Refusing to go on: {who} switched a database connection to another database "
+        f"(USE): {listed}. The app's statements after the switch ran there, outside the "
+        "test database. The library switched the connection back; nothing of the library's "
+        "ran there (its statements name the test database). Keep tests on the test "
+        "database: do not send USE; use the app's models, or a second test database "
+        "configured in the app's DATABASES."
+    )
