@@ -3,7 +3,10 @@ as CPython's regression test runner does (``test.libregrtest``'s
 saved_test_environment).
 
 Checked: ``os.environ``, the working directory, ``sys.path``, the level,
-handlers and ``disabled`` flag of every logger, and the signal handlers.
+handlers, filters, ``disabled`` and ``propagate`` of every logger (one the
+test made included), the signal handlers, and the settings of
+process_settings (the signal mask, timers, umask, limits, hooks, locale,
+time zone, standard streams...).
 A change is put back and the test (or class) is named on stderr; with
 ``strict_process_state = True`` on the class, or
 ``PROPER_UNITTEST_STRICT_STATE=1``, it is an error of the test. Threads the
@@ -19,6 +22,7 @@ from typing import Any
 
 from proper_unittest.discovery import env_switch
 from proper_unittest.environment import PYTEST_TEST_VARIABLE, pytest_runs_the_test
+from proper_unittest.isolation.process_settings import put_back_settings, read_settings
 from proper_unittest.isolation.termination import WATCHDOG_NAME
 
 #: Environment variable turning every change into an error.
@@ -62,10 +66,20 @@ def _loggers() -> list[logging.Logger]:
     return found
 
 
-def _logger_states(loggers: list[logging.Logger]) -> list[tuple[int, list[logging.Handler] | None, bool]]:
-    """(level, a copy of the handlers or None for none, disabled) per logger:
-    most loggers have no handler, and None costs no list."""
-    return [(lg.level, lg.handlers[:] if lg.handlers else None, lg.disabled) for lg in loggers]
+_LoggerState = tuple[int, list[logging.Handler] | None, bool, bool, list[Any] | None]
+# A logger as logging.getLogger() makes it.
+_NEW_LOGGER: _LoggerState = (logging.NOTSET, None, False, True, None)
+
+
+def _logger_states(loggers: list[logging.Logger]) -> list[_LoggerState]:
+    """(level, a copy of the handlers or None for none, disabled, propagate,
+    a copy of the filters or None) per logger: most loggers have no
+    handler and no filter, and None costs no list."""
+    return [
+        (lg.level, lg.handlers[:] if lg.handlers else None, lg.disabled, lg.propagate,
+         lg.filters[:] if lg.filters else None)
+        for lg in loggers
+    ]
 
 
 def _signal_handlers() -> list[Any]:
@@ -107,6 +121,8 @@ class ProcessState:
         self.logger_state = _logger_states(self.loggers)
         self.signals = _signal_handlers()
         self.threads = set(threading.enumerate())
+        self.main_thread = threading.current_thread() is threading.main_thread()
+        self.settings = read_settings(self.main_thread)
 
     @classmethod
     def for_test(cls) -> "ProcessState":
@@ -135,9 +151,15 @@ class ProcessState:
         if sys.path != self.path:
             changes.append(_list_change("sys.path", self.path, sys.path))
             sys.path[:] = self.path
+        changes.extend(put_back_settings(self.settings, self.main_thread))
         state = _logger_states(self.loggers)
         if state != self.logger_state:
-            changes.extend(self._restore_loggers(state))
+            changes.extend(self._restore_loggers(self.loggers, self.logger_state, state))
+        made = _loggers()
+        if made is not self.loggers:  # loggers made during the test: as getLogger made them
+            new = [lg for lg in made if lg not in set(self.loggers)]
+            new_state = _logger_states(new)
+            changes.extend(self._restore_loggers(new, [_NEW_LOGGER] * len(new), new_state))
         if threading.current_thread() is threading.main_thread():
             now = _signal_handlers()
             if now != self.signals:
@@ -172,10 +194,12 @@ class ProcessState:
                  (("added", added), ("removed", removed), ("changed", changed)) if keys]
         return f"os.environ ({'; '.join(parts)})"
 
-    def _restore_loggers(self, state: list[tuple[int, list[logging.Handler] | None, bool]]) -> list[str]:
+    @staticmethod
+    def _restore_loggers(loggers: list[logging.Logger], before: list[_LoggerState],
+                         state: list[_LoggerState]) -> list[str]:
         changes: list[str] = []
-        for logger, (level, handlers, disabled), now in zip(self.loggers, self.logger_state, state):
-            if now == (level, handlers, disabled):
+        for logger, (level, handlers, disabled, propagate, filters), now in zip(loggers, before, state):
+            if now == (level, handlers, disabled, propagate, filters):
                 continue
             name = logger.name if logger.name != "root" or logger is not logging.getLogger() else "root"
             what = []
@@ -188,6 +212,12 @@ class ProcessState:
             if now[2] != disabled:
                 what.append(f"disabled {disabled} -> {now[2]}")
                 logger.disabled = disabled
+            if now[3] != propagate:
+                what.append(f"propagate {propagate} -> {now[3]}")
+                logger.propagate = propagate
+            if now[4] != filters:
+                what.append("filters")
+                logger.filters[:] = filters or []
             changes.append(f"the logger {name!r} ({', '.join(what)})")
         return changes
 

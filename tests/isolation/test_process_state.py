@@ -8,8 +8,11 @@ import os
 import signal
 import sys
 import tempfile
+import socket
 import threading
+import time
 import unittest
+import warnings
 
 from parameterized import parameterized
 
@@ -46,11 +49,61 @@ def change_signal(test):
     signal.signal(signal.SIGUSR1, lambda *args: None)
 
 
+def change_signal_mask(test):
+    signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGALRM])
+
+
+def start_timer(test):
+    signal.signal(signal.SIGALRM, lambda *args: None)  # put back too; the timer would fire in the next test
+    signal.setitimer(signal.ITIMER_REAL, 30)
+
+
+def change_umask(test):
+    os.umask(0o077)
+
+
+def change_recursion_limit(test):
+    sys.setrecursionlimit(sys.getrecursionlimit() + 7)
+
+
+def change_socket_timeout(test):
+    socket.setdefaulttimeout(3.5)
+
+
+def change_warnings(test):
+    warnings.filterwarnings("ignore", message="pu leaked")
+
+
+def change_time_zone(test):
+    os.environ["TZ"] = "Asia/Tokyo"
+    time.tzset()
+
+
+def change_propagate(test):
+    logging.getLogger("pu.leak").propagate = False
+
+
+def configure_new_logger(test):
+    logging.getLogger("pu.made.in.the.test").addHandler(logging.NullHandler())
+
+
+def change_logging_disable(test):
+    logging.disable(logging.CRITICAL)
+
+
+def swap_stdout(test):
+    sys.stdout = io.StringIO()
+
+
 def snapshot():
     logger = logging.getLogger("pu.leak")
+    made = logging.Logger.manager.loggerDict.get("pu.made.in.the.test")
     return (
         os.environ.get("PU_LEAKED"), os.getcwd(), list(sys.path), logger.level,
         list(logger.handlers), logger.disabled, signal.getsignal(signal.SIGUSR1),
+        signal.pthread_sigmask(signal.SIG_BLOCK, []), signal.getitimer(signal.ITIMER_REAL),
+        sys.getrecursionlimit(), socket.getdefaulttimeout(), list(warnings.filters), time.tzname,
+        logger.propagate, list(getattr(made, "handlers", [])), logging.root.manager.disable, sys.stdout,
     )
 
 
@@ -69,6 +122,17 @@ class ProcessStateTests(unittest.TestCase):
         ("handlers", change_handlers, "the logger 'pu.leak' (handlers)"),
         ("disabled", change_disabled, "the logger 'pu.leak' (disabled False -> True)"),
         ("signal", change_signal, "the handler of SIGUSR1"),
+        ("signal mask", change_signal_mask, "the signal mask (pthread_sigmask)"),
+        ("timer", start_timer, "a running SIGALRM timer (setitimer)"),
+        ("umask", change_umask, "the umask"),
+        ("recursion limit", change_recursion_limit, "the recursion limit"),
+        ("socket timeout", change_socket_timeout, "the default socket timeout"),
+        ("warnings", change_warnings, "the warnings filters"),
+        ("time zone", change_time_zone, "the time zone (time.tzset)"),
+        ("propagate", change_propagate, "the logger 'pu.leak' (propagate True -> False)"),
+        ("new logger", configure_new_logger, "the logger 'pu.made.in.the.test' (handlers)"),
+        ("logging.disable", change_logging_disable, "logging.disable"),
+        ("streams", swap_stdout, "sys.stdin/stdout/stderr"),
     ])
     def test_put_back_and_named(self, _name, change, described):
         logging.getLogger("pu.leak")  # exists before the tests, like an app's logger
@@ -157,9 +221,9 @@ class SnapshotLeftForTheNextTestTests(unittest.TestCase):
         self.assertIsNot(ProcessState.for_test(), state)  # taken: the next start makes its own
 
     def test_a_test_that_changed_something_leaves_nothing(self):
-        state = ProcessState.for_test()
-        os.environ["PU_LEAKED"] = "1"
         with contextlib.redirect_stderr(io.StringIO()):
+            state = ProcessState()
+            os.environ["PU_LEAKED"] = "1"
             report("a test", state, False, test=True)
         self.assertNotIn("PU_LEAKED", os.environ)
         self.assertIsNot(ProcessState.for_test(), state)
