@@ -5,7 +5,6 @@ request, status, Location, the start of the body and, for server errors,
 the app's own traceback.
 """
 import json
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
@@ -15,11 +14,11 @@ from http import HTTPStatus
 from urllib.parse import urlsplit
 
 import peewee as pw
-from playhouse.test_utils import count_queries
 
 from proper_unittest.assertions._base import TestCaseMixin
 from proper_unittest.databases.app import recover_aborted_transactions
 from proper_unittest.isolation.app_state import outbox
+from proper_unittest.recording.query_count import counting_queries
 from proper_unittest.recording.recorder import apps_own
 from proper_unittest.recording.streams import StreamRecorder
 from proper_unittest.recording.tasks import capture_tasks
@@ -239,22 +238,13 @@ class ProperAssertions(TestCaseMixin):
     @contextmanager
     def assertNumQueries(self, expected: int, msg: Any = None) -> Iterator[Any]:
         """Assert the block runs exactly `expected` queries. Every query peewee
-        runs counts (playhouse's ``count_queries``), including those of a
-        ``SqliteCache`` installed by :func:`override_cache`; transaction and
-        savepoint statements do not, as they differ between backends."""
-        counter: Any
-        # count_queries sets peewee's logger to DEBUG and leaves it so.
-        peewee_logger = logging.getLogger("peewee")
-        level = peewee_logger.level
-        try:
-            with count_queries() as counter:  # type: ignore[no-untyped-call]  # playhouse ships no types
-                yield counter
-        finally:
-            peewee_logger.setLevel(level)
-        queries = [
-            record.msg[0] if isinstance(record.msg, tuple) else str(record.msg)
-            for record in counter.get_queries()
-        ]
+        runs counts, whatever the logging configuration silences, including
+        those of a ``SqliteCache`` installed by :func:`override_cache`;
+        transaction and savepoint statements do not, as they differ between
+        backends. Yields the count (``get_queries()``; ``count`` after the block)."""
+        with counting_queries() as counter:
+            yield counter
+        queries = [record.msg[0] for record in counter.get_queries()]
         queries = apps_own(queries)
         if len(queries) != expected:
             listing = "\n".join(f"  {i}. {sql}" for i, sql in enumerate(queries, 1)) or "  (none)"
