@@ -11,7 +11,7 @@ from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
 from typing import TYPE_CHECKING, Any, ClassVar
 from http import HTTPStatus
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import peewee as pw
 
@@ -121,7 +121,9 @@ class ProperAssertions(TestCaseMixin):
                         target_status: int = 200) -> None:
         """Assert the response redirects to `location` with `status` (303 by
         default, Proper's ``redirect_to``). A relative `location` also
-        matches an absolute Location on the same path.
+        matches an absolute Location on the same path of the app's own
+        origin (the scheme and host the request was made on); fragments
+        must match when either side has one.
 
         On a response that followed redirects (``follow_redirects=True`` or
         ``.follow()``), checks the chain instead: the first redirect had
@@ -130,7 +132,9 @@ class ProperAssertions(TestCaseMixin):
         chain = response.get("redirect_chain") or []
         if chain:
             first_status, (last_url, _) = chain[0][1], chain[-1]
-            if first_status != status or not _same_location(last_url, location) \
+            # The chain keeps paths; the last hop's own Location and origin are kept apart.
+            last_location, origin = response.__dict__.get("_last_redirect", (last_url, None))
+            if first_status != status or not _same_location(last_location, location, origin) \
                     or response.status != target_status:
                 hops = "\n".join(f"  {i}. {code} -> {url}" for i, (url, code) in enumerate(chain, 1))
                 self.fail(self._formatMessage(
@@ -139,7 +143,7 @@ class ProperAssertions(TestCaseMixin):
                 ))
             return
         actual = response.headers.get("location")
-        if response.status != status or not _same_location(actual, location):
+        if response.status != status or not _same_location(actual, location, response.__dict__.get("_origin")):
             self.fail(self._formatMessage(
                 msg, f"Expected a {status} redirect to {location!r}.\n{describe_response(response)}"
             ))
@@ -312,14 +316,42 @@ def _json_difference(expected: Any, actual: Any, where: str) -> str | None:
     return None if expected == actual else where
 
 
-def _same_location(actual: str | None, expected: str) -> bool:
+def _same_location(actual: str | None, expected: str, origin: str | None) -> bool:
+    """Whether the Location `actual`, answering a request on `origin`, goes
+    where `expected` says: the same origin (a relative URL is on `origin`),
+    path, query and fragment."""
     if actual is None:
         return False
     if actual == expected:
         return True
-    parts = urlsplit(actual)
-    path = parts.path + (f"?{parts.query}" if parts.query else "")
-    return not urlsplit(expected).netloc and path == expected
+    got, wanted = urlsplit(actual), urlsplit(expected)
+    return (
+        _origin_key(got, origin) == _origin_key(wanted, origin)
+        and _path_and_query(got) == _path_and_query(wanted)
+        and got.fragment == wanted.fragment
+    )
+
+
+def _origin_key(url: SplitResult, request_origin: str | None) -> tuple[str, str, int | None] | None:
+    """(scheme, host, port) of `url`; a URL without a host is on the
+    request's origin (None when that is not known)."""
+    if not url.netloc:
+        return _origin_key(urlsplit(request_origin), None) if request_origin else None
+    # A protocol-relative URL ("//host/path") takes the request's scheme.
+    scheme = (url.scheme or urlsplit(request_origin or "http:").scheme).lower()
+    try:
+        port = url.port
+    except ValueError:  # not a number: compare the whole host part
+        return scheme, url.netloc.lower(), None
+    return scheme, (url.hostname or "").lower(), port or _DEFAULT_PORTS.get(scheme)
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _path_and_query(url: SplitResult) -> str:
+    path = url.path or ("/" if url.netloc else "")
+    return path + (f"?{url.query}" if url.query else "")
 
 
 def _is_database_error(exception: Any) -> bool:

@@ -77,6 +77,45 @@ class FailureMessagesTests(ProperTestCase):
         self.assertIn("Traceback", server_error)
         self.assertIn("raise ValueError", server_error)
 
+    def test_a_relative_location_matches_only_the_apps_own_origin(self):
+        note = Note.create(title="n")
+        for elsewhere in (f"https://evil.example.net/notes/{note.id}", f"//evil.example.net/notes/{note.id}",
+                          f"https://example.com/notes/{note.id}", f"http://example.com:8080/notes/{note.id}"):
+            with self.subTest(elsewhere):
+                result = self.client.get("/go", params={"to": elsewhere})
+                self.assertEqual(result.location, elsewhere)
+                with self.assertRaises(AssertionError):
+                    self.assertRedirects(result, f"/notes/{note.id}")
+                self.assertRedirects(result, elsewhere)
+        on_the_app = self.client.get("/go", params={"to": f"http://example.com/notes/{note.id}"})
+        self.assertRedirects(on_the_app, f"/notes/{note.id}")
+        on_https = self.client.get("https://example.com/go", params={"to": f"https://example.com/notes/{note.id}"})
+        self.assertRedirects(on_https, f"/notes/{note.id}")
+
+    def test_fragments_must_match_when_either_side_has_one(self):
+        result = self.client.get("/go", params={"to": "/notes/1#wrong"})
+        with self.assertRaises(AssertionError):
+            self.assertRedirects(result, "/notes/1")
+        with self.assertRaises(AssertionError):
+            self.assertRedirects(result, "/notes/1#right")
+        self.assertRedirects(result, "/notes/1#wrong")
+        with self.assertRaises(AssertionError):
+            self.assertRedirects(self.client.get("/go", params={"to": "/notes/1"}), "/notes/1#top")
+
+    def test_a_followed_redirect_keeps_its_host_and_fragment(self):
+        note = Note.create(title="n")
+        offsite = self.client.get("/go", params={"to": f"https://evil.example.net/notes/{note.id}"},
+                                  follow_redirects=True)
+        self.assertEqual(offsite.redirect_chain, [(f"/notes/{note.id}", 303)])
+        with self.assertRaises(AssertionError):
+            self.assertRedirects(offsite, f"/notes/{note.id}")
+        fragment = self.client.get("/go", params={"to": f"/notes/{note.id}#wrong"}, follow_redirects=True)
+        with self.assertRaises(AssertionError):
+            self.assertRedirects(fragment, f"/notes/{note.id}")
+        self.assertRedirects(fragment, f"/notes/{note.id}#wrong")
+        self.assertRedirects(self.client.get("/go", params={"to": f"/notes/{note.id}"}, follow_redirects=True),
+                             f"/notes/{note.id}")
+
     def test_assertContains_and_assertNotContains_failures(self):
         class Inner(ProperTestCase):
             app = APP

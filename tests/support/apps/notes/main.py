@@ -103,6 +103,11 @@ class NotesController(Controller):
         note = Note.create(title=self.request.form["title"])
         return self.render(json={"id": note.id, "title": note.title}, status=201)
 
+    @router.get("go")
+    def go(self):
+        """Redirects to the `to` parameter, whatever it is (assertRedirects' tests)."""
+        self.response.redirect_to(self.params["to"])
+
     @router.get("boom")
     def boom(self):
         raise ValueError("kaboom from the notes app")
