@@ -16,6 +16,7 @@ from urllib.parse import SplitResult, urlsplit
 import peewee as pw
 
 from proper_unittest.assertions._base import TestCaseMixin
+from proper_unittest.assertions._equality import json_equal
 from proper_unittest.databases.app import recover_aborted_transactions
 from proper_unittest.isolation.app_state import outbox
 from proper_unittest.recording.query_count import counting_queries
@@ -172,7 +173,8 @@ class ProperAssertions(TestCaseMixin):
         With `expected`, the body must equal it; with ``partial=True``, only
         contain it: each key of an expected object (nested ones too) with an
         equal (or containing) value, and a list as many items, each containing
-        the expected item at its position."""
+        the expected item at its position. A boolean equals only a boolean
+        (``True`` is not ``1``)."""
         self.assertStatus(response, status, msg)
         try:
             data = response.json()
@@ -181,7 +183,7 @@ class ProperAssertions(TestCaseMixin):
         if expected is _ANY_JSON:
             return data
         difference = _json_difference(expected, data, "body") if partial else (
-            None if data == expected else "body")
+            None if json_equal(expected, data) else "body")
         if difference is not None:
             how = "does not contain the expected part" if partial else "differs"
             self.fail(self._formatMessage(
@@ -313,7 +315,7 @@ def _json_difference(expected: Any, actual: Any, where: str) -> str | None:
             if found:
                 return found
         return None
-    return None if expected == actual else where
+    return None if json_equal(expected, actual) else where
 
 
 def _same_location(actual: str | None, expected: str, origin: str | None) -> bool:

@@ -323,6 +323,27 @@ class NumQueriesTests(ProperTestCase):
         self.assertRegex(str(raised.exception), r"Expected 0 queries, [1-9]\d* ran:")
 
 
+class JSONComparisonTests(ProperTestCase):
+    app = APP
+
+    def test_a_boolean_equals_only_a_boolean(self):
+        result = self.client.get("/api/status")
+        self.assertJSON(result, {"ok": 1, "count": 1, "flags": [0, True]})  # one number type in JSON
+        for expected in ({"ok": True, "count": 1, "flags": [0, True]},
+                         {"ok": 1, "count": True, "flags": [0, True]},
+                         {"ok": 1, "count": 1, "flags": [False, True]}):
+            with self.subTest(expected=expected), self.assertRaises(AssertionError):
+                self.assertJSON(result, expected)
+
+    def test_partial_too(self):
+        result = self.client.get("/api/status")
+        self.assertJSON(result, {"ok": 1, "flags": [0, True]}, partial=True)
+        for expected in ({"ok": True}, {"flags": [False, True]}, {"flags": [0, 1]}):
+            with self.subTest(expected=expected), self.assertRaises(AssertionError) as raised:
+                self.assertJSON(result, expected, partial=True)
+            self.assertIn("does not contain the expected part", str(raised.exception))
+
+
 def send(**fields):
     EmailMessage(subject=fields.pop("subject", "Welcome aboard"), body="hello", **fields).send()
 
