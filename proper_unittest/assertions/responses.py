@@ -152,7 +152,9 @@ class ProperAssertions(TestCaseMixin):
     def assertContains(self, response: "Response", text: str, status: int = 200, count: int | None = None,
                        msg: Any = None) -> None:
         """Assert the response has `status` and its body contains `text`
-        (exactly `count` times, if given)."""
+        (exactly `count` times, if given). Empty `text` is refused (ValueError):
+        every body contains it."""
+        _refuse_empty_text(text, "assertContains")
         self.assertStatus(response, status, msg)
         found = response.body.count(text)
         if (count is None and not found) or (count is not None and found != count):
@@ -162,7 +164,9 @@ class ProperAssertions(TestCaseMixin):
             ))
 
     def assertNotContains(self, response: "Response", text: str, status: int = 200, msg: Any = None) -> None:
-        """Assert the response has `status` and its body does not contain `text`."""
+        """Assert the response has `status` and its body does not contain
+        `text` (empty `text` is refused: ValueError)."""
+        _refuse_empty_text(text, "assertNotContains")
         self.assertStatus(response, status, msg)
         if text in response.body:
             self.fail(self._formatMessage(msg, f"Did not expect {text!r} in the body.\n{describe_response(response)}"))
@@ -292,6 +296,12 @@ class ProperAssertions(TestCaseMixin):
         """Context manager recording what is broadcast to `streams` on the
         app's cable: ``with self.captureBroadcasts("chat:lobby") as sent:``."""
         return StreamRecorder(self.app.cable, streams)
+
+
+def _refuse_empty_text(text: str, assertion: str) -> None:
+    """Raise ValueError for an empty `text`: it is in every body, so it checks nothing."""
+    if text == "":
+        raise ValueError(f"{assertion}() got empty text, which every body contains: give the text to look for.")
 
 
 def _json_difference(expected: Any, actual: Any, where: str) -> str | None:

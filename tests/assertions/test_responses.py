@@ -144,6 +144,13 @@ class FailureMessagesTests(ProperTestCase):
         self.assertIn("Did not expect 'ab' in the body", not_contains)
         self.assertIn("aa,ab", not_contains)
 
+    def test_empty_text_is_refused(self):
+        result = self.client.get("/notes")
+        for assertion in (self.assertContains, self.assertNotContains):
+            with self.subTest(assertion.__name__), self.assertRaises(ValueError) as raised:
+                assertion(result, "")
+            self.assertIn("give the text to look for", str(raised.exception))
+
     def test_msg_is_added_to_the_failure(self):
         class Inner(ProperTestCase):
             app = APP
