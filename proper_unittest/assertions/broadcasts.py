@@ -7,7 +7,7 @@ and still delivered to the cable's listeners.
 from typing import Any
 
 from proper_unittest.assertions._base import TestCaseMixin
-from proper_unittest.assertions._equality import json_equal
+from proper_unittest.assertions.equality import json_equal
 from proper_unittest.recording.recorder import recording_of
 
 

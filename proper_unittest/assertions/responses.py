@@ -16,7 +16,7 @@ from urllib.parse import SplitResult, urlsplit
 import peewee as pw
 
 from proper_unittest.assertions._base import TestCaseMixin
-from proper_unittest.assertions._equality import json_equal
+from proper_unittest.assertions.equality import json_equal
 from proper_unittest.databases.app import recover_aborted_transactions
 from proper_unittest.isolation.app_state import outbox
 from proper_unittest.recording.query_count import counting_queries

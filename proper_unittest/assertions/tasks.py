@@ -11,7 +11,7 @@ from typing import Any
 from huey.api import TaskWrapper
 
 from proper_unittest.assertions._base import TestCaseMixin
-from proper_unittest.assertions._equality import json_equal
+from proper_unittest.assertions.equality import json_equal
 from proper_unittest.recording.recorder import recording_of
 
 
