@@ -3,6 +3,7 @@
 exports is public).
 
 - ``_base``: what the mixins are built on, as a type checker sees them.
+- ``equality``: ``json_equal``, equality of JSON-like data where a bool is not 1.
 - ``responses``: responses, emails, queries (``ProperAssertions``).
 - ``html``: HTML by CSS selector (parsing) and ``assertSelect``, ``assertFormError``.
 - ``turbo``: Turbo Streams and Frames.

@@ -7,6 +7,7 @@ and still delivered to the cable's listeners.
 from typing import Any
 
 from proper_unittest.assertions._base import TestCaseMixin
+from proper_unittest.assertions.equality import json_equal
 from proper_unittest.recording.recorder import recording_of
 
 
@@ -19,9 +20,10 @@ class BroadcastAssertions(TestCaseMixin):
         return list(self._broadcast_log().entries)
 
     def assertBroadcastOn(self, stream: str, data: Any, msg: Any = None) -> None:
-        """Assert `data` was broadcast to `stream` during this test."""
+        """Assert `data` was broadcast to `stream` during this test (a
+        boolean matches only a boolean: ``True`` is not ``1``)."""
         log = self._broadcast_log()
-        if data not in log.on(stream):
+        if not any(json_equal(data, sent) for sent in log.on(stream)):
             self.fail(self._formatMessage(
                 msg, f"Expected a broadcast on {stream!r} of {data!r}.\n{_listing(log.entries)}"
             ))

@@ -1,4 +1,5 @@
 """assertChanges / assertNoChanges: how a value moves across a block."""
+import copy
 import inspect
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,14 +20,17 @@ class ChangeAssertions(TestCaseMixin):
         """Context manager: assert ``expr()`` changes across the block.
 
         ``by`` is the expected difference (``after - before``), ``from_`` the
-        value before and ``to`` the value after; any may be combined. With
-        none of them, any change passes::
+        value before and ``to`` the value after; any may be combined. The
+        value must change, unless ``by`` is given (then the difference
+        decides: ``by=0`` passes on no change). With none of them, any
+        change passes. The value before is a deep copy, so a list or dict
+        changed in place counts as changed::
 
             with self.assertChanges(lambda: Photo.select().count(), by=1):
                 self.client.post("/photos", body={"title": "Sunset"})
         """
         _check_callable(expr, "assertChanges")
-        before = expr()
+        before = _snapshot(expr())
         if from_ is not _UNSET and before != from_:
             self.fail(self._formatMessage(
                 msg, f"Expected {_describe(expr)} to be {from_!r} before the block, it was {before!r}."
@@ -40,7 +44,7 @@ class ChangeAssertions(TestCaseMixin):
                 problems.append(f"expected a change by {by!r}, it changed by {difference!r}")
         if to is not _UNSET and after != to:
             problems.append(f"expected it to become {to!r}")
-        if by is _UNSET and to is _UNSET and after == before:
+        if by is _UNSET and after == before:
             problems.append("expected it to change")
         if problems:
             self.fail(self._formatMessage(
@@ -50,9 +54,10 @@ class ChangeAssertions(TestCaseMixin):
 
     @contextmanager
     def assertNoChanges(self, expr: Callable[[], Any], msg: Any = None) -> Iterator[None]:
-        """Context manager: assert ``expr()`` is equal before and after the block."""
+        """Context manager: assert ``expr()`` is equal before and after the
+        block (the value before is a deep copy: see :meth:`assertChanges`)."""
         _check_callable(expr, "assertNoChanges")
-        before = expr()
+        before = _snapshot(expr())
         yield
         after = expr()
         if after != before:
@@ -60,6 +65,15 @@ class ChangeAssertions(TestCaseMixin):
                 msg, f"{_describe(expr)}: expected no change.\n"
                      f"Before the block: {before!r}\nAfter the block:  {after!r}"
             ))
+
+
+def _snapshot(value: Any) -> Any:
+    """A deep copy of `value`, so that a change made to it in place shows;
+    the value itself when it cannot be copied."""
+    try:
+        return copy.deepcopy(value)
+    except Exception:  # deepcopy raises what each type's __deepcopy__/__reduce__ does
+        return value
 
 
 def _check_callable(expr: object, name: str) -> None:

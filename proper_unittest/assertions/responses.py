@@ -5,21 +5,21 @@ request, status, Location, the start of the body and, for server errors,
 the app's own traceback.
 """
 import json
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
 from typing import TYPE_CHECKING, Any, ClassVar
 from http import HTTPStatus
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import peewee as pw
-from playhouse.test_utils import count_queries
 
 from proper_unittest.assertions._base import TestCaseMixin
+from proper_unittest.assertions.equality import json_equal
 from proper_unittest.databases.app import recover_aborted_transactions
 from proper_unittest.isolation.app_state import outbox
+from proper_unittest.recording.query_count import counting_queries
 from proper_unittest.recording.recorder import apps_own
 from proper_unittest.recording.streams import StreamRecorder
 from proper_unittest.recording.tasks import capture_tasks
@@ -122,7 +122,9 @@ class ProperAssertions(TestCaseMixin):
                         target_status: int = 200) -> None:
         """Assert the response redirects to `location` with `status` (303 by
         default, Proper's ``redirect_to``). A relative `location` also
-        matches an absolute Location on the same path.
+        matches an absolute Location on the same path of the app's own
+        origin (the scheme and host the request was made on); fragments
+        must match when either side has one.
 
         On a response that followed redirects (``follow_redirects=True`` or
         ``.follow()``), checks the chain instead: the first redirect had
@@ -131,7 +133,9 @@ class ProperAssertions(TestCaseMixin):
         chain = response.get("redirect_chain") or []
         if chain:
             first_status, (last_url, _) = chain[0][1], chain[-1]
-            if first_status != status or not _same_location(last_url, location) \
+            # The chain keeps paths; the last hop's own Location and origin are kept apart.
+            last_location, origin = response.__dict__.get("_last_redirect", (last_url, None))
+            if first_status != status or not _same_location(last_location, location, origin) \
                     or response.status != target_status:
                 hops = "\n".join(f"  {i}. {code} -> {url}" for i, (url, code) in enumerate(chain, 1))
                 self.fail(self._formatMessage(
@@ -140,7 +144,7 @@ class ProperAssertions(TestCaseMixin):
                 ))
             return
         actual = response.headers.get("location")
-        if response.status != status or not _same_location(actual, location):
+        if response.status != status or not _same_location(actual, location, response.__dict__.get("_origin")):
             self.fail(self._formatMessage(
                 msg, f"Expected a {status} redirect to {location!r}.\n{describe_response(response)}"
             ))
@@ -148,7 +152,9 @@ class ProperAssertions(TestCaseMixin):
     def assertContains(self, response: "Response", text: str, status: int = 200, count: int | None = None,
                        msg: Any = None) -> None:
         """Assert the response has `status` and its body contains `text`
-        (exactly `count` times, if given)."""
+        (exactly `count` times, if given). Empty `text` is refused (ValueError):
+        every body contains it."""
+        _refuse_empty_text(text, "assertContains")
         self.assertStatus(response, status, msg)
         found = response.body.count(text)
         if (count is None and not found) or (count is not None and found != count):
@@ -158,7 +164,9 @@ class ProperAssertions(TestCaseMixin):
             ))
 
     def assertNotContains(self, response: "Response", text: str, status: int = 200, msg: Any = None) -> None:
-        """Assert the response has `status` and its body does not contain `text`."""
+        """Assert the response has `status` and its body does not contain
+        `text` (empty `text` is refused: ValueError)."""
+        _refuse_empty_text(text, "assertNotContains")
         self.assertStatus(response, status, msg)
         if text in response.body:
             self.fail(self._formatMessage(msg, f"Did not expect {text!r} in the body.\n{describe_response(response)}"))
@@ -169,7 +177,8 @@ class ProperAssertions(TestCaseMixin):
         With `expected`, the body must equal it; with ``partial=True``, only
         contain it: each key of an expected object (nested ones too) with an
         equal (or containing) value, and a list as many items, each containing
-        the expected item at its position."""
+        the expected item at its position. A boolean equals only a boolean
+        (``True`` is not ``1``)."""
         self.assertStatus(response, status, msg)
         try:
             data = response.json()
@@ -178,7 +187,7 @@ class ProperAssertions(TestCaseMixin):
         if expected is _ANY_JSON:
             return data
         difference = _json_difference(expected, data, "body") if partial else (
-            None if data == expected else "body")
+            None if json_equal(expected, data) else "body")
         if difference is not None:
             how = "does not contain the expected part" if partial else "differs"
             self.fail(self._formatMessage(
@@ -239,22 +248,13 @@ class ProperAssertions(TestCaseMixin):
     @contextmanager
     def assertNumQueries(self, expected: int, msg: Any = None) -> Iterator[Any]:
         """Assert the block runs exactly `expected` queries. Every query peewee
-        runs counts (playhouse's ``count_queries``), including those of a
-        ``SqliteCache`` installed by :func:`override_cache`; transaction and
-        savepoint statements do not, as they differ between backends."""
-        counter: Any
-        # count_queries sets peewee's logger to DEBUG and leaves it so.
-        peewee_logger = logging.getLogger("peewee")
-        level = peewee_logger.level
-        try:
-            with count_queries() as counter:  # type: ignore[no-untyped-call]  # playhouse ships no types
-                yield counter
-        finally:
-            peewee_logger.setLevel(level)
-        queries = [
-            record.msg[0] if isinstance(record.msg, tuple) else str(record.msg)
-            for record in counter.get_queries()
-        ]
+        runs counts, whatever the logging configuration silences, including
+        those of a ``SqliteCache`` installed by :func:`override_cache`;
+        transaction and savepoint statements do not, as they differ between
+        backends. Yields the count (``get_queries()``; ``count`` after the block)."""
+        with counting_queries() as counter:
+            yield counter
+        queries = [record.msg[0] for record in counter.get_queries()]
         queries = apps_own(queries)
         if len(queries) != expected:
             listing = "\n".join(f"  {i}. {sql}" for i, sql in enumerate(queries, 1)) or "  (none)"
@@ -298,6 +298,12 @@ class ProperAssertions(TestCaseMixin):
         return StreamRecorder(self.app.cable, streams)
 
 
+def _refuse_empty_text(text: str, assertion: str) -> None:
+    """Raise ValueError for an empty `text`: it is in every body, so it checks nothing."""
+    if text == "":
+        raise ValueError(f"{assertion}() got empty text, which every body contains: give the text to look for.")
+
+
 def _json_difference(expected: Any, actual: Any, where: str) -> str | None:
     """Where `actual` does not contain `expected` (a path such as
     ``body["photos"][0]["title"]``), or None when it does."""
@@ -319,17 +325,45 @@ def _json_difference(expected: Any, actual: Any, where: str) -> str | None:
             if found:
                 return found
         return None
-    return None if expected == actual else where
+    return None if json_equal(expected, actual) else where
 
 
-def _same_location(actual: str | None, expected: str) -> bool:
+def _same_location(actual: str | None, expected: str, origin: str | None) -> bool:
+    """Whether the Location `actual`, answering a request on `origin`, goes
+    where `expected` says: the same origin (a relative URL is on `origin`),
+    path, query and fragment."""
     if actual is None:
         return False
     if actual == expected:
         return True
-    parts = urlsplit(actual)
-    path = parts.path + (f"?{parts.query}" if parts.query else "")
-    return not urlsplit(expected).netloc and path == expected
+    got, wanted = urlsplit(actual), urlsplit(expected)
+    return (
+        _origin_key(got, origin) == _origin_key(wanted, origin)
+        and _path_and_query(got) == _path_and_query(wanted)
+        and got.fragment == wanted.fragment
+    )
+
+
+def _origin_key(url: SplitResult, request_origin: str | None) -> tuple[str, str, int | None] | None:
+    """(scheme, host, port) of `url`; a URL without a host is on the
+    request's origin (None when that is not known)."""
+    if not url.netloc:
+        return _origin_key(urlsplit(request_origin), None) if request_origin else None
+    # A protocol-relative URL ("//host/path") takes the request's scheme.
+    scheme = (url.scheme or urlsplit(request_origin or "http:").scheme).lower()
+    try:
+        port = url.port
+    except ValueError:  # not a number: compare the whole host part
+        return scheme, url.netloc.lower(), None
+    return scheme, (url.hostname or "").lower(), port or _DEFAULT_PORTS.get(scheme)
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _path_and_query(url: SplitResult) -> str:
+    path = url.path or ("/" if url.netloc else "")
+    return path + (f"?{url.query}" if url.query else "")
 
 
 def _is_database_error(exception: Any) -> bool:

@@ -11,6 +11,7 @@ from typing import Any
 from huey.api import TaskWrapper
 
 from proper_unittest.assertions._base import TestCaseMixin
+from proper_unittest.assertions.equality import json_equal
 from proper_unittest.recording.recorder import recording_of
 
 
@@ -25,14 +26,15 @@ class TaskAssertions(TestCaseMixin):
         """Assert `task` (the decorated function or its name) was enqueued
         during this test: at least once, or exactly `count` times, counting
         only calls whose positional `args` (a tuple or list) and `kwargs`
-        equal those given. Returns the matching calls (``.args``,
+        equal those given (a boolean only equals a boolean). Returns the matching calls (``.args``,
         ``.kwargs``, ``.run``)."""
         name = _task_name(task)
         log = self._task_log()
         calls = log.named(name)
         matches = [
             call for call in calls
-            if (args is None or call.args == tuple(args)) and (kwargs is None or call.kwargs == dict(kwargs))
+            if (args is None or json_equal(tuple(args), tuple(call.args)))
+            and (kwargs is None or json_equal(dict(kwargs), dict(call.kwargs)))
         ]
         if (count is None and not matches) or (count is not None and len(matches) != count):
             wanted = "at least once" if count is None else f"{count} time(s)"

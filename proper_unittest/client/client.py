@@ -279,6 +279,7 @@ class _ClientBase(_TestClientBase, Generic[_Reply]):
         def finish(status: int, headers: CIMultiDict, content: bytes) -> Response:
             response = _make_response(status, headers, content)
             response["request"] = f"{scope['method']} {scope['path']}"
+            object.__setattr__(response, "_origin", _request_origin(scope))
             if mark is not None:
                 response["app_log"], response["app_tracebacks"] = cast(AppLog, self.app_log).since(mark)
             response["templates"] = recording.templates.since(templates_mark) if recording else []
@@ -341,15 +342,23 @@ class _ClientBase(_TestClientBase, Generic[_Reply]):
             kwargs = {key: value for key, value in kwargs.items() if key != "params"}
         outcome = self._request(url, method=method, **kwargs)
         chain = [*response.get("redirect_chain", []), (url, response.status)]
+        # The chain keeps paths only: assertRedirects reads the last hop's
+        # own Location, made absolute on the origin of its request.
+        origin = response.__dict__.get("_origin")
+        path = response.get("request", "GET /").split(" ", 1)[-1]
+        last_redirect = (urljoin(f"{origin or ''}{path}", response.location or ""), origin)
         if inspect.isawaitable(outcome):
             async def finish() -> Any:
-                return self._remember(await outcome, method, kwargs, chain)
+                return self._remember(await outcome, method, kwargs, chain, last_redirect)
             return finish()
-        return self._remember(outcome, method, kwargs, chain)
+        return self._remember(outcome, method, kwargs, chain, last_redirect)
 
     def _remember(self, response: Response, method: str, kwargs: dict[str, Any],
-                  chain: list[tuple[str, int]] | None = None) -> Response:
+                  chain: list[tuple[str, int]] | None = None,
+                  last_redirect: tuple[str | None, str | None] | None = None) -> Response:
         response["redirect_chain"] = list(chain or [])
+        if last_redirect is not None:
+            object.__setattr__(response, "_last_redirect", last_redirect)
         object.__setattr__(response, "_follow", functools.partial(self._follow, method, kwargs))
         return response
 
@@ -436,6 +445,16 @@ def _make_response(status: int, headers: CIMultiDict, content: bytes) -> Respons
 
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 MAX_REDIRECTS = 20
+
+
+def _request_origin(scope: Mapping[str, Any]) -> str:
+    """The origin (``"http://example.com"``) the app sees the request on,
+    as Proper reads it: the scheme (or X-Forwarded-Proto) and the server."""
+    headers = {bytes(name).lower(): bytes(value) for name, value in scope.get("headers", [])}
+    scheme = headers.get(b"x-forwarded-proto", b"").decode("latin-1") or scope["scheme"]
+    host, port = scope["server"]
+    default_port = 443 if scheme == "https" else 80
+    return f"{scheme}://{host}" + ("" if port in (None, default_port) else f":{port}")
 
 
 def _redirect_url(response: Response) -> str | None:

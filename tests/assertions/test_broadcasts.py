@@ -22,6 +22,15 @@ class BroadcastAssertionTests(JournalCase):
         self.assertIn("Expected a broadcast on 'entries' of {'id': 2}", message)
         self.assertIn("1. entries: {'id': 1}", message)
 
+    def test_a_boolean_matches_only_a_boolean(self):
+        self.app.cable.broadcast("flags", {"ok": 1, "items": [0]})
+        self.assertBroadcastOn("flags", {"ok": 1.0, "items": [0]})
+        self.failure(self.assertBroadcastOn, "flags", {"ok": True, "items": [0]})
+        self.failure(self.assertBroadcastOn, "flags", {"ok": 1, "items": [False]})
+        self.app.cable.broadcast("bare", True)
+        self.assertBroadcastOn("bare", True)
+        self.failure(self.assertBroadcastOn, "bare", 1)
+
     def test_wrong_count_and_unexpected_broadcasts_fail(self):
         self.app.cable.broadcast("a", 1)
         self.app.cable.broadcast("a", 2)

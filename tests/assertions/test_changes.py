@@ -1,4 +1,6 @@
 """assertChanges and assertNoChanges: passing, and failing with what changed."""
+import threading
+
 from tests.support.apps.journal.main import Entry
 from tests.support.cases import JournalCase
 
@@ -27,6 +29,37 @@ class ChangeAssertionTests(JournalCase):
 
     def test_no_change_fails_when_a_change_was_expected(self):
         message = self.block_failure(self.assertChanges(lambda: Entry.select().count()), lambda: None)
+        self.assertIn("expected it to change", message)
+
+    def test_to_or_from_and_to_fail_when_nothing_changed(self):
+        for expected in ({"to": 0}, {"from_": 0, "to": 0}):
+            with self.subTest(**expected):
+                message = self.block_failure(self.assertChanges(lambda: Entry.select().count(), **expected),
+                                             lambda: None)
+                self.assertIn("expected it to change", message)
+
+    def test_with_by_the_difference_decides(self):
+        with self.assertChanges(lambda: Entry.select().count(), by=0, to=0):
+            pass
+        message = self.block_failure(self.assertChanges(lambda: Entry.select().count(), by=1), lambda: None)
+        self.assertIn("expected a change by 1, it changed by 0", message)
+
+    def test_a_value_changed_in_place_is_a_change(self):
+        items = []
+        message = self.block_failure(self.assertNoChanges(lambda: items), lambda: items.append(1))
+        self.assertIn("Before the block: []", message)
+        self.assertIn("After the block:  [1]", message)
+        settings = {"a": 0}
+        with self.assertChanges(lambda: settings, from_={"a": 0}, to={"a": 1}):
+            settings["a"] = 1
+        message = self.block_failure(self.assertChanges(lambda: settings, to={"a": 1}), lambda: None)
+        self.assertIn("expected it to change", message)
+
+    def test_a_value_that_cannot_be_copied_is_compared_as_it_is(self):
+        lock = threading.Lock()
+        with self.assertNoChanges(lambda: lock):
+            pass
+        message = self.block_failure(self.assertChanges(lambda: lock), lambda: None)
         self.assertIn("expected it to change", message)
 
     def test_a_wrong_start_fails_before_the_block_runs(self):

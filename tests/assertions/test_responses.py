@@ -1,10 +1,15 @@
 """The response, email and query-count assertions: their failure messages say what was
 expected and what came."""
+import logging
 import re
+import sys
+import types
+from contextlib import contextmanager
 
+import peewee as pw
 from proper.emails import EmailMessage
 
-from proper_unittest import ProperTestCase
+from proper_unittest import ProperTestCase, override_cache
 
 from tests.support.apps.notes.main import Note
 from tests.support.inner import run_inner
@@ -72,6 +77,45 @@ class FailureMessagesTests(ProperTestCase):
         self.assertIn("Traceback", server_error)
         self.assertIn("raise ValueError", server_error)
 
+    def test_a_relative_location_matches_only_the_apps_own_origin(self):
+        note = Note.create(title="n")
+        for elsewhere in (f"https://evil.example.net/notes/{note.id}", f"//evil.example.net/notes/{note.id}",
+                          f"https://example.com/notes/{note.id}", f"http://example.com:8080/notes/{note.id}"):
+            with self.subTest(elsewhere):
+                result = self.client.get("/go", params={"to": elsewhere})
+                self.assertEqual(result.location, elsewhere)
+                with self.assertRaises(AssertionError):
+                    self.assertRedirects(result, f"/notes/{note.id}")
+                self.assertRedirects(result, elsewhere)
+        on_the_app = self.client.get("/go", params={"to": f"http://example.com/notes/{note.id}"})
+        self.assertRedirects(on_the_app, f"/notes/{note.id}")
+        on_https = self.client.get("https://example.com/go", params={"to": f"https://example.com/notes/{note.id}"})
+        self.assertRedirects(on_https, f"/notes/{note.id}")
+
+    def test_fragments_must_match_when_either_side_has_one(self):
+        result = self.client.get("/go", params={"to": "/notes/1#wrong"})
+        with self.assertRaises(AssertionError):
+            self.assertRedirects(result, "/notes/1")
+        with self.assertRaises(AssertionError):
+            self.assertRedirects(result, "/notes/1#right")
+        self.assertRedirects(result, "/notes/1#wrong")
+        with self.assertRaises(AssertionError):
+            self.assertRedirects(self.client.get("/go", params={"to": "/notes/1"}), "/notes/1#top")
+
+    def test_a_followed_redirect_keeps_its_host_and_fragment(self):
+        note = Note.create(title="n")
+        offsite = self.client.get("/go", params={"to": f"https://evil.example.net/notes/{note.id}"},
+                                  follow_redirects=True)
+        self.assertEqual(offsite.redirect_chain, [(f"/notes/{note.id}", 303)])
+        with self.assertRaises(AssertionError):
+            self.assertRedirects(offsite, f"/notes/{note.id}")
+        fragment = self.client.get("/go", params={"to": f"/notes/{note.id}#wrong"}, follow_redirects=True)
+        with self.assertRaises(AssertionError):
+            self.assertRedirects(fragment, f"/notes/{note.id}")
+        self.assertRedirects(fragment, f"/notes/{note.id}#wrong")
+        self.assertRedirects(self.client.get("/go", params={"to": f"/notes/{note.id}"}, follow_redirects=True),
+                             f"/notes/{note.id}")
+
     def test_assertContains_and_assertNotContains_failures(self):
         class Inner(ProperTestCase):
             app = APP
@@ -99,6 +143,13 @@ class FailureMessagesTests(ProperTestCase):
         self.assertIn("Expected status 201", status)
         self.assertIn("Did not expect 'ab' in the body", not_contains)
         self.assertIn("aa,ab", not_contains)
+
+    def test_empty_text_is_refused(self):
+        result = self.client.get("/notes")
+        for assertion in (self.assertContains, self.assertNotContains):
+            with self.subTest(assertion.__name__), self.assertRaises(ValueError) as raised:
+                assertion(result, "")
+            self.assertIn("give the text to look for", str(raised.exception))
 
     def test_msg_is_added_to_the_failure(self):
         class Inner(ProperTestCase):
@@ -180,6 +231,124 @@ class NumQueriesTests(ProperTestCase):
         self.assertIn("Expected 0 queries, 1 ran:", too_many)
         self.assertRegex(too_many, r"1\. INSERT INTO [`\"]note[`\"]")
         self.assertNotRegex(too_few + too_many, re.compile(r"SAVEPOINT|RELEASE", re.I))
+
+    def assertBlockCountsOneQuery(self, silenced_during):
+        """assertNumQueries(0) fails around a real query while `silenced_during`
+        (a context manager) silences the "peewee" logger."""
+        with self.assertRaises(AssertionError) as raised:
+            with silenced_during(), self.assertNumQueries(0):
+                list(Note.select())
+        self.assertIn("Expected 0 queries, 1 ran:", str(raised.exception))
+
+    def test_logging_disabled_does_not_hide_queries(self):
+        @contextmanager
+        def logging_disabled():
+            logging.disable(logging.CRITICAL)
+            try:
+                yield
+            finally:
+                logging.disable(logging.NOTSET)
+
+        self.assertBlockCountsOneQuery(logging_disabled)
+
+    def test_a_disabled_peewee_logger_does_not_hide_queries(self):
+        # What pytest's --log-disable=peewee does.
+        @contextmanager
+        def logger_disabled():
+            logging.getLogger("peewee").disabled = True
+            try:
+                yield
+            finally:
+                logging.getLogger("peewee").disabled = False
+
+        self.assertBlockCountsOneQuery(logger_disabled)
+
+    def test_a_filter_on_the_peewee_logger_does_not_hide_queries(self):
+        @contextmanager
+        def filtered():
+            def refuse(record):
+                return False
+
+            logging.getLogger("peewee").addFilter(refuse)
+            try:
+                yield
+            finally:
+                logging.getLogger("peewee").removeFilter(refuse)
+
+        self.assertBlockCountsOneQuery(filtered)
+
+    def test_silencing_inside_the_block_does_not_hide_queries(self):
+        peewee_logger = logging.getLogger("peewee")
+        level = peewee_logger.level
+        with self.assertRaises(AssertionError):
+            with self.assertNumQueries(0):
+                peewee_logger.disabled = True
+                peewee_logger.setLevel(logging.CRITICAL)
+                try:
+                    list(Note.select())
+                finally:
+                    peewee_logger.disabled = False
+                    peewee_logger.setLevel(level)
+
+    def test_the_yielded_counter_and_nested_blocks(self):
+        Note.create(title="n")
+        with self.assertNumQueries(2) as outer:
+            list(Note.select())
+            with self.assertNumQueries(1) as inner:
+                self.client.get("/notes")
+        self.assertEqual(inner.count, 1)
+        self.assertEqual(outer.count, 2)
+        self.assertEqual(len(outer.get_queries()), 2)
+        self.assertRegex(inner.get_queries()[0].msg[0], r"SELECT .* FROM [`\"]note[`\"]")
+
+    def test_the_peewee_logger_is_put_back_and_still_logs(self):
+        peewee_logger = logging.getLogger("peewee")
+        with self.assertNumQueries(1):
+            self.assertIsNot(pw.logger, peewee_logger)
+            with self.assertLogs("peewee", logging.DEBUG) as logged:
+                list(Note.select())
+        self.assertIs(pw.logger, peewee_logger)
+        self.assertEqual(len(logged.records), 1)
+        self.assertIsInstance(logged.records[0].msg, tuple)
+
+    def test_every_module_holding_the_peewee_logger_counts(self):
+        # As playhouse.apsw_ext does: `from peewee import logger`.
+        driver = types.ModuleType("tests_driver_logging_queries")
+        driver.logger = pw.logger
+        sys.modules[driver.__name__] = driver
+        self.addCleanup(sys.modules.pop, driver.__name__)
+        with self.assertNumQueries(1) as counter:
+            driver.logger.debug(("SELECT 1", ()))
+        self.assertIs(driver.logger, logging.getLogger("peewee"))
+        self.assertEqual(counter.get_queries()[0].msg, ("SELECT 1", ()))
+
+    def test_a_sqlite_cache_counts(self):
+        with override_cache():
+            with self.assertRaises(AssertionError) as raised:
+                with self.assertNumQueries(0):
+                    self.client.get("/visits")
+        self.assertRegex(str(raised.exception), r"Expected 0 queries, [1-9]\d* ran:")
+
+
+class JSONComparisonTests(ProperTestCase):
+    app = APP
+
+    def test_a_boolean_equals_only_a_boolean(self):
+        result = self.client.get("/api/status")
+        self.assertJSON(result, {"ok": 1, "count": 1, "flags": [0, True]})  # one number type in JSON
+        for expected in ({"ok": True, "count": 1, "flags": [0, True]},
+                         {"ok": 1, "count": True, "flags": [0, True]},
+                         {"ok": 1, "count": 1, "flags": [False, True]}):
+            with self.subTest(expected=expected), self.assertRaises(AssertionError):
+                self.assertJSON(result, expected)
+
+    def test_partial_too(self):
+        result = self.client.get("/api/status")
+        self.assertJSON(result, {"ok": 1, "flags": [0, True]}, partial=True)
+        for expected in ({"ok": True}, {"flags": [False, True]}, {"flags": [0, 1]}):
+            with self.subTest(expected=expected), self.assertRaises(AssertionError) as raised:
+                self.assertJSON(result, expected, partial=True)
+            self.assertIn("does not contain the expected part", str(raised.exception))
 
 
 def send(**fields):

@@ -27,6 +27,13 @@ class TaskAssertionTests(JournalCase):
         message = self.failure(self.assertEnqueued, index_entry, count=2, kwargs={"reason": "manual"})
         self.assertIn("2 time(s) with kwargs={'reason': 'manual'}; it was 1 time(s)", message)
 
+    def test_a_boolean_argument_matches_only_a_boolean(self):
+        with self.captureTasks():
+            index_entry(1, reason=0)
+        self.assertEnqueued(index_entry, args=[1], kwargs={"reason": 0})
+        self.assertIn("with args=(True,)", self.failure(self.assertEnqueued, index_entry, args=(True,)))
+        self.failure(self.assertEnqueued, index_entry, kwargs={"reason": False})
+
     def test_not_enqueued_fails_with_the_calls(self):
         self.client.post("/entries", body={"text": "x"})
         message = self.failure(self.assertNotEnqueued, index_entry)

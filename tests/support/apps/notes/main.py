@@ -103,6 +103,16 @@ class NotesController(Controller):
         note = Note.create(title=self.request.form["title"])
         return self.render(json={"id": note.id, "title": note.title}, status=201)
 
+    @router.get("go")
+    def go(self):
+        """Redirects to the `to` parameter, whatever it is (assertRedirects' tests)."""
+        self.response.redirect_to(self.params["to"])
+
+    @router.get("api/status")
+    def api_status(self):
+        """Numbers where a client might expect booleans (JSON comparison tests)."""
+        return self.render(json={"ok": 1, "count": 1.0, "flags": [0, True]})
+
     @router.get("boom")
     def boom(self):
         raise ValueError("kaboom from the notes app")
