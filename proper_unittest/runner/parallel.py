@@ -324,6 +324,8 @@ def collect_worker(worker: Worker) -> tuple[Counts, list[str], str]:
         lost = (lost_record(test_id, "not_run", f"NotRun: worker {worker.number} {how} before it")
                 for test_id in left)
         return counts + Counts.from_records(lost), [], f"worker {worker.number} {how} without running a test"
+    if current is None:  # it died in a fixture or at exit: every test it ran may have passed
+        counts.crashed += 1
     return counts, left, f"worker {worker.number} {how} while running {current or 'no test'}"
 
 

@@ -116,3 +116,37 @@ class DeadWorkerTests(RunnerTestCase):
         self.assertIn("exited with status 0 while running tests.test_dying.ATests.test_2_dies", proc.stderr)
         (error,) = suite.iter("error")
         self.assertIn("TestProcessDied", error.get("message"))
+
+    def test_a_worker_that_dies_after_its_last_test_fails_the_run(self):
+        # Class A goes to worker 1, B to worker 2; the death is in a fixture
+        # after every test of the share passed (nothing is left to rerun).
+        for where in ("tearDownClass", "tearDownModule"):
+            with self.subTest(where=where):
+                write_tree(self.project, {"tests/test_dying.py": f"""
+                    import os
+                    import unittest
+
+                    def tearDownModule():
+                        if "{where}" == "tearDownModule" and os.environ.get("PROPER_UNITTEST_WORKER") == "1":
+                            os._exit(0)
+
+                    class ATests(unittest.TestCase):
+                        def test_1(self): pass
+                        def test_2(self): pass
+                        def test_3(self): pass
+
+                        @classmethod
+                        def tearDownClass(cls):
+                            if "{where}" == "tearDownClass":
+                                os._exit(0)
+                """, "tests/test_other.py": """
+                    import unittest
+
+                    class BTests(unittest.TestCase):
+                        def test_1(self): pass
+                        def test_2(self): pass
+                """})
+                proc, _ = self.run_dying("-", "-", "--parallel", "2")
+                self.assertEqual(proc.returncode, 1, proc.stderr)
+                self.assertIn("worker 1 exited with status 0 while running no test", proc.stderr)
+                self.assertIn("FAILED (crashed=1)", proc.stderr)
