@@ -41,6 +41,7 @@ from proper_unittest.discovery import app_for
 from proper_unittest.errors import ConfigurationError
 from proper_unittest.isolation import class_context, network, password_cost, termination
 from proper_unittest.isolation.app_state import AppState, ConfigSnapshot
+from proper_unittest.isolation.lost_async import explain_unawaited, must_be_awaited, take_unawaited
 from proper_unittest.isolation.opt_ins import allowed
 from proper_unittest.isolation.outlived import LeftRunning
 from proper_unittest.isolation.process_state import ProcessState, is_strict, report
@@ -660,9 +661,17 @@ class AsyncChannelTestCase(_Mixins, ChannelAssertions, unittest.IsolatedAsyncioT
         limit = self._time_limit(method)
         if limit is None or not inspect.iscoroutinefunction(method):
             cast(Any, super())._callTestMethod(method)  # unittest-private, not in typeshed
-            return
-        with limit.armed():
-            cast(Any, super())._callTestMethod(limit.wrap_coroutine(method))
+        else:
+            with limit.armed():
+                cast(Any, super())._callTestMethod(limit.wrap_coroutine(method))
+        self._fail_if_lost_async_work()
+
+    def _fail_if_lost_async_work(self) -> None:
+        """Fail the test for library coroutines it never awaited (see
+        ``isolation.lost_async``)."""
+        unawaited = take_unawaited(self, cast(Any, self)._asyncioRunner.get_loop())
+        if unawaited:
+            self.fail(explain_unawaited(self.id(), unawaited))
 
     def _before_rollback(self) -> None:
         self.addAsyncCleanup(self._close_what_the_test_opened)
@@ -671,7 +680,8 @@ class AsyncChannelTestCase(_Mixins, ChannelAssertions, unittest.IsolatedAsyncioT
         """Close the WebSocket sessions the test left open and cancel the
         tasks it left running, inside its transaction (their last writes,
         e.g. ``unsubscribed()``, are rolled back with it). What fails to
-        close or refuses to end is an error of this test."""
+        close or refuses to end is an error of this test; a library
+        coroutine it never awaited, a failure."""
         problems: list[str] = []
         async_client: AsyncProperClient | None = vars(self).get("_async_client")
         for session in [*self.client.sessions, *(async_client.sessions if async_client else [])]:
@@ -687,8 +697,14 @@ class AsyncChannelTestCase(_Mixins, ChannelAssertions, unittest.IsolatedAsyncioT
             _, pending = await asyncio.wait(leftovers, timeout=1.0)
             problems += [f"the task {task.get_name()} ({task.get_coro()!r}) it left running did not "
                          "end within 1s of being cancelled" for task in pending]
-        if problems:
-            raise self._left_running(problems)
+        try:
+            if problems:
+                raise self._left_running(problems)
+        finally:
+            # Also those made after the test method (in asyncTearDown, a cleanup).
+            unawaited = take_unawaited(self, asyncio.get_running_loop())
+        if unawaited:
+            self.fail(explain_unawaited(self.id(), unawaited))
 
     async def _close_left_open(self, session: ChannelSession) -> str | None:
         """Close `session`; what went wrong, or None. A connection held up
@@ -718,6 +734,7 @@ class AsyncChannelTestCase(_Mixins, ChannelAssertions, unittest.IsolatedAsyncioT
         if problem:
             raise self._left_running([problem])
 
+    @must_be_awaited
     async def connect(self, path: str = "", timeout: float = 1.0) -> ChannelSession:
         """Open a WebSocket connection to the app's cable (or `path`),
         carrying the client's cookies. Closed automatically at teardown."""
@@ -726,6 +743,7 @@ class AsyncChannelTestCase(_Mixins, ChannelAssertions, unittest.IsolatedAsyncioT
         await session.connect(timeout=timeout)
         return session
 
+    @must_be_awaited
     async def assertReceives(self, session: ChannelSession, data: Any, timeout: float = 1.0,
                              msg: Any = None) -> Any:
         """Assert the next frame on `session` is a message whose data equals `data`."""
@@ -736,6 +754,7 @@ class AsyncChannelTestCase(_Mixins, ChannelAssertions, unittest.IsolatedAsyncioT
             ))
         return received
 
+    @must_be_awaited
     async def assertNothingReceived(self, session: ChannelSession, timeout: float = 0.1,
                                     msg: Any = None) -> None:
         """Assert no frame arrives on `session` within `timeout` seconds."""

@@ -1,9 +1,11 @@
 """The test case classes: an async test a sync class cannot run fails, every assertion mixin
 reaches the async class, a failure report puts its parts in order, and a finished test
 lets go of what it made."""
+import asyncio
 import datetime as dt
 import gc
 import unittest
+import warnings
 import weakref
 
 from proper_unittest import AsyncChannelTestCase, ProperTestCase, ProperTransactionTestCase
@@ -158,3 +160,87 @@ class FinishedTestLetsGoTests(unittest.TestCase):
         result, _ = run_inner(Inner)
         self.assertTrue(result.wasSuccessful(), result.failures + result.errors)
         self.assertEqual((Inner._app_log.records, Inner._app_log.tracebacks), ([], []))
+
+
+NOTES = "tests.support.apps.notes.main:app"
+
+
+def run_inner_quietly(*test_classes):
+    """run_inner, also returning the RuntimeWarnings ("never awaited") the
+    run left, collected before the warnings are put back."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result, output = run_inner(*test_classes)
+        gc.collect()  # a coroutine nobody closed warns when it is collected
+    runtime = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    return result, output, runtime
+
+
+class UnawaitedLibraryCallTests(ProperTestCase):
+    """An async assertion or helper of the library called without ``await``
+    fails its test, instead of passing with a RuntimeWarning."""
+
+    app = NOTES
+
+    def test_each_async_assertion_and_helper_without_await_fails_its_test(self):
+        class Inner(AsyncChannelTestCase):
+            app = NOTES
+
+            async def test_assertReceives(self):
+                ws = await self.connect()
+                self.assertReceives(ws, {"never": "sent"})
+
+            async def test_assertNothingReceived(self):
+                ws = await self.connect()
+                await ws.subscribe("NotesChannel", room="general")
+                self.assertNothingReceived(ws)  # the hello message did come
+
+            async def test_assertSubscriptionRejected(self):
+                ws = await self.connect()
+                self.assertSubscriptionRejected(ws, "NotesChannel", room="general")
+
+            async def test_assertConnectionRefused(self):
+                self.assertConnectionRefused()
+
+            async def test_connect(self):
+                self.connect()
+
+        result, output, warned = run_inner_quietly(Inner)
+        self.assertEqual((result.testsRun, len(result.failures), len(result.errors)), (5, 5, 0), output)
+        for test, report in result.failures:
+            name = test.id().rsplit(".test_", 1)[1]
+            with self.subTest(name):
+                self.assertIn(f"- self.{name}(...) (at {__file__}:", report)
+                self.assertIn("was called without await, so it never ran", report)
+                self.assertIn("Write await before each call", report)
+        self.assertEqual(warned, [])  # closed by the library: no "never awaited" warning too
+
+    def test_one_made_in_asyncTearDown_fails_the_test_too(self):
+        class Inner(AsyncChannelTestCase):
+            app = NOTES
+
+            async def asyncTearDown(self):
+                self.connect()
+
+            async def test_passes_itself(self):
+                pass
+
+        result, output, warned = run_inner_quietly(Inner)
+        self.assertEqual((len(result.failures), len(result.errors)), (1, 0), output)
+        self.assertIn("- self.connect(...) (at ", result.failures[0][1])
+        self.assertEqual(warned, [])
+
+    def test_awaited_assertions_and_a_coroutine_awaited_later_still_pass(self):
+        class Inner(AsyncChannelTestCase):
+            app = NOTES
+
+            async def test_awaited(self):
+                ws = await self.connect()
+                await ws.subscribe("NotesChannel", room="general")
+                later = self.assertReceives(ws, {"hello": None})
+                await asyncio.wait_for(later, 1)
+                await self.assertNothingReceived(ws, timeout=0.01)
+
+        result, output, warned = run_inner_quietly(Inner)
+        self.assertTrue(result.wasSuccessful(), output)
+        self.assertEqual(warned, [])
