@@ -41,7 +41,9 @@ from proper_unittest.discovery import app_for
 from proper_unittest.errors import ConfigurationError
 from proper_unittest.isolation import class_context, network, password_cost, termination
 from proper_unittest.isolation.app_state import AppState, ConfigSnapshot
-from proper_unittest.isolation.lost_async import explain_unawaited, must_be_awaited, take_unawaited
+from proper_unittest.isolation.lost_async import (
+    TaskErrors, explain_unawaited, must_be_awaited, take_unawaited, unretrieved_error,
+)
 from proper_unittest.isolation.opt_ins import allowed
 from proper_unittest.isolation.outlived import LeftRunning
 from proper_unittest.isolation.process_state import ProcessState, is_strict, report
@@ -654,7 +656,9 @@ class AsyncChannelTestCase(_Mixins, ChannelAssertions, unittest.IsolatedAsyncioT
 
     def _callSetUp(self) -> None:
         # unittest-private names, not in typeshed.
-        cast(Any, self)._asyncioRunner.get_loop().slow_callback_duration = self.slow_callback_duration
+        loop = cast(Any, self)._asyncioRunner.get_loop()
+        loop.slow_callback_duration = self.slow_callback_duration
+        self._task_errors = TaskErrors().install(loop)  # the loop is this test's alone
         super()._callSetUp()
 
     def _callTestMethod(self, method: Callable[[], Any]) -> None:
@@ -664,14 +668,23 @@ class AsyncChannelTestCase(_Mixins, ChannelAssertions, unittest.IsolatedAsyncioT
         else:
             with limit.armed():
                 cast(Any, super())._callTestMethod(limit.wrap_coroutine(method))
-        self._fail_if_lost_async_work()
+        lost = self._lost_async_work(cast(Any, self)._asyncioRunner.get_loop())
+        if lost is not None:
+            raise lost
 
-    def _fail_if_lost_async_work(self) -> None:
-        """Fail the test for library coroutines it never awaited (see
-        ``isolation.lost_async``)."""
-        unawaited = take_unawaited(self, cast(Any, self)._asyncioRunner.get_loop())
-        if unawaited:
-            self.fail(explain_unawaited(self.id(), unawaited))
+    def _lost_async_work(self, loop: asyncio.AbstractEventLoop) -> BaseException | None:
+        """A failure for the library coroutines the test never awaited, else
+        one (or an error) for its tasks whose exception nothing retrieved;
+        None if there are none (see ``isolation.lost_async``). What it
+        reports is closed or marked retrieved, so is not reported again."""
+        unawaited = take_unawaited(self, loop)
+        if unawaited:  # the tasks, if any, are reported at the test's end
+            return self.failureException(explain_unawaited(self.id(), unawaited))
+        task_errors: TaskErrors | None = vars(self).get("_task_errors")
+        failed = task_errors.take_unretrieved() if task_errors is not None else []
+        if failed:
+            return unretrieved_error(self.id(), failed, self.failureException)
+        return None
 
     def _before_rollback(self) -> None:
         self.addAsyncCleanup(self._close_what_the_test_opened)
@@ -681,7 +694,8 @@ class AsyncChannelTestCase(_Mixins, ChannelAssertions, unittest.IsolatedAsyncioT
         tasks it left running, inside its transaction (their last writes,
         e.g. ``unsubscribed()``, are rolled back with it). What fails to
         close or refuses to end is an error of this test; a library
-        coroutine it never awaited, a failure."""
+        coroutine it never awaited or a task that raised unnoticed also
+        fails it."""
         problems: list[str] = []
         async_client: AsyncProperClient | None = vars(self).get("_async_client")
         for session in [*self.client.sessions, *(async_client.sessions if async_client else [])]:
@@ -697,14 +711,12 @@ class AsyncChannelTestCase(_Mixins, ChannelAssertions, unittest.IsolatedAsyncioT
             _, pending = await asyncio.wait(leftovers, timeout=1.0)
             problems += [f"the task {task.get_name()} ({task.get_coro()!r}) it left running did not "
                          "end within 1s of being cancelled" for task in pending]
-        try:
-            if problems:
-                raise self._left_running(problems)
-        finally:
-            # Also those made after the test method (in asyncTearDown, a cleanup).
-            unawaited = take_unawaited(self, asyncio.get_running_loop())
-        if unawaited:
-            self.fail(explain_unawaited(self.id(), unawaited))
+        # Also what was lost after the test method (in asyncTearDown, a cleanup).
+        lost = self._lost_async_work(asyncio.get_running_loop())
+        if problems:
+            raise self._left_running(problems)
+        if lost is not None:
+            raise lost
 
     async def _close_left_open(self, session: ChannelSession) -> str | None:
         """Close `session`; what went wrong, or None. A connection held up
@@ -798,7 +810,7 @@ def _sync_base(cls: type) -> str:
 
 _MISSING = object()
 # What _pre_setup (and the async client, when used) made for one test.
-_PER_TEST_STATE = ("client", "_async_client", "_channel_workers", "_undo")
+_PER_TEST_STATE = ("client", "_async_client", "_channel_workers", "_undo", "_task_errors")
 
 #: The transaction a class's data lives in: none in ProperTransactionTestCase.
 _Transaction = TypeVar("_Transaction", ClassTransaction, None)

@@ -244,3 +244,61 @@ class UnawaitedLibraryCallTests(ProperTestCase):
         result, output, warned = run_inner_quietly(Inner)
         self.assertTrue(result.wasSuccessful(), output)
         self.assertEqual(warned, [])
+
+
+class UnretrievedTaskErrorTests(ProperTestCase):
+    """A task the test made that failed, and whose exception nothing
+    retrieved, fails (or errors) its test instead of being only logged."""
+
+    app = NOTES
+
+    def test_a_failure_or_an_error_in_a_task_is_the_tests(self):
+        class Inner(AsyncChannelTestCase):
+            app = NOTES
+
+            async def test_failure_in_a_task(self):
+                async def check():
+                    self.fail("from the task")
+
+                asyncio.create_task(check(), name="checker")
+                await asyncio.sleep(0)
+
+            async def test_error_in_a_task(self):
+                async def crash():
+                    raise ValueError("the task crashed")
+
+                asyncio.create_task(crash(), name="crasher")
+                await asyncio.sleep(0.01)
+
+        with self.assertNoLogs("asyncio", "ERROR"):  # reported once, by the test
+            result, output, _ = run_inner_quietly(Inner)
+        self.assertEqual((result.testsRun, len(result.failures), len(result.errors)), (2, 1, 1), output)
+        failure, error = result.failures[0][1], result.errors[0][1]
+        self.assertIn("the task checker (", failure)
+        self.assertIn("check) raised:", failure)
+        self.assertIn("AssertionError: from the task", failure)
+        self.assertIn("the task crasher (", error)
+        self.assertIn('raise ValueError("the task crashed")', error)  # its traceback
+        self.assertIn("ValueError: the task crashed", error)
+
+    def test_a_task_whose_exception_the_test_retrieved_is_not_reported(self):
+        class Inner(AsyncChannelTestCase):
+            app = NOTES
+
+            async def test_retrieved(self):
+                async def crash():
+                    raise ValueError("expected")
+
+                awaited = asyncio.create_task(crash())
+                with self.assertRaises(ValueError):
+                    await awaited
+                asked = asyncio.create_task(crash())
+                await asyncio.wait([asked])
+                self.assertIsInstance(asked.exception(), ValueError)
+                cancelled = asyncio.create_task(asyncio.sleep(10))
+                await asyncio.sleep(0)
+                cancelled.cancel()
+                self.assertRegex(cancelled.get_name(), r"^Task-\d+$")  # watching keeps the default name
+
+        result, output, _ = run_inner_quietly(Inner)
+        self.assertTrue(result.wasSuccessful(), output)
