@@ -51,6 +51,7 @@ from proper_unittest.isolation.server_services import check_server_services
 from proper_unittest.isolation.storage_roots import StoredFiles, check_storage, redirect_disk_roots
 from proper_unittest.isolation.time_travel import TimeTravel
 from proper_unittest.isolation.timeout import TIMEOUT_ENV, TimeLimit, limit_for
+from proper_unittest.method_shapes import problem_before_call, problem_with_returned
 from proper_unittest.recording.app_log import AppLog, ShowsLogOnFailure
 from proper_unittest.recording.flight_recorder import ResultWithAppendix
 from proper_unittest.recording.flight_recorder import is_enabled as flight_recorder_enabled
@@ -326,6 +327,7 @@ class _ProperTestMixin(TestCaseMixin):
         # ended, even if its setUp forgot super().
         cls = type(self)
         termination.resume()
+        self._fail_if_body_cannot_run()
         after = _AfterTest(self.id(), ProcessState.for_test(), is_strict(cls))
         self.addCleanup(after.run)  # runs last
         after.leave_network = network.enter(
@@ -341,6 +343,34 @@ class _ProperTestMixin(TestCaseMixin):
     def _before_rollback(self) -> None:
         """Hook: register cleanups that must run after the test's own
         cleanups and before its rollback."""
+
+    def _sync_base_name(self) -> str | None:
+        """The library class this test case derives from, for messages,
+        when it runs no coroutines; None when it does."""
+        return _sync_base(type(self))
+
+    def _fail_if_body_cannot_run(self) -> None:
+        """Fail a test method whose body would never run (see
+        ``method_shapes``): in the set-up, so that ``expectedFailure``
+        cannot take the failure for the one it expects."""
+        # From the class: getting it from the test would run a property twice.
+        method = getattr(type(self), self._testMethodName, None)
+        problem = problem_before_call(self._testMethodName, method, type(self).__name__, self._sync_base_name())
+        if problem:
+            self.fail(problem)
+
+    def _checking_what_it_returns(self, method: Callable[[], Any]) -> Callable[[], Any]:
+        """`method`, failing the test if what it returns means its checks
+        never ran (unittest only warns; see ``method_shapes``)."""
+        def call_and_check() -> Any:
+            returned = method()
+            problem = problem_with_returned(self._testMethodName, returned, type(self).__name__,
+                                            self._sync_base_name())
+            if problem:
+                self.fail(problem)
+            return returned
+
+        return call_and_check
 
     def _in_test_context(self, func: Callable[[], Any]) -> Any:
         return func()
@@ -577,21 +607,7 @@ class ProperTestCase(_Mixins, unittest.TestCase):
     client: ProperClient
 
     def _callTestMethod(self, method: Callable[[], Any]) -> None:
-        # unittest only warns when a test returns a coroutine (it never ran,
-        # and the test would count as passed): here it fails, with the fix.
-        def call_and_check() -> Any:
-            returned = method()
-            if inspect.isawaitable(returned):
-                if inspect.iscoroutine(returned):
-                    returned.close()
-                self.fail(
-                    f"{self._testMethodName} is an async test, which {type(self).__name__} "
-                    f"(a {_sync_base(type(self))}) cannot run: it was never awaited. Make the class "
-                    "an AsyncChannelTestCase (from proper_unittest import AsyncChannelTestCase), "
-                    "whose tests may be async, or make the test a plain def."
-                )
-            return returned
-
+        call_and_check = self._checking_what_it_returns(method)
         limit = self._time_limit(method)
         if limit is None:
             cast(Any, super())._callTestMethod(call_and_check)  # unittest-private, not in typeshed
@@ -650,6 +666,9 @@ class AsyncChannelTestCase(_Mixins, ChannelAssertions, unittest.IsolatedAsyncioT
     def _in_test_context(self, func: Callable[[], Any]) -> Any:
         return self._asyncioTestContext.run(func)
 
+    def _sync_base_name(self) -> None:
+        return None  # its test methods may be coroutines
+
     #: Seconds a callback may hold the loop before asyncio's debug mode
     #: complains; inline requests do database work on the loop on purpose.
     slow_callback_duration = 1.0
@@ -663,8 +682,10 @@ class AsyncChannelTestCase(_Mixins, ChannelAssertions, unittest.IsolatedAsyncioT
 
     def _callTestMethod(self, method: Callable[[], Any]) -> None:
         limit = self._time_limit(method)
-        if limit is None or not inspect.iscoroutinefunction(method):
-            cast(Any, super())._callTestMethod(method)  # unittest-private, not in typeshed
+        if not inspect.iscoroutinefunction(method):
+            cast(Any, super())._callTestMethod(self._checking_what_it_returns(method))  # unittest-private
+        elif limit is None:
+            cast(Any, super())._callTestMethod(method)
         else:
             with limit.armed():
                 cast(Any, super())._callTestMethod(limit.wrap_coroutine(method))

@@ -302,3 +302,85 @@ class UnretrievedTaskErrorTests(ProperTestCase):
 
         result, output, _ = run_inner_quietly(Inner)
         self.assertTrue(result.wasSuccessful(), output)
+
+
+class TestMethodShapeTests(ProperTestCase):
+    """A test method whose body would never run (a generator, an async test
+    a sync class cannot run, a plain def returning a coroutine) fails."""
+
+    app = NOTES
+
+    def test_a_generator_test_fails_in_ProperTestCase_and_AsyncChannelTestCase(self):
+        ran = []
+
+        class InSync(NotesCase):
+            def test_generator(self):
+                ran.append(self)
+                yield
+
+        class InAsync(AsyncChannelTestCase):
+            app = NOTES
+
+            def test_generator(self):
+                ran.append(self)
+                yield
+
+            async def test_async_generator(self):
+                ran.append(self)
+                yield
+
+        result, output, warned = run_inner_quietly(InSync, InAsync)
+        self.assertEqual((result.testsRun, len(result.failures), len(result.errors)), (3, 3, 0), output)
+        for test, report in result.failures:
+            with self.subTest(test.id()):
+                kind = "an async generator" if "async_generator" in test.id() else "a generator"
+                self.assertIn(f"test_{test.id().rsplit('.test_', 1)[1]} is {kind} function", report)
+                self.assertIn("its body never ran", report)
+                self.assertIn("yield", report)
+        self.assertEqual(ran, [])
+
+    def test_a_plain_def_returning_a_coroutine_fails_in_the_async_class(self):
+        ran = []
+
+        class Inner(AsyncChannelTestCase):
+            app = NOTES
+
+            def test_returns_a_coroutine(self):
+                return self._check()
+
+            async def _check(self):
+                ran.append(True)
+
+        result, output, warned = run_inner_quietly(Inner)
+        self.assertEqual((len(result.failures), len(result.errors)), (1, 0), output)
+        report = result.failures[0][1]
+        self.assertIn("test_returns_a_coroutine is a plain def that returned a coroutine", report)
+        self.assertIn("nothing awaited it", report)
+        self.assertIn("make the test async def", report)
+        self.assertEqual((ran, warned), ([], []))
+
+    def test_an_expected_failure_async_test_in_a_sync_class_is_still_red(self):
+        class Inner(NotesCase):
+            @unittest.expectedFailure
+            async def test_async(self):
+                pass
+
+        result, output, _ = run_inner_quietly(Inner)
+        self.assertEqual((len(result.failures), len(result.expectedFailures)), (1, 0), output)
+        self.assertIn("test_async is an async test, which Inner (a ProperTestCase) cannot run",
+                      result.failures[0][1])
+
+
+class TestMethodShapeInTransactionTests(ProperTransactionTestCase):
+    app = NOTES
+
+    def test_a_generator_test_fails_in_ProperTransactionTestCase(self):
+        class Inner(ProperTransactionTestCase):
+            app = NOTES
+
+            def test_generator(self):
+                yield
+
+        result, output, _ = run_inner_quietly(Inner)
+        self.assertEqual((len(result.failures), len(result.errors)), (1, 0), output)
+        self.assertIn("test_generator is a generator function", result.failures[0][1])
