@@ -24,7 +24,7 @@ from proper_unittest.assertions.tasks import TaskAssertions
 from proper_unittest.assertions.templates import TemplateAssertions
 from proper_unittest.assertions.turbo import TurboAssertions
 from proper_unittest.channels.connection import ChannelSession, ReceiveTimeout
-from proper_unittest.channels.workers import ChannelWorkers
+from proper_unittest.channels.workers import WORKER_GRACE, ChannelWorkers
 from proper_unittest.client.client import AsyncProperClient, ProperClient, _ClientBase, close_uploaded_files
 from proper_unittest.client.event_loop import one_loop_per_test
 from proper_unittest.class_settings import check_class_settings
@@ -790,12 +790,32 @@ class AsyncChannelTestCase(_Mixins, ChannelAssertions, unittest.IsolatedAsyncioT
     @must_be_awaited
     async def assertNothingReceived(self, session: ChannelSession, timeout: float = 0.1,
                                     msg: Any = None) -> None:
-        """Assert no frame arrives on `session` within `timeout` seconds."""
+        """Assert no frame arrives on `session` within `timeout` seconds,
+        watched once the channel code the test started (frames sent with
+        ``client_send``, actions of any connection) has finished: it is
+        waited for up to WORKER_GRACE seconds, and still running then fails."""
+        await self._until_channel_code_done(session, msg)
         try:
             frame = await session.receive(timeout=timeout)
         except ReceiveTimeout:
             return
         self.fail(self._formatMessage(msg, f"Expected no frame, got {frame!r}.\n{session._history()}"))
+
+    async def _until_channel_code_done(self, session: ChannelSession, msg: Any) -> None:
+        """Wait until `session`'s app has handled what the client sent and the
+        test's worker runs no channel code; fail if that takes more than
+        WORKER_GRACE seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + WORKER_GRACE
+        while session.is_handling or self._channel_workers.busy:
+            if loop.time() >= deadline:
+                where = self._channel_workers.where_running()
+                self.fail(self._formatMessage(
+                    msg, f"assertNothingReceived waited {WORKER_GRACE:g}s for the channel code the test "
+                    "started to finish, so that a frame it sends is not missed; it was still running."
+                    + (f"\n{where}" if where else "") + f"\n{session._history()}"
+                ))
+            await asyncio.sleep(0.01)
 
 
 class _AfterTest:

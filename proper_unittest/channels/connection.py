@@ -103,6 +103,12 @@ class ChannelSession:
         """True while the app's handler is running."""
         return self.task is not None and not self.task.done()
 
+    @property
+    def is_handling(self) -> bool:
+        """True while the open connection's app has frames from the client
+        it has not finished handling (channel code may still run for them)."""
+        return self.is_open and self._idle is not None and not self._idle.is_set()
+
     # ---- commands ----
 
     async def subscribe(self, channel: str, timeout: float = 1.0, **params: Any) -> dict[str, Any]:
