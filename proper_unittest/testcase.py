@@ -778,14 +778,23 @@ class AsyncChannelTestCase(_Mixins, ChannelAssertions, unittest.IsolatedAsyncioT
 
     @must_be_awaited
     async def assertReceives(self, session: ChannelSession, data: Any, timeout: float = 1.0,
-                             msg: Any = None) -> Any:
-        """Assert the next frame on `session` is a message whose data equals `data`."""
-        received = await session.receive_message(timeout=timeout)
-        if received != data:
-            self.fail(self._formatMessage(
-                msg, f"Expected message data {data!r}, got {received!r}.\n{session._history()}"
-            ))
-        return received
+                             msg: Any = None, *, channel: str | None = None,
+                             params: dict[str, Any] | None = None) -> Any:
+        """Assert the next frame on `session` is a message whose data equals
+        `data`; with `channel` and/or `params`, one from that subscription
+        (a connection subscribed twice gets each one's messages). Returns
+        the data."""
+        frame = await session._receive_message_frame(timeout)
+        received = frame.get("data")
+        came_on = (frame.get("channel"), frame.get("params") or {})
+        if received == data and channel in (None, came_on[0]) and params in (None, came_on[1]):
+            return received
+        if channel is None and params is None:
+            problem = f"Expected message data {data!r}, got {received!r}."
+        else:
+            problem = (f"Expected message data {data!r} on {_subscription(channel, params)}, "
+                       f"got {received!r} on {_subscription(*came_on)}.")
+        self.fail(self._formatMessage(msg, f"{problem}\n{session._history()}"))
 
     @must_be_awaited
     async def assertNothingReceived(self, session: ChannelSession, timeout: float = 0.1,
@@ -842,6 +851,12 @@ class _AfterTest:
                     self.leave_network()
             finally:
                 report(self.test_id, self.state, self.strict, test=True)
+
+
+def _subscription(channel: str | None, params: dict[str, Any] | None) -> str:
+    """A subscription for messages: "NotesChannel {'room': 'a'}"; either part may be left out."""
+    shown = [part for part in (channel, None if params is None else repr(params)) if part is not None]
+    return " ".join(shown) if channel is not None else f"any channel with params {shown[0]}"
 
 
 def _sync_base(cls: type) -> str:
