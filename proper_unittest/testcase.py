@@ -24,7 +24,7 @@ from proper_unittest.assertions.tasks import TaskAssertions
 from proper_unittest.assertions.templates import TemplateAssertions
 from proper_unittest.assertions.turbo import TurboAssertions
 from proper_unittest.channels.connection import ChannelSession, ReceiveTimeout
-from proper_unittest.channels.workers import ChannelWorkers
+from proper_unittest.channels.workers import WORKER_GRACE, ChannelWorkers
 from proper_unittest.client.client import AsyncProperClient, ProperClient, _ClientBase, close_uploaded_files
 from proper_unittest.client.event_loop import one_loop_per_test
 from proper_unittest.class_settings import check_class_settings
@@ -41,6 +41,9 @@ from proper_unittest.discovery import app_for
 from proper_unittest.errors import ConfigurationError
 from proper_unittest.isolation import class_context, network, password_cost, termination
 from proper_unittest.isolation.app_state import AppState, ConfigSnapshot
+from proper_unittest.isolation.lost_async import (
+    TaskErrors, explain_unawaited, must_be_awaited, take_unawaited, unretrieved_error,
+)
 from proper_unittest.isolation.opt_ins import allowed
 from proper_unittest.isolation.outlived import LeftRunning
 from proper_unittest.isolation.process_state import ProcessState, is_strict, report
@@ -48,6 +51,7 @@ from proper_unittest.isolation.server_services import check_server_services
 from proper_unittest.isolation.storage_roots import StoredFiles, check_storage, redirect_disk_roots
 from proper_unittest.isolation.time_travel import TimeTravel
 from proper_unittest.isolation.timeout import TIMEOUT_ENV, TimeLimit, limit_for
+from proper_unittest.method_shapes import problem_before_call, problem_with_returned
 from proper_unittest.recording.app_log import AppLog, ShowsLogOnFailure
 from proper_unittest.recording.flight_recorder import ResultWithAppendix
 from proper_unittest.recording.flight_recorder import is_enabled as flight_recorder_enabled
@@ -326,6 +330,7 @@ class _ProperTestMixin(TestCaseMixin):
         # ended, even if its setUp forgot super().
         cls = type(self)
         termination.resume()
+        self._fail_if_body_cannot_run()
         after = _AfterTest(self.id(), ProcessState.for_test(), is_strict(cls))
         self.addCleanup(after.run)  # runs last
         after.leave_network = network.enter(
@@ -341,6 +346,34 @@ class _ProperTestMixin(TestCaseMixin):
     def _before_rollback(self) -> None:
         """Hook: register cleanups that must run after the test's own
         cleanups and before its rollback."""
+
+    def _sync_base_name(self) -> str | None:
+        """The library class this test case derives from, for messages,
+        when it runs no coroutines; None when it does."""
+        return _sync_base(type(self))
+
+    def _fail_if_body_cannot_run(self) -> None:
+        """Fail a test method whose body would never run (see
+        ``method_shapes``): in the set-up, so that ``expectedFailure``
+        cannot take the failure for the one it expects."""
+        # From the class: getting it from the test would run a property twice.
+        method = getattr(type(self), self._testMethodName, None)
+        problem = problem_before_call(self._testMethodName, method, type(self).__name__, self._sync_base_name())
+        if problem:
+            self.fail(problem)
+
+    def _checking_what_it_returns(self, method: Callable[[], Any]) -> Callable[[], Any]:
+        """`method`, failing the test if what it returns means its checks
+        never ran (unittest only warns; see ``method_shapes``)."""
+        def call_and_check() -> Any:
+            returned = method()
+            problem = problem_with_returned(self._testMethodName, returned, type(self).__name__,
+                                            self._sync_base_name())
+            if problem:
+                self.fail(problem)
+            return returned
+
+        return call_and_check
 
     def _in_test_context(self, func: Callable[[], Any]) -> Any:
         return func()
@@ -577,21 +610,7 @@ class ProperTestCase(_Mixins, unittest.TestCase):
     client: ProperClient
 
     def _callTestMethod(self, method: Callable[[], Any]) -> None:
-        # unittest only warns when a test returns a coroutine (it never ran,
-        # and the test would count as passed): here it fails, with the fix.
-        def call_and_check() -> Any:
-            returned = method()
-            if inspect.isawaitable(returned):
-                if inspect.iscoroutine(returned):
-                    returned.close()
-                self.fail(
-                    f"{self._testMethodName} is an async test, which {type(self).__name__} "
-                    f"(a {_sync_base(type(self))}) cannot run: it was never awaited. Make the class "
-                    "an AsyncChannelTestCase (from proper_unittest import AsyncChannelTestCase), "
-                    "whose tests may be async, or make the test a plain def."
-                )
-            return returned
-
+        call_and_check = self._checking_what_it_returns(method)
         limit = self._time_limit(method)
         if limit is None:
             cast(Any, super())._callTestMethod(call_and_check)  # unittest-private, not in typeshed
@@ -653,22 +672,46 @@ class AsyncChannelTestCase(_Mixins, ChannelAssertions, unittest.IsolatedAsyncioT
     def _in_test_context(self, func: Callable[[], Any]) -> Any:
         return self._asyncioTestContext.run(func)
 
+    def _sync_base_name(self) -> None:
+        return None  # its test methods may be coroutines
+
     #: Seconds a callback may hold the loop before asyncio's debug mode
     #: complains; inline requests do database work on the loop on purpose.
     slow_callback_duration = 1.0
 
     def _callSetUp(self) -> None:
         # unittest-private names, not in typeshed.
-        cast(Any, self)._asyncioRunner.get_loop().slow_callback_duration = self.slow_callback_duration
+        loop = cast(Any, self)._asyncioRunner.get_loop()
+        loop.slow_callback_duration = self.slow_callback_duration
+        self._task_errors = TaskErrors().install(loop)  # the loop is this test's alone
         super()._callSetUp()
 
     def _callTestMethod(self, method: Callable[[], Any]) -> None:
         limit = self._time_limit(method)
-        if limit is None or not inspect.iscoroutinefunction(method):
-            cast(Any, super())._callTestMethod(method)  # unittest-private, not in typeshed
-            return
-        with limit.armed():
-            cast(Any, super())._callTestMethod(limit.wrap_coroutine(method))
+        if not inspect.iscoroutinefunction(method):
+            cast(Any, super())._callTestMethod(self._checking_what_it_returns(method))  # unittest-private
+        elif limit is None:
+            cast(Any, super())._callTestMethod(method)
+        else:
+            with limit.armed():
+                cast(Any, super())._callTestMethod(limit.wrap_coroutine(method))
+        lost = self._lost_async_work(cast(Any, self)._asyncioRunner.get_loop())
+        if lost is not None:
+            raise lost
+
+    def _lost_async_work(self, loop: asyncio.AbstractEventLoop) -> BaseException | None:
+        """A failure for the library coroutines the test never awaited, else
+        one (or an error) for its tasks whose exception nothing retrieved;
+        None if there are none (see ``isolation.lost_async``). What it
+        reports is closed or marked retrieved, so is not reported again."""
+        unawaited = take_unawaited(self, loop)
+        if unawaited:  # the tasks, if any, are reported at the test's end
+            return self.failureException(explain_unawaited(self.id(), unawaited))
+        task_errors: TaskErrors | None = vars(self).get("_task_errors")
+        failed = task_errors.take_unretrieved() if task_errors is not None else []
+        if failed:
+            return unretrieved_error(self.id(), failed, self.failureException)
+        return None
 
     def _before_rollback(self) -> None:
         self.addAsyncCleanup(self._close_what_the_test_opened)
@@ -677,7 +720,9 @@ class AsyncChannelTestCase(_Mixins, ChannelAssertions, unittest.IsolatedAsyncioT
         """Close the WebSocket sessions the test left open and cancel the
         tasks it left running, inside its transaction (their last writes,
         e.g. ``unsubscribed()``, are rolled back with it). What fails to
-        close or refuses to end is an error of this test."""
+        close or refuses to end is an error of this test; a library
+        coroutine it never awaited or a task that raised unnoticed also
+        fails it."""
         problems: list[str] = []
         async_client: AsyncProperClient | None = vars(self).get("_async_client")
         for session in [*self.client.sessions, *(async_client.sessions if async_client else [])]:
@@ -693,8 +738,12 @@ class AsyncChannelTestCase(_Mixins, ChannelAssertions, unittest.IsolatedAsyncioT
             _, pending = await asyncio.wait(leftovers, timeout=1.0)
             problems += [f"the task {task.get_name()} ({task.get_coro()!r}) it left running did not "
                          "end within 1s of being cancelled" for task in pending]
+        # Also what was lost after the test method (in asyncTearDown, a cleanup).
+        lost = self._lost_async_work(asyncio.get_running_loop())
         if problems:
             raise self._left_running(problems)
+        if lost is not None:
+            raise lost
 
     async def _close_left_open(self, session: ChannelSession) -> str | None:
         """Close `session`; what went wrong, or None. A connection held up
@@ -724,6 +773,7 @@ class AsyncChannelTestCase(_Mixins, ChannelAssertions, unittest.IsolatedAsyncioT
         if problem:
             raise self._left_running([problem])
 
+    @must_be_awaited
     async def connect(self, path: str = "", timeout: float = 1.0) -> ChannelSession:
         """Open a WebSocket connection to the app's cable (or `path`),
         carrying the client's cookies. Closed automatically at teardown."""
@@ -732,24 +782,55 @@ class AsyncChannelTestCase(_Mixins, ChannelAssertions, unittest.IsolatedAsyncioT
         await session.connect(timeout=timeout)
         return session
 
+    @must_be_awaited
     async def assertReceives(self, session: ChannelSession, data: Any, timeout: float = 1.0,
-                             msg: Any = None) -> Any:
-        """Assert the next frame on `session` is a message whose data equals `data`."""
-        received = await session.receive_message(timeout=timeout)
-        if received != data:
-            self.fail(self._formatMessage(
-                msg, f"Expected message data {data!r}, got {received!r}.\n{session._history()}"
-            ))
-        return received
+                             msg: Any = None, *, channel: str | None = None,
+                             params: dict[str, Any] | None = None) -> Any:
+        """Assert the next frame on `session` is a message whose data equals
+        `data`; with `channel` and/or `params`, one from that subscription
+        (a connection subscribed twice gets each one's messages). Returns
+        the data."""
+        frame = await session._receive_message_frame(timeout)
+        received = frame.get("data")
+        came_on = (frame.get("channel"), frame.get("params") or {})
+        if received == data and channel in (None, came_on[0]) and params in (None, came_on[1]):
+            return received
+        if channel is None and params is None:
+            problem = f"Expected message data {data!r}, got {received!r}."
+        else:
+            problem = (f"Expected message data {data!r} on {_subscription(channel, params)}, "
+                       f"got {received!r} on {_subscription(*came_on)}.")
+        self.fail(self._formatMessage(msg, f"{problem}\n{session._history()}"))
 
+    @must_be_awaited
     async def assertNothingReceived(self, session: ChannelSession, timeout: float = 0.1,
                                     msg: Any = None) -> None:
-        """Assert no frame arrives on `session` within `timeout` seconds."""
+        """Assert no frame arrives on `session` within `timeout` seconds,
+        watched once the channel code the test started (frames sent with
+        ``client_send``, actions of any connection) has finished: it is
+        waited for up to WORKER_GRACE seconds, and still running then fails."""
+        await self._until_channel_code_done(session, msg)
         try:
             frame = await session.receive(timeout=timeout)
         except ReceiveTimeout:
             return
         self.fail(self._formatMessage(msg, f"Expected no frame, got {frame!r}.\n{session._history()}"))
+
+    async def _until_channel_code_done(self, session: ChannelSession, msg: Any) -> None:
+        """Wait until `session`'s app has handled what the client sent and the
+        test's worker runs no channel code; fail if that takes more than
+        WORKER_GRACE seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + WORKER_GRACE
+        while session.is_handling or self._channel_workers.busy:
+            if loop.time() >= deadline:
+                where = self._channel_workers.where_running()
+                self.fail(self._formatMessage(
+                    msg, f"assertNothingReceived waited {WORKER_GRACE:g}s for the channel code the test "
+                    "started to finish, so that a frame it sends is not missed; it was still running."
+                    + (f"\n{where}" if where else "") + f"\n{session._history()}"
+                ))
+            await asyncio.sleep(0.01)
 
 
 class _AfterTest:
@@ -778,6 +859,12 @@ class _AfterTest:
                 report(self.test_id, self.state, self.strict, test=True)
 
 
+def _subscription(channel: str | None, params: dict[str, Any] | None) -> str:
+    """A subscription for messages: "NotesChannel {'room': 'a'}"; either part may be left out."""
+    shown = [part for part in (channel, None if params is None else repr(params)) if part is not None]
+    return " ".join(shown) if channel is not None else f"any channel with params {shown[0]}"
+
+
 def _sync_base(cls: type) -> str:
     """The library class `cls` derives from, for messages."""
     return "ProperTransactionTestCase" if issubclass(cls, ProperTransactionTestCase) else "ProperTestCase"
@@ -785,7 +872,7 @@ def _sync_base(cls: type) -> str:
 
 _MISSING = object()
 # What _pre_setup (and the async client, when used) made for one test.
-_PER_TEST_STATE = ("client", "_async_client", "_channel_workers", "_undo")
+_PER_TEST_STATE = ("client", "_async_client", "_channel_workers", "_undo", "_task_errors")
 
 #: The transaction a class's data lives in: none in ProperTransactionTestCase.
 _Transaction = TypeVar("_Transaction", ClassTransaction, None)

@@ -1,9 +1,11 @@
 """The test case classes: an async test a sync class cannot run fails, every assertion mixin
 reaches the async class, a failure report puts its parts in order, and a finished test
 lets go of what it made."""
+import asyncio
 import datetime as dt
 import gc
 import unittest
+import warnings
 import weakref
 
 from proper_unittest import AsyncChannelTestCase, ProperTestCase, ProperTransactionTestCase
@@ -158,3 +160,227 @@ class FinishedTestLetsGoTests(unittest.TestCase):
         result, _ = run_inner(Inner)
         self.assertTrue(result.wasSuccessful(), result.failures + result.errors)
         self.assertEqual((Inner._app_log.records, Inner._app_log.tracebacks), ([], []))
+
+
+NOTES = "tests.support.apps.notes.main:app"
+
+
+def run_inner_quietly(*test_classes):
+    """run_inner, also returning the RuntimeWarnings ("never awaited") the
+    run left, collected before the warnings are put back."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result, output = run_inner(*test_classes)
+        gc.collect()  # a coroutine nobody closed warns when it is collected
+    runtime = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    return result, output, runtime
+
+
+class UnawaitedLibraryCallTests(ProperTestCase):
+    """An async assertion or helper of the library called without ``await``
+    fails its test, instead of passing with a RuntimeWarning."""
+
+    app = NOTES
+
+    def test_each_async_assertion_and_helper_without_await_fails_its_test(self):
+        class Inner(AsyncChannelTestCase):
+            app = NOTES
+
+            async def test_assertReceives(self):
+                ws = await self.connect()
+                self.assertReceives(ws, {"never": "sent"})
+
+            async def test_assertNothingReceived(self):
+                ws = await self.connect()
+                await ws.subscribe("NotesChannel", room="general")
+                self.assertNothingReceived(ws)  # the hello message did come
+
+            async def test_assertSubscriptionRejected(self):
+                ws = await self.connect()
+                self.assertSubscriptionRejected(ws, "NotesChannel", room="general")
+
+            async def test_assertConnectionRefused(self):
+                self.assertConnectionRefused()
+
+            async def test_connect(self):
+                self.connect()
+
+        result, output, warned = run_inner_quietly(Inner)
+        self.assertEqual((result.testsRun, len(result.failures), len(result.errors)), (5, 5, 0), output)
+        for test, report in result.failures:
+            name = test.id().rsplit(".test_", 1)[1]
+            with self.subTest(name):
+                self.assertIn(f"- self.{name}(...) (at {__file__}:", report)
+                self.assertIn("was called without await, so it never ran", report)
+                self.assertIn("Write await before each call", report)
+        self.assertEqual(warned, [])  # closed by the library: no "never awaited" warning too
+
+    def test_one_made_in_asyncTearDown_fails_the_test_too(self):
+        class Inner(AsyncChannelTestCase):
+            app = NOTES
+
+            async def asyncTearDown(self):
+                self.connect()
+
+            async def test_passes_itself(self):
+                pass
+
+        result, output, warned = run_inner_quietly(Inner)
+        self.assertEqual((len(result.failures), len(result.errors)), (1, 0), output)
+        self.assertIn("- self.connect(...) (at ", result.failures[0][1])
+        self.assertEqual(warned, [])
+
+    def test_awaited_assertions_and_a_coroutine_awaited_later_still_pass(self):
+        class Inner(AsyncChannelTestCase):
+            app = NOTES
+
+            async def test_awaited(self):
+                ws = await self.connect()
+                await ws.subscribe("NotesChannel", room="general")
+                later = self.assertReceives(ws, {"hello": None})
+                await asyncio.wait_for(later, 1)
+                await self.assertNothingReceived(ws, timeout=0.01)
+
+        result, output, warned = run_inner_quietly(Inner)
+        self.assertTrue(result.wasSuccessful(), output)
+        self.assertEqual(warned, [])
+
+
+class UnretrievedTaskErrorTests(ProperTestCase):
+    """A task the test made that failed, and whose exception nothing
+    retrieved, fails (or errors) its test instead of being only logged."""
+
+    app = NOTES
+
+    def test_a_failure_or_an_error_in_a_task_is_the_tests(self):
+        class Inner(AsyncChannelTestCase):
+            app = NOTES
+
+            async def test_failure_in_a_task(self):
+                async def check():
+                    self.fail("from the task")
+
+                asyncio.create_task(check(), name="checker")
+                await asyncio.sleep(0)
+
+            async def test_error_in_a_task(self):
+                async def crash():
+                    raise ValueError("the task crashed")
+
+                asyncio.create_task(crash(), name="crasher")
+                await asyncio.sleep(0.01)
+
+        with self.assertNoLogs("asyncio", "ERROR"):  # reported once, by the test
+            result, output, _ = run_inner_quietly(Inner)
+        self.assertEqual((result.testsRun, len(result.failures), len(result.errors)), (2, 1, 1), output)
+        failure, error = result.failures[0][1], result.errors[0][1]
+        self.assertIn("the task checker (", failure)
+        self.assertIn("check) raised:", failure)
+        self.assertIn("AssertionError: from the task", failure)
+        self.assertIn("the task crasher (", error)
+        self.assertIn('raise ValueError("the task crashed")', error)  # its traceback
+        self.assertIn("ValueError: the task crashed", error)
+
+    def test_a_task_whose_exception_the_test_retrieved_is_not_reported(self):
+        class Inner(AsyncChannelTestCase):
+            app = NOTES
+
+            async def test_retrieved(self):
+                async def crash():
+                    raise ValueError("expected")
+
+                awaited = asyncio.create_task(crash())
+                with self.assertRaises(ValueError):
+                    await awaited
+                asked = asyncio.create_task(crash())
+                await asyncio.wait([asked])
+                self.assertIsInstance(asked.exception(), ValueError)
+                cancelled = asyncio.create_task(asyncio.sleep(10))
+                await asyncio.sleep(0)
+                cancelled.cancel()
+                self.assertRegex(cancelled.get_name(), r"^Task-\d+$")  # watching keeps the default name
+
+        result, output, _ = run_inner_quietly(Inner)
+        self.assertTrue(result.wasSuccessful(), output)
+
+
+class TestMethodShapeTests(ProperTestCase):
+    """A test method whose body would never run (a generator, an async test
+    a sync class cannot run, a plain def returning a coroutine) fails."""
+
+    app = NOTES
+
+    def test_a_generator_test_fails_in_ProperTestCase_and_AsyncChannelTestCase(self):
+        ran = []
+
+        class InSync(NotesCase):
+            def test_generator(self):
+                ran.append(self)
+                yield
+
+        class InAsync(AsyncChannelTestCase):
+            app = NOTES
+
+            def test_generator(self):
+                ran.append(self)
+                yield
+
+            async def test_async_generator(self):
+                ran.append(self)
+                yield
+
+        result, output, warned = run_inner_quietly(InSync, InAsync)
+        self.assertEqual((result.testsRun, len(result.failures), len(result.errors)), (3, 3, 0), output)
+        for test, report in result.failures:
+            with self.subTest(test.id()):
+                kind = "an async generator" if "async_generator" in test.id() else "a generator"
+                self.assertIn(f"test_{test.id().rsplit('.test_', 1)[1]} is {kind} function", report)
+                self.assertIn("its body never ran", report)
+                self.assertIn("yield", report)
+        self.assertEqual(ran, [])
+
+    def test_a_plain_def_returning_a_coroutine_fails_in_the_async_class(self):
+        ran = []
+
+        class Inner(AsyncChannelTestCase):
+            app = NOTES
+
+            def test_returns_a_coroutine(self):
+                return self._check()
+
+            async def _check(self):
+                ran.append(True)
+
+        result, output, warned = run_inner_quietly(Inner)
+        self.assertEqual((len(result.failures), len(result.errors)), (1, 0), output)
+        report = result.failures[0][1]
+        self.assertIn("test_returns_a_coroutine is a plain def that returned a coroutine", report)
+        self.assertIn("nothing awaited it", report)
+        self.assertIn("make the test async def", report)
+        self.assertEqual((ran, warned), ([], []))
+
+    def test_an_expected_failure_async_test_in_a_sync_class_is_still_red(self):
+        class Inner(NotesCase):
+            @unittest.expectedFailure
+            async def test_async(self):
+                pass
+
+        result, output, _ = run_inner_quietly(Inner)
+        self.assertEqual((len(result.failures), len(result.expectedFailures)), (1, 0), output)
+        self.assertIn("test_async is an async test, which Inner (a ProperTestCase) cannot run",
+                      result.failures[0][1])
+
+
+class TestMethodShapeInTransactionTests(ProperTransactionTestCase):
+    app = NOTES
+
+    def test_a_generator_test_fails_in_ProperTransactionTestCase(self):
+        class Inner(ProperTransactionTestCase):
+            app = NOTES
+
+            def test_generator(self):
+                yield
+
+        result, output, _ = run_inner_quietly(Inner)
+        self.assertEqual((len(result.failures), len(result.errors)), (1, 0), output)
+        self.assertIn("test_generator is a generator function", result.failures[0][1])

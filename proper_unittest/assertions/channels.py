@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING, Any
 
 from proper_unittest.assertions._base import AsyncTestCaseMixin
 from proper_unittest.channels.connection import ChannelSession, ReceiveTimeout
+from proper_unittest.isolation.lost_async import must_be_awaited
 
 if TYPE_CHECKING:
     from proper_unittest.client.client import AsyncProperClient
@@ -16,6 +17,7 @@ class ChannelAssertions(AsyncTestCaseMixin):
     if TYPE_CHECKING:
         client: AsyncProperClient
 
+    @must_be_awaited
     async def assertConnectionRefused(self, path: str = "", code: int | None = None,
                                       timeout: float = 1.0, msg: Any = None) -> dict[str, Any]:
         """Assert the app refuses a WebSocket connection to its cable (or
@@ -46,6 +48,7 @@ class ChannelAssertions(AsyncTestCaseMixin):
             ))
         return first
 
+    @must_be_awaited
     async def assertSubscriptionRejected(self, session: ChannelSession, channel: str, timeout: float = 1.0,
                                          msg: Any = None, **params: Any) -> dict[str, Any]:
         """Subscribe `session` to `channel` with `params` and assert the app

@@ -103,6 +103,12 @@ class ChannelSession:
         """True while the app's handler is running."""
         return self.task is not None and not self.task.done()
 
+    @property
+    def is_handling(self) -> bool:
+        """True while the open connection's app has frames from the client
+        it has not finished handling (channel code may still run for them)."""
+        return self.is_open and self._idle is not None and not self._idle.is_set()
+
     # ---- commands ----
 
     async def subscribe(self, channel: str, timeout: float = 1.0, **params: Any) -> dict[str, Any]:
@@ -233,10 +239,14 @@ class ChannelSession:
     async def receive_message(self, timeout: float = 1.0) -> Any:
         """The ``data`` of the next ``{"type": "message"}`` frame, failing on
         any other frame."""
+        return (await self._receive_message_frame(timeout)).get("data")
+
+    async def _receive_message_frame(self, timeout: float) -> dict[str, Any]:
+        """The next frame, which must be a ``{"type": "message"}`` one."""
         frame = await self.receive(timeout=timeout)
         if not isinstance(frame, dict) or frame.get("type") != "message":
             raise AssertionError(f"Expected a message frame, got {frame!r}.\n{self._history()}")
-        return frame.get("data")
+        return frame
 
     def _nothing_came(self, timeout: float) -> str:
         return f"No frame from the app within {timeout}s.{self._still_running()}\n{self._history()}{self._crash()}"

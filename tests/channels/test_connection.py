@@ -154,6 +154,23 @@ class ActionsTests(AsyncChannelTestCase):
         await self.assertNothingReceived(ws, timeout=QUICK)  # the reply is not left for receive()
         self.assertEqual(Note.select().count(), 0)
 
+    async def test_assertReceives_checks_the_channel_and_params_when_given(self):
+        ws = await self.subscribed(room="a")
+        await ws.subscribe(CHANNEL, room="b")
+        await self.assertReceives(ws, {"hello": None}, channel=CHANNEL, params={"room": "b"})
+        await ws.send_action(CHANNEL, "post", {"title": "to b"}, room="b")
+        expected = {"title": "to b", "id": Note.get().id}
+        with self.assertRaises(AssertionError) as caught:
+            await self.assertReceives(ws, expected, channel=CHANNEL, params={"room": "a"})
+        self.assertIn(f"Expected message data {expected!r} on NotesChannel {{'room': 'a'}}, "
+                      f"got {expected!r} on NotesChannel {{'room': 'b'}}.", str(caught.exception))
+        await ws.send_action(CHANNEL, "post", {"title": "to b again"}, room="b")
+        again = {"title": "to b again", "id": Note.get(Note.title == "to b again").id}
+        with self.assertRaises(AssertionError) as caught:
+            await self.assertReceives(ws, again, channel="ChatChannel")
+        self.assertIn(f"Expected message data {again!r} on ChatChannel, got {again!r} on NotesChannel "
+                      "{'room': 'b'}.", str(caught.exception))
+
     async def test_unknown_action(self):
         ws = await self.subscribed()
         with self.assertRaises(ErrorReply) as caught:

@@ -72,3 +72,42 @@ class WorkerThreadTests(AsyncChannelTestCase):
             await ws.receive(timeout=0.2)
         self.assertIn("No frame from the app within 0.2s.", str(caught.exception))
         self.assertIn("in hold\n    gate.opened.wait(", str(caught.exception))
+
+
+class NothingReceivedWaitsForChannelCodeTests(AsyncChannelTestCase):
+    """assertNothingReceived watches for its window only once the channel
+    code the test started is done: a frame that code sends later is seen."""
+
+    app = APP
+
+    async def worker_channel(self):
+        ws = await self.connect()
+        await ws.subscribe("WorkerChannel")
+        return ws
+
+    def hold(self, ws, gate, seconds, then=("broadcast",)):
+        """Start WorkerChannel.hold without waiting: it waits `seconds` at
+        `gate` (never opened here), then does `then`."""
+        ws.client_send({"command": "message", "channel": "WorkerChannel", "action": "hold",
+                        "params": {}, "data": {"gate": gate, "seconds": seconds, "then": list(then)}})
+
+    async def test_a_frame_sent_after_the_window_by_running_channel_code_fails_it(self):
+        name, gate = new_gate(self)
+        ws = await self.worker_channel()
+        self.hold(ws, name, seconds=0.3)
+        with self.assertRaises(AssertionError) as caught:
+            await self.assertNothingReceived(ws, timeout=0.1)
+        self.assertIn(f"Expected no frame, got {{'type': 'message', 'channel': 'WorkerChannel', 'params': {{}}, "
+                      f"'data': {{'late': '{name}'}}}}", str(caught.exception))
+
+    async def test_channel_code_still_running_at_the_limit_fails_it_saying_where(self):
+        name, gate = new_gate(self)
+        ws = await self.worker_channel()
+        self.hold(ws, name, seconds=30, then=())
+        with self.assertRaises(AssertionError) as caught:
+            await self.assertNothingReceived(ws, timeout=0.1)
+        message = str(caught.exception)
+        self.assertIn("assertNothingReceived waited 1s for the channel code the test started to finish", message)
+        self.assertIn("in hold\n    gate.opened.wait(", message)
+        gate.opened.set()
+        self.assertTrue(await asyncio.to_thread(gate.done.wait, 10))
