@@ -9,6 +9,13 @@ journal.py), writes the summary line and the JUnit XML, drops the test
 databases the child had created, and exits non-zero: a run never exits 0
 on a report it did not make.
 
+Processes the tests left behind (a test's fork that goes on, a daemon,
+the workers of a parallel run whose controller a test killed) are
+re-parented to the supervisor (Linux's child subreaper): once the child
+has ended, they are ended too (SIGTERM, SIGKILL after a grace period) and
+named, so none of them can hold the run's output open, write into its
+report or keep a test database.
+
 On SIGTERM/SIGINT the supervisor passes the signal on and cancels the
 child's queries on PostgreSQL (a test blocked in a database call sees the
 signal only once the call returns); a child still running
@@ -16,12 +23,14 @@ signal only once the call returns); a child still running
 also ends its sessions on the server), and the exit status is 143/130.
 """
 
+import ctypes
 import gc
 import os
 import shutil
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
@@ -36,6 +45,11 @@ from .run_folders import make_run_folder, remove_gone_runs_folders
 
 #: How long the child gets to stop on a signal before it is killed.
 KILL_AFTER_SECONDS = 6.0
+#: How long processes the tests left get to end on SIGTERM (dropping their
+#: test databases) before they are killed.
+LEFT_PROCESSES_GRACE = 3.0
+# prctl(2) option: orphaned descendants are re-parented to this process.
+_PR_SET_CHILD_SUBREAPER = 36
 _DONE = b"reported"
 
 
@@ -80,6 +94,7 @@ def supervised(run: Callable[[], int], junitxml: str | None) -> int:
     # 6 % of its time; with it the run is faster than without the fork
     # (bench/supervisor_cost.py).
     gc.freeze()
+    adopts_orphans = _become_subreaper()
     pid = os.fork()
     if pid == 0:  # the child: does the run, says when it has reported
         os.close(reader)
@@ -89,13 +104,20 @@ def supervised(run: Callable[[], int], junitxml: str | None) -> int:
         keep_journal_in(journal)
         _provision.note_created_in(created)
         status = run()
-        os.write(writer, _DONE)
+        # Signed with this process's id: a process a test forked that goes
+        # on with the run cannot speak for it.
+        try:
+            os.write(writer, _done_by(os.getpid()))
+        except BrokenPipeError:  # a test's fork that went on: the supervisor is not listening to it
+            pass
         os.close(writer)
         _report_pipe.clear()
         return status
     os.close(writer)
     try:
         status = _supervise(pid, reader, journal, created, junitxml)
+        if adopts_orphans:
+            _end_left_processes()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     # The supervisor imported no test or app and holds nothing: its own
@@ -122,14 +144,20 @@ def _supervise(pid: int, reader: int, journal: Path, created: Path, junitxml: st
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         _, wait_status = os.waitpid(pid, 0)
-        said = os.read(reader, len(_DONE))
+        # The child said it before it ended, or never will: a process a
+        # test forked may still hold the pipe open, so never wait on it.
+        os.set_blocking(reader, False)
+        try:
+            said = os.read(reader, 64)
+        except BlockingIOError:
+            said = b""
     finally:
         killer.cancel()
         os.close(reader)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     status = os.waitstatus_to_exitcode(wait_status)
-    if said == _DONE:
+    if said == _done_by(pid):
         return 128 + received[0] if received and status < 0 else status
     _provision.drop_created_databases(created)
     if received:
@@ -138,6 +166,64 @@ def _supervise(pid: int, reader: int, journal: Path, created: Path, junitxml: st
         return 128 + received[0]
     _report_death(status, journal, junitxml)
     return 1
+
+
+def _become_subreaper() -> bool:
+    """Linux: have the processes the child leaves orphaned re-parented to
+    this one (not inherited by the child). False where it cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return bool(libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
+    except (OSError, AttributeError):
+        return False
+
+
+def _children() -> list[int]:
+    """This process's children (the child's orphans, once it has ended)."""
+    found: list[int] = []
+    for path in Path("/proc/self/task").glob("*/children"):
+        try:
+            found += [int(pid) for pid in path.read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def _end_left_processes() -> None:
+    """End (SIGTERM, then SIGKILL after LEFT_PROCESSES_GRACE) and reap the
+    processes the tests left running, and name them."""
+    left = _children()
+    if not left:
+        return
+    for pid in left:
+        _send(pid, signal.SIGTERM)
+    deadline = time.monotonic() + LEFT_PROCESSES_GRACE
+    waiting = set(left)
+    while waiting and time.monotonic() < deadline:
+        for pid in list(waiting):
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done = pid
+            if done:
+                waiting.discard(pid)
+        time.sleep(0.02)
+    for pid in waiting:
+        _send(pid, signal.SIGKILL)
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+    listed = ", ".join(str(pid) for pid in left)
+    info(f"proper_unittest: the tests left {len(left)} process(es) running after the run ended "
+         f"(pid {listed}): ended.")
+
+
+def _done_by(pid: int) -> bytes:
+    """What the child with process id `pid` writes once it has reported."""
+    return _DONE + b" %d" % pid
 
 
 def _report_death(status: int, journal: Path, junitxml: str | None) -> None:

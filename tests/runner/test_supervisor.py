@@ -1,5 +1,7 @@
 """A test that ends its worker process: the run reports it and never passes."""
 import json
+import os
+import signal
 import xml.etree.ElementTree as ET
 
 from tests.support.runner_projects import RunnerTestCase
@@ -150,3 +152,54 @@ class DeadWorkerTests(RunnerTestCase):
                 self.assertEqual(proc.returncode, 1, proc.stderr)
                 self.assertIn("worker 1 exited with status 0 while running no test", proc.stderr)
                 self.assertIn("FAILED (crashed=1)", proc.stderr)
+
+    def test_a_test_that_forks_cannot_speak_for_the_run_nor_keep_it_waiting(self):
+        # The process the run started ends inside test_2 (as a daemonizing
+        # parent does); its forked copy lives on: it goes on with the run in
+        # one case, it sleeps holding every descriptor in the other.
+        pid_file = self.tmp / "forked.pid"
+        for copy in ("goes on", "sleeps"):
+            with self.subTest(copy=copy):
+                write_tree(self.project, {"tests/test_dying.py": f"""
+                    import os
+                    import time
+                    import unittest
+
+                    class ForkTests(unittest.TestCase):
+                        def test_1(self): pass
+
+                        def test_2_forks(self):
+                            child = os.fork()
+                            if child:
+                                with open({str(pid_file)!r} + ".new", "w") as file:
+                                    file.write(str(child))
+                                os.rename({str(pid_file)!r} + ".new", {str(pid_file)!r})
+                                os._exit(0)
+                            if {copy!r} == "sleeps":
+                                time.sleep(120)
+                                os._exit(0)
+
+                        def test_3_fails(self):
+                            self.fail("a failure the run must not hide")
+                """})
+                self.addCleanup(self.kill_forked_copy, pid_file)
+                proc, suite = self.run_dying("-", "-")
+                self.assertEqual(proc.returncode, 1, proc.stderr)
+                self.assertIn("TestProcessDied: the test process exited with status 0", proc.stderr)
+                self.assertNotIn("Traceback", proc.stderr.split("FAILED (failures=1)")[-1])
+                if copy == "sleeps":  # the other may have ended its run already
+                    self.assertIn("while running tests.test_dying.ForkTests.test_2_forks", proc.stderr)
+                    forked = int(pid_file.read_text())
+                    self.assertIn(f"the tests left 1 process(es) running after the run ended (pid {forked})",
+                                  proc.stderr)
+                    with self.assertRaises(ProcessLookupError, msg="the forked copy was ended"):
+                        os.kill(forked, 0)
+                self.kill_forked_copy(pid_file)
+
+    @staticmethod
+    def kill_forked_copy(pid_file):
+        try:
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
+        pid_file.unlink(missing_ok=True)
