@@ -48,7 +48,8 @@ from proper_unittest.isolation.opt_ins import allowed
 from proper_unittest.isolation.outlived import LeftRunning
 from proper_unittest.isolation.process_state import ProcessState, is_strict, report
 from proper_unittest.isolation.server_services import check_server_services
-from proper_unittest.isolation.storage_roots import StoredFiles, check_storage, redirect_disk_roots
+from proper_unittest.isolation.class_files import ClassFiles
+from proper_unittest.isolation.storage_roots import DiskServices, StoredFiles, check_storage, redirect_disk_roots
 from proper_unittest.isolation.time_travel import TimeTravel
 from proper_unittest.isolation.timeout import TIMEOUT_ENV, TimeLimit, limit_for
 from proper_unittest.method_shapes import problem_before_call, problem_with_returned
@@ -120,7 +121,9 @@ class _ProperTestMixin(TestCaseMixin):
     _class_data: ClassVar["_ClassData[ClassTransaction] | None"]
     _write_watch: ClassVar[WriteWatch | None]
     _test_config: ClassVar[ConfigSnapshot | None] = None
-    _storage_roots: ClassVar[list[Any]] = []
+    _storage_roots: ClassVar[list[str]] = []
+    _disk_services: ClassVar[DiskServices | None] = None
+    _class_files: ClassVar[ClassFiles | None] = None
     _recording_hub: ClassVar[RecordingHub | None] = None
     _network_allowed: ClassVar[bool] = False
 
@@ -172,7 +175,9 @@ class _ProperTestMixin(TestCaseMixin):
             f"{cls.__qualname__} (class set-up)", allow_all=cls._network_allowed,
             servers=network.app_servers(app),
         ))
-        cls._storage_roots = redirect_disk_roots(app)
+        disk_roots = redirect_disk_roots(app)
+        cls._storage_roots = list(disk_roots.values())
+        cls._disk_services = DiskServices(app, disk_roots) if disk_roots else None
         if cls._storage_roots:
             cls.addClassCleanup(StoredFiles(cls._storage_roots).remove_new)
         cls.addClassCleanup(password_cost.cost_for_class(app, fast_hashing))
@@ -211,6 +216,10 @@ class _ProperTestMixin(TestCaseMixin):
             cls.addClassCleanup(cls._check_escaped_writes)
             cls.addClassCleanup(cls._close_class_data)
             cls._open_class_data()
+        if cls._storage_roots:
+            # Every test starts with the files as the class set-up left them.
+            cls._class_files = ClassFiles(cls._storage_roots)
+            cls.addClassCleanup(cls._class_files.discard)
         cls._proper_ready = True
         cls.addClassCleanup(setattr, cls, "_proper_ready", False)
         cls.addClassCleanup(class_context.forget, cls)
@@ -338,6 +347,10 @@ class _ProperTestMixin(TestCaseMixin):
         )
         if cls._storage_roots:
             after.stored_files = StoredFiles.for_test(cls._storage_roots)
+            after.class_files = cls._class_files
+        if cls._disk_services is not None:
+            after.disk_services = cls._disk_services
+            after.services_at_start = cls._disk_services.at_test_start()
         self._in_test_context(self._pre_setup)
         self.addCleanup(self._post_teardown)
         self._before_rollback()
@@ -835,28 +848,49 @@ class AsyncChannelTestCase(_Mixins, ChannelAssertions, unittest.IsolatedAsyncioT
 
 class _AfterTest:
     """The test's last clean-up, one for three (a clean-up costs unittest
-    more than each of these does): remove the files it stored, end its
-    network checks, then put back and report what it changed in the
-    process. Each step runs even if the one before it failed; a step whose
-    set-up failed is not there."""
+    more than each of these does): put storage back (the Disk services'
+    roots, the class's files; the files it stored removed), end its network
+    checks, then put back and report what it changed in the process. Each
+    step runs even if the one before it failed; a step whose set-up failed
+    is not there."""
 
     def __init__(self, test_id: str, state: ProcessState, strict: bool) -> None:
         self.test_id = test_id
         self.state = state
         self.strict = strict
         self.stored_files: StoredFiles | None = None
+        self.class_files: ClassFiles | None = None
+        self.disk_services: DiskServices | None = None
+        self.services_at_start: list[dict[str, Any]] = []
         self.leave_network: Callable[[], None] | None = None
 
     def run(self) -> None:
+        storage_changes: list[str] = []
         try:
-            if self.stored_files is not None:
-                self.stored_files.remove_new(test=True)
+            storage_changes = self._put_back_storage()
         finally:
             try:
                 if self.leave_network is not None:
                     self.leave_network()
             finally:
-                report(self.test_id, self.state, self.strict, test=True)
+                report(self.test_id, self.state, self.strict, test=True, also=storage_changes)
+
+    def _put_back_storage(self) -> list[str]:
+        """Put the services' roots back first (the files are theirs), then
+        the class's files, then remove the files the test stored; return
+        what the test did to the services, for the report."""
+        changes: list[str] = []
+        try:
+            if self.disk_services is not None:
+                changes = self.disk_services.put_back(self.services_at_start)
+        finally:
+            try:
+                if self.class_files is not None:
+                    self.class_files.put_back()
+            finally:
+                if self.stored_files is not None:
+                    self.stored_files.remove_new(test=True)
+        return changes
 
 
 def _subscription(channel: str | None, params: dict[str, Any] | None) -> str:

@@ -18,6 +18,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 from proper_unittest.discovery import env_switch
@@ -242,13 +243,16 @@ def _list_change(name: str, before: list[str], after: list[str]) -> str:
     return f"{name} ({detail})"
 
 
-def report(who: str, state: ProcessState, strict: bool, *, test: bool = False) -> None:
+def report(who: str, state: ProcessState, strict: bool, *, test: bool = False,
+           also: Sequence[str] = ()) -> None:
     """Put back what `who` changed, say so on stderr (raise
-    :class:`ProcessStateChanged` when `strict`), and name threads it left.
+    :class:`ProcessStateChanged` when `strict`), and name threads it left
+    and what else was put back for it (`also`: "changed X; put back.").
     A `test` that changed nothing leaves `state` for the next test's start."""
     changes = state.restore()
     threads = state.new_threads()
     lines = [f"{who} changed {change}; put back." for change in changes]
+    lines += [f"{who} {done}" for done in also]
     lines += [
         f"{who} left a thread running: {t.name!r}{' (daemon)' if t.daemon else ''}."
         for t in threads

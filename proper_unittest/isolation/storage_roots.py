@@ -75,15 +75,16 @@ def check_storage(app: Any, test_class: type) -> None:
             )
 
 
-def redirect_disk_roots(app: Any) -> list[str]:
+def redirect_disk_roots(app: Any) -> dict[str, str]:
     """Point every Disk service of `app` (configured, and already built by
-    an Attachment class) at a folder of :func:`run_folder`; return them."""
+    an Attachment class) at a folder of :func:`run_folder`; return the
+    folders by service name."""
     disks = {name: config for name, config in storage_services(app).items() if config.get("type") == DISK}
     if not disks:
-        return []
+        return {}
     folder = str(run_folder())
     classes = attachment_classes(app)
-    roots: list[str] = []
+    roots: dict[str, str] = {}
     for name, config in disks.items():
         # Plain strings, and no mkdir when the root is already in place:
         # every test class's set-up comes here.
@@ -91,12 +92,62 @@ def redirect_disk_roots(app: Any) -> list[str]:
         if config.get("root") != root or not os.path.isdir(root):
             os.makedirs(root, exist_ok=True)
             config["root"] = root  # absolute: Disk joins it to the app's folder
-        roots.append(root)
+        roots[name] = root
         for cls in classes:
             service = cls._services.get(name)
             if service is not None and hasattr(service, "root") and str(service.root) != root:
                 service.root = Path(root)
     return roots
+
+
+class DiskServices:
+    """The storage services the Attachment classes of an app have built
+    (their ``_services`` caches), against the Disk roots a class redirected:
+    :meth:`put_back` undoes what a test did to them."""
+
+    def __init__(self, app: Any, roots: dict[str, str]) -> None:
+        self.roots = roots
+        self.caches: list[dict[str, Any]] = [cls._services for cls in attachment_classes(app)]
+
+    def at_test_start(self) -> list[dict[str, Any]]:
+        """The services built when a test starts."""
+        return [dict(cache) for cache in self.caches]
+
+    def put_back(self, at_start: list[dict[str, Any]]) -> list[str]:
+        """Drop each service built since `at_start` whose root is not its
+        redirected one (the test configured it elsewhere), put back the
+        services found then and their redirected roots; return what the
+        test did that is worth naming."""
+        changes: list[str] = []
+        for cache, before in zip(self.caches, at_start):
+            if cache != before:
+                changes += self._drop_built(cache, before)
+            for name, root in self.roots.items():
+                service = cache.get(name)
+                if service is not None and hasattr(service, "root") and str(service.root) != root:
+                    changes.append(f"changed the root of the storage service {name!r} "
+                                   f"(to {str(service.root)!r}); put back.")
+                    service.root = Path(root)
+        return changes
+
+    def _drop_built(self, cache: dict[str, Any], before: dict[str, Any]) -> list[str]:
+        """Make `cache` hold the services of `before` again, keeping a
+        service built since at its redirected root (as the next test would
+        build it); return the ones dropped, for the report."""
+        dropped: list[str] = []
+        for name, service in list(cache.items()):
+            if before.get(name) is service:
+                continue
+            root = str(getattr(service, "root", ""))
+            redirected = root == self.roots.get(name)
+            if name not in before and redirected:
+                continue
+            del cache[name]
+            if hasattr(service, "root") and not redirected:
+                dropped.append(f"built the storage service {name!r} at {root!r}, not a temporary "
+                               "folder of the run; dropped (what it stored there is not removed).")
+        cache.update(before)
+        return dropped
 
 
 def attachment_classes(app: Any) -> list[Any]:
@@ -122,7 +173,7 @@ class StoredFiles:
     def __init__(self, roots: list[str]) -> None:
         _left_by_clean_test.clear()  # any other listing: nothing is left for the next test
         self.roots = roots
-        self.before = _walk(self.roots)
+        self.before = walk_roots(self.roots)
 
     @classmethod
     def for_test(cls, roots: list[str]) -> "StoredFiles":
@@ -139,7 +190,7 @@ class StoredFiles:
         """Remove every file and folder under the roots that was not there.
         A `test` whose roots hold just what they held leaves this listing
         for the next test's start."""
-        now = _walk(self.roots)
+        now = walk_roots(self.roots)
         _left_by_clean_test.clear()
         if now == self.before:
             if test:
@@ -162,7 +213,7 @@ class StoredFiles:
 _left_by_clean_test: list[StoredFiles] = []
 
 
-def _walk(roots: list[str]) -> set[str]:
+def walk_roots(roots: list[str]) -> set[str]:
     """The paths of everything under `roots` (symbolic links not followed).
     Runs before and after every test: plain strings and ``os.scandir``,
     so an empty root costs one system call."""

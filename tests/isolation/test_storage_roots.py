@@ -1,6 +1,7 @@
 """Files stored through Proper's storage addon go to a temporary folder of the run (one per
 worker) and are removed when the test, or for class data the class, ends; a storage service
 not on local disk is refused unless the tests opt in."""
+import contextlib
 import io
 import os
 import signal
@@ -11,7 +12,7 @@ import textwrap
 import unittest
 from pathlib import Path
 
-from proper_unittest import InMemoryUpload, ProperTestCase
+from proper_unittest import InMemoryUpload, ProperTestCase, override_config
 from proper_unittest.isolation.storage_roots import StoredFiles, run_folder
 
 from tests.support.apps.files.main import Attachment, app
@@ -73,6 +74,150 @@ class StorageRootTests(unittest.TestCase):
                 self.assertTrue(service._get_path(stored).is_relative_to(run_folder()))
 
         result, output = run_inner(Case)
+        self.assertTrue(result.wasSuccessful(), output)
+
+
+
+def stored_path(attachment):
+    return Path(attachment.service._get_path(attachment))
+
+
+class ClassFilesTests(unittest.TestCase):
+    """Every test starts with the files the class set-up stored as it left
+    them, whatever a test before it did to them."""
+
+    def run_class_with_two_files(self, *tests):
+        """Run a class whose set-up stores `shared` and `other` ("original")
+        with `tests` ((name, function) pairs, in order); return the result."""
+        body = {name: function for name, function in tests}
+
+        class Case(FilesCase):
+            @classmethod
+            def setUpTestData(cls):
+                cls.shared = Attachment(InMemoryUpload("shared.txt", "original"))
+                cls.shared.save()
+                cls.other = Attachment(InMemoryUpload("other.txt", "original"))
+                cls.other.save()
+
+        for name, function in body.items():
+            setattr(Case, name, function)
+        result, output = run_inner(Case)
+        self.assertEqual([p for p in run_folder().rglob("*") if p.is_file()], [],
+                         "class files and their copies are gone when the class ends")
+        return result, output
+
+    def test_a_class_file_overwritten_or_deleted_by_a_test_is_back_for_the_next(self):
+        def test_1_overwrites_and_deletes(test):
+            stored_path(test.shared).write_text("overwritten by test_1")
+            stored_path(test.other).unlink()
+
+        def test_2_sees_them_as_set_up(test):
+            test.assertEqual(test.shared.download(), b"original")
+            test.assertEqual(stored_path(test.other).read_bytes(), b"original")
+
+        result, output = self.run_class_with_two_files(
+            ("test_1_overwrites_and_deletes", test_1_overwrites_and_deletes),
+            ("test_2_sees_them_as_set_up", test_2_sees_them_as_set_up),
+        )
+        self.assertTrue(result.wasSuccessful(), output)
+
+    def test_a_class_file_overwritten_in_place_with_the_same_size_is_noticed(self):
+        def test_1_overwrites_same_size(test):
+            with open(stored_path(test.shared), "r+b") as file:
+                file.write(b"ORIGINAL")  # same size, same inode, at once after the set-up
+
+        def test_2_sees_it_as_set_up(test):
+            test.assertEqual(test.shared.download(), b"original")
+
+        result, output = self.run_class_with_two_files(
+            ("test_1_overwrites_same_size", test_1_overwrites_same_size),
+            ("test_2_sees_it_as_set_up", test_2_sees_it_as_set_up),
+        )
+        self.assertTrue(result.wasSuccessful(), output)
+
+    def test_a_class_file_purged_by_a_test_is_back_for_the_next(self):
+        def test_1_purges(test):
+            test.shared.purge()  # the README's example; its row comes back with the rollback
+
+        def test_2_sees_it_stored(test):
+            test.assertStored(test.shared, content=b"original")
+
+        def test_3_deletes_its_folder(test):
+            import shutil
+            shutil.rmtree(stored_path(test.other).parent.parent)
+
+        def test_4_sees_both(test):
+            test.assertStored(test.shared, content=b"original")
+            test.assertStored(test.other, content=b"original")
+
+        result, output = self.run_class_with_two_files(
+            ("test_1_purges", test_1_purges),
+            ("test_2_sees_it_stored", test_2_sees_it_stored),
+            ("test_3_deletes_its_folder", test_3_deletes_its_folder),
+            ("test_4_sees_both", test_4_sees_both),
+        )
+        self.assertTrue(result.wasSuccessful(), output)
+
+
+class ServiceRootTests(unittest.TestCase):
+    """A test that moves a Disk service elsewhere does not take the next
+    test's files with it."""
+
+    def run_captured(self, *classes):
+        stderr = io.StringIO()
+        with contextlib.redirect_stderr(stderr):
+            result, output = run_inner(*classes)
+        return result, output, stderr.getvalue()
+
+    def test_a_service_root_pointed_elsewhere_is_put_back_and_the_test_named(self):
+        elsewhere = self.enterContext(tempfile.TemporaryDirectory())
+
+        class Case(FilesCase):
+            def test_1_points_it_elsewhere(self):
+                Attachment._get_service(self.app.config.STORAGE).root = Path(elsewhere)
+
+            def test_2_stores(self):
+                self.assertTrue(upload(self).is_relative_to(run_folder()))
+
+        result, output, stderr = self.run_captured(Case)
+        self.assertTrue(result.wasSuccessful(), output)
+        self.assertEqual(list(Path(elsewhere).iterdir()), [])
+        self.assertIn(f"proper_unittest: {Case.__module__}.", stderr)
+        self.assertIn("Case.test_1_points_it_elsewhere changed the root of the storage service 'test'", stderr)
+        self.assertNotIn("test_2_stores", stderr)
+
+    def test_a_disk_service_built_during_a_test_does_not_outlive_it(self):
+        elsewhere = self.enterContext(tempfile.TemporaryDirectory())
+        built = Attachment._services.pop("test", None)  # built by the test itself
+        if built is not None:
+            self.addCleanup(Attachment._services.__setitem__, "test", built)
+
+        class Case(FilesCase):
+            def test_1_builds_it_elsewhere(self):
+                storages = {**self.app.config.STORAGES, "test": {"type": "Disk", "root": elsewhere}}
+                with override_config(STORAGES=storages):
+                    upload(self)
+
+            def test_2_stores(self):
+                self.assertTrue(upload(self).is_relative_to(run_folder()))
+
+        result, output, stderr = self.run_captured(Case)
+        self.assertTrue(result.wasSuccessful(), output)
+        self.assertIn("Case.test_1_builds_it_elsewhere built the storage service 'test'", stderr)
+
+    def test_a_new_disk_service_built_during_a_test_is_gone_for_the_next(self):
+        elsewhere = self.enterContext(tempfile.TemporaryDirectory())
+
+        class Case(FilesCase):
+            def test_1_builds_another(self):
+                storages = {**self.app.config.STORAGES, "extra": {"type": "Disk", "root": elsewhere}}
+                with override_config(STORAGES=storages):
+                    Attachment(InMemoryUpload("extra.txt", "x"), service_name="extra").save()
+
+            def test_2_finds_it_gone(self):
+                self.assertNotIn("extra", Attachment._services)
+
+        result, output, _ = self.run_captured(Case)
         self.assertTrue(result.wasSuccessful(), output)
 
 
