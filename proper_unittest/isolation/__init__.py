@@ -8,6 +8,7 @@ to the library (only what ``proper_unittest`` exports is public).
 - ``server_services``: refusing a server-backed cache, queue or cable.
 - ``process_state``: os.environ, the working directory, sys.path, loggers, signals, threads.
 - ``network``: refusing connections to other hosts (``allow_network``).
+- ``local_names``: the network guard's lookups, answered from /etc/hosts and localhost.
 - ``opt_ins``: ``allow_outside``, opting in to the above.
 - ``outlived``: refusing work that outlived its test.
 - ``time_travel``: ``travel_to``.

@@ -11,13 +11,18 @@ Python-level client goes through them: ``socket.create_connection``,
 http.client, urllib, requests, httpx, asyncio (its loop resolves names
 with ``socket.getaddrinfo`` in an executor thread), redis, PyMySQL,
 dnspython. Each is checked against the test running: loopback addresses,
-Unix sockets, ``localhost``, this machine's own name, IP addresses (a
-lookup of one sends nothing; connecting is checked) and the hosts of the
-app's configured databases, cache, queue and cable pass; anything else
-raises :class:`NetworkBlockedError` naming the host and the test. A
-loopback address is not "this machine" when it forwards elsewhere: a DNS
-resolver (port 53) or the proxy the environment names (``HTTPS_PROXY``
-and the like). Outside a test class it lets everything through. Opt in
+Unix sockets and the hosts of the app's configured databases, cache,
+queue and cable may be connected to; anything else raises
+:class:`NetworkBlockedError` naming the host and the test. A lookup
+reaches the system resolver only as an address (AI_NUMERICHOST, which
+sends nothing): a host name is answered locally (``local_names``: the
+hosts file for the asked family, ``localhost`` and ``*.localhost`` as
+loopback, the configured servers' addresses), and so is a reverse lookup
+(the hosts file only); what only a DNS server could answer is refused.
+The socket methods get the looked-up address in place of a name, so their
+C code asks no resolver either. A loopback address is not "this
+machine" when it forwards elsewhere: a DNS resolver (port 53) or the
+proxy the environment names (``HTTPS_PROXY`` and the like). Outside a test class it lets everything through. Opt in
 per test or class with :func:`allow_network`, per class or project with
 ``allow_outside = network`` (see ``opt_ins``).
 
@@ -32,6 +37,8 @@ import socket
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
+
+from proper_unittest.isolation import local_names
 
 _Target = TypeVar("_Target")
 
@@ -58,6 +65,9 @@ class _Guard:
     owner: str | None = None
     allow_all = False
     servers: frozenset[str] = frozenset()
+    # The configured servers' names (normalized) and the addresses they had
+    # when the class was entered: lookups of them are answered from here.
+    server_addresses: dict[str, list[tuple[int, str]]] = {}
     # The names resolved through getaddrinfo, by address, to name the host.
     names: dict[str, str] = {}
 
@@ -70,13 +80,15 @@ def enter(owner: str, *, allow_all: bool, servers: Iterable[str] = ()) -> Callab
     """Check connections on behalf of `owner` (a test id or class name)
     until the returned function is called, which puts back the previous owner."""
     _install()
-    previous = (_guard.owner, _guard.allow_all, _guard.servers)
+    previous = (_guard.owner, _guard.allow_all, _guard.servers, _guard.server_addresses)
     _guard.owner, _guard.allow_all = owner, allow_all
     if servers:
-        _guard.servers = frozenset(_resolved(servers))
+        addresses = _resolved(servers)
+        _guard.servers = frozenset(set(addresses) | {a for found in addresses.values() for _, a in found})
+        _guard.server_addresses = {local_names.normalized(name): found for name, found in addresses.items()}
 
     def leave() -> None:
-        _guard.owner, _guard.allow_all, _guard.servers = previous
+        _guard.owner, _guard.allow_all, _guard.servers, _guard.server_addresses = previous
 
     return leave
 
@@ -109,14 +121,20 @@ def app_servers(app: Any) -> set[str]:
     return hosts
 
 
-def _resolved(hosts: Iterable[str]) -> set[str]:
-    found: set[str] = set()
+def _resolved(hosts: Iterable[str]) -> dict[str, list[tuple[int, str]]]:
+    """Each configured host and its addresses (family, text), resolved once
+    as the class is entered."""
+    found: dict[str, list[tuple[int, str]]] = {}
     for host in hosts:
-        found.add(host)
+        addresses = found.setdefault(host, [])
         try:
-            found.update(str(info[4][0]) for info in _getaddrinfo(host, None))
-        except OSError:
-            pass
+            infos = _getaddrinfo(host, None)
+        except (OSError, UnicodeError):
+            continue
+        for info in infos:
+            item = (int(info[0]), str(info[4][0]))
+            if item not in addresses:
+                addresses.append(item)
     return found
 
 
@@ -151,13 +169,37 @@ def _checking() -> str | None:
     return None if _guard.allow_all else _guard.owner
 
 
-def _check(sock: socket.socket, address: Any) -> None:
+def _checked(sock: socket.socket, address: Any, call: str) -> Any:
+    """`address` as the socket method `call` may pass it on, or refused: a
+    host name is answered locally and replaced by its address (given on,
+    the socket's C code would ask the resolver), and a connection that
+    leaves this machine is refused."""
     owner = _checking()
-    if owner is None:
-        return
-    if not isinstance(address, tuple) or sock.family not in (socket.AF_INET, socket.AF_INET6):
-        return  # a Unix socket, or an address family of this machine
-    host, port = str(address[0]), address[1]
+    if owner is None or not isinstance(address, tuple) or len(address) < 2:
+        return address  # not checked, or an address the socket rejects itself
+    if sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return address  # a Unix socket, or an address family of this machine
+    host, port = _text(address[0]), address[1]
+    if host not in _NO_LOOKUP:
+        numeric = _numeric(host, sock.family)
+        if numeric is None:
+            entry = local_names.lookup(host, sock.family, 0, _guard.server_addresses)
+            if entry is None:
+                raise NetworkBlockedError(
+                    f"Network access refused during {owner}: a connection to {host}, port {port} "
+                    f"({call}), whose address only a DNS server could give: {_unknown_name(sock.family)} "
+                    f"(nothing was sent). {HOW_TO_OPT_IN}"
+                )
+            numeric = entry.addresses[0][1]
+            _remember(numeric, host)
+            address = (numeric, *address[1:])
+        host = numeric
+    _check_address(owner, host, port)
+    return address
+
+
+def _check_address(owner: str, host: str, port: Any) -> None:
+    """Refuse a connection to the address `host` unless it stays on this machine."""
     forwards = None
     if _is_local(host):
         forwards = _forwarder(host, port)
@@ -206,45 +248,67 @@ def _same_host(name: str, address: str) -> bool:
     )
 
 
-def _check_lookup(host: Any, call: str) -> None:
-    """Refuse a lookup of `host` that could send a DNS query (see the module doc)."""
-    owner = _checking()
-    if owner is None or host is None:
-        return
+#: Host names CPython's socket methods take without any lookup: "" is
+#: INADDR_ANY (a passive address for bind) and "<broadcast>" INADDR_BROADCAST.
+_NO_LOOKUP = ("", "<broadcast>")
+_FAMILY_NAMES: dict[int, str] = {socket.AF_INET: " for IPv4", socket.AF_INET6: " for IPv6"}
+
+
+def _text(host: Any) -> str:
     if isinstance(host, (bytes, bytearray)):
-        host = bytes(host).decode("ascii", "replace")
-    host = str(host)
-    if _ip_address(host) is not None or _is_local(host) or _is_known_name(host):
-        return
-    raise NetworkBlockedError(
-        f"Network access refused during {owner}: a lookup of the host name {host!r} "
-        f"({call}), which is not this machine nor a server the app is configured with "
-        f"(no query was sent). {HOW_TO_OPT_IN}"
+        return bytes(host).decode("ascii", "replace")
+    return str(host)
+
+
+def _numeric(host: Any, family: int = socket.AF_UNSPEC) -> str | None:
+    """The address `host` spells, found without any lookup (AI_NUMERICHOST),
+    or None when it is a host name. An address of another family than
+    `family` raises the resolver's own gaierror (nothing is sent either)."""
+    try:
+        infos = _getaddrinfo(host, None, socket.AF_UNSPEC, 0, 0, socket.AI_NUMERICHOST)
+    except socket.gaierror:
+        return None
+    if family != socket.AF_UNSPEC:
+        infos = _getaddrinfo(host, None, family, 0, 0, socket.AI_NUMERICHOST)
+    return str(infos[0][4][0])
+
+
+def _unknown_name(family: int) -> str:
+    return (
+        f"it is not in {local_names.HOSTS_FILE}{_FAMILY_NAMES.get(family, '')}, "
+        "nor localhost, nor a server the app is configured with"
     )
 
 
-def _check_reverse_lookup(address: Any, call: str) -> None:
-    """Refuse a reverse lookup of an address outside this machine (a DNS
-    query for its name); a name given instead is looked up first."""
-    owner = _checking()
-    if owner is None:
-        return
-    host = str(address)
-    if _ip_address(host) is None:
-        _check_lookup(host, call)
-        return
-    if _is_local(host) or host in _guard.servers:
-        return
-    raise NetworkBlockedError(
-        f"Network access refused during {owner}: a reverse lookup of {host} ({call}), "
-        "which is not this machine nor a server the app is configured with (no query was "
-        f"sent). {HOW_TO_OPT_IN}"
-    )
+def _remember(address: str, name: str) -> None:
+    """Keep the name `address` was found for, to name it in a refusal."""
+    if len(_guard.names) > 1000:
+        _guard.names.clear()
+    _guard.names[address] = name
 
 
-def _is_known_name(host: str) -> bool:
-    name = host.lower().rstrip(".")
-    return name == socket.gethostname().lower() or name in {s.lower() for s in _guard.servers}
+def _forward(owner: str, host: Any, family: int, flags: int, call: str) -> local_names.HostEntry:
+    """The local answer to a lookup of the host name `host`, or refused."""
+    entry = local_names.lookup(_text(host), family, flags, _guard.server_addresses)
+    if entry is None:
+        raise NetworkBlockedError(
+            f"Network access refused during {owner}: a lookup of the host name {_text(host)!r} "
+            f"({call}), which only a DNS server could answer: {_unknown_name(family)} "
+            f"(no query was sent). {HOW_TO_OPT_IN}"
+        )
+    return entry
+
+
+def _reverse(owner: str, address: str, call: str) -> tuple[str, list[str]]:
+    """The hosts file's name for `address`, or refused (a DNS query for its name)."""
+    found = local_names.reverse(address)
+    if found is None:
+        raise NetworkBlockedError(
+            f"Network access refused during {owner}: a reverse lookup of {address} ({call}), "
+            f"which only a DNS server could answer: the address is not in {local_names.HOSTS_FILE} "
+            f"(no query was sent). {HOW_TO_OPT_IN}"
+        )
+    return found
 
 
 _getaddrinfo = socket.getaddrinfo
@@ -267,27 +331,24 @@ def _guard_socket_methods() -> None:
     original_bind = socket.socket.bind
 
     def connect(self: socket.socket, address: Any) -> None:
-        _check(self, address)
-        original_connect(self, address)
+        original_connect(self, _checked(self, address, "socket.connect"))
 
     def connect_ex(self: socket.socket, address: Any) -> int:
-        _check(self, address)
-        return original_connect_ex(self, address)
+        return original_connect_ex(self, _checked(self, address, "socket.connect_ex"))
 
     def sendto(self: socket.socket, data: Any, *args: Any) -> int:
-        _check(self, args[-1])
+        if args:
+            args = (*args[:-1], _checked(self, args[-1], "socket.sendto"))
         result: int = original_sendto(self, data, *args)
         return result
 
     def sendmsg(self: socket.socket, buffers: Any, *args: Any) -> int:
         if len(args) >= 3 and args[2] is not None:  # (ancdata, flags, address)
-            _check(self, args[2])
+            args = (*args[:2], _checked(self, args[2], "socket.sendmsg"), *args[3:])
         return original_sendmsg(self, buffers, *args)
 
     def bind(self: socket.socket, address: Any) -> None:
-        if isinstance(address, tuple) and self.family in (socket.AF_INET, socket.AF_INET6):
-            _check_lookup(address[0] or None, "socket.bind")  # a name is resolved
-        original_bind(self, address)
+        original_bind(self, _bound(self, address))
 
     for name, wrapper in (
         ("connect", connect), ("connect_ex", connect_ex), ("sendto", sendto),
@@ -297,38 +358,80 @@ def _guard_socket_methods() -> None:
         setattr(socket.socket, name, wrapper)
 
 
+def _bound(sock: socket.socket, address: Any) -> Any:
+    """The address to bind to: a host name is answered locally and replaced
+    by its address, or the lookup is refused; any local address may be bound."""
+    owner = _checking()
+    if owner is None or not isinstance(address, tuple) or not address:
+        return address
+    if sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return address
+    host = _text(address[0])
+    if host in _NO_LOOKUP or _numeric(host, sock.family) is not None:
+        return address
+    entry = _forward(owner, host, sock.family, 0, "socket.bind")
+    return (entry.addresses[0][1], *address[1:])
+
+
 def _guard_lookups() -> None:
     original_by_name = socket.gethostbyname
     original_by_name_ex = socket.gethostbyname_ex
     original_by_address = socket.gethostbyaddr
     original_name_info = socket.getnameinfo
 
-    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-        _check_lookup(host, "socket.getaddrinfo")
-        infos = _getaddrinfo(host, *args, **kwargs)
+    def getaddrinfo(host: Any, port: Any, family: int = 0, type: int = 0, proto: int = 0,
+                    flags: int = 0) -> Any:
+        owner = _checking()
+        if owner is None or host is None:
+            infos = _getaddrinfo(host, port, family, type, proto, flags)
+        elif _text(host) == "" or _numeric(host) is not None:
+            infos = _getaddrinfo(host, port, family, type, proto, flags | socket.AI_NUMERICHOST)
+        else:
+            return _answered(owner, host, port, family, type, proto, flags)
         if _guard.owner is not None and isinstance(host, str):
-            if len(_guard.names) > 1000:
-                _guard.names.clear()
             for info in infos:
-                _guard.names[str(info[4][0])] = host
+                _remember(str(info[4][0]), host)
         return infos
 
     def gethostbyname(host: str) -> str:
-        _check_lookup(host, "socket.gethostbyname")
-        return original_by_name(host)
+        owner = _checking()
+        if owner is None or host in _NO_LOOKUP:
+            return original_by_name(host)
+        if _numeric(host) is not None:
+            return str(_getaddrinfo(host, None, socket.AF_INET, 0, 0, socket.AI_NUMERICHOST)[0][4][0])
+        return _forward(owner, host, socket.AF_INET, 0, "socket.gethostbyname").addresses[0][1]
 
     def gethostbyname_ex(host: str) -> tuple[str, list[str], list[str]]:
-        _check_lookup(host, "socket.gethostbyname_ex")
-        return original_by_name_ex(host)
+        owner = _checking()
+        if owner is None:
+            return original_by_name_ex(host)
+        if _numeric(host) is not None:
+            address = _getaddrinfo(host, None, socket.AF_INET, 0, 0, socket.AI_NUMERICHOST)[0][4][0]
+            return host, [], [str(address)]
+        entry = _forward(owner, host, socket.AF_INET, 0, "socket.gethostbyname_ex")
+        return entry.canonical, entry.aliases, [address for _, address in entry.addresses]
 
     def gethostbyaddr(address: str) -> tuple[str, list[str], list[str]]:
-        _check_reverse_lookup(address, "socket.gethostbyaddr")
-        return original_by_address(address)
+        owner = _checking()
+        if owner is None:
+            return original_by_address(address)
+        call = "socket.gethostbyaddr"
+        host = {"": "0.0.0.0", "<broadcast>": "255.255.255.255"}.get(address, address)
+        numeric = _numeric(host)
+        if numeric is None:  # a name, looked up first
+            numeric = _forward(owner, host, socket.AF_UNSPEC, 0, call).addresses[0][1]
+        name, aliases = _reverse(owner, numeric, call)
+        return name, aliases, [numeric]
 
     def getnameinfo(sockaddr: Any, flags: int) -> tuple[str, str]:
-        if isinstance(sockaddr, tuple) and sockaddr and not flags & socket.NI_NUMERICHOST:
-            _check_reverse_lookup(sockaddr[0], "socket.getnameinfo")
-        return original_name_info(sockaddr, flags)
+        owner = _checking()
+        if owner is None or flags & socket.NI_NUMERICHOST or not isinstance(sockaddr, tuple) or not sockaddr:
+            return original_name_info(sockaddr, flags)
+        numeric = _numeric(sockaddr[0]) if isinstance(sockaddr[0], str) else None
+        if numeric is None:  # not an address: refused without a lookup (AI_NUMERICHOST)
+            return original_name_info(sockaddr, flags)
+        name, _ = _reverse(owner, numeric, "socket.getnameinfo")
+        return name, original_name_info(sockaddr, flags | socket.NI_NUMERICHOST)[1]
 
     for name, wrapper in (
         ("getaddrinfo", getaddrinfo), ("gethostbyname", gethostbyname),
@@ -337,3 +440,25 @@ def _guard_lookups() -> None:
     ):
         wrapper.__doc__ = getattr(socket, name).__doc__
         setattr(socket, name, wrapper)
+
+
+def _answered(owner: str, host: Any, port: Any, family: int, type: int, proto: int,
+              flags: int) -> list[tuple[Any, ...]]:
+    """getaddrinfo for a host name, answered locally: each of its local
+    addresses is given to the resolver as an address (AI_NUMERICHOST)."""
+    entry = _forward(owner, host, family, flags, "socket.getaddrinfo")
+    infos: list[tuple[Any, ...]] = []
+    error: socket.gaierror | None = None
+    for _, address in entry.addresses:
+        try:
+            found = _getaddrinfo(address, port, family, type, proto, flags | socket.AI_NUMERICHOST)
+        except socket.gaierror as caught:  # e.g. AI_ADDRCONFIG and no such address here
+            error = caught
+            continue
+        infos += [(*info[:3], "", info[4]) for info in found if info not in infos]
+        _remember(address, _text(host))
+    if not infos and error is not None:
+        raise error
+    if infos and flags & socket.AI_CANONNAME:
+        infos[0] = (*infos[0][:3], entry.canonical, infos[0][4])
+    return infos

@@ -3,8 +3,10 @@ is refused before anything is sent, naming the host and the test; loopback
 works; tests, classes and projects can opt in."""
 import asyncio
 import http.server
+import ipaddress
 import os
 import socket
+import tempfile
 import threading
 import time
 import unittest
@@ -14,6 +16,7 @@ import urllib.request
 import peewee as pw
 
 from proper_unittest import NetworkBlockedError, UnsafeDatabaseError, allow_network
+from proper_unittest.isolation import local_names
 from tests.support.inner import NotesCase, run_inner, run_suite
 
 # TEST-NET-1 (RFC 5737): never routed, so a real connection attempt would
@@ -308,3 +311,180 @@ class UnderPytestTests(unittest.TestCase):
         self.assertEqual(run.returncode, 1, run.stdout + run.stderr)
         self.assertIn("NetworkBlockedError: Network access refused during test_guarded.Case.test_out: "
                       "a connection to 192.0.2.1, port 443", run.stdout)
+
+
+def hosts_addresses():
+    """The addresses /etc/hosts names (what the resolver answers without DNS)."""
+    found = set()
+    with open("/etc/hosts") as file:
+        for line in file:
+            fields = line.split("#", 1)[0].split()
+            if len(fields) >= 2:
+                try:
+                    found.add(ipaddress.ip_address(fields[0].split("%")[0]))
+                except ValueError:
+                    pass
+    return found
+
+
+def outcome(call):
+    """("refused", message), ("answered", value) or ("failed", error): what a lookup did."""
+    try:
+        return "answered", call()
+    except NetworkBlockedError as error:
+        return "refused", str(error)
+    except Exception as error:  # the guard let it through to the resolver
+        return "failed", repr(error)
+
+
+def connect_over_ipv6(address):
+    with socket.socket(socket.AF_INET6) as sock:
+        sock.settimeout(5)
+        sock.connect(address)
+
+
+def addresses(infos):
+    return sorted({info[4][0] for info in infos})
+
+
+class LocalLookupTests(unittest.TestCase):
+    """A lookup reaches the system resolver only when this machine answers
+    it (the hosts file, localhost); one only a DNS server could answer is
+    refused before any query is sent (checked with strace: no packet to port 53)."""
+
+    def run_lookups(self, lookups):
+        outcomes = {}
+
+        class Case(NotesCase):
+            def test_lookups(self):
+                for label, call in lookups.items():
+                    outcomes[label] = outcome(call)
+
+        result, output = run_inner(Case)
+        self.assertTrue(result.wasSuccessful(), output)
+        return outcomes
+
+    def assertRefused(self, found, *parts):
+        self.assertEqual(found[0], "refused", found)
+        self.assertRegex(found[1], r"^Network access refused during tests\.isolation\.test_network\..*"
+                                   r"Case\.test_lookups: ")
+        for part in parts:
+            self.assertIn(part, found[1])
+        self.assertIn("(no query was sent)", found[1])
+
+    def test_reverse_lookups_of_addresses_not_in_the_hosts_file_are_refused(self):
+        in_hosts = hosts_addresses()
+        lookups = {
+            "gethostbyaddr 127.0.0.99": lambda: socket.gethostbyaddr("127.0.0.99"),
+            "getnameinfo 0.0.0.0": lambda: socket.getnameinfo(("0.0.0.0", 80), 0),
+            "gethostbyaddr ::1": lambda: socket.gethostbyaddr("::1"),
+            "getnameinfo ::1": lambda: socket.getnameinfo(("::1", 80, 0, 0), socket.NI_NUMERICSERV),
+        }
+        outcomes = self.run_lookups(lookups)
+        self.assertRefused(outcomes["gethostbyaddr 127.0.0.99"], "a reverse lookup of 127.0.0.99 (socket.gethostbyaddr)")
+        if ipaddress.ip_address("0.0.0.0") not in in_hosts:
+            self.assertRefused(outcomes["getnameinfo 0.0.0.0"], "a reverse lookup of 0.0.0.0 (socket.getnameinfo)")
+        if ipaddress.ip_address("::1") in in_hosts:  # answered from the hosts file
+            self.assertEqual(outcomes["gethostbyaddr ::1"][0], "answered")
+            self.assertEqual(outcomes["gethostbyaddr ::1"][1][2], ["::1"])
+            self.assertEqual(outcomes["getnameinfo ::1"], ("answered", (outcomes["gethostbyaddr ::1"][1][0], "80")))
+        else:
+            self.assertRefused(outcomes["gethostbyaddr ::1"], "a reverse lookup of ::1 (socket.gethostbyaddr)")
+            self.assertRefused(outcomes["getnameinfo ::1"], "a reverse lookup of ::1 (socket.getnameinfo)")
+
+    def test_reverse_lookups_the_hosts_file_answers_work(self):
+        outcomes = self.run_lookups({
+            "gethostbyaddr": lambda: socket.gethostbyaddr("127.0.0.1"),
+            "getnameinfo": lambda: socket.getnameinfo(("127.0.0.1", 80), socket.NI_NUMERICSERV),
+            "numeric getnameinfo": lambda: socket.getnameinfo(("127.0.0.99", 80), socket.NI_NUMERICHOST),
+        })
+        name, _, found = outcomes["gethostbyaddr"][1]
+        self.assertEqual(found, ["127.0.0.1"])
+        self.assertEqual(outcomes["getnameinfo"], ("answered", (name, "80")))
+        self.assertEqual(outcomes["numeric getnameinfo"], ("answered", ("127.0.0.99", "http")))
+
+    def test_localhost_names_are_answered_with_loopback_for_the_asked_family(self):
+        # RFC 6761: localhost and *.localhost are loopback; glibc's "files dns"
+        # would ask a DNS server for *.localhost, and for localhost's IPv6
+        # address when /etc/hosts has no ::1 line.
+        outcomes = self.run_lookups({
+            "getaddrinfo piso.localhost": lambda: addresses(socket.getaddrinfo("piso.localhost", 80)),
+            "getaddrinfo piso.localhost IPv4": lambda: addresses(
+                socket.getaddrinfo("PISO.localhost.", 80, socket.AF_INET, socket.SOCK_STREAM)),
+            "getaddrinfo localhost IPv6": lambda: addresses(socket.getaddrinfo("localhost", 80, socket.AF_INET6)),
+            "getaddrinfo localhost IPv4": lambda: addresses(socket.getaddrinfo("localhost", 80, socket.AF_INET)),
+            "gethostbyname piso.localhost": lambda: socket.gethostbyname("piso.localhost"),
+            "gethostbyname_ex a.b.localhost": lambda: socket.gethostbyname_ex("a.b.localhost")[2],
+            "canonical name": lambda: socket.getaddrinfo(
+                "piso.localhost", 80, socket.AF_INET, socket.SOCK_STREAM, 0, socket.AI_CANONNAME)[0][3],
+            "numeric loopback": lambda: addresses(socket.getaddrinfo("127.0.0.99", 80, socket.AF_INET)),
+            "numeric IPv6 loopback": lambda: addresses(socket.getaddrinfo("::1", 80)),
+        })
+        self.assertEqual(outcomes["getaddrinfo piso.localhost"][0], "answered", outcomes)
+        self.assertIn("127.0.0.1", outcomes["getaddrinfo piso.localhost"][1])
+        self.assertTrue(all(ipaddress.ip_address(a).is_loopback for a in outcomes["getaddrinfo piso.localhost"][1]))
+        self.assertEqual(outcomes["getaddrinfo piso.localhost IPv4"], ("answered", ["127.0.0.1"]))
+        self.assertEqual(outcomes["getaddrinfo localhost IPv6"], ("answered", ["::1"]))
+        self.assertEqual(outcomes["getaddrinfo localhost IPv4"], ("answered", ["127.0.0.1"]))
+        self.assertEqual(outcomes["gethostbyname piso.localhost"], ("answered", "127.0.0.1"))
+        self.assertEqual(outcomes["gethostbyname_ex a.b.localhost"], ("answered", ["127.0.0.1"]))
+        self.assertEqual(outcomes["canonical name"], ("answered", "piso.localhost"))
+        self.assertEqual(outcomes["numeric loopback"], ("answered", ["127.0.0.99"]))
+        self.assertEqual(outcomes["numeric IPv6 loopback"], ("answered", ["::1"]))
+
+    def test_a_localhost_name_reaches_a_loopback_server(self):
+        server = http.server.HTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+        server.RequestHandlerClass.log_message = lambda *args: None
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        port = server.server_address[1]
+        receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(receiver.close)
+        receiver.bind(("127.0.0.1", 0))
+        receiver.settimeout(5)
+
+        def by_socket_methods():
+            with socket.socket() as sock:  # the socket's C code would resolve the name itself
+                sock.settimeout(5)
+                sock.connect(("piso.localhost", port))
+            udp(lambda s: s.sendto(b"ping", ("piso.localhost", receiver.getsockname()[1])))
+            return receiver.recv(10)
+
+        outcomes = self.run_lookups({
+            "urlopen": lambda: urllib.request.urlopen(f"http://piso.localhost:{port}/", timeout=5).status,
+            "socket methods": by_socket_methods,
+        })
+        self.assertEqual(outcomes, {"urlopen": ("answered", 200), "socket methods": ("answered", b"ping")})
+
+    def test_a_name_the_hosts_file_gives_only_another_family_is_refused_for_that_family(self):
+        with tempfile.NamedTemporaryFile("w", suffix="hosts", delete=False) as file:
+            file.write("127.0.0.1 localhost\n10.0.0.7 db.internal db  # the app's\n")
+        self.addCleanup(os.unlink, file.name)
+        previous = local_names.HOSTS_FILE
+        local_names.HOSTS_FILE = file.name
+        self.addCleanup(setattr, local_names, "HOSTS_FILE", previous)
+
+        def after_an_edit():
+            with open(file.name, "a") as hosts:
+                hosts.write("fd00::7 db\n")
+            os.utime(file.name, ns=(time.time_ns(), time.time_ns() + 10**9))
+            return addresses(socket.getaddrinfo("db", 5432, socket.AF_INET6))
+
+        outcomes = self.run_lookups({
+            "IPv4": lambda: addresses(socket.getaddrinfo("DB", 5432, socket.AF_INET)),
+            "gethostbyname_ex": lambda: socket.gethostbyname_ex("db"),
+            "gethostbyaddr": lambda: socket.gethostbyaddr("10.0.0.7"),
+            "IPv6": lambda: socket.getaddrinfo("db", 5432, socket.AF_INET6),
+            "connect over IPv6": lambda: connect_over_ipv6(("db", 5432)),
+            "IPv6 after an edit": after_an_edit,
+        })
+        self.assertEqual(outcomes["IPv4"], ("answered", ["10.0.0.7"]))
+        self.assertEqual(outcomes["gethostbyname_ex"], ("answered", ("db.internal", ["db"], ["10.0.0.7"])))
+        self.assertEqual(outcomes["gethostbyaddr"], ("answered", ("db.internal", ["db"], ["10.0.0.7"])))
+        self.assertRefused(outcomes["IPv6"], "a lookup of the host name 'db' (socket.getaddrinfo)",
+                           f"it is not in {file.name} for IPv6")
+        self.assertEqual(outcomes["connect over IPv6"][0], "refused")
+        self.assertIn("a connection to db, port 5432 (socket.connect), whose address only a DNS server could give",
+                      outcomes["connect over IPv6"][1])
+        self.assertEqual(outcomes["IPv6 after an edit"], ("answered", ["fd00::7"]))
