@@ -2,7 +2,8 @@
 that started it to read if it dies.
 
 A process running tests with ``PROPER_UNITTEST_JOURNAL=PATH`` in its
-environment appends one JSON line to PATH when a test starts
+environment appends one JSON line to PATH with the ids of the tests it
+will run (``{"plan": [ids]}``), one when a test starts
 (``{"start": id}``) and one when it ends (``{"done": record}``, see
 records.py). If the process dies (``os._exit``, a segfault, SIGKILL), the
 last test started and not done is the one it died in, the done records
@@ -54,6 +55,12 @@ class Journal:
             # The line json.dumps({"start": test_id}) makes, without the
             # dict and the encoder set-up (one line before every test).
             self._write_line('{"start": ' + json.dumps(test_id) + "}\n")
+
+    def planned(self, test_ids: list[str]) -> None:
+        """Note the tests the run will start, in order (those never started
+        are then known if the process dies)."""
+        if self._path is not None:
+            self._write_line(json.dumps({"plan": test_ids}) + "\n")
 
     def done(self, record: Mapping[str, Any]) -> None:
         """Note a test's (or a fixture's) finished record."""
@@ -111,7 +118,7 @@ def read_journal(path: str | os.PathLike[str]) -> tuple[list[dict[str, Any]], st
     records: dict[tuple[str, bool], dict[str, Any]] = {}
     current: str | None = None
     try:
-        with open(path, encoding="utf-8") as file:
+        with open(path, encoding="utf-8", errors="replace") as file:
             lines = file.read().splitlines()
     except OSError:
         lines = []
@@ -120,14 +127,40 @@ def read_journal(path: str | os.PathLike[str]) -> tuple[list[dict[str, Any]], st
             entry = json.loads(line)
         except ValueError:  # a line cut short by the death
             continue
-        if "start" in entry:
+        if not isinstance(entry, dict):
+            continue
+        if isinstance(entry.get("start"), str):
             current = entry["start"]
-        elif "done" in entry:
+        elif _is_record(entry.get("done")):
             record = entry["done"]
             records[(record["id"], bool(record.get("fixture")))] = record
             if record["id"] == current:
                 current = None
     return list(records.values()), current
+
+
+def read_plan(path: str | os.PathLike[str]) -> list[str]:
+    """The ids of the tests the process planned to run (see Journal.planned;
+    [] when it noted none)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as file:
+            first = file.readline()
+        entry = json.loads(first)
+    except (OSError, ValueError):
+        return []
+    plan = entry.get("plan") if isinstance(entry, dict) else None
+    return [item for item in plan if isinstance(item, str)] if isinstance(plan, list) else []
+
+
+# What every record has (see records.py), with its type: a line without
+# them was not written by the library (a test wrote into the journal).
+_RECORD_FIELDS = {"id": str, "classname": str, "name": str, "outcome": str}
+
+
+def _is_record(value: object) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(value.get(key), kind) for key, kind in _RECORD_FIELDS.items()
+    )
 
 
 def describe_exit(status: int) -> str:

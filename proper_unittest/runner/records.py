@@ -111,6 +111,7 @@ class RecordingResult(unittest.TextTestResult):
         self._planned = list(tests)
         self._index_of = {id(test): index for index, test in enumerate(self._planned)}
         self._next = 0
+        self._journal.planned([test.id() for test in self._planned if test is not None])
 
     def startTest(self, test: unittest.TestCase) -> None:
         record = _test_record(test)

@@ -37,7 +37,7 @@ from types import FrameType
 
 from ..databases import provision as _provision
 from . import descriptors
-from .journal import describe_exit, keep_journal_in, lost_record, read_journal
+from .journal import describe_exit, keep_journal_in, lost_record, read_journal, read_plan
 from .junit import write_junit_xml
 from .problems import info
 from .results import Counts
@@ -233,6 +233,11 @@ def _report_death(status: int, journal: Path, junitxml: str | None) -> None:
     message = f"TestProcessDied: the test process {how} {where}, before the run reported"
     if current:
         records.append(lost_record(current, "error", message))
+    reached = {record["id"] for record in records} | {record["classname"] for record in records}
+    records += [
+        lost_record(test_id, "not_run", f"NotRun: the test process {how} before it")
+        for test_id in read_plan(journal) if test_id not in reached
+    ]
     counts = Counts.from_records(records)
     if not current:
         counts.crashed += 1

@@ -67,3 +67,19 @@ class JournalTests(unittest.TestCase):
         with open(other, encoding="utf-8") as file:
             self.assertEqual(file.read(), "")
         self.assertEqual(read_journal(self.path), ([PASSED], None))
+
+
+class ForeignLinesTests(unittest.TestCase):
+    """Lines a test wrote into the journal itself are skipped, never a crash of the reader."""
+
+    def test_lines_of_the_wrong_shape_or_bytes_are_skipped(self):
+        folder = self.enterContext(tempfile.TemporaryDirectory())
+        path = os.path.join(folder, "journal")
+        with open(path, "wb") as file:
+            file.write(('{"start": "%s"}\n' % PASSED["id"]).encode())
+            file.write(json.dumps({"done": PASSED}).encode() + b"\n")
+            for foreign in (b'{"done": {}}', b'{"start": 5}', b'{"done": {"id": "x"}}', b"[1, 2]", b'"text"',
+                            b'{"done": {"id": 1, "classname": "c", "name": "n", "outcome": "passed"}}',
+                            b"\xff\xfe not utf-8", b'{"start": "tests.test_x.Case.test_two"}'):
+                file.write(foreign + b"\n")
+        self.assertEqual(read_journal(path), ([PASSED], "tests.test_x.Case.test_two"))

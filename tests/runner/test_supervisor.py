@@ -114,10 +114,13 @@ class DeadWorkerTests(RunnerTestCase):
     def test_a_serial_run_whose_process_exits_0_in_a_test_fails(self):
         proc, suite = self.run_dying("A", "exit0")
         self.assertEqual(proc.returncode, 1, proc.stderr)
-        self.assertSummary(proc, "1 passed, 1 failed")
+        self.assertSummary(proc, "1 passed, 1 failed, 3 not run")
         self.assertIn("exited with status 0 while running tests.test_dying.ATests.test_2_dies", proc.stderr)
-        (error,) = suite.iter("error")
-        self.assertIn("TestProcessDied", error.get("message"))
+        messages = sorted(error.get("message") for error in suite.iter("error"))
+        self.assertEqual(len(messages), 4, messages)
+        self.assertIn("TestProcessDied", messages[-1])
+        self.assertEqual(sum(message.startswith("NotRun: the test process exited with status 0 before it")
+                             for message in messages), 3, messages)
 
     def test_a_worker_that_dies_after_its_last_test_fails_the_run(self):
         # Class A goes to worker 1, B to worker 2; the death is in a fixture
