@@ -33,6 +33,7 @@ from .rerun import report_order_dependent
 from .results import Counts, CountingRunner
 from .shard import shard_tests
 from .signals import Interrupted
+from .supervisor import leave_report_to_supervisor
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 #: Stopped by SIGINT (SIGTERM: 143, from :class:`Interrupted`).
@@ -269,9 +270,12 @@ def run_guarded(args: argparse.Namespace, body: Callable[[], int]) -> int:
             Counts(refused=1, refusal=str(exc)).dump(args.results_file)
         return EXIT_USAGE
     except KeyboardInterrupt as exc:
-        status = exc.exit_status if isinstance(exc, Interrupted) else EXIT_INTERRUPTED
+        if not isinstance(exc, Interrupted):  # raised by code, not a signal: the supervisor reports the run
+            leave_report_to_supervisor()
+            info(f"\nStopped: {type(exc).__name__} raised{f' ({exc})' if str(exc) else ''}, not by a signal.")
+            return EXIT_INTERRUPTED
         info(f"\nStopped ({exc}).")
-        return status
+        return exc.exit_status
 
 
 def worker_share_runner(args: argparse.Namespace) -> Callable[[int, list[unittest.TestCase], Path], int]:

@@ -57,12 +57,22 @@ _DONE = b"reported"
 _folder: list[str] = []
 # The write end of the pipe the supervised child says "reported" on.
 _report_pipe: list[int] = []
+# [True] once the child's run must be reported by the supervisor.
+_unreported: list[bool] = []
 
 
 def run_folder() -> str | None:
     """The folder for the run's temporary files: the supervisor's, which it
     removes however the run ends (None, the system's, when unsupervised)."""
     return _folder[0] if _folder else None
+
+
+def leave_report_to_supervisor() -> None:
+    """In the supervised child: do not say "reported" when the run ends, so
+    that the supervisor reports it as a death (naming the running test,
+    the tests never reached): for a run cut short by something that is not
+    a signal the supervisor passed on (a KeyboardInterrupt a test raised)."""
+    _unreported[:] = [True]
 
 
 def leave_supervision() -> None:
@@ -104,6 +114,8 @@ def supervised(run: Callable[[], int], junitxml: str | None) -> int:
         keep_journal_in(journal)
         _provision.note_created_in(created)
         status = run()
+        if _unreported:
+            return status
         # Signed with this process's id: a process a test forked that goes
         # on with the run cannot speak for it.
         try:

@@ -122,6 +122,14 @@ class DeadWorkerTests(RunnerTestCase):
         self.assertEqual(sum(message.startswith("NotRun: the test process exited with status 0 before it")
                              for message in messages), 3, messages)
 
+    def test_a_serial_run_whose_test_raises_keyboard_interrupt_is_reported_in_full(self):
+        proc, suite = self.run_dying("A", "interrupt")
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertIn("Stopped: KeyboardInterrupt raised, not by a signal.", proc.stderr)
+        self.assertIn("while running tests.test_dying.ATests.test_2_dies", proc.stderr)
+        self.assertSummary(proc, "1 passed, 1 failed, 3 not run")
+        self.assertEqual(suite.get("tests"), "5")
+
     def test_a_worker_that_dies_after_its_last_test_fails_the_run(self):
         # Class A goes to worker 1, B to worker 2; the death is in a fixture
         # after every test of the share passed (nothing is left to rerun).
