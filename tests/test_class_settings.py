@@ -95,10 +95,12 @@ class MisconfiguredClassRunTests(ProjectTestCase):
         write_tree(self.app_project, {"tests/test_items.py": MISCONFIGURED})
         proc = self.run_in_project()
         self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
-        self.assertIn("ERROR: setUpClass (tests.test_items.BMisconfiguredTests)", proc.stderr)
-        self.assertIn("ConfigurationError: BMisconfiguredTests.timeout must be a number of seconds "
+        # Bad input, as at start-up: the message alone, no report of a run.
+        self.assertIn("error: BMisconfiguredTests.timeout must be a number of seconds "
                       "(0 for no limit), not 'soon'.", proc.stderr)
+        self.assertNotIn("ERROR: setUpClass", proc.stderr)
         self.assertNotIn("Traceback", proc.stderr)
+        self.assertFalse((self.app_project / ".proper_unittest" / "failed.json").exists(), "nothing is written")
         self.assertNotIn("Rerunning", proc.stderr)  # a refused run is not run again
         self.assertEqual(self.ran_tests(), ["AFineTests.test_fine"])
 

@@ -159,13 +159,22 @@ class RecordingResult(unittest.TextTestResult):
         self._note(test, "failure", err)
 
     def addError(self, test: unittest.TestCase, err: "OptExcInfo") -> None:
-        super().addError(test, err)
+        if err[0] is not None and issubclass(err[0], REFUSALS):
+            unittest.TestResult.addError(self, test, err)  # no progress mark: the refusal is shown alone
+        else:
+            super().addError(test, err)
         if not self._fixture_outcome(test, "error", err):
             self._note(test, "error", err)
         if err[0] is not None and issubclass(err[0], REFUSALS):
             self.refused += 1
             self.refusal = self.refusal or str(err[1])
             self.stop()  # nothing more runs: the run is refused (exit 2)
+
+    def printErrors(self) -> None:
+        """unittest's listing of errors and failures; nothing for a refused
+        run, whose refusal is shown alone (bad input, see session.finish)."""
+        if not self.refused:
+            super().printErrors()
 
     def _exc_info_to_string(self, err: "OptExcInfo", test: unittest.TestCase) -> str:
         # A refusal is a message for the user, not a traceback.

@@ -219,6 +219,8 @@ class CountingRunner(unittest.TextTestRunner):
         if self.durations is not None:
             self._printDurations(result)
         self.counts = counts = Counts.from_result(result)
+        if counts.refused:  # shown alone by the caller (session.finish)
+            return result
         self.stream.writeln(unittest.TextTestResult.separator2)
         self.stream.writeln(counts.ran_line(elapsed))
         self.stream.writeln()

@@ -309,7 +309,12 @@ def finish(
     """Report *counts* (summary line, results file, history, JUnit XML); return the exit status.
 
     *ok* overrides whether the run succeeded (default: nothing failed).
+    A refusal (an unsafe database, a misconfigured class) is bad input, as
+    at start-up: raised as a UsageError, so the message alone is shown and
+    nothing is written (a worker writes it for its parent, which does so).
     """
+    if counts.refused and not args.results_file:
+        raise UsageError(counts.refusal or "the run was refused")
     if args.results_file:
         counts.dump(args.results_file)
     if project is not None and not is_child(args):

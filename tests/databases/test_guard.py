@@ -231,7 +231,7 @@ class RunnerRefusalTests(ProjectTestCase):
         """})
         proc = self.run_in_project("tests.test_late")
         self.assertEqual(proc.returncode, 2, proc.stderr)
-        self.assertEqual(proc.stderr.count("UnsafeDatabaseError: Refusing to connect SqliteDatabase"), 1, proc.stderr)
+        self.assertEqual(proc.stderr.count("error: Refusing to connect SqliteDatabase"), 1, proc.stderr)
         self.assertIn("during the test tests.test_late.LateTests.test_a_late_proxy", proc.stderr)
         self.assertNotIn("Traceback", proc.stderr)
         self.assertEqual(self.logged(), [], "the run stopped at the refusal")
