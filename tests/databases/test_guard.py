@@ -11,7 +11,7 @@ from proper_unittest import ProperTestCase, UnsafeDatabaseError
 from proper_unittest.databases import guard as _guard
 
 from tests.support.apps.testdb import backend
-from tests.support.inner import run_suite
+from tests.support.inner import NotesCase, run_inner, run_suite
 from tests.support.planted import Planted, inner_app
 from tests.support.runner_projects import ProjectTestCase
 from tests.support.inner import write_tree
@@ -245,6 +245,37 @@ class GuardStatementTests(unittest.TestCase):
         self.assertEqual(done.stderr.count("peewee.DatabaseError: not authorized"), 2, done.stderr)
         self.assertIn("FAILED (errors=5)", done.stderr)
         prod.assert_untouched()
+
+
+class UncheckedConnectionInProcessTests(unittest.TestCase):
+    """In this process: a connection opened outside every Proper class is
+    refused at its first statement inside one, also through a Database
+    class defined after the guard was installed, with a cursor of its own."""
+
+    def test_a_subclass_with_its_own_cursor_is_checked_too(self):
+        _guard.install()
+
+        class OwnCursorDatabase(pw.SqliteDatabase):
+            def cursor(self, commit=None, named_cursor=None):
+                if self.is_closed():
+                    self.connect()
+                return self._state.conn.cursor()
+
+        folder = self.enterContext(tempfile.TemporaryDirectory())
+        path = Path(folder, "pu_elsewhere.sqlite3")
+        outside = OwnCursorDatabase(str(path))
+        outside.execute_sql("CREATE TABLE note (id INTEGER PRIMARY KEY)")  # unguarded: allowed
+        self.addCleanup(outside.close)
+
+        class WritesThroughIt(NotesCase):
+            def test_write(self):
+                outside.execute_sql("INSERT INTO note (id) VALUES (2)")
+
+        result, output = run_inner(WritesThroughIt)
+        self.assertEqual(len(result.errors), 1, output)
+        self.assertIn("UnsafeDatabaseError: Refusing to use OwnCursorDatabase", result.errors[0][1])
+        self.assertIn("its connection was opened before the test class set up", result.errors[0][1])
+        self.assertEqual(outside.execute_sql("SELECT count(*) FROM note").fetchone()[0], 0)
 
 
 class GuardPassingTests(ProperTestCase):
