@@ -400,12 +400,26 @@ def _install_attach_check() -> None:
 
 class _SchemaTable(pw.Table):
     """The table of a model with a ``Meta.schema``: checked each time it
-    is turned into SQL while the guard is armed (see _check_schema)."""
+    is turned into SQL while the guard is armed (see _check_schema), until
+    it passed for the database the model is bound to now."""
+
+    _passed_for: object = None
 
     def __sql__(self, ctx: Any) -> Any:
+        table: Any = self  # untyped in types-peewee (no cast: this runs for every column)
         if _armed:
-            _check_schema(cast(Any, self)._model, cast(Any, self)._schema)
-        return cast(Any, super()).__sql__(ctx)  # untyped in types-peewee
+            model = table._model
+            db = model._meta.database if model is not None else None
+            if isinstance(db, pw.Proxy):
+                db = db.obj
+            if db is not table._passed_for:
+                _check_schema(model, table._schema)
+                if not _provisioning():
+                    table._passed_for = db
+        return _table_sql(table, ctx)
+
+
+_table_sql: Any = cast(Any, pw.Table).__sql__
 
 
 def _check_schema(model: Any, schema: str | None) -> None:
