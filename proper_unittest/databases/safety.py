@@ -91,12 +91,19 @@ def why_not_a_test_database(db: pw.Database) -> str | None:
 
 
 def _why_not_a_test_file(db: pw.Database) -> str | None:
-    read = sqlite_names.connection_name(db)
+    return why_not_a_test_file(str(db.database or ""), bool(db.connect_params.get("uri")))
+
+
+def why_not_a_test_file(name: str, uri: bool) -> str | None:
+    """Why SQLite name `name` (a connection's, or one given to ATTACH on a
+    connection whose ``uri`` option is `uri`) is not a test file or in
+    memory, or None when it is."""
+    read = sqlite_names.read_name(name, uri)
     if read.problem:
-        return f"its URI {db.database!r} cannot be read for sure: {read.problem}"
+        return f"its URI {name!r} cannot be read for sure: {read.problem}"
     if read.in_memory:
         return None
-    if "://" in str(db.database):
+    if "://" in name:
         return ("its name is a URL, not a file name: open it with "
                 "playhouse.db_url.connect(url), or give the file's path")
     filename = PurePath(read.path).name

@@ -11,7 +11,7 @@ from proper_unittest import ProperTestCase, UnsafeDatabaseError
 from proper_unittest.databases import guard as _guard
 
 from tests.support.apps.testdb import backend
-from tests.support.inner import run_suite
+from tests.support.inner import NotesCase, run_inner, run_suite
 from tests.support.planted import Planted, inner_app
 from tests.support.runner_projects import ProjectTestCase
 from tests.support.inner import write_tree
@@ -151,6 +151,133 @@ class GuardRefusalTests(unittest.TestCase):
         prod.assert_untouched()
 
 
+class GuardStatementTests(unittest.TestCase):
+    """The guard covers every statement's connection, not only the ones
+    opened while it is armed: a connection opened before (at import), a
+    model's schema on MySQL/MariaDB seen only inside a test, a SQLite file
+    attached to an allowed connection."""
+
+    setUp = GuardRefusalTests.setUp
+    name = GuardRefusalTests.name
+    main_config = GuardRefusalTests.main_config
+
+    def test_a_connection_opened_at_import_is_refused_at_its_first_statement(self):
+        prod = Planted(self, self.name("pu_guard_prod"))
+        # The app's own database, connected at import too, is proven: it works.
+        extra = (
+            "db.connect()\n"
+            f"legacy = {db_class_source()}(**{params_of(prod.config())!r})\n"
+            "legacy.connect()\n\n"
+            "class ImportTimeTests(ProperTestCase):\n    app = app\n\n"
+            "    def test_write(self):\n"
+            "        legacy.execute_sql(\"INSERT INTO note (id, title) VALUES (2, 'written by a test')\")\n"
+        )
+        done = run_suite(inner_app(self.main_config(), extra=extra))
+        self.assertNotEqual(done.returncode, 0, done.stderr)
+        self.assertIn("test_write (test_inner_case.ItemTests.test_write) ... ok", done.stderr)
+        self.assertIn(f"UnsafeDatabaseError: Refusing to use {type(prod.db).__name__} ", done.stderr)
+        self.assertIn("its connection was opened before the test class set up", done.stderr)
+        self.assertIn("during the test test_inner_case.ImportTimeTests.test_write", done.stderr)
+        prod.assert_untouched()
+
+    def test_a_mysql_schema_model_imported_inside_a_test_is_refused(self):
+        if backend() != "mysql":
+            self.skipTest("on MySQL/MariaDB a schema is another database")
+        prod = Planted(self, self.name("pu_guard_accounts_prod"))
+        lazy = (
+            "import peewee as pw\nfrom test_inner_case import db\n\n\n"
+            "class Audit(pw.Model):\n    title = pw.CharField()\n\n"
+            f"    class Meta:\n        database = db\n        table_name = 'note'\n        schema = {prod.name!r}\n"
+        )
+        extra = (
+            "from proper_unittest import ProperTransactionTestCase\n\n"
+            "class LazyTests(ProperTransactionTestCase):\n    app = app\n\n"
+            "    def test_create(self):\n"
+            "        from lazy_audit import Audit\n"
+            "        Audit.create(id=2, title='written by a test')\n\n"
+            "    def test_through_an_alias(self):\n"
+            "        from lazy_audit import Audit\n"
+            "        alias = Audit.alias()\n"
+            "        list(alias.select(alias.id))\n"
+        )
+        done = run_suite({"test_inner_case.py": inner_app(self.main_config(), extra=extra), "lazy_audit.py": lazy})
+        self.assertNotEqual(done.returncode, 0, done.stderr)
+        self.assertEqual(done.stderr.count("UnsafeDatabaseError: Refusing to run SQL on model lazy_audit.Audit"),
+                         2, done.stderr)
+        self.assertIn(f"Meta.schema = {prod.name!r}, which on MySQL/MariaDB is another database", done.stderr)
+        prod.assert_untouched()
+
+    def test_sqlite_attaching_a_file_that_is_not_a_test_file_is_refused(self):
+        prod = Planted(self, "pu_guard_prod.sqlite3") if backend() == "sqlite" else None
+        if prod is None:
+            self.skipTest("SQLite ATTACH")
+        insert = "INSERT INTO prod.note (id, title) VALUES (2, 'written by a test')"
+        extra = (
+            f"PROD = {prod.name!r}\n"
+            "attached_early = pw.SqliteDatabase(':memory:')\n"
+            "attached_early.attach(PROD, 'prod')\n"
+            "connected_early = pw.SqliteDatabase(':memory:')\n"
+            "connected_early.attach(PROD, 'prod')\n"
+            "connected_early.connect()\n\n"
+            "class AttachTests(ProperTestCase):\n    app = app\n\n"
+            "    def test_attach_inside_the_test(self):\n"
+            "        scratch = pw.SqliteDatabase(':memory:')\n"
+            "        scratch.attach(PROD, 'prod')\n"
+            f"        with scratch:\n            scratch.execute_sql({insert!r})\n\n"
+            "    def test_attached_before_connected_inside(self):\n"
+            f"        with attached_early:\n            attached_early.execute_sql({insert!r})\n\n"
+            "    def test_attached_and_connected_before(self):\n"
+            f"        connected_early.execute_sql({insert!r})\n\n"
+            "    def test_raw_attach_on_the_apps_database(self):\n"
+            "        db.execute_sql(f\"ATTACH DATABASE '{PROD}' AS prod\")\n"
+            f"        db.execute_sql({insert!r})\n\n"
+            "    def test_raw_attach_of_an_expression(self):\n"
+            "        scratch = pw.SqliteDatabase(':memory:')\n"
+            "        scratch.execute_sql('ATTACH DATABASE ? AS prod', (PROD,))\n"
+            f"        scratch.execute_sql({insert!r})\n"
+        )
+        done = run_suite(inner_app(self.main_config(), extra=extra))
+        self.assertNotEqual(done.returncode, 0, done.stderr)
+        self.assertIn(f"UnsafeDatabaseError: Refusing to attach {prod.name!r} as 'prod'", done.stderr)
+        self.assertIn("its file name 'pu_guard_prod.sqlite3' does not have 'test'", done.stderr)
+        self.assertEqual(done.stderr.count(f"connection has {prod.name!r} (as 'prod') attached"), 2, done.stderr)
+        # A raw ATTACH statement: SQLite asks the guard's authorizer, which denies it.
+        self.assertEqual(done.stderr.count("peewee.DatabaseError: not authorized"), 2, done.stderr)
+        self.assertIn("FAILED (errors=5)", done.stderr)
+        prod.assert_untouched()
+
+
+class UncheckedConnectionInProcessTests(unittest.TestCase):
+    """In this process: a connection opened outside every Proper class is
+    refused at its first statement inside one, also through a Database
+    class defined after the guard was installed, with a cursor of its own."""
+
+    def test_a_subclass_with_its_own_cursor_is_checked_too(self):
+        _guard.install()
+
+        class OwnCursorDatabase(pw.SqliteDatabase):
+            def cursor(self, commit=None, named_cursor=None):
+                if self.is_closed():
+                    self.connect()
+                return self._state.conn.cursor()
+
+        folder = self.enterContext(tempfile.TemporaryDirectory())
+        path = Path(folder, "pu_elsewhere.sqlite3")
+        outside = OwnCursorDatabase(str(path))
+        outside.execute_sql("CREATE TABLE note (id INTEGER PRIMARY KEY)")  # unguarded: allowed
+        self.addCleanup(outside.close)
+
+        class WritesThroughIt(NotesCase):
+            def test_write(self):
+                outside.execute_sql("INSERT INTO note (id) VALUES (2)")
+
+        result, output = run_inner(WritesThroughIt)
+        self.assertEqual(len(result.errors), 1, output)
+        self.assertIn("UnsafeDatabaseError: Refusing to use OwnCursorDatabase", result.errors[0][1])
+        self.assertIn("its connection was opened before the test class set up", result.errors[0][1])
+        self.assertEqual(outside.execute_sql("SELECT count(*) FROM note").fetchone()[0], 0)
+
+
 class GuardPassingTests(ProperTestCase):
     """What the guard lets through, in a real test class of this suite."""
 
@@ -160,6 +287,21 @@ class GuardPassingTests(ProperTestCase):
         scratch = pw.SqliteDatabase(":memory:")
         self.assertEqual(scratch.execute_sql("SELECT 1").fetchone()[0], 1)
         scratch.close()
+
+    def test_an_in_memory_database_may_attach_a_test_file(self):
+        folder = self.enterContext(tempfile.TemporaryDirectory())
+        scratch = pw.SqliteDatabase(":memory:")
+        scratch.attach(str(Path(folder, "pu_other_test.sqlite3")), "other")
+        with scratch:
+            scratch.execute_sql("CREATE TABLE other.note (id INTEGER PRIMARY KEY)")
+            scratch.execute_sql("INSERT INTO other.note (id) VALUES (1)")
+            self.assertEqual(scratch.execute_sql("SELECT count(*) FROM other.note").fetchone()[0], 1)
+            # On an open connection: peewee runs ATTACH, SQLite's authorizer lets it through.
+            scratch.attach(str(Path(folder, "pu_more_test.sqlite3")), "more")
+            scratch.execute_sql(f"ATTACH DATABASE '{Path(folder, 'pu_third_test.sqlite3')}' AS third")
+            scratch.execute_sql("ATTACH DATABASE ':memory:' AS fourth")
+            names = [row[1] for row in scratch.execute_sql("PRAGMA database_list")]
+            self.assertEqual(names, ["main", "other", "more", "third", "fourth"])
 
     def test_another_object_on_the_test_database_connects(self):
         db = next(iter(self._databases.values()))
