@@ -206,23 +206,12 @@ def _children() -> list[int]:
 def _end_left_processes() -> None:
     """End (SIGTERM, then SIGKILL after LEFT_PROCESSES_GRACE) and reap the
     processes the tests left running, and name them."""
-    left = _children()
+    left = _still_running(_children(), seconds=1.0)  # a browser's driver ends on its own, soon after
     if not left:
         return
     for pid in left:
         _send(pid, signal.SIGTERM)
-    deadline = time.monotonic() + LEFT_PROCESSES_GRACE
-    waiting = set(left)
-    while waiting and time.monotonic() < deadline:
-        for pid in list(waiting):
-            try:
-                done, _ = os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                done = pid
-            if done:
-                waiting.discard(pid)
-        time.sleep(0.02)
-    for pid in waiting:
+    for pid in _still_running(left, LEFT_PROCESSES_GRACE):
         _send(pid, signal.SIGKILL)
         try:
             os.waitpid(pid, 0)
@@ -231,6 +220,25 @@ def _end_left_processes() -> None:
     listed = ", ".join(str(pid) for pid in left)
     info(f"proper_unittest: the tests left {len(left)} process(es) running after the run ended "
          f"(pid {listed}): ended.")
+
+
+def _still_running(pids: list[int], seconds: float) -> list[int]:
+    """Those of `pids` (children of this process) that have not ended
+    within `seconds`; the others are reaped."""
+    waiting = set(pids)
+    deadline = time.monotonic() + seconds
+    while waiting:
+        for pid in list(waiting):
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done = pid
+            if done:
+                waiting.discard(pid)
+        if not waiting or time.monotonic() >= deadline:
+            break
+        time.sleep(0.02)
+    return [pid for pid in pids if pid in waiting]
 
 
 def _done_by(pid: int) -> bytes:

@@ -8,6 +8,7 @@ logged (``GET /photos -> 200``) for the failure report. The browser's
 ``/favicon.ico`` gets an empty answer unless the app routes it, so it does
 not log a 404 error in every test.
 """
+import logging
 import socket
 import threading
 import time
@@ -52,6 +53,8 @@ class LiveServer:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
+        access_logger = logging.getLogger("uvicorn.access")
+        kept = (access_logger.handlers[:], access_logger.propagate)
         config = uvicorn.Config(
             self._asgi,
             interface="asgi3",  # a bound method looks like ASGI2 to uvicorn's detection
@@ -61,6 +64,10 @@ class LiveServer:
             # The cable; websockets-sansio: the package's legacy protocol warns.
             ws="websockets-sansio",
         )
+        # access_log=False also switches the "uvicorn.access" logger off for
+        # the whole process (no handlers, no propagation); the flag alone
+        # keeps the server quiet, so the logger is left as it was.
+        access_logger.handlers[:], access_logger.propagate = kept
         server = uvicorn.Server(config)
         thread = threading.Thread(
             target=server.run, kwargs={"sockets": [sock]}, name=f"live-server-{port}", daemon=True

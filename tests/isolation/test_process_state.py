@@ -17,6 +17,7 @@ import warnings
 from parameterized import parameterized
 
 from proper_unittest import ProcessStateChanged
+from proper_unittest.environment import pytest_runs_the_test
 from proper_unittest.isolation.process_state import ProcessState, report
 from tests.support.inner import NotesCase, run_inner, run_suite
 
@@ -134,7 +135,9 @@ class ProcessStateTests(unittest.TestCase):
         ("logging.disable", change_logging_disable, "logging.disable"),
         ("streams", swap_stdout, "sys.stdin/stdout/stderr"),
     ])
-    def test_put_back_and_named(self, _name, change, described):
+    def test_put_back_and_named(self, name, change, described):
+        if name == "streams" and pytest_runs_the_test():
+            self.skipTest("pytest swaps the streams between its phases: not compared under pytest")
         logging.getLogger("pu.leak")  # exists before the tests, like an app's logger
         before = snapshot()
         seen = []
