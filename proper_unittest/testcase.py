@@ -16,6 +16,7 @@ from proper import current
 from proper_unittest.assertions._base import TestCaseMixin
 from proper_unittest.assertions.broadcasts import BroadcastAssertions
 from proper_unittest.assertions.changes import ChangeAssertions
+from proper_unittest.assertions.equality import json_equal
 from proper_unittest.assertions.channels import ChannelAssertions
 from proper_unittest.assertions.html import HTMLAssertions
 from proper_unittest.assertions.responses import ProperAssertions
@@ -800,13 +801,13 @@ class AsyncChannelTestCase(_Mixins, ChannelAssertions, unittest.IsolatedAsyncioT
                              msg: Any = None, *, channel: str | None = None,
                              params: dict[str, Any] | None = None) -> Any:
         """Assert the next frame on `session` is a message whose data equals
-        `data`; with `channel` and/or `params`, one from that subscription
+        `data` (as JSON compares: ``True`` is not ``1``); with `channel` and/or `params`, one from that subscription
         (a connection subscribed twice gets each one's messages). Returns
         the data."""
         frame = await session._receive_message_frame(timeout)
         received = frame.get("data")
         came_on = (frame.get("channel"), frame.get("params") or {})
-        if received == data and channel in (None, came_on[0]) and params in (None, came_on[1]):
+        if json_equal(data, received) and channel in (None, came_on[0]) and params in (None, came_on[1]):
             return received
         if channel is None and params is None:
             problem = f"Expected message data {data!r}, got {received!r}."

@@ -171,6 +171,15 @@ class ActionsTests(AsyncChannelTestCase):
         self.assertIn(f"Expected message data {again!r} on ChatChannel, got {again!r} on NotesChannel "
                       "{'room': 'b'}.", str(caught.exception))
 
+    async def test_assertReceives_compares_as_json_does_a_bool_is_not_a_number(self):
+        ws = await self.subscribed(room="general")
+        self.app.cable.broadcast("room:general", {"ok": 1, "n": 2})
+        with self.assertRaises(AssertionError) as caught:
+            await self.assertReceives(ws, {"ok": True, "n": 2})
+        self.assertIn("Expected message data {'ok': True, 'n': 2}, got {'ok': 1, 'n': 2}.", str(caught.exception))
+        self.app.cable.broadcast("room:general", {"ok": 1, "n": 2})
+        await self.assertReceives(ws, {"ok": 1.0, "n": 2})  # one number type, as in JSON
+
     async def test_unknown_action(self):
         ws = await self.subscribed()
         with self.assertRaises(ErrorReply) as caught:
