@@ -41,7 +41,7 @@ from typing import Any, cast
 
 import peewee as pw
 
-from proper_unittest.databases import safety
+from proper_unittest.databases import driver_guard, safety
 from proper_unittest.databases.drivers import is_missing_driver, missing_driver_error
 from proper_unittest.isolation.outlived import refuse_if_outlived
 from proper_unittest.errors import UnsafeDatabaseError
@@ -116,7 +116,8 @@ def install() -> None:
 
     def open_connection(db: pw.Database, reuse_if_open: bool) -> bool:
         try:
-            return original(db, reuse_if_open)
+            with driver_guard.peewee_connecting():  # checked here, not again by the driver's guard
+                return original(db, reuse_if_open)
         except pw.ImproperlyConfigured as error:
             if not is_missing_driver(error):
                 raise
@@ -153,6 +154,16 @@ def install() -> None:
     _install_subclass_hook()
     _install_attach_check()
     _install_schema_check()
+    driver_guard.install(
+        should_check=lambda: bool(_armed) and not _provisioning(),
+        proven_names=_proven_names,
+        running=lambda: _running[-1] if _running else "the test run",
+    )
+
+
+def _proven_names(backend: str) -> set[str]:
+    """The names of the server databases this run proved on `backend`."""
+    return {str(key[3]) for key in _proven if key[0] == backend and len(key) == 4}
 
 
 def _subclasses(cls: type) -> list[type]:

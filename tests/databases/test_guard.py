@@ -180,6 +180,35 @@ class GuardStatementTests(unittest.TestCase):
         self.assertIn("during the test test_inner_case.ImportTimeTests.test_write", done.stderr)
         prod.assert_untouched()
 
+    def test_a_connection_opened_with_the_driver_itself_is_refused(self):
+        if backend() == "sqlite":
+            self.skipTest("the guard asks server drivers (psycopg2, pymysql) which database they opened")
+        prod = Planted(self, self.name("pu_guard_raw_prod"))
+        params = params_of(prod.config())
+        driver, name_key = ("psycopg2", "dbname") if backend() == "postgresql" else ("pymysql", "database")
+        raw = {key: value for key, value in params.items() if key not in ("database", "db", "dbname")}
+        raw[name_key] = prod.name
+        extra = (
+            f"import {driver}\n\n"
+            "class RawDriverTests(ProperTestCase):\n    app = app\n\n"
+            "    def test_write(self):\n"
+            f"        conn = {driver}.connect(**{raw!r})\n"
+            "        with conn.cursor() as cursor:\n"
+            "            cursor.execute(\"INSERT INTO note (id, title) VALUES (2, 'written by a test')\")\n"
+            "        conn.commit()\n\n"
+            "    def test_to_the_test_database_is_allowed(self):\n"
+            f"        conn = {driver}.connect(**{{**{raw!r}, {name_key!r}: db.database}})\n"
+            "        conn.close()\n"
+        )
+        done = run_suite(inner_app(self.main_config(), extra=extra))
+        self.assertNotEqual(done.returncode, 0, done.stderr)  # unittest's own runner: 1
+        self.assertIn(f"UnsafeDatabaseError: Refusing a connection opened with {driver}.connect() during the "
+                      "test test_inner_case.RawDriverTests.test_write", done.stderr)
+        self.assertIn(f"it is on database {prod.name!r}, which is not a test database of this run", done.stderr)
+        self.assertIn("test_to_the_test_database_is_allowed (test_inner_case.RawDriverTests."
+                      "test_to_the_test_database_is_allowed) ... ok", done.stderr)
+        prod.assert_untouched()
+
     def test_a_mysql_schema_model_imported_inside_a_test_is_refused(self):
         if backend() != "mysql":
             self.skipTest("on MySQL/MariaDB a schema is another database")
