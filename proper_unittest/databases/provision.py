@@ -940,9 +940,7 @@ def _drop_what_it_made(claim: Claim) -> None:
     with guard.provisioning():
         own.connect()
     try:
-        if not isinstance(own, pw.SqliteDatabase) and (
-            own.execute_sql(_CURRENT_DATABASE[safety.backend_of(own)]).fetchone()[0] != safety.target_name(own)
-        ):
+        if not isinstance(own, pw.SqliteDatabase) and not _is_on_its_database(own):
             return
         _drop_tables(own, claim.tables + [MARKER_TABLE])
         for schema in claim.schemas:  # only if empty: nothing of anyone else's in it
@@ -1032,13 +1030,19 @@ def _is_invalid(db: pw.Database) -> bool:
         server.close()
 
 
+def _is_on_its_database(own: pw.Database) -> bool:
+    """The server's answer: is `own` (a connected server database) on the
+    database it names?"""
+    return bool(own.execute_sql(_CURRENT_DATABASE[safety.backend_of(own)]).fetchone()[0] == safety.target_name(own))
+
+
 def _may_drop(db: pw.Database, own: pw.Database) -> bool:
     """True when the server database `db` names (`own`: a connection to it)
     is this process's to drop: it says (in its marker) that the library
     created it, or holds no table at all, and this process holds its run
     lock or takes it now (a database another live run uses is kept)."""
     name = safety.target_name(db)
-    if own.execute_sql(_CURRENT_DATABASE[safety.backend_of(db)]).fetchone()[0] != name:
+    if not _is_on_its_database(own):  # own is plain_connection(db): the same name
         return False
     if not run_lock.holds(db):
         if not run_lock.try_lock(own, name):
