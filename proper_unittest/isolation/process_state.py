@@ -158,7 +158,8 @@ class ProcessState:
             changes.extend(self._restore_loggers(self.loggers, self.logger_state, state))
         made = _loggers()
         if made is not self.loggers:  # loggers made during the test: as getLogger made them
-            new = [lg for lg in made if lg not in set(self.loggers)]
+            known = set(self.loggers)
+            new = [lg for lg in made if lg not in known]
             new_state = _logger_states(new)
             changes.extend(self._restore_loggers(new, [_NEW_LOGGER] * len(new), new_state))
         if threading.current_thread() is threading.main_thread():
