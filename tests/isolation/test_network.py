@@ -27,6 +27,20 @@ OUTSIDE = ("192.0.2.1", 443)
 NAME = "example.com"
 
 
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # the stdlib class's own is left alone
+        pass
+
+
+def serve_http_on_loopback(test):
+    """Serve HTTP on 127.0.0.1 from a daemon thread until `test` ends; return the port."""
+    server = http.server.HTTPServer(("127.0.0.1", 0), _QuietHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    test.addCleanup(server.server_close)
+    test.addCleanup(server.shutdown)
+    return server.server_address[1]
+
+
 def connect_outside() -> None:
     with socket.create_connection(OUTSIDE, timeout=5):
         pass
@@ -201,12 +215,7 @@ class NetworkGuardTests(unittest.TestCase):
         self.assertIn("api.example.invalid, port 80", seen[0])
 
     def test_a_loopback_server_works(self):
-        server = http.server.HTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
-        server.RequestHandlerClass.log_message = lambda *args: None
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        self.addCleanup(server.server_close)
-        self.addCleanup(server.shutdown)
-        port = server.server_address[1]
+        port = serve_http_on_loopback(self)
         statuses = []
 
         class Case(NotesCase):
@@ -433,12 +442,7 @@ class LocalLookupTests(unittest.TestCase):
         self.assertEqual(outcomes["numeric IPv6 loopback"], ("answered", ["::1"]))
 
     def test_a_localhost_name_reaches_a_loopback_server(self):
-        server = http.server.HTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
-        server.RequestHandlerClass.log_message = lambda *args: None
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        self.addCleanup(server.server_close)
-        self.addCleanup(server.shutdown)
-        port = server.server_address[1]
+        port = serve_http_on_loopback(self)
         receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.addCleanup(receiver.close)
         receiver.bind(("127.0.0.1", 0))
