@@ -14,6 +14,10 @@ relied on).
   ``_ready``: whether a test's loop has anything to shut down or run before
   it is closed (the synchronous client's loop, ``client.event_loop``); if
   they are gone, the loop is always shut down.
+- asyncio ``BaseEventLoop._scheduled``, ``BaseSelectorEventLoop._selector``
+  and ``_UnixSelectorEventLoop._signal_handlers``: whether a test's loop
+  is as a new one is, so the next test may use it (``client.event_loop``);
+  if they are gone, no loop is used twice.
 """
 import asyncio
 from collections.abc import Callable
@@ -26,7 +30,9 @@ RELIED_ON = {
     "peewee": ("_ConnectionState", "Database._state"),
     "proper": ("App._with_db",),
     "asyncio": ("_get_running_loop", "_set_running_loop",
-                "BaseEventLoop._asyncgens", "BaseEventLoop._default_executor", "BaseEventLoop._ready"),
+                "BaseEventLoop._asyncgens", "BaseEventLoop._default_executor", "BaseEventLoop._ready",
+                "BaseEventLoop._scheduled", "BaseSelectorEventLoop._selector",
+                "_UnixSelectorEventLoop._signal_handlers"),
 }
 
 
@@ -85,4 +91,26 @@ def has_shutdown_work(loop: asyncio.AbstractEventLoop) -> bool:
     return asyncgens is None or bool(asyncgens) or ready is None or bool(ready) or executor is not None
 
 
+def is_as_new(loop: asyncio.AbstractEventLoop, debug: bool) -> bool:
+    """True when `loop` (not running, not closed) surely holds nothing a
+    new loop would not: no callback ready or scheduled, no task, no file
+    descriptor watched but its own wake-up pipe, no signal handler, nothing
+    to shut down, and the default task factory, exception handler, `debug`
+    setting and slow-callback duration; False when it cannot tell."""
+    scheduled = getattr(loop, "_scheduled", None)
+    selector = getattr(loop, "_selector", None)
+    signal_handlers = getattr(loop, "_signal_handlers", None)
+    if scheduled is None or selector is None or signal_handlers is None:
+        return False
+    return (
+        not scheduled and not signal_handlers and len(selector.get_map()) == 1
+        and not has_shutdown_work(loop) and not loop.is_running() and not loop.is_closed()
+        and loop.get_task_factory() is None and loop.get_exception_handler() is None
+        and loop.get_debug() is debug and cast(Any, loop).slow_callback_duration == _SLOW_CALLBACK
+        and not asyncio.all_tasks(loop)
+    )
+
+
 _UNKNOWN = object()
+# A new loop's slow_callback_duration.
+_SLOW_CALLBACK = 0.1

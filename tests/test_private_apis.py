@@ -11,7 +11,7 @@ from proper import App
 
 from proper_unittest import private_apis as _private_apis
 from proper_unittest.private_apis import (
-    has_shutdown_work, running_loop, set_running_loop, share_connection_state, wrap_database_entry,
+    has_shutdown_work, is_as_new, running_loop, set_running_loop, share_connection_state, wrap_database_entry,
 )
 
 
@@ -68,6 +68,23 @@ class PrivateApisTests(unittest.TestCase):
         other.run_until_complete(other.run_in_executor(None, int))
         self.assertTrue(has_shutdown_work(other))
         other.run_until_complete(other.shutdown_default_executor())
+
+    def test_a_fresh_loop_is_as_new_and_one_with_a_scheduled_callback_or_a_task_is_not(self):
+        loop = asyncio.new_event_loop()
+        self.addCleanup(loop.close)
+        self.assertTrue(is_as_new(loop, loop.get_debug()))
+        self.assertFalse(is_as_new(loop, not loop.get_debug()))
+        handle = loop.call_later(3600, int)
+        self.assertFalse(is_as_new(loop, loop.get_debug()))
+        handle.cancel()
+        loop.run_until_complete(asyncio.sleep(0))  # a cancelled timer leaves the heap when the loop runs
+        self.assertTrue(is_as_new(loop, loop.get_debug()))
+        task = loop.create_task(asyncio.Event().wait())
+        loop.run_until_complete(asyncio.sleep(0))  # waiting on the event: nothing ready or scheduled
+        self.assertFalse(is_as_new(loop, loop.get_debug()))
+        task.cancel()
+        loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
+        self.assertTrue(is_as_new(loop, loop.get_debug()))
 
     def test_a_loop_with_a_ready_callback_has(self):
         loop = asyncio.new_event_loop()

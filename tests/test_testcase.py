@@ -4,6 +4,7 @@ lets go of what it made."""
 import asyncio
 import datetime as dt
 import gc
+import inspect
 import unittest
 import warnings
 import weakref
@@ -337,6 +338,32 @@ class TestMethodShapeTests(ProperTestCase):
                 self.assertIn(f"test_{test.id().rsplit('.test_', 1)[1]} is {kind} function", report)
                 self.assertIn("its body never ran", report)
                 self.assertIn("yield", report)
+        self.assertEqual(ran, [])
+
+    def test_an_expected_failure_cannot_hide_a_test_whose_body_never_runs(self):
+        # Found before the set-up, so expectedFailure has no failure to take:
+        # a generator, an async def, a function marked as a coroutine one.
+        ran = []
+
+        def marked(self):
+            async def check():
+                ran.append(self)
+            return check()
+
+        class Inner(NotesCase):
+            @unittest.expectedFailure
+            def test_generator(self):
+                ran.append(self)
+                yield
+
+            @unittest.expectedFailure
+            async def test_async(self):
+                ran.append(self)
+
+            test_marked = unittest.expectedFailure(inspect.markcoroutinefunction(marked))
+
+        result, output, _ = run_inner_quietly(Inner)
+        self.assertEqual((result.testsRun, len(result.failures), len(result.expectedFailures)), (3, 3, 0), output)
         self.assertEqual(ran, [])
 
     def test_a_plain_def_returning_a_coroutine_fails_in_the_async_class(self):

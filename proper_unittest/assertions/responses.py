@@ -17,6 +17,7 @@ import peewee as pw
 
 from proper_unittest.assertions._base import TestCaseMixin
 from proper_unittest.assertions.equality import json_equal
+from proper_unittest.client.response import request_origin
 from proper_unittest.databases.app import recover_aborted_transactions
 from proper_unittest.isolation.app_state import outbox
 from proper_unittest.recording.query_count import counting_queries
@@ -144,7 +145,7 @@ class ProperAssertions(TestCaseMixin):
                 ))
             return
         actual = response.headers.get("location")
-        if response.status != status or not _same_location(actual, location, response.__dict__.get("_origin")):
+        if response.status != status or not _same_location(actual, location, request_origin(response)):
             self.fail(self._formatMessage(
                 msg, f"Expected a {status} redirect to {location!r}.\n{describe_response(response)}"
             ))
@@ -344,13 +345,13 @@ def _same_location(actual: str | None, expected: str, origin: str | None) -> boo
     )
 
 
-def _origin_key(url: SplitResult, request_origin: str | None) -> tuple[str, str, int | None] | None:
+def _origin_key(url: SplitResult, origin: str | None) -> tuple[str, str, int | None] | None:
     """(scheme, host, port) of `url`; a URL without a host is on the
-    request's origin (None when that is not known)."""
+    request's `origin` (None when that is not known)."""
     if not url.netloc:
-        return _origin_key(urlsplit(request_origin), None) if request_origin else None
+        return _origin_key(urlsplit(origin), None) if origin else None
     # A protocol-relative URL ("//host/path") takes the request's scheme.
-    scheme = (url.scheme or urlsplit(request_origin or "http:").scheme).lower()
+    scheme = (url.scheme or urlsplit(origin or "http:").scheme).lower()
     try:
         port = url.port
     except ValueError:  # not a number: compare the whole host part

@@ -33,7 +33,7 @@ from proper.helpers.asgi import make_test_scope
 from proper_unittest.client.event_loop import run_request
 from proper_unittest.recording.recorder import active_recording
 from proper_unittest.recording.app_log import AppLog
-from proper_unittest.client.response import Response
+from proper_unittest.client.response import Response, request_origin
 from proper_unittest.client.turbo import parse_streams, turbo_headers
 from proper_unittest.channels.connection import ChannelSession
 from proper_unittest.databases.app import models_of, recover_aborted_transactions
@@ -279,7 +279,8 @@ class _ClientBase(_TestClientBase, Generic[_Reply]):
         def finish(status: int, headers: CIMultiDict, content: bytes) -> Response:
             response = _make_response(status, headers, content)
             response["request"] = f"{scope['method']} {scope['path']}"
-            object.__setattr__(response, "_origin", _request_origin(scope))
+            # Worked out only when an assertion asks (see request_origin).
+            object.__setattr__(response, "_origin", functools.partial(_request_origin, scope))
             if mark is not None:
                 response["app_log"], response["app_tracebacks"] = cast(AppLog, self.app_log).since(mark)
             response["templates"] = recording.templates.since(templates_mark) if recording else []
@@ -344,7 +345,7 @@ class _ClientBase(_TestClientBase, Generic[_Reply]):
         chain = [*response.get("redirect_chain", []), (url, response.status)]
         # The chain keeps paths only: assertRedirects reads the last hop's
         # own Location, made absolute on the origin of its request.
-        origin = response.__dict__.get("_origin")
+        origin = request_origin(response)
         path = response.get("request", "GET /").split(" ", 1)[-1]
         last_redirect = (urljoin(f"{origin or ''}{path}", response.location or ""), origin)
         if inspect.isawaitable(outcome):

@@ -8,14 +8,22 @@ each request is kept: the request runs in its own copy of the caller's
 context (values it sets in ``current`` never reach the test or the next
 request, and values the test sets are seen by the next request), and the
 tasks it leaves behind are cancelled when it returns.
+
+A loop the test left exactly as a new one is (nothing scheduled, watched
+or changed: ``private_apis.is_as_new``) is kept for the next test instead
+of being closed, since making and closing one costs a short test more
+than its checks do; it is closed before the process forks and when it
+exits.
 """
 import asyncio
+import atexit
 import contextvars
+import os
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from proper_unittest.private_apis import has_shutdown_work
+from proper_unittest.private_apis import has_shutdown_work, is_as_new
 
 _T = TypeVar("_T")
 
@@ -33,12 +41,17 @@ class _TestLoop:
     def __init__(self) -> None:
         self.thread = threading.get_ident()
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.debug = False  # the loop's debug setting when it was made
 
     def run(self, coro: Coroutine[Any, Any, _T]) -> _T:
         if self.loop is None:
             # Not installed as the thread's current loop: outside a request,
             # the test sees the same (no) current loop as with asyncio.run.
-            self.loop = asyncio.new_event_loop()
+            if _kept:
+                self.loop, self.debug = _kept.pop()
+            else:
+                self.loop = asyncio.new_event_loop()
+                self.debug = self.loop.get_debug()  # as PYTHONASYNCIODEBUG and -X dev set it
         loop = self.loop
         # A fresh copy per request, as asyncio.run gives each.
         task = loop.create_task(coro, context=contextvars.copy_context())
@@ -58,11 +71,30 @@ class _TestLoop:
         loop, self.loop = self.loop, None
         if loop is None:
             return
+        if not _kept and is_as_new(loop, self.debug):
+            _kept.append((loop, self.debug))  # for the next test
+            return
         try:
             if has_shutdown_work(loop):
                 loop.run_until_complete(_shut_down(loop))
         finally:
             loop.close()
+
+
+# The loop a test left as new, for the next one (at most one), with its
+# debug setting when it was made.
+_kept: list[tuple[asyncio.AbstractEventLoop, bool]] = []
+
+
+def _close_kept() -> None:
+    """Close the kept loop: before a fork (a child must not share its epoll
+    instance and wake-up pipe with this process) and at exit."""
+    while _kept:
+        _kept.pop()[0].close()
+
+
+os.register_at_fork(before=_close_kept)
+atexit.register(_close_kept)
 
 
 async def _shut_down(loop: asyncio.AbstractEventLoop) -> None:

@@ -76,3 +76,10 @@ class Response(_ResponseBase):
         if parse is None:
             raise TypeError("turbo_streams works on responses from a ProperTestCase client.")
         return parse(self.body)
+
+
+def request_origin(response: Response) -> str | None:
+    """The origin (``"http://example.com"``) the app saw `response`'s
+    request on; None for a response the client did not make."""
+    origin: Callable[[], str] | None = response.__dict__.get("_origin")
+    return origin() if origin is not None else None

@@ -1,8 +1,11 @@
-"""The synchronous client's event loop: one per test, and each request still runs in its own
-copy of the test's context."""
+"""The synchronous client's event loop: one per test (a loop the test left as new
+serves the next one), and each request still runs in its own copy of the test's context."""
 import asyncio
 import contextlib
 import gc
+import os
+import signal
+import socket
 import threading
 import warnings
 
@@ -64,6 +67,21 @@ def _executor_threads():
     return [t.name for t in threading.enumerate() if t.name.startswith("asyncio_") and t.is_alive()]
 
 
+def _socket_pair():
+    """Two connected sockets, closed when this module's tests are done."""
+    pair = socket.socketpair()
+    _open_sockets.extend(pair)
+    return pair
+
+
+_open_sockets = []
+
+
+def tearDownModule():
+    for sock in _open_sockets:
+        sock.close()
+
+
 def watch_requests(test, *, set_marker=None, leave_task=False):
     """At the end of each request of `test`, record the running loop (and,
     if asked, set ``current.marker`` or start a task that never ends).
@@ -94,7 +112,7 @@ class OneLoopPerTestTests(ProperTestCase):
         self.assertEqual(len({id(loop) for loop in seen["loops"]}), 1)
         self.assertFalse(seen["loops"][0].is_running())
 
-    def test_each_test_gets_its_own_loop_closed_when_it_ends(self):
+    def test_a_loop_a_test_left_as_new_serves_the_next_test(self):
         loops = []
 
         class Inner(NotesCase):
@@ -111,8 +129,57 @@ class OneLoopPerTestTests(ProperTestCase):
         result, output = run_inner(Inner)
         self.assertTrue(result.wasSuccessful(), output)
         self.assertEqual(len(loops), 2)
+        self.assertIs(loops[0], loops[1])
+        self.assertFalse(loops[0].is_closed())  # kept for the next test: closed at exit or before a fork
+
+    @parameterized.expand([
+        ("a callback scheduled", lambda loop: loop.call_later(3600, print, "late")),
+        ("a task factory", lambda loop: loop.set_task_factory(lambda loop, coro, **kw: asyncio.Task(coro, loop=loop, **kw))),
+        ("an exception handler", lambda loop: loop.set_exception_handler(lambda loop, context: None)),
+        ("debug on", lambda loop: loop.set_debug(True)),
+        ("a slow callback duration", lambda loop: setattr(loop, "slow_callback_duration", 5.0)),
+        ("a watched descriptor", lambda loop: loop.add_reader(_socket_pair()[0], print, "readable")),
+        ("a signal handler", lambda loop: loop.add_signal_handler(signal.SIGUSR2, print, "signal")),
+    ])
+    def test_a_loop_a_test_changed_is_closed_and_the_next_test_gets_a_new_one(self, _, change):
+        loops = []
+
+        class Inner(NotesCase):
+            def test_one(self):
+                after_each_request(self, lambda: change(asyncio.get_running_loop()))
+                seen = watch_requests(self)
+                self.client.get("/cookies")
+                loops.extend(seen["loops"])
+
+            def test_two(self):
+                seen = watch_requests(self)
+                self.client.get("/cookies")
+                loops.extend(seen["loops"])
+
+        result, output = run_inner(Inner)
+        self.assertTrue(result.wasSuccessful(), output)
+        self.assertEqual(len(loops), 2)
         self.assertIsNot(loops[0], loops[1])
-        self.assertTrue(all(loop.is_closed() for loop in loops))
+        self.assertTrue(loops[0].is_closed())
+
+    def test_a_kept_loop_is_closed_before_a_fork(self):
+        loops = []
+
+        class Inner(NotesCase):
+            def test_one(self):
+                seen = watch_requests(self)
+                self.client.get("/cookies")
+                loops.extend(seen["loops"])
+
+        result, output = run_inner(Inner)
+        self.assertTrue(result.wasSuccessful(), output)
+        self.assertFalse(loops[0].is_closed())
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0 if loops[0].is_closed() else 1)
+        _, status = os.waitpid(pid, 0)
+        self.assertEqual(os.waitstatus_to_exitcode(status), 0)  # the child got it closed
+        self.assertTrue(loops[0].is_closed())
 
     def test_what_a_request_leaves_to_shut_down_is_shut_down_when_the_test_ends(self):
         # A suspended async generator is closed (its finally runs) and the
