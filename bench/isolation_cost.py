@@ -12,7 +12,7 @@
    process (wall time on a shared machine moves by more than the effect).
 
 The per-test time is measured on real inner runs of the notes test app
-(``tests/apps/notes``): each test signs a user in, POSTs a note and GETs it.
+(``tests/support/apps/notes``): each test signs a user in, POSTs a note and GETs it.
 Everything runs in this process, on TEST_DATABASE_URL's database.
 
     TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/proper_unittest_test \\
@@ -39,7 +39,7 @@ from proper_unittest.testcase import RecordedTestMixin  # noqa: E402
 from proper_unittest.client.client import _exchange  # noqa: E402
 from proper_unittest.databases.app import app_databases  # noqa: E402
 from proper.helpers.asgi import make_test_scope  # noqa: E402
-from tests.apps.notes.main import Note, User, app  # noqa: E402
+from tests.support.apps.notes.main import Note, User, app  # noqa: E402
 
 TESTS_PER_CLASS = 10
 
@@ -55,7 +55,7 @@ def make_case(tests: int):
         self.assertContains(self.client.get(response.location), self._testMethodName)
         self.assertEqual(Note.select().count(), 1)
 
-    body = {"app": "tests.apps.notes.main:app"}
+    body = {"app": "tests.support.apps.notes.main:app"}
     body.update({f"test_{n:04d}": typical for n in range(tests)})
     return type("Typical", (ProperTestCase,), body)
 
