@@ -1,7 +1,25 @@
-"""Every private API of peewee, Proper and asyncio that the library uses
-(system tests, the client's per-test loop), named here and nowhere else
-(tests/test_private_apis.py checks each one still exists and behaves as
+"""Every private API of peewee, Proper, asyncio and warnings that the
+library uses, listed in :data:`RELIED_ON` (tests/test_private_apis.py
+checks each one still exists, and the ones this module wraps behave as
 relied on).
+
+Used where their job is done:
+
+- peewee ``Metadata._table`` and the ``table`` and ``entity`` properties
+  (``databases.guard``: a model table with a schema is checked as SQL is
+  made from it).
+- Proper ``App._on_teardown`` (``testcase``: the upload-closing hook is
+  added once), ``Mailers._instances`` (``isolation.app_state``: every
+  mailer's outbox is emptied), ``proper.storage._Attachment`` and an
+  Attachment class's ``_services``, ``_default_service_name`` and
+  ``_get_service`` (``isolation.storage_roots``, ``assertions.storage``:
+  the Disk services tests use, at the run's folders).
+- asyncio ``Task._log_traceback`` (``isolation.lost_async``: whether a
+  task's exception was retrieved, and marking it so).
+- ``warnings._filters_mutated`` (``isolation.process_settings``: the
+  filters put back take effect).
+
+Used through this module's functions:
 
 - peewee ``Database._state`` (a ``threading.local`` per database) and
   ``peewee._ConnectionState``: replaced by one shared state so the live
@@ -27,12 +45,15 @@ import peewee as pw
 
 #: The private names this module relies on, by owner (for the check test).
 RELIED_ON = {
-    "peewee": ("_ConnectionState", "Database._state"),
-    "proper": ("App._with_db",),
+    "peewee": ("_ConnectionState", "Database._state", "Metadata._table", "Metadata.table", "Metadata.entity"),
+    "proper": ("App._with_db", "App._on_teardown", "Mailers._instances", "Attachment._services",
+               "Attachment._default_service_name", "Attachment._get_service"),
+    "proper.storage": ("_Attachment",),
+    "warnings": ("_filters_mutated",),
     "asyncio": ("_get_running_loop", "_set_running_loop",
                 "BaseEventLoop._asyncgens", "BaseEventLoop._default_executor", "BaseEventLoop._ready",
                 "BaseEventLoop._scheduled", "BaseSelectorEventLoop._selector",
-                "_UnixSelectorEventLoop._signal_handlers"),
+                "_UnixSelectorEventLoop._signal_handlers", "Task._log_traceback"),
 }
 
 

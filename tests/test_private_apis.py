@@ -1,10 +1,12 @@
-"""The private APIs of peewee, Proper and asyncio that the library relies
+"""The private APIs of peewee, Proper, asyncio and warnings that the library relies
 on (named in proper_unittest.private_apis): each still exists and
 behaves as relied on. A new release that changes one fails here first.
 No browser needed."""
 import asyncio
+import importlib
 import threading
 import unittest
+import warnings
 
 import peewee as pw
 from proper import App
@@ -17,7 +19,8 @@ from proper_unittest.private_apis import (
 
 class PrivateApisTests(unittest.TestCase):
     def test_every_name_relied_on_exists(self):
-        owners = {"peewee": pw, "proper": __import__("proper"), "asyncio": asyncio}
+        owners = {"peewee": pw, "proper": __import__("proper"), "asyncio": asyncio, "warnings": warnings,
+                  "proper.storage": importlib.import_module("proper.storage")}
         for owner, names in _private_apis.RELIED_ON.items():
             for name in names:
                 with self.subTest(owner=owner, name=name):
@@ -35,9 +38,23 @@ class PrivateApisTests(unittest.TestCase):
             return pw.SqliteDatabase(":memory:")
         if cls_name == "App":
             return App(__name__, config={"SECRET_KEYS": ["k" * 64]})
+        if cls_name == "Mailers":
+            return App(__name__, config={"SECRET_KEYS": ["k" * 64]}).mailers
+        if cls_name == "Metadata":
+            class Model(pw.Model):
+                class Meta:
+                    database = pw.SqliteDatabase(":memory:")
+            return Model._meta
+        if cls_name == "Attachment":  # a class built by app.attachment_for()
+            from tests.support.apps.files.main import Attachment
+            return Attachment
         loop = asyncio.new_event_loop()
         self.addCleanup(loop.close)
         self.assertIsInstance(loop, asyncio.BaseEventLoop)
+        if cls_name == "Task":
+            task = loop.create_task(asyncio.sleep(0))
+            loop.run_until_complete(task)
+            return task
         return loop
 
     def test_a_fresh_loop_has_nothing_to_shut_down(self):
