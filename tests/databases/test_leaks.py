@@ -175,6 +175,22 @@ class CommitDetectionTests(unittest.TestCase):
         self.assertEqual(committed_rows(User), 0)
         self.assertNotIn("user", vars(CommitsClassData))
 
+    def test_commit_in_a_static_set_up_test_data(self):
+        # A hook that is not a classmethod is still the class's own hook.
+        class CommitsInStaticHook(Notes):
+            @staticmethod
+            def setUpTestData():
+                User.create(name="committed in a static hook")
+                db.commit()
+
+            def test_never_runs(self):
+                pass  # pragma: no cover
+
+        result, output = run_inner(CommitsInStaticHook, CleanAfterwards)
+        self.assertEqual(len(result.errors), 1, output)
+        self.assertIn("CommitsInStaticHook.load_fixtures()/setUpTestData()", result.errors[0][1])
+        self.assertEqual(committed_rows(User), 0)
+
     def test_commit_in_a_sub_test(self):
         class CommitsInSubTest(Notes):
             def test_sub_tests(self):
