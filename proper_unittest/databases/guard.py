@@ -149,7 +149,7 @@ def install() -> None:
     connect.__doc__ = original.__doc__
     cast(Any, pw.Database).connect = connect
     _install_cursor_check(pw.Database)
-    for cls in _subclasses(pw.Database):
+    for cls in safety.all_subclasses(pw.Database):
         _install_cursor_check(cls)
     _install_subclass_hook()
     _install_attach_check()
@@ -157,7 +157,7 @@ def install() -> None:
     driver_guard.install(
         should_check=lambda: bool(_armed) and not _provisioning(),
         proven_names=_proven_names,
-        running=lambda: _running[-1] if _running else "the test run",
+        running=_during,
     )
 
 
@@ -166,15 +166,9 @@ def _proven_names(backend: str) -> set[str]:
     return {str(key[3]) for key in _proven if key[0] == backend and len(key) == 4}
 
 
-def _subclasses(cls: type) -> list[type]:
-    found: list[type] = []
-    pending: list[type] = list(cls.__subclasses__())
-    while pending:
-        sub = pending.pop()
-        if sub not in found:
-            found.append(sub)
-            pending.extend(sub.__subclasses__())
-    return found
+def _during() -> str:
+    """What runs now, for refusals: the test, the class set-up, or the run."""
+    return _running[-1] if _running else "the test run"
 
 
 def _mark_checked(db: pw.Database) -> None:
@@ -377,7 +371,7 @@ _SQLITE_ATTACH, _SQLITE_OK, _SQLITE_DENY = sqlite3.SQLITE_ATTACH, sqlite3.SQLITE
 
 
 def _attached_refusal(db: pw.Database, attached: list[tuple[str, str]]) -> str:
-    during = _running[-1] if _running else "the test run"
+    during = _during()
     files = ", ".join(f"{path!r} (as {name!r})" for name, path in attached)
     return (
         f"Refusing to use SqliteDatabase {db.database!r} during {during}: its connection has "
@@ -396,7 +390,7 @@ def _install_attach_check() -> None:
         if _armed and not _provisioning():
             problem = safety.why_not_a_test_file(str(filename), bool(self.connect_params.get("uri")))
             if problem:
-                during = _running[-1] if _running else "the test run"
+                during = _during()
                 raise UnsafeDatabaseError(
                     f"Refusing to attach {filename!r} as {name!r} to SqliteDatabase "
                     f"{self.database!r} during {during}: {problem}. Nothing was attached. "
@@ -442,7 +436,7 @@ def _check_schema(model: Any, schema: str | None) -> None:
     db = safety.bound_database(model)
     if db is None or safety.backend_of(db) != "mysql" or schema == safety.target_name(db):
         return
-    during = _running[-1] if _running else "the test run"
+    during = _during()
     raise UnsafeDatabaseError(
         f"Refusing to run SQL on model {model.__module__}.{model.__qualname__} during {during}: "
         f"it has Meta.schema = {schema!r}, which on MySQL/MariaDB is another database of the "
@@ -502,7 +496,7 @@ def _refusal(db: pw.Database, opened_before: bool = False) -> str:
         if safety.bound_database(m) is db
     ]
     bound = f" (bound to model {', '.join(models[:3])})" if models else ""
-    during = _running[-1] if _running else "the test run"
+    during = _during()
     name = safety.sqlite_path(db) if isinstance(db, pw.SqliteDatabase) else safety.target_name(db)
     if physical_key(db) in _proven:
         why = ("it is a test database of this run, but not one of this test class's, so "

@@ -13,13 +13,15 @@ reads it (see ``sqlite_names``); in-memory databases pass.
 import os
 from collections.abc import Iterable
 from pathlib import PurePath
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import peewee as pw
 
 from proper_unittest.databases import names, sqlite_names
 from proper_unittest.databases.names import TEST_WORDS as TEST_WORDS
 from proper_unittest.errors import UnsafeDatabaseError
+
+_T = TypeVar("_T")
 # A server database name holding one of these is a URL or a DSN, whose
 # real target a name check cannot vouch for.
 _NOT_A_PLAIN_NAME = ("://", "?", "=", "/", " ")
@@ -239,13 +241,18 @@ def remember_app(app: Any) -> None:
 
 def all_model_classes() -> list[type[pw.Model]]:
     """Every subclass of ``peewee.Model`` defined so far, direct or not."""
-    seen: dict[type, None] = {}
-    pending = list(pw.Model.__subclasses__())
+    return all_subclasses(pw.Model)
+
+
+def all_subclasses(cls: type[_T]) -> list[type[_T]]:
+    """Every subclass of `cls` defined so far, direct or not, nearest first."""
+    seen: dict[type[_T], None] = {}
+    pending = list(cls.__subclasses__())
     while pending:
-        model = pending.pop(0)
-        if model not in seen:
-            seen[model] = None
-            pending.extend(model.__subclasses__())
+        sub = pending.pop(0)
+        if sub not in seen:
+            seen[sub] = None
+            pending.extend(sub.__subclasses__())
     return list(seen)
 
 

@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from proper_unittest.databases.safety import all_subclasses
 from proper_unittest.environment import pytest_runs_the_test
 from proper_unittest.isolation.termination import register_exit_hook
 from proper_unittest.errors import UnsafeServiceError
@@ -156,14 +157,8 @@ def attachment_classes(app: Any) -> list[Any]:
         from proper.storage import _Attachment  # noqa: PLC0415 - only with the addon
     except ImportError:  # pragma: no cover - shipped with proper
         return []
-    found: list[Any] = []
-    pending = list(_Attachment.__subclasses__())
-    while pending:
-        cls = pending.pop()
-        pending.extend(cls.__subclasses__())
-        if getattr(cls, "_app", None) is app and "_services" in vars(cls):
-            found.append(cls)
-    return found
+    return [cls for cls in all_subclasses(_Attachment)
+            if getattr(cls, "_app", None) is app and "_services" in vars(cls)]
 
 
 class StoredFiles:

@@ -67,6 +67,32 @@ def _executor_threads():
     return [t.name for t in threading.enumerate() if t.name.startswith("asyncio_") and t.is_alive()]
 
 
+def loops_of_two_tests(change_in_first=None):
+    """Run an inner class of two tests that make one request each (in the
+    first, `change_in_first` is given the running loop at the request's
+    end); check they passed; return the loop of each request, in order."""
+    loops = []
+
+    class Inner(NotesCase):
+        def test_one(self):
+            if change_in_first is not None:
+                after_each_request(self, lambda: change_in_first(asyncio.get_running_loop()))
+            self._request_once()
+
+        def test_two(self):
+            self._request_once()
+
+        def _request_once(self):
+            seen = watch_requests(self)
+            self.client.get("/cookies")
+            loops.extend(seen["loops"])
+
+    result, output = run_inner(Inner)
+    if not result.wasSuccessful() or len(loops) != 2:
+        raise AssertionError(f"expected two passing tests of one request each, got {loops!r}:\n{output}")
+    return loops
+
+
 def _socket_pair():
     """Two connected sockets, closed when this module's tests are done."""
     pair = socket.socketpair()
@@ -113,22 +139,7 @@ class OneLoopPerTestTests(ProperTestCase):
         self.assertFalse(seen["loops"][0].is_running())
 
     def test_a_loop_a_test_left_as_new_serves_the_next_test(self):
-        loops = []
-
-        class Inner(NotesCase):
-            def test_one(self):
-                seen = watch_requests(self)
-                self.client.get("/cookies")
-                loops.extend(seen["loops"])
-
-            def test_two(self):
-                seen = watch_requests(self)
-                self.client.get("/cookies")
-                loops.extend(seen["loops"])
-
-        result, output = run_inner(Inner)
-        self.assertTrue(result.wasSuccessful(), output)
-        self.assertEqual(len(loops), 2)
+        loops = loops_of_two_tests()
         self.assertIs(loops[0], loops[1])
         self.assertFalse(loops[0].is_closed())  # kept for the next test: closed at exit or before a fork
 
@@ -142,44 +153,19 @@ class OneLoopPerTestTests(ProperTestCase):
         ("a signal handler", lambda loop: loop.add_signal_handler(signal.SIGUSR2, print, "signal")),
     ])
     def test_a_loop_a_test_changed_is_closed_and_the_next_test_gets_a_new_one(self, _, change):
-        loops = []
-
-        class Inner(NotesCase):
-            def test_one(self):
-                after_each_request(self, lambda: change(asyncio.get_running_loop()))
-                seen = watch_requests(self)
-                self.client.get("/cookies")
-                loops.extend(seen["loops"])
-
-            def test_two(self):
-                seen = watch_requests(self)
-                self.client.get("/cookies")
-                loops.extend(seen["loops"])
-
-        result, output = run_inner(Inner)
-        self.assertTrue(result.wasSuccessful(), output)
-        self.assertEqual(len(loops), 2)
+        loops = loops_of_two_tests(change_in_first=change)
         self.assertIsNot(loops[0], loops[1])
         self.assertTrue(loops[0].is_closed())
 
     def test_a_kept_loop_is_closed_before_a_fork(self):
-        loops = []
-
-        class Inner(NotesCase):
-            def test_one(self):
-                seen = watch_requests(self)
-                self.client.get("/cookies")
-                loops.extend(seen["loops"])
-
-        result, output = run_inner(Inner)
-        self.assertTrue(result.wasSuccessful(), output)
-        self.assertFalse(loops[0].is_closed())
+        kept = loops_of_two_tests()[-1]
+        self.assertFalse(kept.is_closed())
         pid = os.fork()
         if pid == 0:
-            os._exit(0 if loops[0].is_closed() else 1)
+            os._exit(0 if kept.is_closed() else 1)
         _, status = os.waitpid(pid, 0)
         self.assertEqual(os.waitstatus_to_exitcode(status), 0)  # the child got it closed
-        self.assertTrue(loops[0].is_closed())
+        self.assertTrue(kept.is_closed())
 
     def test_what_a_request_leaves_to_shut_down_is_shut_down_when_the_test_ends(self):
         # A suspended async generator is closed (its finally runs) and the
