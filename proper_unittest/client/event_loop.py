@@ -10,7 +10,8 @@ request, and values the test sets are seen by the next request), and the
 tasks it leaves behind are cancelled when it returns.
 
 A loop the test left exactly as a new one is (nothing scheduled, watched
-or changed: ``private_apis.is_as_new``) is kept for the next test instead
+or changed: ``private_apis.is_as_new``), with no thread it started still
+running, is kept for the next test instead
 of being closed, since making and closing one costs a short test more
 than its checks do; it is closed before the process forks and when it
 exits.
@@ -42,6 +43,9 @@ class _TestLoop:
         self.thread = threading.get_ident()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.debug = False  # the loop's debug setting when it was made
+        # A thread started during the test and still running when it ends
+        # could still hand the loop a callback: then it is not kept.
+        self.threads_at_start = frozenset(threading.enumerate())
 
     def run(self, coro: Coroutine[Any, Any, _T]) -> _T:
         if self.loop is None:
@@ -71,7 +75,8 @@ class _TestLoop:
         loop, self.loop = self.loop, None
         if loop is None:
             return
-        if not _kept and is_as_new(loop, self.debug):
+        no_new_thread = self.threads_at_start.issuperset(threading.enumerate())
+        if not _kept and no_new_thread and is_as_new(loop, self.debug):
             _kept.append((loop, self.debug))  # for the next test
             return
         try:

@@ -93,8 +93,19 @@ def loops_of_two_tests(change_in_first=None):
     return loops
 
 
+def _thread_left_with(loop):
+    """Start a thread that holds `loop` until _let_go_of_what_changes_left."""
+    thread = threading.Thread(target=lambda: _release.wait() and loop, daemon=True)
+    thread.start()
+    _left_threads.append(thread)
+
+
+_release = threading.Event()
+_left_threads = []
+
+
 def _socket_pair():
-    """Two connected sockets, closed when this module's tests are done."""
+    """Two connected sockets, closed by _let_go_of_what_changes_left."""
     pair = socket.socketpair()
     _open_sockets.extend(pair)
     return pair
@@ -103,9 +114,15 @@ def _socket_pair():
 _open_sockets = []
 
 
-def tearDownModule():
-    for sock in _open_sockets:
-        sock.close()
+def _let_go_of_what_changes_left():
+    """End the threads and close the sockets the changes above left. (Not a
+    tearDownModule: each inner run of this module's classes would run it.)"""
+    _release.set()
+    while _left_threads:
+        _left_threads.pop().join()
+    _release.clear()
+    while _open_sockets:
+        _open_sockets.pop().close()
 
 
 def watch_requests(test, *, set_marker=None, leave_task=False):
@@ -145,14 +162,17 @@ class OneLoopPerTestTests(ProperTestCase):
 
     @parameterized.expand([
         ("a callback scheduled", lambda loop: loop.call_later(3600, print, "late")),
-        ("a task factory", lambda loop: loop.set_task_factory(lambda loop, coro, **kw: asyncio.Task(coro, loop=loop, **kw))),
+        ("a task factory",
+         lambda loop: loop.set_task_factory(lambda loop, coro, **kw: asyncio.Task(coro, loop=loop, **kw))),
         ("an exception handler", lambda loop: loop.set_exception_handler(lambda loop, context: None)),
         ("debug on", lambda loop: loop.set_debug(True)),
         ("a slow callback duration", lambda loop: setattr(loop, "slow_callback_duration", 5.0)),
         ("a watched descriptor", lambda loop: loop.add_reader(_socket_pair()[0], print, "readable")),
         ("a signal handler", lambda loop: loop.add_signal_handler(signal.SIGUSR2, print, "signal")),
+        ("a thread that may still call it", lambda loop: _thread_left_with(loop)),
     ])
     def test_a_loop_a_test_changed_is_closed_and_the_next_test_gets_a_new_one(self, _, change):
+        self.addCleanup(_let_go_of_what_changes_left)
         loops = loops_of_two_tests(change_in_first=change)
         self.assertIsNot(loops[0], loops[1])
         self.assertTrue(loops[0].is_closed())
