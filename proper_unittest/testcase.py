@@ -4,6 +4,7 @@ every mixin they are made of, as Rails' ``test_case.rb``."""
 import asyncio
 import copy
 import inspect
+import sys
 import unittest
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -43,7 +44,8 @@ from proper_unittest.errors import ConfigurationError
 from proper_unittest.isolation import class_context, network, password_cost, termination
 from proper_unittest.isolation.app_state import AppState, ConfigSnapshot
 from proper_unittest.isolation.lost_async import (
-    TaskErrors, explain_unawaited, must_be_awaited, take_unawaited, unretrieved_error,
+    TaskErrors, explain_unawaited, explain_unfinished, must_be_awaited, take_unawaited, unfinished_checks,
+    unretrieved_error,
 )
 from proper_unittest.isolation.opt_ins import allowed
 from proper_unittest.isolation.outlived import LeftRunning
@@ -749,8 +751,8 @@ class AsyncChannelTestCase(_Mixins, ChannelAssertions, unittest.IsolatedAsyncioT
         tasks it left running, inside its transaction (their last writes,
         e.g. ``unsubscribed()``, are rolled back with it). What fails to
         close or refuses to end is an error of this test; a library
-        coroutine it never awaited or a task that raised unnoticed also
-        fails it."""
+        coroutine it never awaited, a task that raised unnoticed, or a task
+        of its own code (or a library check) still running also fails it."""
         problems: list[str] = []
         async_client: AsyncProperClient | None = vars(self).get("_async_client")
         for session in [*self.client.sessions, *(async_client.sessions if async_client else [])]:
@@ -760,6 +762,8 @@ class AsyncChannelTestCase(_Mixins, ChannelAssertions, unittest.IsolatedAsyncioT
                     problems.append(problem)
         this = asyncio.current_task()
         leftovers = [task for task in asyncio.all_tasks() if task is not this and not task.done()]
+        test_module = sys.modules.get(type(self).__module__)
+        unfinished = unfinished_checks(leftovers, getattr(test_module, "__file__", None))
         for task in leftovers:
             task.cancel()
         if leftovers:
@@ -769,7 +773,9 @@ class AsyncChannelTestCase(_Mixins, ChannelAssertions, unittest.IsolatedAsyncioT
         # Also what was lost after the test method (in asyncTearDown, a cleanup).
         lost = self._lost_async_work(asyncio.get_running_loop())
         if problems:
-            raise self._left_running(problems)
+            raise self._left_running(problems + unfinished)
+        if unfinished:
+            raise self.failureException(explain_unfinished(self.id(), unfinished))
         if lost is not None:
             raise lost
 

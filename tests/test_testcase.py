@@ -305,6 +305,80 @@ class UnretrievedTaskErrorTests(ProperTestCase):
         self.assertTrue(result.wasSuccessful(), output)
 
 
+class UnfinishedTaskTests(ProperTestCase):
+    """A task running the test's own code, or a library check, that is
+    still running when the test ends fails the test: the end of the test
+    cancels it, so what it checks would never be checked."""
+
+    app = NOTES
+
+    def test_a_check_left_running_in_a_task_fails_its_test(self):
+        class Inner(AsyncChannelTestCase):
+            app = NOTES
+
+            async def test_own_coroutine(self):
+                async def check_later():
+                    await asyncio.sleep(10)
+                    self.fail("never reached")
+
+                asyncio.create_task(check_later(), name="late-check")
+                await asyncio.sleep(0)
+
+            async def test_library_check_in_a_task(self):
+                ws = await self.connect()
+                asyncio.create_task(self.assertReceives(ws, {"never": "sent"}, timeout=5), name="receiver")
+
+            async def test_started_in_asyncSetUp_too(self):
+                pass
+
+            async def asyncSetUp(self):
+                if self._testMethodName == "test_started_in_asyncSetUp_too":
+                    async def watch():
+                        await asyncio.Event().wait()
+
+                    asyncio.create_task(watch(), name="watcher")
+
+        result, output, warned = run_inner_quietly(Inner)
+        self.assertEqual((result.testsRun, len(result.failures), len(result.errors)), (3, 3, 0), output)
+        reports = {test.id().rsplit(".", 1)[1]: report for test, report in result.failures}
+        own = reports["test_own_coroutine"]
+        self.assertIn("ended while tasks running its checks had not finished", own)
+        self.assertIn("- the task late-check (", own)
+        self.assertIn(f"check_later) was still running at {__file__}:", own)
+        self.assertIn("Await each task inside the test", own)
+        self.assertIn("- the task receiver (", reports["test_library_check_in_a_task"])
+        self.assertIn("assertReceives) was still running", reports["test_library_check_in_a_task"])
+        self.assertIn("- the task watcher (", reports["test_started_in_asyncSetUp_too"])
+        self.assertEqual(warned, [])
+
+    def test_finished_cancelled_and_foreign_tasks_pass(self):
+        class Inner(AsyncChannelTestCase):
+            app = NOTES
+
+            async def test_awaited_and_gathered(self):
+                async def check():
+                    await asyncio.sleep(0)
+                    return 1
+
+                task = asyncio.create_task(check())
+                self.assertEqual(await task, 1)
+                self.assertEqual(await asyncio.gather(check(), check()), [1, 1])
+
+            async def test_cancelled_by_the_test(self):
+                async def forever():
+                    await asyncio.Event().wait()
+
+                asyncio.create_task(forever()).cancel()
+
+            async def test_code_of_others_left_to_the_end(self):
+                asyncio.create_task(asyncio.sleep(10))  # not the test's code: cancelled quietly
+
+        result, output, warned = run_inner_quietly(Inner)
+        self.assertTrue(result.wasSuccessful(), output)
+        self.assertEqual(result.testsRun, 3)
+        self.assertEqual(warned, [])
+
+
 class TestMethodShapeTests(ProperTestCase):
     """A test method whose body would never run (a generator, an async test
     a sync class cannot run, a plain def returning a coroutine) fails."""

@@ -8,12 +8,18 @@
   that failed): asyncio only logs it, when the task is collected.
   :class:`TaskErrors` watches the tasks of the test's loop and says which
   ended so.
+- a task still running the test's own code, or a library check, when the
+  test ends (``asyncio.create_task(check())`` never awaited): the end of
+  the test cancels it, so its checks never finish. :func:`unfinished_checks`
+  names those the test did not cancel itself.
 """
 import asyncio
 import functools
 import inspect
+import os
 import traceback
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
+from types import CodeType
 from typing import Any, TypeVar, cast
 
 _Method = TypeVar("_Method", bound=Callable[..., Coroutine[Any, Any, Any]])
@@ -28,6 +34,8 @@ def must_be_awaited(method: _Method) -> _Method:
     it makes is noted on the test case (see :func:`take_unawaited`). The
     wrapper still reads as a coroutine function to ``inspect``."""
 
+    _LIBRARY_CHECKS.add(method.__code__)
+
     @functools.wraps(method)
     def noted(self: object, *args: Any, **kwargs: Any) -> Coroutine[Any, Any, Any]:
         coroutine = method(self, *args, **kwargs)
@@ -35,6 +43,47 @@ def must_be_awaited(method: _Method) -> _Method:
         return coroutine
 
     return cast(_Method, inspect.markcoroutinefunction(noted))
+
+
+# The code of the library's async methods (see must_be_awaited): a task
+# left running one is a check that never finished.
+_LIBRARY_CHECKS: set[CodeType] = set()
+
+
+def unfinished_checks(tasks: Iterable["asyncio.Task[Any]"], test_file: str | None) -> list[str]:
+    """The tasks among `tasks` (left running when a test ends) whose
+    coroutine is the test's own code (defined in `test_file`, the test
+    module) or a library check, and which the test did not cancel itself,
+    one description each: cancelling them at the test's end means what
+    they check never finished. Tasks of other code (the app's, asyncio's)
+    are not named: the test may leave those to be cancelled."""
+    own = os.path.normcase(os.path.abspath(test_file)) if test_file else None
+    found = []
+    for task in tasks:
+        if task.done() or task.cancelling():
+            continue
+        coro = task.get_coro()
+        code: CodeType | None = getattr(coro, "cr_code", None)
+        if code is None:
+            continue
+        if code in _LIBRARY_CHECKS or (own is not None and _file_of(code) == own):
+            frame = getattr(coro, "cr_frame", None)
+            where = f" at {code.co_filename}:{frame.f_lineno}" if frame is not None else ""
+            found.append(f"the task {task.get_name()} ({_describe_coro(task)}) was still running{where}")
+    return found
+
+
+def _file_of(code: CodeType) -> str:
+    return os.path.normcase(os.path.abspath(code.co_filename))
+
+
+def explain_unfinished(test_id: str, tasks: list[str]) -> str:
+    """The failure message for the `tasks` :func:`unfinished_checks` named."""
+    listed = "\n".join(f"- {task}" for task in tasks)
+    return (f"The test {test_id} ended while tasks running its checks had not finished, so what "
+            f"they check was never checked (the library cancelled them):\n{listed}\n"
+            "Await each task inside the test (await task, or asyncio.gather), or cancel it "
+            "yourself if the test does not need it to finish.")
 
 
 def take_unawaited(test: object, loop: asyncio.AbstractEventLoop | None = None) -> list[str]:

@@ -89,10 +89,13 @@ class LeftRunningTests(unittest.TestCase):
         self.assertTrue(result.wasSuccessful(), output)
         self.assertEqual(events, [("rows", 0), ("listeners", None)])
 
-    def test_a_task_left_running_is_cancelled_inside_its_test(self):
+    def test_a_task_left_running_is_cancelled_inside_its_test_which_it_fails(self):
         events = []
         result, output = run_inner(left_running_classes(events)[1])
-        self.assertTrue(result.wasSuccessful(), output)
+        # The test's own code never finished: a failure of that test alone.
+        self.assertEqual((result.testsRun, len(result.failures), len(result.errors)), (2, 1, 0), output)
+        self.assertIn("test_1_leaves_it_running", result.failures[0][0].id())
+        self.assertIn("write_later) was still running", result.failures[0][1])
         self.assertEqual(events, [("cancelled", True), ("rows", 0)])
 
     def test_a_task_that_will_not_end_is_an_error_of_its_test_named(self):
