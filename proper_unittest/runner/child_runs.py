@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..databases.provision import CREATED_ENV, drop_created_databases
+from .journal import JOURNAL_ENV
+from .overdue import OverdueWatch
 from .procs import KEEPDB_ENV, WORKER_ENV, child_command, child_env_from_start, start_runner, wait_for
 from .records import FAILED_OUTCOMES
 from .results import Counts
@@ -82,20 +84,26 @@ class ChildRunner:
         ids_path.write_text(json.dumps(list(test_ids)), encoding="utf-8")
         extra = ["--ids-file", str(ids_path), "--results-file", str(results_path)]
         created_path = self.tmp / f"{self.name}{self.runs}-created.jsonl"
+        journal_path = self.tmp / f"{self.name}{self.runs}-journal.jsonl"
         # From the environment the run started with: a test that changed
         # os.environ must not make its rerun (or a bisect step) fail too.
-        env = child_env_from_start(**{WORKER_ENV: self.name, CREATED_ENV: str(created_path)})
+        env = child_env_from_start(**{
+            WORKER_ENV: self.name, CREATED_ENV: str(created_path), JOURNAL_ENV: str(journal_path),
+        })
         # Its databases are its own, made for this one check: never kept.
         env.pop(KEEPDB_ENV, None)
         command = child_command(self.args, self.args.labels, ("select",), extra)
+        overdue = OverdueWatch(journal_path)
         try:
-            status = wait_for(start_runner(command, self.cwd, env, output=output_path, stdin=subprocess.DEVNULL))
+            process = start_runner(command, self.cwd, env, output=output_path, stdin=subprocess.DEVNULL)
+            status = wait_for(process, overdue)
         finally:
             counts = Counts.load(results_path)
             if counts is None:  # it died (or was stopped): what it created goes
                 drop_created_databases(created_path)
         output = output_path.read_text(encoding="utf-8", errors="replace")
         if counts is None:
-            raise ChildCrashed(status, output)
+            killed = overdue.explain()
+            raise ChildCrashed(status, output + (f"\n{killed}." if killed else ""))
         return ChildRun(counts, status, output)
 

@@ -49,12 +49,20 @@ class Journal:
         self._fd: int | None = None
         self._identity: tuple[int, int] | None = None
 
-    def started(self, test_id: str) -> None:
-        """Note that the test *test_id* has started."""
+    @property
+    def keeps(self) -> bool:
+        """True when this process keeps a journal."""
+        return self._path is not None
+
+    def started(self, test_id: str, limit: float | None = None) -> None:
+        """Note that the test *test_id* has started, with its time limit
+        in seconds, if it has one (read by the process that waits for this
+        one: see overdue.py)."""
         if self._path is not None:
-            # The line json.dumps({"start": test_id}) makes, without the
-            # dict and the encoder set-up (one line before every test).
-            self._write_line('{"start": ' + json.dumps(test_id) + "}\n")
+            # The line json.dumps({"start": test_id[, "limit": limit]}) makes,
+            # without the dict and the encoder set-up (one line before every test).
+            limit_part = f', "limit": {limit!r}' if limit else ""
+            self._write_line('{"start": ' + json.dumps(test_id) + limit_part + "}\n")
 
     def planned(self, test_ids: list[str]) -> None:
         """Note the tests the run will start, in order (those never started

@@ -42,7 +42,7 @@ import time
 import unittest
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from subprocess import PIPE, Popen
 from types import TracebackType
@@ -52,6 +52,7 @@ from ..databases import provision as _provision
 from . import coverage_support
 from .forking import ForkedProcess, fork_worker, why_not_fork
 from .journal import JOURNAL_ENV, describe_exit, keep_journal_in, lost_record, read_journal
+from .overdue import OverdueWatch
 from .order import partition_tests
 from .problems import UsageError, info
 from .procs import WORKER_ENV, child_command, child_env, start_runner, stop_processes
@@ -92,6 +93,11 @@ class Worker:
     process: Popen[bytes] | ForkedProcess
     files: WorkerFiles
     ids: list[str] | None = None  # None until it is given its share
+    #: Kills it when its test runs far past its time limit (see overdue.py).
+    overdue: OverdueWatch = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.overdue = OverdueWatch(self.files.journal)
 
 
 class WorkerPool:
@@ -246,6 +252,8 @@ class WorkerPool:
         while pending:
             ended = [worker for worker in pending if worker.process.poll() is not None]
             if not ended:
+                for worker in pending:
+                    worker.overdue.check_now_and_then(worker.process.pid)
                 time.sleep(0.02)
                 continue
             for worker in ended:
@@ -309,10 +317,11 @@ def collect_worker(worker: Worker) -> tuple[Counts, list[str], str]:
     if counts is not None:
         return counts, [], ""
     records, current = read_journal(worker.files.journal)
-    how = describe_exit(status)
+    overdue = worker.overdue.explain()
+    how = "was killed for running past its test's time limit" if overdue else describe_exit(status)
     _provision.drop_created_databases(worker.files.created)
     if current is not None:
-        message = f"WorkerDied: worker {worker.number} {how} while running this test"
+        message = overdue or f"WorkerDied: worker {worker.number} {how} while running this test"
         records.append(lost_record(current, "error", message))
     counts = Counts.from_records(records)
     ran = {record["id"] for record in records}

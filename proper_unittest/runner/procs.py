@@ -15,6 +15,7 @@ from typing import Literal
 from ..databases.provision import CREATED_ENV
 from . import coverage_support
 from .journal import JOURNAL_ENV
+from .overdue import OverdueWatch
 from .signals import ChildProcess, forwarding_to
 
 #: Environment variable telling a parallel worker its number (1..N).
@@ -130,15 +131,23 @@ def start_runner(
     return subprocess.Popen(command, cwd=cwd, env=env, stdin=stdin, stdout=output, stderr=output)
 
 
-def wait_for(process: subprocess.Popen[bytes]) -> int:
-    """Wait for *process* to end; return its exit status.
+def wait_for(process: subprocess.Popen[bytes], overdue: OverdueWatch | None = None) -> int:
+    """Wait for *process* to end; return its exit status. With *overdue*
+    (a watch of its journal), it is killed if its test runs far past its
+    time limit (see overdue.py).
 
     A SIGTERM or SIGINT received meanwhile is passed on to it, and it is
     waited for (it cleans up) before the signal's exception goes on.
     """
     try:
         with forwarding_to(process):
-            return process.wait()
+            if overdue is None:
+                return process.wait()
+            while True:
+                try:
+                    return process.wait(timeout=0.05)
+                except subprocess.TimeoutExpired:
+                    overdue.check_now_and_then(process.pid)
     finally:
         stop_processes([process])
 

@@ -37,7 +37,9 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict, cast
 
 from .journal import Journal
+from ..environment import environment_value
 from ..errors import ConfigurationError
+from ..isolation.timeout import TIMEOUT_ENV, limit_for, parse_seconds
 
 # Refusals: a database or service that is not safe to test
 # (UnsafeDatabaseError, UnsafeServiceError), a misconfigured test class or
@@ -115,7 +117,8 @@ class RecordingResult(unittest.TextTestResult):
 
     def startTest(self, test: unittest.TestCase) -> None:
         record = _test_record(test)
-        self._journal.started(record["id"])
+        journal = self._journal
+        journal.started(record["id"], _time_limit(test) if journal.keeps else None)
         super().startTest(test)
         self._by_test[id(test)] = record
         self.records.append(record)
@@ -305,6 +308,19 @@ def failed_ids(records: Iterable[Mapping[str, Any]], tests_only: bool = False) -
         for record in records
         if record["outcome"] in FAILED_OUTCOMES and not (tests_only and record.get("fixture"))
     ))
+
+
+def _time_limit(test: unittest.TestCase) -> float | None:
+    """The time limit of *test* for the journal (see overdue.py): its
+    class's, for a library test case, else --timeout's (a plain TestCase
+    has no alarm of its own); None without one, or with a bad one (the
+    test reports that itself)."""
+    try:
+        if hasattr(type(test), "_time_limit"):
+            return limit_for(type(test))
+        return parse_seconds(environment_value(TIMEOUT_ENV).strip(), TIMEOUT_ENV)
+    except ConfigurationError:
+        return None
 
 
 def _test_record(test: unittest.TestCase) -> _Record:

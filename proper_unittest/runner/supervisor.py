@@ -16,6 +16,9 @@ has ended, they are ended too (SIGTERM, SIGKILL after a grace period) and
 named, so none of them can hold the run's output open, write into its
 report or keep a test database.
 
+A test that runs far past its time limit and that its alarm could not
+stop (overdue.py) is killed with the child, and reported as such.
+
 On SIGTERM/SIGINT the supervisor passes the signal on and cancels the
 child's queries on PostgreSQL (a test blocked in a database call sees the
 signal only once the call returns); a child still running
@@ -39,6 +42,7 @@ from ..databases import provision as _provision
 from . import descriptors
 from .journal import describe_exit, keep_journal_in, lost_record, read_journal, read_plan
 from .junit import write_junit_xml
+from .overdue import POLL_SECONDS, OverdueWatch
 from .problems import info
 from .results import Counts
 from .run_folders import make_run_folder, remove_gone_runs_folders
@@ -154,6 +158,14 @@ def _supervise(pid: int, reader: int, journal: Path, created: Path, junitxml: st
             _provision.cancel_noted_queries(created)
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    overdue, ended = OverdueWatch(journal), threading.Event()
+
+    def watch() -> None:
+        while not ended.wait(POLL_SECONDS) and not overdue.check(pid):
+            pass
+
+    watcher = threading.Thread(target=watch, name="proper_unittest-overdue", daemon=True)
+    watcher.start()
     try:
         _, wait_status = os.waitpid(pid, 0)
         # The child said it before it ended, or never will: a process a
@@ -164,6 +176,7 @@ def _supervise(pid: int, reader: int, journal: Path, created: Path, junitxml: st
         except BlockingIOError:
             said = b""
     finally:
+        ended.set()
         killer.cancel()
         os.close(reader)
         for signum, handler in previous.items():
@@ -176,7 +189,8 @@ def _supervise(pid: int, reader: int, journal: Path, created: Path, junitxml: st
         info(f"\nStopped ({signal.Signals(received[0]).name}): the run was killed "
              f"{KILL_AFTER_SECONDS:g} s after it, its test databases dropped.")
         return 128 + received[0]
-    _report_death(status, journal, junitxml)
+    watcher.join()
+    _report_death(status, journal, junitxml, overdue.explain())
     return 1
 
 
@@ -246,11 +260,13 @@ def _done_by(pid: int) -> bytes:
     return _DONE + b" %d" % pid
 
 
-def _report_death(status: int, journal: Path, junitxml: str | None) -> None:
+def _report_death(status: int, journal: Path, junitxml: str | None, overdue: str | None = None) -> None:
+    """Report the run of a child that died (`overdue`: why the overdue
+    watch killed it, if it did) from its journal."""
     records, current = read_journal(journal)
-    how = describe_exit(status)
+    how = "was killed for running past its test's time limit" if overdue else describe_exit(status)
     where = f"while running {current}" if current else "outside any test"
-    message = f"TestProcessDied: the test process {how} {where}, before the run reported"
+    message = overdue or f"TestProcessDied: the test process {how} {where}, before the run reported"
     if current:
         records.append(lost_record(current, "error", message))
     reached = {record["id"] for record in records} | {record["classname"] for record in records}

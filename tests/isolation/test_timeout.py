@@ -200,3 +200,68 @@ class EnvironmentAndRunnerTests(unittest.TestCase):
         self.assertEqual(proc.returncode, 2)
         self.assertIn("--timeout", proc.stderr)
         self.assertNotIn("Traceback", proc.stderr)
+
+
+STUCK_MODULE = """
+import signal
+import threading
+import time
+import unittest
+from proper_unittest import ProperTestCase
+
+class Stuck(ProperTestCase):
+    app = "tests.support.apps.notes.main:app"
+
+    def test_1_blocks_the_alarm(self):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+        while True:
+            time.sleep(0.01)
+
+    def test_2_after_it(self):
+        pass
+"""
+
+PLAIN_STUCK_CLASS = """
+
+class PlainStuck(unittest.TestCase):
+    def test_waits_forever(self):  # a plain TestCase: no alarm of its own
+        threading.Event().wait()
+
+
+class Fine(unittest.TestCase):
+    def test_1(self):
+        pass
+
+    def test_2(self):
+        pass
+"""
+
+
+class OverdueTests(unittest.TestCase):
+    """A test its time limit's alarm cannot stop (SIGALRM blocked, or a
+    plain TestCase, which has no alarm) is killed with its process twice
+    its limit and 5 s after it started; the run reports it and ends."""
+
+    def run_tool(self, source, *args):
+        return run_suite({"test_stuck.py": source}, "-m", "proper_unittest", "--timeout", "0.5", *args,
+                         "test_stuck.py", env=CHILD_DATABASE)
+
+    def test_a_serial_run_reports_the_stuck_test_and_ends(self):
+        proc = self.run_tool(STUCK_MODULE, "--no-rerun-failures")
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertIn("TestTimedOut: test_stuck.Stuck.test_1_blocks_the_alarm ran past its time limit of "
+                      "0.5 s and the limit's alarm could not stop it", proc.stderr)
+        self.assertRegex(proc.stderr, r"its process was killed [67] s after the test started")
+        self.assertEqual(proc.stdout.strip().splitlines()[-1], "0 passed, 1 failed, 1 not run")
+
+    def test_a_parallel_run_goes_on_in_new_workers_and_reruns_end_too(self):
+        proc = self.run_tool(STUCK_MODULE + PLAIN_STUCK_CLASS, "--parallel", "2")
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        for test in ("Stuck.test_1_blocks_the_alarm", "PlainStuck.test_waits_forever"):
+            with self.subTest(test):
+                self.assertRegex(proc.stderr, rf"worker \d was killed for running past its test's time limit "
+                                              rf"while running test_stuck\.{test}\n")
+                # Run alone again: killed the same way, so the run ends.
+                self.assertIn(f"Rerunning test_stuck.{test} alone: the child process exited with status -9",
+                              proc.stderr)
+        self.assertEqual(proc.stdout.strip().splitlines()[-1], "3 passed, 2 failed")
