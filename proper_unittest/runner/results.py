@@ -11,6 +11,7 @@ from typing import Any, Self
 
 from ..recording.time_spent import describe
 from .order import iter_tests
+from .standard_fds import StandardDescriptors
 
 
 @dataclass
@@ -209,11 +210,15 @@ class CountingRunner(unittest.TextTestRunner):
             if self.warnings:
                 warnings.simplefilter(self.warnings)
             started = time.perf_counter()
+            standard = StandardDescriptors().keep()
             result.startTestRun()
             try:
                 test(result)
             finally:
-                result.stopTestRun()
+                try:
+                    result.stopTestRun()
+                finally:
+                    standard.put_back()  # the report goes where the run's output goes
             elapsed = time.perf_counter() - started
         result.printErrors()
         if self.durations is not None:

@@ -9,6 +9,7 @@ import unittest
 from proper_unittest import AsyncChannelTestCase, ProperTestCase
 from tests.support.apps.notes.main import GATES, Gate, Note
 from tests.support.inner import run_inner, run_suite
+from tests.support.runner_projects import skip_unless_sqlite
 from tests.support.outcomes import the_error
 
 APP = "tests.support.apps.notes.main:app"
@@ -241,6 +242,11 @@ class OverdueTests(unittest.TestCase):
     """A test its time limit's alarm cannot stop (SIGALRM blocked, or a
     plain TestCase, which has no alarm) is killed with its process twice
     its limit and 5 s after it started; the run reports it and ends."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        skip_unless_sqlite()  # the runner's behaviour, the same on every backend
 
     def run_tool(self, source, *args):
         return run_suite({"test_stuck.py": source}, "-m", "proper_unittest", "--timeout", "0.5", *args,
