@@ -274,6 +274,9 @@ def run_guarded(args: argparse.Namespace, body: Callable[[], int]) -> int:
             leave_report_to_supervisor()
             info(f"\nStopped: {type(exc).__name__} raised{f' ({exc})' if str(exc) else ''}, not by a signal.")
             return EXIT_INTERRUPTED
+        # The supervisor reports what ran (the summary, the JUnit XML) from
+        # the journal: this process stops here, mid-run.
+        leave_report_to_supervisor(stopped_by=exc.signum)
         info(f"\nStopped ({exc}).")
         return exc.exit_status
 

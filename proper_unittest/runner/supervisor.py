@@ -55,14 +55,16 @@ LEFT_PROCESSES_GRACE = 3.0
 # prctl(2) option: orphaned descendants are re-parented to this process.
 _PR_SET_CHILD_SUBREAPER = 36
 _DONE = b"reported"
+_STOPPED = b"stopped"
 
 
 # The supervisor's folder, in the supervised child (empty elsewhere).
 _folder: list[str] = []
 # The write end of the pipe the supervised child says "reported" on.
 _report_pipe: list[int] = []
-# [True] once the child's run must be reported by the supervisor.
-_unreported: list[bool] = []
+# [0] once the child's run must be reported by the supervisor, [0, N] when
+# the signal N stopped it.
+_unreported: list[int] = []
 
 
 def run_folder() -> str | None:
@@ -71,12 +73,13 @@ def run_folder() -> str | None:
     return _folder[0] if _folder else None
 
 
-def leave_report_to_supervisor() -> None:
+def leave_report_to_supervisor(stopped_by: int | None = None) -> None:
     """In the supervised child: do not say "reported" when the run ends, so
-    that the supervisor reports it as a death (naming the running test,
-    the tests never reached): for a run cut short by something that is not
-    a signal the supervisor passed on (a KeyboardInterrupt a test raised)."""
-    _unreported[:] = [True]
+    that the supervisor reports it from the journal (naming the running
+    test, the tests never reached): as a death for a run cut short by
+    something that is not a signal (a KeyboardInterrupt a test raised), as
+    a stop for one the signal `stopped_by` stopped."""
+    _unreported[:] = [0] if stopped_by is None else [0, stopped_by]
 
 
 def leave_supervision() -> None:
@@ -119,13 +122,12 @@ def supervised(run: Callable[[], int], junitxml: str | None) -> int:
         _provision.note_created_in(created)
         status = run()
         if _unreported:
+            if len(_unreported) > 1:  # stopped by a signal: the supervisor reports the stop
+                _say(writer, _STOPPED + b" %d %d" % (os.getpid(), _unreported[1]))
             return status
         # Signed with this process's id: a process a test forked that goes
         # on with the run cannot speak for it.
-        try:
-            os.write(writer, _done_by(os.getpid()))
-        except BrokenPipeError:  # a test's fork that went on: the supervisor is not listening to it
-            pass
+        _say(writer, _done_by(os.getpid()))
         os.close(writer)
         _report_pipe.clear()
         return status
@@ -146,7 +148,13 @@ def supervised(run: Callable[[], int], junitxml: str | None) -> int:
 
 def _supervise(pid: int, reader: int, journal: Path, created: Path, junitxml: str | None) -> int:
     received: list[int] = []
-    killer = threading.Timer(KILL_AFTER_SECONDS, _kill, (pid,))
+    killed: list[bool] = []
+
+    def kill() -> None:
+        killed.append(True)
+        _kill(pid)
+
+    killer = threading.Timer(KILL_AFTER_SECONDS, kill)
     killer.daemon = True
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -185,10 +193,15 @@ def _supervise(pid: int, reader: int, journal: Path, created: Path, junitxml: st
     if said == _done_by(pid):
         return 128 + received[0] if received and status < 0 else status
     _provision.drop_created_databases(created)
-    if received:
-        info(f"\nStopped ({signal.Signals(received[0]).name}): the run was killed "
-             f"{KILL_AFTER_SECONDS:g} s after it, its test databases dropped.")
-        return 128 + received[0]
+    stopped_by = _stopped_by(said, pid) or (received[0] if received else None)
+    if stopped_by is not None:
+        name = signal.Signals(stopped_by).name
+        if killed:
+            info(f"\nStopped ({name}): the run was killed {KILL_AFTER_SECONDS:g} s after it, its test "
+                 "databases dropped.")
+        if read_plan(journal):  # a run of its own tests (not a parallel run's controller): report what ran
+            _report_stop(name, journal, junitxml)
+        return 128 + stopped_by
     watcher.join()
     _report_death(status, journal, junitxml, overdue.explain())
     return 1
@@ -260,6 +273,22 @@ def _done_by(pid: int) -> bytes:
     return _DONE + b" %d" % pid
 
 
+def _stopped_by(said: bytes, pid: int) -> int | None:
+    """The signal the child `pid` said stopped it (see leave_report_to_supervisor), if it said so."""
+    parts = said.split()
+    if len(parts) == 3 and parts[0] == _STOPPED and parts[1] == b"%d" % pid and parts[2].isdigit():
+        signum = int(parts[2])
+        return signum if signum in (signal.SIGINT, signal.SIGTERM) else None
+    return None
+
+
+def _say(writer: int, message: bytes) -> None:
+    try:
+        os.write(writer, message)
+    except BrokenPipeError:  # a test's fork that went on: the supervisor is not listening to it
+        pass
+
+
 def _report_death(status: int, journal: Path, junitxml: str | None, overdue: str | None = None) -> None:
     """Report the run of a child that died (`overdue`: why the overdue
     watch killed it, if it did) from its journal."""
@@ -280,6 +309,24 @@ def _report_death(status: int, journal: Path, junitxml: str | None, overdue: str
     if junitxml:
         write_junit_xml(junitxml, counts.records, 0.0)
     info(f"\n{message}.")
+    print(counts.summary_line(), flush=True)
+
+
+def _report_stop(signal_name: str, journal: Path, junitxml: str | None) -> None:
+    """Report a run stopped by `signal_name` from its journal: the tests
+    that finished, the one it stopped in (an error), the others not run."""
+    records, current = read_journal(journal)
+    if current:
+        records.append(lost_record(current, "error", f"Interrupted: the run was stopped ({signal_name}) "
+                                                     "while this test ran"))
+    reached = {record["id"] for record in records} | {record["classname"] for record in records}
+    records += [
+        lost_record(test_id, "not_run", f"NotRun: the run was stopped ({signal_name}) before it")
+        for test_id in read_plan(journal) if test_id not in reached
+    ]
+    counts = Counts.from_records(records)
+    if junitxml:
+        write_junit_xml(junitxml, counts.records, 0.0)
     print(counts.summary_line(), flush=True)
 
 

@@ -149,8 +149,9 @@ class SigintSqliteSerialTests(unittest.TestCase):
         skip_unless_sqlite()
         cls.tmp = Path(cls.enterClassContext(tempfile.TemporaryDirectory()))
         database = {"type": "peewee.SqliteDatabase", "database": str(cls.tmp / "slow_test.sqlite3")}
+        cls.junit = cls.tmp / "junit.xml"
         cls.status, cls.pids, cls.private_tmp, cls.output = interrupted_run(
-            cls.tmp, database, signal.SIGINT, *cls.args, whole_group=cls.whole_group
+            cls.tmp, database, signal.SIGINT, "--junitxml", str(cls.junit), *cls.args, whole_group=cls.whole_group
         )
 
     def test_stops_and_exits_130(self):
@@ -161,6 +162,15 @@ class SigintSqliteSerialTests(unittest.TestCase):
 
     def test_sqlite_test_files_are_removed(self):
         self.assertEqual(sorted(self.tmp.glob("*.sqlite3")), [])
+
+    def test_the_summary_and_junit_xml_say_where_it_stopped(self):
+        if self.args:
+            self.skipTest("a parallel run stopped by a signal reports no summary (its workers' journals "
+                          "are not gathered)")
+        self.assertIn("\n0 passed, 1 failed, 1 not run\n", self.output)
+        messages = [error.get("message") for error in ET.parse(self.junit).getroot().iter("error")]
+        self.assertEqual(messages, ["Interrupted: the run was stopped (SIGINT) while this test ran",
+                                    "NotRun: the run was stopped (SIGINT) before it"])
 
 
 class SigintSqliteParallelTests(SigintSqliteSerialTests):
