@@ -83,6 +83,17 @@ def _logger_states(loggers: list[logging.Logger]) -> list[_LoggerState]:
     ]
 
 
+def _without_null_handlers(state: _LoggerState) -> _LoggerState:
+    """`state` with no handlers when it has only ``NullHandler`` ones: what
+    a library adds to its logger when first imported (as the logging HOWTO
+    tells libraries to), which a test importing it lazily is not to blame
+    for, and which changes no output. They are left in place."""
+    handlers = state[1]
+    if handlers and all(type(handler) is logging.NullHandler for handler in handlers):
+        return (state[0], None, state[2], state[3], state[4])
+    return state
+
+
 def _signal_handlers() -> list[Any]:
     # The C function: signal.getsignal wraps each answer in an enum lookup
     # that costs more than the whole rest of the check.
@@ -160,7 +171,7 @@ class ProcessState:
         if made is not self.loggers:  # loggers made during the test: as getLogger made them
             known = set(self.loggers)
             new = [lg for lg in made if lg not in known]
-            new_state = _logger_states(new)
+            new_state = [_without_null_handlers(state) for state in _logger_states(new)]
             changes.extend(self._restore_loggers(new, [_NEW_LOGGER] * len(new), new_state))
         if threading.current_thread() is threading.main_thread():
             now = _signal_handlers()

@@ -85,7 +85,7 @@ def change_propagate(test):
 
 
 def configure_new_logger(test):
-    logging.getLogger("pu.made.in.the.test").addHandler(logging.NullHandler())
+    logging.getLogger("pu.made.in.the.test").addHandler(logging.StreamHandler(io.StringIO()))
 
 
 def change_logging_disable(test):
@@ -156,6 +156,23 @@ class ProcessStateTests(unittest.TestCase):
         self.assertIn(f"proper_unittest: {Case.__module__}.", stderr)
         self.assertIn(f"Case.test_1_changes changed {described}; put back.", stderr)
         self.assertNotIn("test_2_sees", stderr)
+
+    def test_a_library_imported_in_a_test_may_give_its_new_logger_a_null_handler(self):
+        # What a library does on its first import (urllib3 does it): not the
+        # test's change, not reported even in strict mode, and left in place.
+        name = f"pu.lazy.library.{self.id()}"
+
+        class Case(NotesCase):
+            strict_process_state = True
+
+            def test_imports_it(self):
+                logging.getLogger(name).addHandler(logging.NullHandler())
+
+        result, output, stderr = self.run_captured(Case)
+        self.assertTrue(result.wasSuccessful(), output)
+        self.assertNotIn(name, stderr)
+        (handler,) = logging.getLogger(name).handlers
+        self.assertIs(type(handler), logging.NullHandler)
 
     def test_strict_makes_it_an_error_of_the_test(self):
         class Case(NotesCase):
