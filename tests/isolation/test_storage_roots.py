@@ -379,6 +379,10 @@ class Files(ProperTestCase):
 """
 
 
+def _default_sigint():
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class StoppedRunTests(unittest.TestCase):
     """python -m unittest and pytest stopped mid-test by SIGTERM or SIGINT
     leave nothing the library made, and end with the signal's usual status."""
@@ -412,8 +416,11 @@ class StoppedRunTests(unittest.TestCase):
             if "stuck" in name:
                 env["STUCK_DB"] = str(folder / "locked.db")
             env.pop("PROPER_UNITTEST_WORKER", None)
+            # SIGINT as a terminal's child has it, even when this run was started in the
+            # background of a shell without job control (which ignores it, for children too).
             process = subprocess.Popen([sys.executable, *arguments], cwd=folder, env=env,
-                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                       preexec_fn=_default_sigint)
             self.addCleanup(process.kill)
             runs[name] = (folder, process)
         for name, (folder, process) in runs.items():
