@@ -57,7 +57,7 @@ def unfinished_checks(tasks: Iterable["asyncio.Task[Any]"], test_file: str | Non
     one description each: cancelling them at the test's end means what
     they check never finished. Tasks of other code (the app's, asyncio's)
     are not named: the test may leave those to be cancelled."""
-    own = os.path.normcase(os.path.abspath(test_file)) if test_file else None
+    own = _file_key(test_file) if test_file else None
     found = []
     for task in tasks:
         if task.done() or task.cancelling():
@@ -66,15 +66,16 @@ def unfinished_checks(tasks: Iterable["asyncio.Task[Any]"], test_file: str | Non
         code: CodeType | None = getattr(coro, "cr_code", None)
         if code is None:
             continue
-        if code in _LIBRARY_CHECKS or (own is not None and _file_of(code) == own):
+        if code in _LIBRARY_CHECKS or (own is not None and _file_key(code.co_filename) == own):
             frame = getattr(coro, "cr_frame", None)
             where = f" at {code.co_filename}:{frame.f_lineno}" if frame is not None else ""
             found.append(f"the task {task.get_name()} ({_describe_coro(task)}) was still running{where}")
     return found
 
 
-def _file_of(code: CodeType) -> str:
-    return os.path.normcase(os.path.abspath(code.co_filename))
+def _file_key(path: str) -> str:
+    # The same file however its path was spelt (relative, or in another case on Windows).
+    return os.path.normcase(os.path.abspath(path))
 
 
 def explain_unfinished(test_id: str, tasks: list[str]) -> str:

@@ -60,6 +60,11 @@ def limit_for(test_class: type) -> float | None:
     value = getattr(test_class, "timeout", None)
     if value is not None:
         return parse_seconds(value, f"{test_class.__name__}.timeout")
+    return limit_from_environment()
+
+
+def limit_from_environment() -> float | None:
+    """The time limit PROPER_UNITTEST_TIMEOUT (``--timeout``) sets, or none."""
     return parse_seconds(environment_value(TIMEOUT_ENV).strip(), TIMEOUT_ENV)
 
 

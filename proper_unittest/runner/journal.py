@@ -15,7 +15,7 @@ import math
 import os
 import signal
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple, cast
 
 from ..databases.provision import CREATED_ENV, note_created_in
 
@@ -131,20 +131,47 @@ def read_journal(path: str | os.PathLike[str]) -> tuple[list[dict[str, Any]], st
     except OSError:
         lines = []
     for line in lines:
-        try:
-            entry = json.loads(line)
-        except ValueError:  # a line cut short by the death
+        event = journal_event(line)
+        if event is None:
             continue
-        if not isinstance(entry, dict):
-            continue
-        if isinstance(entry.get("start"), str):
-            current = entry["start"]
-        elif _is_record(entry.get("done")):
-            record = entry["done"]
-            records[(record["id"], bool(record.get("fixture")))] = record
-            if record["id"] == current:
+        if event.record is None:
+            current = event.test_id
+        else:
+            records[(event.test_id, bool(event.record.get("fixture")))] = event.record
+            if event.test_id == current:
                 current = None
     return list(records.values()), current
+
+
+class JournalEvent(NamedTuple):
+    """A test's start or end, as a journal line notes it."""
+
+    test_id: str
+    #: The finished test's record; None for a start.
+    record: dict[str, Any] | None
+    #: A start's time limit in seconds (None: none, or an end).
+    limit: float | None
+
+
+def journal_event(line: str | bytes) -> JournalEvent | None:
+    """The start or end of a test that a journal line notes; None for any
+    other line (the plan, a line cut short by a death, one a test wrote)."""
+    try:
+        entry = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(entry, dict):
+        return None
+    if isinstance(entry.get("start"), str):
+        limit = entry.get("limit")
+        if isinstance(limit, bool) or not isinstance(limit, (int, float)) or not limit > 0:
+            limit = None
+        return JournalEvent(entry["start"], None, limit)
+    done = entry.get("done")
+    if not _is_record(done):
+        return None
+    record = cast(dict[str, Any], done)
+    return JournalEvent(record["id"], record, None)
 
 
 def read_plan(path: str | os.PathLike[str]) -> list[str]:

@@ -16,11 +16,12 @@ process is deaf to signals, or its test would have stopped); the death is
 then reported as that test's, with why (:meth:`OverdueWatch.explain`), and
 a parallel run gives the rest of the worker's share to a new worker.
 """
-import json
 import os
 import signal
 import time
 from pathlib import Path
+
+from .journal import journal_event
 
 #: A test is killed OVERDUE_FACTOR x its limit + OVERDUE_SECONDS after it started.
 OVERDUE_FACTOR = 2.0
@@ -28,6 +29,8 @@ OVERDUE_FACTOR = 2.0
 OVERDUE_SECONDS = 5.0
 #: How often the journal is read.
 POLL_SECONDS = 0.25
+#: How a report says a process the watch killed ended ("worker 2 ...", "the test process ...").
+KILLED_OVERDUE = "was killed for running past its test's time limit"
 
 
 class OverdueWatch:
@@ -94,19 +97,10 @@ class OverdueWatch:
             self._note(line, now)
 
     def _note(self, line: bytes, now: float) -> None:
-        if not line.startswith((b'{"start"', b'{"done"')):
-            return  # the plan, or what is not the library's
-        try:
-            entry = json.loads(line)
-        except ValueError:
+        event = journal_event(line)
+        if event is None:
             return
-        if not isinstance(entry, dict):
-            return
-        if isinstance(entry.get("start"), str):
-            limit = entry.get("limit")
-            if isinstance(limit, bool) or not isinstance(limit, (int, float)) or not limit > 0:
-                limit = None
-            self._running = (entry["start"], limit, now)
-        elif isinstance(entry.get("done"), dict) and self._running is not None:
-            if entry["done"].get("id") == self._running[0]:
-                self._running = None
+        if event.record is None:
+            self._running = (event.test_id, event.limit, now)
+        elif self._running is not None and event.test_id == self._running[0]:
+            self._running = None

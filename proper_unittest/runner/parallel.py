@@ -52,7 +52,7 @@ from ..databases import provision as _provision
 from . import coverage_support
 from .forking import ForkedProcess, fork_worker, why_not_fork
 from .journal import JOURNAL_ENV, describe_exit, keep_journal_in, lost_record, read_journal
-from .overdue import OverdueWatch
+from .overdue import KILLED_OVERDUE, OverdueWatch
 from .order import partition_tests
 from .problems import UsageError, info
 from .procs import WORKER_ENV, child_command, child_env, start_runner, stop_processes
@@ -318,7 +318,7 @@ def collect_worker(worker: Worker) -> tuple[Counts, list[str], str]:
         return counts, [], ""
     records, current = read_journal(worker.files.journal)
     overdue = worker.overdue.explain()
-    how = "was killed for running past its test's time limit" if overdue else describe_exit(status)
+    how = KILLED_OVERDUE if overdue else describe_exit(status)
     _provision.drop_created_databases(worker.files.created)
     if current is not None:
         message = overdue or f"WorkerDied: worker {worker.number} {how} while running this test"

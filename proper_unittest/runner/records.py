@@ -37,9 +37,8 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict, cast
 
 from .journal import Journal
-from ..environment import environment_value
 from ..errors import ConfigurationError
-from ..isolation.timeout import TIMEOUT_ENV, limit_for, parse_seconds
+from ..isolation.timeout import limit_for, limit_from_environment
 
 # Refusals: a database or service that is not safe to test
 # (UnsafeDatabaseError, UnsafeServiceError), a misconfigured test class or
@@ -318,7 +317,7 @@ def _time_limit(test: unittest.TestCase) -> float | None:
     try:
         if hasattr(type(test), "_time_limit"):
             return limit_for(type(test))
-        return parse_seconds(environment_value(TIMEOUT_ENV).strip(), TIMEOUT_ENV)
+        return limit_from_environment()
     except ConfigurationError:
         return None
 

@@ -42,7 +42,7 @@ from ..databases import provision as _provision
 from . import descriptors
 from .journal import describe_exit, keep_journal_in, lost_record, read_journal, read_plan
 from .junit import write_junit_xml
-from .overdue import POLL_SECONDS, OverdueWatch
+from .overdue import KILLED_OVERDUE, POLL_SECONDS, OverdueWatch
 from .problems import info
 from .results import Counts
 from .run_folders import make_run_folder, remove_gone_runs_folders
@@ -292,39 +292,47 @@ def _say(writer: int, message: bytes) -> None:
 def _report_death(status: int, journal: Path, junitxml: str | None, overdue: str | None = None) -> None:
     """Report the run of a child that died (`overdue`: why the overdue
     watch killed it, if it did) from its journal."""
-    records, current = read_journal(journal)
-    how = "was killed for running past its test's time limit" if overdue else describe_exit(status)
-    where = f"while running {current}" if current else "outside any test"
-    message = overdue or f"TestProcessDied: the test process {how} {where}, before the run reported"
-    if current:
-        records.append(lost_record(current, "error", message))
-    reached = {record["id"] for record in records} | {record["classname"] for record in records}
-    records += [
-        lost_record(test_id, "not_run", f"NotRun: the test process {how} before it")
-        for test_id in read_plan(journal) if test_id not in reached
-    ]
-    counts = Counts.from_records(records)
+    how = KILLED_OVERDUE if overdue else describe_exit(status)
+
+    def message(current: str | None) -> str:
+        where = f"while running {current}" if current else "outside any test"
+        return overdue or f"TestProcessDied: the test process {how} {where}, before the run reported"
+
+    counts, current = _journal_counts(journal, message, f"NotRun: the test process {how} before it")
     if not current:
         counts.crashed += 1
-    if junitxml:
-        write_junit_xml(junitxml, counts.records, 0.0)
-    info(f"\n{message}.")
-    print(counts.summary_line(), flush=True)
+    info(f"\n{message(current)}.")
+    _write_report(counts, junitxml)
 
 
 def _report_stop(signal_name: str, journal: Path, junitxml: str | None) -> None:
-    """Report a run stopped by `signal_name` from its journal: the tests
-    that finished, the one it stopped in (an error), the others not run."""
+    """Report a run stopped by `signal_name` from its journal."""
+    counts, _ = _journal_counts(
+        journal, lambda current: f"Interrupted: the run was stopped ({signal_name}) while this test ran",
+        f"NotRun: the run was stopped ({signal_name}) before it",
+    )
+    _write_report(counts, junitxml)
+
+
+def _journal_counts(
+    journal: Path, running_error: Callable[[str], str], not_run: str,
+) -> tuple[Counts, str | None]:
+    """The counts of a run its child did not report, from the child's
+    journal: the finished tests' records, the test it was in as an error
+    (`running_error` of its id), the planned tests it never reached as
+    not run (`not_run`); and the id of the test it was in (None: none)."""
     records, current = read_journal(journal)
     if current:
-        records.append(lost_record(current, "error", f"Interrupted: the run was stopped ({signal_name}) "
-                                                     "while this test ran"))
+        records.append(lost_record(current, "error", running_error(current)))
     reached = {record["id"] for record in records} | {record["classname"] for record in records}
     records += [
-        lost_record(test_id, "not_run", f"NotRun: the run was stopped ({signal_name}) before it")
+        lost_record(test_id, "not_run", not_run)
         for test_id in read_plan(journal) if test_id not in reached
     ]
-    counts = Counts.from_records(records)
+    return Counts.from_records(records), current
+
+
+def _write_report(counts: Counts, junitxml: str | None) -> None:
     if junitxml:
         write_junit_xml(junitxml, counts.records, 0.0)
     print(counts.summary_line(), flush=True)

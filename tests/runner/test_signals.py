@@ -151,7 +151,8 @@ class SigintSqliteSerialTests(unittest.TestCase):
         database = {"type": "peewee.SqliteDatabase", "database": str(cls.tmp / "slow_test.sqlite3")}
         cls.junit = cls.tmp / "junit.xml"
         cls.status, cls.pids, cls.private_tmp, cls.output = interrupted_run(
-            cls.tmp, database, signal.SIGINT, "--junitxml", str(cls.junit), *cls.args, whole_group=cls.whole_group
+            cls.tmp, database, signal.SIGINT, "--junitxml", str(cls.junit), *cls.args,
+            whole_group=cls.whole_group,
         )
 
     def test_stops_and_exits_130(self):
